@@ -1,0 +1,23 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+RUN apt-get update && apt-get install -y --no-install-recommends curl \
+    && rm -rf /var/lib/apt/lists/*
+
+COPY pyproject.toml README.md ./
+COPY config ./config
+COPY crisis ./crisis
+COPY hotline ./hotline
+COPY humanitarian ./humanitarian
+COPY manage.py ./
+RUN pip install .
+
+# Static files are collected at build time (whitenoise serves them).
+RUN DEBUG=false SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput -v 0
+
+RUN useradd --system --uid 10001 app && mkdir -p /app/var && chown app /app/var
+USER app
+EXPOSE 8000
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*"]

