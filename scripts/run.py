@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -88,8 +89,17 @@ def main() -> None:
         env["APP_PORT"] = port
         env["APP_HOST"] = host
         honcho = shutil.which("honcho", path=str(BIN)) or "honcho"
-        result = subprocess.run([honcho, "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT)
-        sys.exit(result.returncode)
+        runner = subprocess.Popen([honcho, "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT)
+
+        def stop(signum, frame):
+            # Ctrl-C reaches honcho too (same process group); SIGTERM to us alone must
+            # still stop every process, so pass it on either way.
+            if runner.poll() is None:
+                runner.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        sys.exit(runner.wait())
     except KeyboardInterrupt:
         pass
     finally:
