@@ -91,7 +91,10 @@ def main() -> None:
         honcho = shutil.which("honcho", path=str(BIN)) or "honcho"
         runner = subprocess.Popen([honcho, "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT)
 
+        stopping = []
+
         def stop(signum, frame):
+            stopping.append(signum)
             # Ctrl-C reaches honcho too (same process group); SIGTERM to us alone must
             # still stop every process, so pass it on either way.
             if runner.poll() is None:
@@ -99,7 +102,8 @@ def main() -> None:
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        sys.exit(runner.wait())
+        code = runner.wait()
+        sys.exit(0 if stopping else code)
     except KeyboardInterrupt:
         pass
     finally:
