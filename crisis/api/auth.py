@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from crisis.services import issue_token
+from crisis.services.directory import issue_token
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Write actions of the directory. Crisis, protocol and escalation actions live beside."""
+"""Write actions of the member-state directory."""
 
 from __future__ import annotations
 
