@@ -53,7 +53,7 @@ class DeadlineListView(AccessMixin, generics.ListAPIView):
     """Deadlines by state (coordinators and staff), with the engine's health in ``summary``.
 
     ``summary`` has pending/overdue counts, the sweep heartbeat (``stale`` when beat or
-    the workers stopped) and the lateness (fired − due) of recent firings.
+    the workers stopped) and the lateness (fired - due) of recent firings.
     """
 
     serializer_class = DeadlineSerializer
