@@ -123,6 +123,14 @@ class Worker:
         wait_for(ready, timeout=timeout, what="the celery worker to be ready")
         return self
 
+    def ensure_running(self) -> bool:
+        """What a supervisor (compose ``restart: unless-stopped``) does: restart it if it
+        exited. Returns True if it had to."""
+        if self.proc is not None and self.proc.poll() is not None:
+            self.start()
+            return True
+        return False
+
     def kill(self) -> None:
         """SIGKILL the whole process group: nothing is acknowledged or flushed."""
         if self.proc and self.proc.poll() is None:
