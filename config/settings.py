@@ -150,8 +150,10 @@ DEADLINE_SWEEP_INTERVAL_SECONDS = env.float("DEADLINE_SWEEP_INTERVAL_SECONDS", d
 DEADLINE_RESCUE_GRACE_SECONDS = env.float("DEADLINE_RESCUE_GRACE_SECONDS", default=1)
 # A failed handler run is retried after this long.
 DEADLINE_RETRY_DELAY_SECONDS = env.float("DEADLINE_RETRY_DELAY_SECONDS", default=10)
-# Bulk-armed deadlines share one firing task per slot of this many milliseconds.
-DEADLINE_SLOT_MS = env.float("DEADLINE_SLOT_MS", default=100)
+# Bulk-armed deadlines share one firing task per slot of at least this many milliseconds,
+# and one bulk call sends at most DEADLINE_MAX_SLOT_TASKS tasks (slots widen beyond that).
+DEADLINE_SLOT_MS = env.float("DEADLINE_SLOT_MS", default=20)
+DEADLINE_MAX_SLOT_TASKS = env.int("DEADLINE_MAX_SLOT_TASKS", default=300)
 # The watchdog (/readyz) fails when the sweep is older or a deadline is overdue by more.
 DEADLINE_SWEEP_STALE_SECONDS = env.float("DEADLINE_SWEEP_STALE_SECONDS", default=30)
 DEADLINE_OVERDUE_ALERT_SECONDS = env.float("DEADLINE_OVERDUE_ALERT_SECONDS", default=30)

@@ -179,6 +179,8 @@ def test_bulk_arming_replaces_pending_and_sweep_fires_overdue(
     with django_assert_max_num_queries(8), django_capture_on_commit_callbacks() as callbacks:
         created = schedule_deadlines_bulk(specs)
     assert len(created) == 10 and len(callbacks) == 1
+    rows = Deadline.objects.in_bulk(created)
+    assert [rows[pk].subject_key for pk in created] == [s.subject_key for s in specs]
     old.refresh_from_db()
     assert old.state == DeadlineState.CANCELLED
     result = sweep()

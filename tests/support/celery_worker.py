@@ -34,7 +34,8 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, what: str, inte
         time.sleep(interval)
 
 
-def test_database_url() -> str:
+def database_url() -> str:
+    """The URL of the database this process uses (the test database under pytest)."""
     s = connection.settings_dict
     auth = s["USER"] or "postgres"
     if s["PASSWORD"]:
@@ -66,8 +67,17 @@ def broker(url: str):
 class Worker:
     """``celery worker`` (with embedded beat unless ``beat=False``) as a subprocess."""
 
-    def __init__(self, broker_url: str, *, beat: bool = True, concurrency: int = 2, **env):
+    def __init__(
+        self,
+        broker_url: str,
+        *,
+        beat: bool = True,
+        concurrency: int = 2,
+        extra_args: tuple[str, ...] = (),
+        **env,
+    ):
         self.broker_url = broker_url
+        self.extra_args = tuple(extra_args)
         self.beat = beat
         self.concurrency = concurrency
         self.env = {k: str(v) for k, v in env.items()}
@@ -90,7 +100,7 @@ class Worker:
         self.starts += 1
         env = {
             **os.environ,
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": database_url(),
             "REDIS_URL": self.broker_url,
             "CELERY_BROKER_URL": self.broker_url,
             "DEADLINE_SWEEP_INTERVAL_SECONDS": "1",
@@ -108,6 +118,7 @@ class Worker:
         ]  # fmt: skip
         if self.beat:
             args += ["--beat", "--schedule", str(self.dir / "beat-schedule")]
+        args += self.extra_args
         with open(self.log_path, "wb") as out:
             self.proc = subprocess.Popen(
                 args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
