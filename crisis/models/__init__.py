@@ -1,3 +1,46 @@
+from crisis.models.crises import (
+    Crisis,
+    CrisisParticipant,
+    CrisisStatus,
+    EscalationAck,
+    EscalationState,
+    Severity,
+)
 from crisis.models.directory import Desk, DeskKind, DeskMembership, MemberState, Role
+from crisis.models.protocols import (
+    ChecklistItem,
+    CrisisCategory,
+    EscalationLevel,
+    LevelAction,
+    NotifyScope,
+    ParticipantRole,
+    Protocol,
+    ProtocolVersion,
+    VersionStatus,
+)
+from crisis.models.timeline import TimelineEntry, TimelineStream
 
-__all__ = ["Desk", "DeskKind", "DeskMembership", "MemberState", "Role"]
+__all__ = [
+    "ChecklistItem",
+    "Crisis",
+    "CrisisCategory",
+    "CrisisParticipant",
+    "CrisisStatus",
+    "Desk",
+    "DeskKind",
+    "DeskMembership",
+    "EscalationAck",
+    "EscalationLevel",
+    "EscalationState",
+    "LevelAction",
+    "MemberState",
+    "NotifyScope",
+    "ParticipantRole",
+    "Protocol",
+    "ProtocolVersion",
+    "Role",
+    "Severity",
+    "TimelineEntry",
+    "TimelineStream",
+    "VersionStatus",
+]
