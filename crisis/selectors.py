@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from crisis.access import Access
-from crisis.errors import InvalidInput
-from crisis.models import Crisis, Desk, MemberState
+from crisis.errors import InvalidInput, PermissionDenied
+from crisis.models import Crisis, Deadline, DeadlineState, Desk, MemberState
 
 
 def states_visible_to(access: Access) -> QuerySet[MemberState]:
@@ -32,6 +32,25 @@ def desks_visible_to(access: Access, *, state_code: str | None = None) -> QueryS
             )
         desks = desks.filter(state__code=code)
     return desks
+
+
+def deadlines_visible_to(access: Access, *, state: str | None = None) -> QuerySet[Deadline]:
+    """The deadline engine's rows: an operational view for coordinators and staff only."""
+    if not (access.is_coordinator or getattr(access.user, "is_staff", False)):
+        raise PermissionDenied(
+            "The deadline view is for regional coordinators and staff.",
+            details={"required": ["coordinator", "staff"]},
+        )
+    state = state or DeadlineState.PENDING
+    if state not in DeadlineState.values:
+        raise InvalidInput(
+            f"Unknown deadline state {state!r}: use one of {', '.join(DeadlineState.values)}.",
+            details={"state": state},
+        )
+    deadlines = Deadline.objects.filter(state=state)
+    if state == DeadlineState.PENDING:
+        return deadlines.order_by("due_at", "id")
+    return deadlines.order_by("-fired_at", "-cancelled_at", "-id")
 
 
 def crises_visible_to(access: Access) -> QuerySet[Crisis]:

@@ -6,6 +6,7 @@ from crisis.models.crises import (
     EscalationState,
     Severity,
 )
+from crisis.models.deadlines import Deadline, DeadlineProbe, DeadlineState, SweepHeartbeat
 from crisis.models.directory import Desk, DeskKind, DeskMembership, MemberState, Role
 from crisis.models.protocols import (
     ChecklistItem,
@@ -26,6 +27,9 @@ __all__ = [
     "CrisisCategory",
     "CrisisParticipant",
     "CrisisStatus",
+    "Deadline",
+    "DeadlineProbe",
+    "DeadlineState",
     "Desk",
     "DeskKind",
     "DeskMembership",
@@ -40,6 +44,7 @@ __all__ = [
     "ProtocolVersion",
     "Role",
     "Severity",
+    "SweepHeartbeat",
     "TimelineEntry",
     "TimelineStream",
     "VersionStatus",
