@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
 from lxml import etree
 
 from crisis.errors import InvalidInput
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "cap-1.2.xsd"
 MAX_BYTES = 512 * 1024
 
 STATUSES = ("Actual", "Exercise", "System", "Test", "Draft")
@@ -271,7 +274,49 @@ def parse_alert(document: bytes | str) -> CapMessage:
     message.restriction = _text(root, "restriction", path, required=False)
     message.incidents = _text(root, "incidents", path, required=False)
     message.infos = [_parse_info(i, "alert/info") for i in root.findall(_q("info"))]
+    # What the field checks above do not cover (element order, unknown elements) the
+    # schema does.
+    problem = schema_problem(root)
+    if problem:
+        raise _bad(*problem)
     return message
+
+
+@cache
+def schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMA_PATH)))
+
+
+def _element_path(root, tree_path: str | None) -> str:
+    """The offending element as ``alert/info/area`` (from the validator's XPath)."""
+    try:
+        nodes = root.xpath(tree_path) if tree_path else []
+    except etree.XPathError:
+        nodes = []
+    if not nodes:
+        return "alert"
+    names, node = [], nodes[0]
+    while node is not None:
+        names.append(etree.QName(node).localname)
+        node = node.getparent()
+    return "/".join(reversed(names))
+
+
+def schema_problem(root) -> tuple[str, str] | None:
+    """(element path, message) of the first CAP 1.2 schema violation, or None if valid."""
+    validator = schema()
+    if validator.validate(root):
+        return None
+    error = validator.error_log[0]
+    message = error.message.replace(f"{{{NS}}}", "")
+    return _element_path(root, error.path), message
+
+
+def validate_document(document: bytes | str) -> tuple[str, str] | None:
+    """Validate a whole document against the CAP 1.2 schema (used by the tests)."""
+    if isinstance(document, str):
+        document = document.encode()
+    return schema_problem(etree.fromstring(document))
 
 
 # --- rendering ---

@@ -889,14 +889,15 @@ def ingest_cap_alert(*, by, desk: Desk, xml: bytes | str) -> Crisis:
             codes = _state_codes_in(info)
             if desk.state_id:
                 codes.insert(0, desk.state.code)
-            if not codes:
+            members = set(MemberState.objects.filter(code__in=codes).values_list("code", flat=True))
+            if not members:
                 raise InvalidInput(
                     "The alert names no member state: add an <area><geocode> with valueName "
-                    f"{ISO3_GEOCODE} and an alpha-3 code, or post it from a national desk.",
+                    f"{ISO3_GEOCODE} and a member state's alpha-3 code, or post it from a "
+                    "national desk.",
                     code="invalid_cap",
                     details={"element": "alert/info/area/geocode"},
                 )
-            members = set(MemberState.objects.filter(code__in=codes).values_list("code", flat=True))
             point = next((p for p in map(cap.point_of, info.areas) if p), None)
             crisis = _open_crisis(
                 by=by,
