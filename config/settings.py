@@ -175,6 +175,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set used under several field names (role, status/to).
+    "ENUM_NAME_OVERRIDES": {
+        "DeskRoleEnum": "crisis.models.directory.Role",
+        "ParticipantRoleEnum": "crisis.models.protocols.ParticipantRole",
+        "CrisisStatusEnum": "crisis.models.crises.CrisisStatus",
+    },
 }
 
 # --- I18N and time ------------------------------------------------------------------------

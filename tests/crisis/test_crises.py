@@ -435,3 +435,17 @@ def test_whole_lifecycle_chain_verifies_and_verify_timeline_finds_tampering(
     assert exited.value.code == 1
     out = capsys.readouterr()
     assert f"crisis:{crisis.pk}" in out.err and f"#{target.seq}" in out.err
+
+
+def test_demo_crisis_is_seeded_once_and_activated_when_a_protocol_exists(capsys):
+    from crisis.demo_crises import TITLE
+
+    make_protocol("maritime")
+    call_command("seed_demo")
+    call_command("seed_demo")
+    crisis = Crisis.objects.get(title=TITLE)
+    assert crisis.status == "active" and crisis.reported_by_desk.code == "THA-DDPM"
+    assert sorted(crisis.affected_states.values_list("code", flat=True)) == ["MYS", "THA"]
+    assert crisis.escalation_state == EscalationState.ACKNOWLEDGED
+    assert crisis.latest_update is not None and crisis.tasks.exists()
+    assert timeline.verify_all() == []
