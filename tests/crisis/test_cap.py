@@ -8,6 +8,7 @@ from lxml import etree
 from crisis import cap
 from crisis.errors import InvalidInput
 from crisis.models import CapAlert, Crisis, TimelineEntry
+from crisis.services import cap_alerts
 from crisis.services import crises as services
 from tests.crisis.crisis_helpers import make_protocol, report
 
@@ -200,7 +201,7 @@ def test_export_alert_then_updates_with_references(region, api_client, settings)
         "status": "Actual",
         "msgType": "Alert",
         "scope": "Restricted",
-        "restriction": services.CAP_RESTRICTION,
+        "restriction": cap_alerts.CAP_RESTRICTION,
         "references": None,
         "incidents": crisis.reference,
         "category": ["Transport"],
