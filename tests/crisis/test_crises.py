@@ -449,3 +449,77 @@ def test_demo_crisis_is_seeded_once_and_activated_when_a_protocol_exists(capsys)
     assert crisis.escalation_state == EscalationState.ACKNOWLEDGED
     assert crisis.latest_update is not None and crisis.tasks.exists()
     assert timeline.verify_all() == []
+
+
+# Who may make each transition, per caller (explicit, not derived from the table).
+ALLOWED = {
+    "activate": {"supervisor_a", "coordinator"},
+    "dismiss": {"supervisor_a", "coordinator"},
+    "de_escalate": {"supervisor_a", "coordinator"},
+    "re_escalate": {"operator_a", "supervisor_a", "supervisor_b", "coordinator"},
+    "resolve": {"supervisor_a", "coordinator"},
+    "close": {"supervisor_a", "coordinator"},
+}
+CALLERS = {
+    "operator_a": "desk_a",  # lead desk
+    "supervisor_a": "desk_a",
+    "operator_b": "desk_b",  # affected state's desk
+    "supervisor_b": "desk_b",
+    "coordinator": "centre",
+    "auditor": "centre",
+    "operator_c": "desk_c",  # unaffected state: the crisis does not exist for it
+}
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("step", services.TRANSITIONS, ids=lambda t: t.verb)
+def test_who_may_make_each_transition(region, protocol, caller, step):
+    crisis = walk_to(region, report(region), step.source)
+    before = written(crisis)
+    call = lambda: services.transition_crisis(  # noqa: E731
+        by=getattr(region, caller),
+        desk=getattr(region, CALLERS[caller]),
+        crisis=crisis,
+        to_status=step.target,
+        reason="Checked by phone with the lead desk.",
+    )
+    if caller in ALLOWED[step.verb]:
+        assert call().status == step.target
+    else:
+        with pytest.raises(NotFound if caller == "operator_c" else PermissionDenied):
+            call()
+        assert written(crisis) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_activations_one_wins_one_is_refused(region, protocol):
+    import threading
+
+    from django.db import connection
+
+    crisis = report(region)
+    barrier = threading.Barrier(2, timeout=10)
+    outcomes = []
+
+    def act(user, desk):
+        try:
+            barrier.wait()
+            services.transition_crisis(by=user, desk=desk, crisis=crisis, to_status="active")
+            outcomes.append("activated")
+        except TransitionNotAllowed:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=act, args=(region.supervisor_a, region.desk_a)),
+        threading.Thread(target=act, args=(region.coordinator, region.centre)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(outcomes) == ["activated", "refused"]
+    assert TimelineEntry.objects.filter(crisis=crisis, kind="status_changed").count() == 1
+    assert CrisisTask.objects.filter(crisis=crisis).count() == 4
+    assert timeline.verify_all() == []
