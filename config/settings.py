@@ -231,5 +231,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
+# --- CAP 1.2 ---------------------------------------------------------------------------
+# The <sender> of the CAP alerts this service issues (a domain name of the operator).
+CAP_SENDER = env.str("CAP_SENDER", default="crisis-hotline.example.org")
+
 # --- Demo ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo")

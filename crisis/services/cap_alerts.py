@@ -43,7 +43,7 @@ CAP_RESTRICTION = "Member states' national desks and the regional coordination c
 
 
 def cap_sender() -> str:
-    return getattr(settings, "CAP_SENDER", "crisis-hotline.example.org")
+    return settings.CAP_SENDER
 
 
 def cap_message_for(
