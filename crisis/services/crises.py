@@ -220,9 +220,11 @@ def _severity(value) -> int:
     names = ", ".join(f"{v} {label}" for v, label in Severity.choices)
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = None
-    if number is None or isinstance(value, bool) or number not in Severity.values:
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        number = None
+    if number is None or number not in Severity.values:
         raise InvalidInput(
             f"Severity must be a whole number from 1 to 5 ({names}); got {value!r}.",
             code="invalid_severity",
@@ -257,7 +259,7 @@ def _coordinate(value, name: str, limit: int) -> Decimal | None:
         number = Decimal(str(value)).quantize(Decimal("0.00001"))
     except (InvalidOperation, ValueError):
         number = None
-    if number is None or not -limit <= number <= limit:
+    if number is None or not number.is_finite() or not -limit <= number <= limit:
         raise InvalidInput(
             f"{name} must be a number from -{limit} to {limit}; got {value!r}.",
             code="invalid_location",

@@ -299,3 +299,43 @@ def test_schema_lists_the_crisis_endpoints(client):
     assert create["requestBody"]["content"]["application/json"]["examples"]
     intake = schema["paths"]["/api/v1/crises/cap/"]["post"]
     assert "application/xml" in intake["requestBody"]["content"]
+
+
+def test_detail_lists_query_counts_are_constant(
+    region, api_client, protocol, django_assert_max_num_queries
+):
+    crisis = activate(region, report(region))
+    for i in range(12):
+        services.post_situation_update(
+            by=region.operator_b, desk=region.desk_b, crisis=crisis, conditions=f"update {i}"
+        )
+    services.set_participant(
+        by=region.coordinator, crisis=crisis, desk=region.desk_c, role="observer"
+    )
+    api_client.force_authenticate(region.operator_b)
+    base = f"/api/v1/crises/{crisis.pk}"
+    for path, count in [
+        ("/timeline/", 16),
+        ("/tasks/", 5),
+        ("/updates/", 12),
+        ("/participants/", 3),
+    ]:
+        with django_assert_max_num_queries(5):
+            body = api_client.get(base + path).json()
+        rows = body["results"] if isinstance(body, dict) else body
+        assert len(rows) == count, path
+    with django_assert_max_num_queries(6):
+        assert len(api_client.get(base + "/").json()["participants"]) == 3
+
+
+def test_dismissal_without_reason_is_400_and_nothing_written(region, api_client):
+    crisis = report(region)
+    api_client.force_authenticate(region.supervisor_a)
+    before = TimelineEntry.objects.count()
+    url = f"/api/v1/crises/{crisis.pk}/transition/"
+    assert_error(api_client.post(url, {"to": "closed"}, format="json"), 400, "reason_required")
+    assert TimelineEntry.objects.count() == before
+    body = api_client.post(
+        url, {"to": "closed", "reason": "Duplicate report."}, format="json"
+    ).json()
+    assert body["status"] == "closed" and body["closed_at"]
