@@ -259,6 +259,8 @@ def parse_alert(document: bytes | str) -> CapMessage:
     for name, value in (("identifier", identifier), ("sender", sender)):
         if not TOKEN_RE.match(value):
             raise _bad(f"alert/{name}", f"<{name}> must not contain spaces, commas, '<' or '&'.")
+        if len(value) > 255:
+            raise _bad(f"alert/{name}", f"<{name}> is longer than 255 characters.")
     message = CapMessage(
         identifier=identifier,
         sender=sender,

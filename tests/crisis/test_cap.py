@@ -80,6 +80,7 @@ def test_parse_a_real_shaped_alert():
         (GOOD.replace(":cap:1.2", ":cap:1.1"), "alert", "namespace"),
         ('<feed xmlns="http://www.w3.org/2005/Atom"/>', "alert", "<feed>"),
         (variant(ID, ""), "alert/identifier", "required"),
+        (variant(ID, f"<identifier>{'x' * 256}</identifier>"), "alert/identifier", "255"),
         (variant(ID, "<identifier>a b</identifier>"),
          "alert/identifier", "spaces"),
         (variant("<status>Actual</status>", "<status>Real</status>"), "alert/status", "Exercise"),
