@@ -466,10 +466,13 @@ def claim_offer(
         qty = (
             min(offer.quantity_available, req.quantity_remaining) if quantity is None else quantity
         )
-        if not 1 <= qty <= offer.quantity_available:
-            raise InvalidInput(
-                f"Claim between 1 and the {offer.quantity_available} {offer.unit} available.",
-                details={"fields": {"quantity": [f"1..{offer.quantity_available}"]}},
+        if qty < 1:
+            raise InvalidInput("Claim at least 1.", details={"fields": {"quantity": ["min 1"]}})
+        if qty > offer.quantity_available:
+            raise Conflict(
+                f"Only {offer.quantity_available} {offer.unit} of this offer remain to claim.",
+                code="offer_exhausted",
+                details={"available": offer.quantity_available, "quantity": qty},
             )
         surplus = qty > req.quantity_remaining
         if surplus and not accept_surplus:
