@@ -245,3 +245,13 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# Humanitarian choice sets share field names ("status"): name their schema enums.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "RequestStatusEnum": "humanitarian.models.RequestStatus",
+        "PledgeStatusEnum": "humanitarian.models.PledgeStatus",
+        "ShelterStatusEnum": "humanitarian.models.ShelterStatus",
+        "ImportStatusEnum": "humanitarian.models.ImportStatus",
+    }
+)

@@ -7,7 +7,15 @@ from humanitarian.models.assistance import (
     Priority,
     RequestStatus,
 )
-from humanitarian.models.catalogue import ITEMS, Item, Sector, Unit, items_for, unit_of
+from humanitarian.models.catalogue import (
+    ITEM_CHOICES,
+    ITEMS,
+    Item,
+    Sector,
+    Unit,
+    items_for,
+    unit_of,
+)
 from humanitarian.models.displacement import (
     AssessmentType,
     DisplacementReport,
@@ -21,6 +29,7 @@ from humanitarian.models.standby import AssetKind, StandbyAsset
 __all__ = [
     "COMMITTED_PLEDGE_STATUSES",
     "ITEMS",
+    "ITEM_CHOICES",
     "LIVE_REQUEST_STATUSES",
     "AssessmentType",
     "AssetKind",
