@@ -170,8 +170,9 @@ class PledgeViewSet(HumanitarianView, mixins.CreateModelMixin, viewsets.ReadOnly
         return self.done(assistance.withdraw_pledge(by=request.user, pledge_id=obj.pk, **data))
 
     @extend_schema(request=s.DispatchSerializer, responses={200: s.PledgeSerializer})
-    @action(detail=True, methods=["post"])
-    def dispatch(self, request, pk=None):
+    @action(detail=True, methods=["post"], url_path="dispatch")
+    def dispatch_pledge(self, request, pk=None):
+        """The pledging state sends an accepted pledge (EDXL-RM ReleaseResource)."""
         data = self.input(s.DispatchSerializer)
         obj = self.get_object()
         return self.done(assistance.dispatch_pledge(by=request.user, pledge_id=obj.pk, **data))
