@@ -42,11 +42,11 @@ def populate(region, crisis, n, start=0):
         )  # fmt: skip
         csv = (
             "country_code,country_name,admin1_name,admin1_code,reported_on,round,idps,"
-            f"refugees,source\nAAA,State A,Coast,AA-01,2026-01-01,{i + 1},10,0,DTM\n"
+            f"refugees,source\nAAA,State A,Coast,AA-01,2025-01-01,{i + 1},10,0,DTM\n"
         )
         displacement.start_import(by=region.operator_a, desk=region.desk_a, crisis=crisis,
                                   content=csv)  # fmt: skip
-        sitreps.post_situation_report(crisis_id=crisis.pk, report_date=date(2026, 1, 1 + i))
+        sitreps.post_situation_report(crisis_id=crisis.pk, report_date=date(2025, 1, 1 + i))
 
 
 @pytest.mark.parametrize("user", ["operator_b", "coordinator"])

@@ -11,13 +11,19 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/v1/humanitarian"
 
-HXL_FILE = """\
-Country code,Country,Admin 1,Admin 1 code,Admin 2,Admin 2 code,Reporting date,Round,Assessment type,IDPs (individuals),Refugees (individuals),Source
-#country+code,#country+name,#adm1+name,#adm1+code,#adm2+name,#adm2+code,#date+reported,#meta+round,#meta+assessment,#affected+idps+ind,#affected+refugees+ind,#meta+source
-AAA,State A,Coast,AA-01,Harbour,AA-01-01,2026-11-20,1,baseline,1200,0,IOM DTM
-AAA,State A,Coast,AA-01,Bay,AA-01-02,2026-11-20,1,site,800,150,IOM DTM
-AAA,State A,Hills,AA-02,,,2026-11-21,1,baseline,"2,500",40,IOM DTM
-"""
+HXL_FILE = "\n".join(
+    [
+        "Country code,Country,Admin 1,Admin 1 code,Admin 2,Admin 2 code,Reporting date,Round,"
+        "Assessment type,IDPs (individuals),Refugees (individuals),Source",
+        "#country+code,#country+name,#adm1+name,#adm1+code,#adm2+name,#adm2+code,"
+        "#date+reported,#meta+round,#meta+assessment,#affected+idps+ind,"
+        "#affected+refugees+ind,#meta+source",
+        "AAA,State A,Coast,AA-01,Harbour,AA-01-01,2025-11-20,1,baseline,1200,0,IOM DTM",
+        "AAA,State A,Coast,AA-01,Bay,AA-01-02,2025-11-20,1,site,800,150,IOM DTM",
+        'AAA,State A,Hills,AA-02,,,2025-11-21,1,baseline,"2,500",40,IOM DTM',
+        "",
+    ]
+)
 
 
 def upload(api_client, crisis, text, name="dtm.csv"):
@@ -51,7 +57,7 @@ def test_hxl_file_imports_every_row(region, crisis, api_client):
 
 
 def test_one_bad_row_writes_nothing_and_names_row_and_column(region, crisis, api_client):
-    bad = HXL_FILE.replace("2026-11-20,1,site,800", "2026-11-20,1,site,eight hundred")
+    bad = HXL_FILE.replace("2025-11-20,1,site,800", "2025-11-20,1,site,eight hundred")
     api_client.force_authenticate(region.operator_a)
     response = upload(api_client, crisis, bad)
     assert response.status_code == 400, response.content
@@ -75,10 +81,10 @@ def test_one_bad_row_writes_nothing_and_names_row_and_column(region, crisis, api
 def test_plain_csv_with_several_problems(region, crisis):
     text = (
         "country_code,country_name,admin1_name,admin1_code,reported_on,round,idps,refugees,source\n"
-        "AAA,State A,Coast,AA-01,2026-11-20,2,10,0,DTM\n"
+        "AAA,State A,Coast,AA-01,2025-11-20,2,10,0,DTM\n"
         "Thailand,State A,Coast,AA-02,20/11/2026,2,10,0,DTM\n"
-        "AAA,State A,Coast,AA-01,2026-11-20,2,10,0,DTM\n"
-        "AAA,State A,,AA-03,2026-11-20,0,10,0,DTM\n"
+        "AAA,State A,Coast,AA-01,2025-11-20,2,10,0,DTM\n"
+        "AAA,State A,,AA-03,2025-11-20,0,10,0,DTM\n"
     )
     job = displacement.start_import(
         by=region.operator_a, desk=region.desk_a, crisis=crisis, content=text
@@ -100,7 +106,7 @@ def test_missing_column_is_named(region, crisis):
         by=region.operator_a,
         desk=region.desk_a,
         crisis=crisis,
-        content=text + "AAA,A,B,2026-11-01,1,1,1,x\n",
+        content=text + "AAA,A,B,2025-11-01,1,1,1,x\n",
     )
     assert job.status == ImportStatus.FAILED
     assert job.errors == [
@@ -112,15 +118,16 @@ def test_missing_column_is_named(region, crisis):
     ]
 
 
-def test_large_file_goes_to_a_worker_with_progress(region, crisis, django_capture_on_commit_callbacks,
-                                                   monkeypatch):  # fmt: skip
+def test_large_file_goes_to_a_worker_with_progress(
+    region, crisis, django_capture_on_commit_callbacks, monkeypatch
+):
     monkeypatch.setattr(displacement, "INLINE_ROWS", 5)
     monkeypatch.setattr(displacement, "PROGRESS_EVERY", 4)
     header = (
         "country_code,country_name,admin1_name,admin1_code,reported_on,round,idps,refugees,source\n"
     )
     text = header + "".join(
-        f"AAA,State A,Area {i},AA-{i:02d},2026-11-20,1,{i},0,DTM\n" for i in range(12)
+        f"AAA,State A,Area {i},AA-{i:02d},2025-11-20,1,{i},0,DTM\n" for i in range(12)
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = displacement.start_import(
