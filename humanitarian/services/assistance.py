@@ -173,6 +173,46 @@ def _over_commit(req: AssistanceRequest, quantity: int) -> Conflict:
     )
 
 
+def _lock_for_requester(access, pledge_id: int, *, what: str) -> tuple:
+    """Lock the request then the pledge (always in that order); return them with the
+    caller's desk for the requesting state. Standalone offers have no requester side."""
+    seen = _visible_pledge(access, pledge_id)
+    if seen.request_id is None:
+        raise Conflict(
+            "This is a standalone offer: claim it against one of your requests.",
+            code="standalone_offer",
+        )
+    req = _lock_request(access, seen.request_id)
+    pledge = _lock_pledge(pledge_id)
+    desk = desk_acting_for_state(access, req.state_id, what=what)
+    pledge.request = req
+    return req, pledge, desk
+
+
+def _commit_quantity(req: AssistanceRequest, quantity: int, *, accept_surplus: bool) -> bool:
+    """Add ``quantity`` to what the request has accepted. Called holding its row lock.
+
+    Refuses with ``over_commit`` if that exceeds what is open and no surplus was asked
+    for; returns whether it is a surplus.
+    """
+    surplus = quantity > req.quantity_remaining
+    if surplus and not accept_surplus:
+        raise _over_commit(req, quantity)
+    req.quantity_accepted += quantity
+    req.surplus_accepted = req.surplus_accepted or surplus
+    _refresh_request_status(req)
+    req.save(update_fields=["quantity_accepted", "surplus_accepted", "status", "updated_at"])
+    return surplus
+
+
+def _require_positive(quantity: int | None, field: str = "quantity") -> None:
+    if quantity is None or quantity < 1:
+        raise InvalidInput(
+            f"{field.replace('_', ' ').capitalize()} must be at least 1.",
+            details={"fields": {field: ["min 1"]}},
+        )
+
+
 # --- requests (EDXL-RM RequestResource) ---------------------------------------------------
 
 
@@ -205,10 +245,7 @@ def create_request(
             )
         require_working_crisis(crisis)
         unit = check_item(sector=sector, item=item)
-        if quantity is None or quantity < 1:
-            raise InvalidInput(
-                "Quantity must be at least 1.", details={"fields": {"quantity": ["min 1"]}}
-            )
+        _require_positive(quantity)
         now = timezone.now()
         req = AssistanceRequest.objects.create(
             crisis=crisis,
@@ -313,10 +350,7 @@ def make_pledge(
         req = _lock_request(access, request_id)
         _check_pledging_desk(access, desk, requester_state_id=req.state_id)
         _require_status(req, {RequestStatus.OPEN, RequestStatus.PARTIALLY_PLEDGED}, "pledge to")
-        if quantity is None or quantity < 1:
-            raise InvalidInput(
-                "Quantity must be at least 1.", details={"fields": {"quantity": ["min 1"]}}
-            )
+        _require_positive(quantity)
         pledge = Pledge.objects.create(
             crisis=req.crisis,
             request=req,
@@ -359,10 +393,7 @@ def offer_capacity(
         access.require_act_for(desk)
         require_working_crisis(crisis)
         unit = check_item(sector=sector, item=item)
-        if quantity is None or quantity < 1:
-            raise InvalidInput(
-                "Quantity must be at least 1.", details={"fields": {"quantity": ["min 1"]}}
-            )
+        _require_positive(quantity)
         pledge = Pledge.objects.create(
             crisis=crisis,
             pledging_desk=desk,
@@ -390,15 +421,9 @@ def accept_pledge(
     """
     access = access_for(by)
     with transaction.atomic():
-        seen = _visible_pledge(access, pledge_id)
-        if seen.request_id is None:
-            raise Conflict(
-                "This is a standalone offer: claim it against one of your requests.",
-                code="standalone_offer",
-            )
-        req = _lock_request(access, seen.request_id)  # request lock first, always
-        pledge = _lock_pledge(pledge_id)
-        desk = desk_acting_for_state(access, req.state_id, what="accept pledges to this request")
+        req, pledge, desk = _lock_for_requester(
+            access, pledge_id, what="accept pledges to this request"
+        )
         _require_status(pledge, {PledgeStatus.OFFERED}, "accept")
         _require_status(req, set(LIVE_REQUEST_STATUSES), "accept pledges to")
         qty = pledge.quantity if quantity is None else quantity
@@ -407,9 +432,7 @@ def accept_pledge(
                 f"Accept between 1 and the {pledge.quantity} {pledge.unit} pledged.",
                 details={"fields": {"quantity": [f"1..{pledge.quantity}"]}},
             )
-        surplus = qty > req.quantity_remaining
-        if surplus and not accept_surplus:
-            raise _over_commit(req, qty)
+        surplus = _commit_quantity(req, qty, accept_surplus=accept_surplus)
         pledge.status = PledgeStatus.ACCEPTED
         pledge.quantity_accepted = qty
         pledge.accepted_at = timezone.now()
@@ -423,11 +446,6 @@ def accept_pledge(
                 "updated_at",
             ]
         )
-        req.quantity_accepted += qty
-        req.surplus_accepted = req.surplus_accepted or surplus
-        _refresh_request_status(req)
-        req.save(update_fields=["quantity_accepted", "surplus_accepted", "status", "updated_at"])
-        pledge.request = req
         _record_pledge(pledge, "pledge_accepted", by=by, desk=desk, surplus=surplus)
     return pledge
 
@@ -474,9 +492,7 @@ def claim_offer(
                 code="offer_exhausted",
                 details={"available": offer.quantity_available, "quantity": qty},
             )
-        surplus = qty > req.quantity_remaining
-        if surplus and not accept_surplus:
-            raise _over_commit(req, qty)
+        _commit_quantity(req, qty, accept_surplus=accept_surplus)
         now = timezone.now()
         pledge = Pledge.objects.create(
             crisis=req.crisis,
@@ -501,10 +517,6 @@ def claim_offer(
             offer.status = PledgeStatus.ACCEPTED
             offer.accepted_at = now
         offer.save(update_fields=["quantity_available", "status", "accepted_at", "updated_at"])
-        req.quantity_accepted += qty
-        req.surplus_accepted = req.surplus_accepted or surplus
-        _refresh_request_status(req)
-        req.save(update_fields=["quantity_accepted", "surplus_accepted", "status", "updated_at"])
         _record_pledge(pledge, "offer_claimed", by=by, desk=desk, offer_id=offer.pk)
     return pledge
 
@@ -513,19 +525,15 @@ def decline_pledge(*, by, pledge_id: int, reason: str = "") -> Pledge:
     """The requester declines an offered pledge."""
     access = access_for(by)
     with transaction.atomic():
-        seen = _visible_pledge(access, pledge_id)
-        if seen.request_id is None:
-            raise Conflict("A standalone offer is not declined; leave it.", code="standalone_offer")
-        req = _lock_request(access, seen.request_id)
-        pledge = _lock_pledge(pledge_id)
-        desk = desk_acting_for_state(access, req.state_id, what="decline pledges to this request")
+        _req, pledge, desk = _lock_for_requester(
+            access, pledge_id, what="decline pledges to this request"
+        )
         _require_status(pledge, {PledgeStatus.OFFERED}, "decline")
         pledge.status = PledgeStatus.DECLINED
         pledge.closed_at = timezone.now()
         pledge.decided_by = by
         pledge.reason = reason
         pledge.save(update_fields=["status", "closed_at", "decided_by", "reason", "updated_at"])
-        pledge.request = req
         _record_pledge(pledge, "pledge_declined", by=by, desk=desk, reason=reason)
     return pledge
 
@@ -582,12 +590,7 @@ def confirm_delivery(*, by, pledge_id: int, quantity_received: int, notes: str =
     (EDXL-RM ReportResourceDeploymentStatus)."""
     access = access_for(by)
     with transaction.atomic():
-        seen = _visible_pledge(access, pledge_id)
-        if seen.request_id is None:
-            raise Conflict("A standalone offer is delivered through its claims.", code="standalone")
-        req = _lock_request(access, seen.request_id)
-        pledge = _lock_pledge(pledge_id)
-        desk = desk_acting_for_state(access, req.state_id, what="confirm deliveries")
+        req, pledge, desk = _lock_for_requester(access, pledge_id, what="confirm deliveries")
         _require_status(pledge, {PledgeStatus.DISPATCHED}, "confirm delivery of")
         if quantity_received is None or quantity_received < 0:
             raise InvalidInput(
@@ -600,7 +603,6 @@ def confirm_delivery(*, by, pledge_id: int, quantity_received: int, notes: str =
         pledge.save(update_fields=["status", "quantity_received", "delivered_at", "updated_at"])
         req.quantity_delivered += quantity_received
         req.save(update_fields=["quantity_delivered", "updated_at"])
-        pledge.request = req
         _record_pledge(
             pledge,
             "pledge_delivered",
