@@ -14,6 +14,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from crisis.access import Access
+from crisis.errors import InvalidInput
 from crisis.models import Crisis
 from humanitarian.models import (
     ITEMS,
@@ -141,4 +142,9 @@ def gap_figures(*, crisis: Crisis, sector: str | None = None, now: datetime | No
 def gap_analysis(*, access: Access, crisis_id: int, sector: str | None = None) -> dict:
     """Gap figures for a crisis the caller may see (404 otherwise)."""
     crisis = visible_crisis(access, crisis_id)
+    if sector and sector not in Sector.values:
+        raise InvalidInput(
+            f"Unknown sector {sector!r}; one of {', '.join(Sector.values)}.",
+            details={"fields": {"sector": ["unknown sector"]}},
+        )
     return gap_figures(crisis=crisis, sector=sector)

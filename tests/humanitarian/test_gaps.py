@@ -78,6 +78,8 @@ def test_sector_filter_and_api(region, crisis, known, api_client, django_assert_
     body = response.json()
     assert [s["sector"] for s in body["sectors"]] == ["food"] and body["needs"] == 1
     assert api_client.get(f"{API}/gaps/").status_code == 400
+    response = api_client.get(f"{API}/gaps/?crisis={crisis.pk}&sector=nonsense")
+    assert response.status_code == 400 and "sector" in response.json()["details"]["fields"]
 
 
 def test_printable_summary(region, crisis, known, api_client):
