@@ -6,9 +6,10 @@ lock serialises them, one commits, the other is refused with ``over_commit``.
 """
 
 import threading
+import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from crisis.errors import Conflict
 from crisis.models import DeskMembership, Role, TimelineEntry
@@ -98,3 +99,64 @@ def test_two_claims_of_one_standalone_offer_never_exceed_it(region):
     claimed = sum(AssistanceRequest.objects.values_list("quantity_accepted", flat=True))
     assert claimed == 7
     assert connection.vendor == "postgresql"
+
+
+def test_second_acceptance_waits_for_the_first_then_is_refused(region):
+    """A fixed interleaving: A accepts and holds its transaction open; B's acceptance is
+    seen waiting on the row lock in PostgreSQL; when A commits, B is refused."""
+    crisis = make_crisis(region, supporting=[region.desk_b, region.desk_c])
+    req = make_request(region, crisis, quantity=10)
+    from_b = make_pledge(region, req, quantity=10)
+    from_c = make_pledge(region, req, quantity=10, by=region.operator_c, desk=region.desk_c)
+    accepted, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                assistance.accept_pledge(by=region.operator_a, pledge_id=from_b.pk)
+                accepted.set()
+                assert release.wait(20)
+        finally:
+            connections.close_all()
+
+    def second():
+        try:
+            assert accepted.wait(20)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                outcome["pid"] = cursor.fetchone()[0]
+            assistance.accept_pledge(by=region.supervisor_a, pledge_id=from_c.pk)
+            outcome["result"] = "accepted"
+        except Conflict as exc:
+            outcome["result"] = exc.code
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    try:
+        assert accepted.wait(20)
+
+        def second_is_waiting_on_a_lock():
+            pid = outcome.get("pid")
+            if pid is None:
+                return False
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+                row = cursor.fetchone()
+            return bool(row) and row[0] == "Lock"
+
+        deadline = time.monotonic() + 20
+        while not second_is_waiting_on_a_lock():
+            assert time.monotonic() < deadline, "the second acceptance never waited on the lock"
+            time.sleep(0.05)
+        assert "result" not in outcome
+    finally:
+        release.set()
+        for t in threads:
+            t.join(20)
+    assert outcome["result"] == "over_commit"
+    req.refresh_from_db()
+    assert req.quantity_accepted == 10
