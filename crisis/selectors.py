@@ -46,12 +46,14 @@ def crises_visible_to(access: Access) -> QuerySet[Crisis]:
     if access.sees_all_states:
         return crises
     state_ids, desk_ids = access.state_ids, access.desk_ids
+    # No ORDER BY inside the union's parts (SQLite refuses it in compound statements).
     visible_ids = (
         Crisis.objects.filter(reported_by_desk__state_id__in=state_ids)
+        .order_by()
         .values("pk")
         .union(
-            Crisis.objects.filter(affected_states__in=state_ids).values("pk"),
-            Crisis.objects.filter(participants__desk_id__in=desk_ids).values("pk"),
+            Crisis.objects.filter(affected_states__in=state_ids).order_by().values("pk"),
+            Crisis.objects.filter(participants__desk_id__in=desk_ids).order_by().values("pk"),
         )
     )
     return crises.filter(pk__in=visible_ids)
