@@ -302,7 +302,7 @@ def _finish_request(*, by, request_id: int, status: str, reason: str) -> Assista
         for pledge in waiting:
             pledge.status = PledgeStatus.DECLINED
             pledge.closed_at = now
-            pledge.reason = f"Request {verb}led" if verb == "cancel" else "Request closed"
+            pledge.reason = "Request cancelled" if verb == "cancel" else "Request closed"
             pledge.decided_by = by
             pledge.save(update_fields=["status", "closed_at", "reason", "decided_by", "updated_at"])
         req.status = status
