@@ -1,0 +1,645 @@
+"""Authoring crisis protocols: drafts, validation, publication, and the activation snapshot.
+
+A protocol's versions move draft -> published -> retired. Only a draft is edited; publishing
+validates it, freezes it and retires the version published before (one transaction, the
+protocol rows locked). Editing a published protocol means :func:`new_draft_from`.
+
+The crises side calls two functions by name at activation: :func:`published_version_for`
+(which version binds) and :func:`snapshot_of` (the JSON the crisis keeps, so later edits
+never change a running crisis).
+
+Writers need the ``crisis.author_protocol`` permission (superusers have it). Drafts are
+work in progress and their edits are not on the timeline; creating a draft, publishing and
+retiring are, on the stream ``protocol:<id>``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from crisis.errors import Conflict, InvalidInput, PermissionDenied
+from crisis.models import (
+    ChecklistItem,
+    CrisisCategory,
+    Desk,
+    EscalationLevel,
+    LevelAction,
+    NotifyScope,
+    ParticipantRole,
+    Protocol,
+    ProtocolVersion,
+    Role,
+    VersionStatus,
+)
+from crisis.models.protocols import VersionImmutable
+from crisis.services import timeline
+
+AUTHOR_PERMISSION = "crisis.author_protocol"
+
+#: Roles a level may name: the people on a desk who can be told (auditors are never paged).
+NOTIFIABLE_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.COORDINATOR)
+CHECKLIST_ROLES = (ChecklistItem.ALL_PARTIES, *ParticipantRole.values)
+
+#: Draft fields an author may change (levels and checklist are replaced as a whole).
+DRAFT_FIELDS = ("notes", "repeat_last_level", "max_repeats", "ack_timeout_seconds")
+
+
+# --- who may author -------------------------------------------------------------------------
+def is_author(user) -> bool:
+    return bool(user and user.is_active and user.has_perm(AUTHOR_PERMISSION))
+
+
+def require_author(user) -> None:
+    if not is_author(user):
+        raise PermissionDenied(
+            "Only protocol authors (the 'Can author crisis protocols' permission) may change "
+            "protocols.",
+            code="not_protocol_author",
+        )
+
+
+def _stream(protocol: Protocol) -> str:
+    return f"protocol:{protocol.pk}"
+
+
+# --- validation: one set of rules and messages for the admin, imports and publishing -----
+def _label(level: dict) -> str:
+    name = (level.get("name") or "").strip()
+    return f"Level {level.get('order')}" + (f" ({name})" if name else "")
+
+
+def level_problems(level: dict, *, structural_only: bool = False) -> list[str]:
+    """What is wrong with one level (a dict as in :func:`snapshot_of`), in words to fix it.
+
+    ``structural_only``: just what the database refuses (a draft may be incomplete, such as
+    a level that notifies nobody yet, but never broken).
+    """
+    problems = []
+    label = _label(level)
+    if not (level.get("name") or "").strip():
+        problems.append(f"{label} has no name: say who it reaches, e.g. 'Affected operators'.")
+    timeout = level.get("timeout_seconds")
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+        problems.append(
+            f"{label}: the timeout must be positive: how long this level has to acknowledge "
+            "before the next level is told (e.g. 15m or 900s)."
+        )
+    scopes = list(level.get("notify_scopes") or [])
+    roles = list(level.get("notify_roles") or [])
+    desks = list(level.get("notify_desk_ids") or level.get("notify_desks") or [])
+    for value in scopes:
+        if value not in NotifyScope.values:
+            problems.append(
+                f"{label}: unknown scope {value!r}; use {', '.join(NotifyScope.values)}."
+            )
+    for value in roles:
+        if value not in NOTIFIABLE_ROLES:
+            problems.append(f"{label}: unknown role {value!r}; use {', '.join(NOTIFIABLE_ROLES)}.")
+    for value in level.get("actions") or []:
+        if value not in LevelAction.values:
+            problems.append(
+                f"{label}: unknown action {value!r}; use {', '.join(LevelAction.values)}."
+            )
+    if structural_only:
+        return problems
+    if not scopes and not desks:
+        problems.append(
+            f"{label} notifies nobody: choose whose desks are told (e.g. the affected states, "
+            "the regional centre) or pick specific desks."
+        )
+    elif not desks and roles:
+        only_centre = set(scopes) == {NotifyScope.REGIONAL}
+        if only_centre and Role.COORDINATOR not in roles:
+            problems.append(
+                f"{label} notifies nobody: the regional centre is staffed by coordinators; "
+                "add the 'coordinator' role or another scope."
+            )
+        elif NotifyScope.REGIONAL not in scopes and set(roles) == {Role.COORDINATOR}:
+            problems.append(
+                f"{label} notifies nobody: coordinators work only at the regional centre; add "
+                "the 'regional' scope, or operators/supervisors for national desks."
+            )
+    return problems
+
+
+def _order_problems(rows: list[dict], *, what: str, example: str, gaps: bool = True) -> list[str]:
+    orders = [row.get("order") for row in rows]
+    problems = []
+    for order, count in sorted(Counter(orders).items(), key=lambda kv: str(kv[0])):
+        if count > 1:
+            problems.append(
+                f"{count} {what}s have order {order}: give each {what} its own place ({example})."
+            )
+    numbers = sorted(o for o in set(orders) if isinstance(o, int))
+    if gaps and numbers and numbers != list(range(1, len(numbers) + 1)):
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        problems.append(
+            f"{what.capitalize()} orders must run 1, 2, 3 … without gaps: found "
+            f"{', '.join(map(str, numbers))}"
+            + (f" (missing {', '.join(map(str, missing))})." if missing else ".")
+        )
+    return problems
+
+
+def ladder_problems(levels: list[dict]) -> list[str]:
+    if not levels:
+        return [
+            "The ladder is empty: add at least one escalation level (e.g. level 1 = the "
+            "affected states' operators, 15 minutes)."
+        ]
+    problems = _order_problems(levels, what="level", example="1, 2, 3 …")
+    for level in sorted(levels, key=lambda lv: (str(type(lv.get("order"))), lv.get("order"))):
+        problems += level_problems(level)
+    return problems
+
+
+def content_problems(content: dict) -> list[str]:
+    """Every reason why version content (as in :func:`snapshot_of`) cannot be published."""
+    problems = ladder_problems(list(content.get("levels") or []))
+    if content.get("repeat_last_level") and not content.get("max_repeats"):
+        problems.append(
+            "The top level is set to repeat but 'max repeats' is 0: say how many times it "
+            "repeats (e.g. 3), or switch repeating off."
+        )
+    ack = content.get("ack_timeout_seconds")
+    if ack is not None and (not isinstance(ack, int) or ack <= 0):
+        problems.append(
+            "The acknowledgement timeout must be positive, or empty for 'never times out'."
+        )
+    checklist = list(content.get("checklist") or [])
+    problems += _order_problems(checklist, what="checklist item", example="1, 2, 3 …")
+    for item in checklist:
+        if not (item.get("title") or "").strip():
+            problems.append(f"Checklist item {item.get('order')} has no title: say what to do.")
+        if item.get("party_role") not in CHECKLIST_ROLES:
+            problems.append(
+                f"Checklist item {item.get('order')}: unknown party {item.get('party_role')!r}; "
+                f"use {', '.join(CHECKLIST_ROLES)}."
+            )
+    return problems
+
+
+def validate_version(version: ProtocolVersion) -> list[str]:
+    """Human messages for everything that stops ``version`` being published (empty: ready)."""
+    return content_problems(snapshot_of(version))
+
+
+# --- reads the crises side relies on -------------------------------------------------------
+def snapshot_of(version: ProtocolVersion) -> dict:
+    """The JSON a crisis stores at activation: everything the escalation needs, by value.
+
+    Desks are kept by id and code; levels and checklist are in order.
+    """
+    levels = (
+        EscalationLevel.objects.filter(version=version)
+        .prefetch_related("notify_desks")
+        .order_by("order")
+    )
+    checklist = ChecklistItem.objects.filter(version=version).order_by("order")
+    return {
+        "protocol_id": version.protocol_id,
+        "protocol_name": version.protocol.name,
+        "category": version.protocol.category,
+        "version_id": version.pk,
+        "version_number": version.number,
+        "repeat_last_level": version.repeat_last_level,
+        "max_repeats": version.max_repeats,
+        "ack_timeout_seconds": version.ack_timeout_seconds,
+        "levels": [
+            {
+                "order": level.order,
+                "name": level.name,
+                "timeout_seconds": level.timeout_seconds,
+                "notify_scopes": list(level.notify_scopes),
+                "notify_roles": list(level.notify_roles),
+                "notify_desk_ids": sorted(d.pk for d in level.notify_desks.all()),
+                "notify_desk_codes": sorted(d.code for d in level.notify_desks.all()),
+                "actions": list(level.actions),
+            }
+            for level in levels
+        ],
+        "checklist": [
+            {
+                "order": item.order,
+                "party_role": item.party_role,
+                "title": item.title,
+                "description": item.description,
+                "due_after_minutes": item.due_after_minutes,
+            }
+            for item in checklist
+        ],
+    }
+
+
+def published_version_for(category: str) -> ProtocolVersion | None:
+    """The version a crisis of ``category`` binds to now (publishing keeps it to one)."""
+    return (
+        ProtocolVersion.objects.filter(protocol__category=category, status=VersionStatus.PUBLISHED)
+        .select_related("protocol")
+        .order_by("-published_at", "-pk")
+        .first()
+    )
+
+
+# --- preview: who is told at what minute ---------------------------------------------------
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, rest = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = ([f"{hours} h"] if hours else []) + ([f"{minutes} min"] if minutes else [])
+    return " ".join(parts) + (f" {rest} s" if rest else "")
+
+
+def describe_audience(level: dict) -> str:
+    roles = [Role(r).label.split(" (")[0].lower() + "s" for r in level.get("notify_roles") or []]
+    scopes = [NotifyScope(s).label.lower() for s in level.get("notify_scopes") or []]
+    who = (", ".join(roles) if roles else "everyone on duty") + " at " if scopes else ""
+    text = who + "; ".join(scopes)
+    desks = level.get("notify_desk_codes") or []
+    if desks:
+        text += ("; and " if text else "") + "desks " + ", ".join(desks)
+    return text or "nobody"
+
+
+def ladder_preview(snapshot: dict) -> list[dict]:
+    """The ladder as a timeline from the moment the crisis becomes active.
+
+    Rows ``{"at_seconds", "at", "event", "level", "name", "who", "actions", "deadline"}``:
+    each level entered (if nobody acknowledged the one before), each repeat of the top level,
+    and the moment the ladder runs out unanswered.
+    """
+    rows, at = [], 0
+    levels = sorted(snapshot.get("levels") or [], key=lambda lv: lv["order"])
+    for level in levels:
+        timeout = level["timeout_seconds"]
+        rows.append(_row(at, "notify", level, timeout))
+        at += timeout
+    if not levels:
+        return rows
+    top = levels[-1]
+    if snapshot.get("repeat_last_level"):
+        for repeat in range(1, (snapshot.get("max_repeats") or 0) + 1):
+            row = _row(at, "repeat", top, top["timeout_seconds"])
+            row["name"] = f"{top['name']} (repeat {repeat})"
+            rows.append(row)
+            at += top["timeout_seconds"]
+    rows.append(
+        {
+            "at_seconds": at,
+            "at": f"T+{_duration(at)}",
+            "event": "unanswered",
+            "level": None,
+            "name": "Nobody acknowledged: the crisis is marked unanswered",
+            "who": "",
+            "actions": [],
+            "deadline": "",
+        }
+    )
+    return rows
+
+
+def _row(at: int, event: str, level: dict, timeout: int) -> dict:
+    return {
+        "at_seconds": at,
+        "at": f"T+{_duration(at)}" if at else "T+0",
+        "event": event,
+        "level": level["order"],
+        "name": level["name"],
+        "who": describe_audience(level),
+        "actions": [LevelAction(a).label for a in level.get("actions") or []],
+        "deadline": f"T+{_duration(at + timeout)}" if timeout else "",
+    }
+
+
+# --- writes ----------------------------------------------------------------------------------
+def _next_number(protocol: Protocol) -> int:
+    return (protocol.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def _lock_protocol(protocol_id: int) -> Protocol:
+    return Protocol.objects.select_for_update().get(pk=protocol_id)
+
+
+def _lock_draft(version: ProtocolVersion) -> ProtocolVersion:
+    locked = ProtocolVersion.objects.select_for_update().select_related("protocol")
+    locked = locked.get(pk=version.pk)
+    if locked.status != VersionStatus.DRAFT:
+        raise VersionImmutable(
+            f"{locked} is {locked.status} and cannot be changed: make a new draft from it.",
+            details={"version": locked.pk, "status": locked.status},
+        )
+    return locked
+
+
+def _write_ladder(version: ProtocolVersion, *, levels: list[dict], checklist: list[dict]) -> None:
+    """Replace a draft's levels and checklist (dicts as in :func:`snapshot_of`).
+
+    Assumes the draft row is locked by the caller and the dicts passed structural checks.
+    """
+    version.levels.all().delete()
+    version.checklist.all().delete()
+    through = EscalationLevel.notify_desks.through
+    links = []
+    for data in sorted(levels, key=lambda lv: lv["order"]):
+        level = EscalationLevel.objects.create(
+            version=version,
+            order=data["order"],
+            name=data["name"],
+            timeout_seconds=data["timeout_seconds"],
+            notify_scopes=list(data.get("notify_scopes") or []),
+            notify_roles=list(data.get("notify_roles") or []),
+            actions=list(data.get("actions") or []),
+        )
+        links += [
+            through(escalationlevel_id=level.pk, desk_id=desk_id)
+            for desk_id in data.get("notify_desk_ids") or []
+        ]
+    through.objects.bulk_create(links)
+    ChecklistItem.objects.bulk_create(
+        ChecklistItem(
+            version=version,
+            order=item["order"],
+            party_role=item.get("party_role") or ChecklistItem.ALL_PARTIES,
+            title=item["title"],
+            description=item.get("description") or "",
+            due_after_minutes=item.get("due_after_minutes", 60),
+        )
+        for item in checklist
+    )
+
+
+def create_protocol(
+    *,
+    by,
+    name: str,
+    category: str,
+    description: str = "",
+    content: dict | None = None,
+    source: str = "",
+) -> tuple[Protocol, ProtocolVersion]:
+    """Create a protocol with a draft v1 (empty, or holding ``content``). Authors only.
+
+    Transactional; ``content`` (as in :func:`snapshot_of`) must have passed the structural
+    checks of the file it came from.
+    """
+    require_author(by)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A protocol needs a name.", details={"field": "name"})
+    if category not in CrisisCategory.values:
+        raise InvalidInput(
+            f"Unknown crisis category {category!r}; use one of: "
+            f"{', '.join(CrisisCategory.values)}.",
+            code="unknown_category",
+            details={"field": "category"},
+        )
+    with transaction.atomic():
+        if Protocol.objects.filter(name=name).exists():
+            raise Conflict(f"A protocol named {name!r} exists already.", code="protocol_exists")
+        protocol = Protocol.objects.create(name=name, category=category, description=description)
+        content = content or {}
+        draft = ProtocolVersion.objects.create(
+            protocol=protocol, number=1, **{f: content[f] for f in DRAFT_FIELDS if f in content}
+        )
+        _write_ladder(
+            draft, levels=content.get("levels") or [], checklist=content.get("checklist") or []
+        )
+        timeline.record(
+            stream=_stream(protocol),
+            kind="protocol_created",
+            actor=by,
+            payload={
+                "protocol": protocol.name,
+                "category": category,
+                "version": 1,
+                "source": source,
+            },
+        )
+    return protocol, draft
+
+
+def new_draft(*, by, protocol: Protocol, content: dict, source: str = "") -> ProtocolVersion:
+    """Add a draft to ``protocol`` holding ``content`` (dicts as in :func:`snapshot_of`).
+
+    Used by imports; the content must have passed the file's structural checks.
+    """
+    require_author(by)
+    with transaction.atomic():
+        protocol = _lock_protocol(protocol.pk)
+        draft = ProtocolVersion.objects.create(
+            protocol=protocol,
+            number=_next_number(protocol),
+            **{f: content[f] for f in DRAFT_FIELDS if f in content},
+        )
+        _write_ladder(draft, levels=content["levels"], checklist=content["checklist"])
+        timeline.record(
+            stream=_stream(protocol),
+            kind="protocol_draft_created",
+            actor=by,
+            payload={"version": draft.number, "source": source},
+        )
+    return draft
+
+
+def new_draft_from(*, by, version: ProtocolVersion) -> ProtocolVersion:
+    """A new draft that deep-copies ``version`` (any status): fields, levels, desks, checklist.
+
+    Transactional; numbers the draft after the protocol's highest version; authors only.
+    """
+    require_author(by)
+    with transaction.atomic():
+        protocol = _lock_protocol(version.protocol_id)
+        source = ProtocolVersion.objects.get(pk=version.pk)
+        content = snapshot_of(source)
+        draft = ProtocolVersion.objects.create(
+            protocol=protocol,
+            number=_next_number(protocol),
+            created_from=source,
+            **{f: getattr(source, f) for f in DRAFT_FIELDS},
+        )
+        _write_ladder(draft, levels=content["levels"], checklist=content["checklist"])
+        timeline.record(
+            stream=_stream(protocol),
+            kind="protocol_draft_created",
+            actor=by,
+            payload={"version": draft.number, "source": f"v{source.number}"},
+        )
+    return draft
+
+
+def check_draft_editable(*, by, version: ProtocolVersion) -> None:
+    """The checking half of :func:`update_draft`: 403 for non-authors, 409 unless a draft."""
+    require_author(by)
+    if version.status != VersionStatus.DRAFT:
+        raise VersionImmutable(
+            f"{version} is {version.status} and cannot be changed: make a new draft from it.",
+            details={"version": version.pk, "status": version.status},
+        )
+
+
+def update_draft(
+    *,
+    by,
+    version: ProtocolVersion,
+    changes: dict | None = None,
+    levels: list[dict] | None = None,
+    checklist: list[dict] | None = None,
+) -> ProtocolVersion:
+    """Change a draft's fields and/or replace its ladder or checklist. Refuses non-drafts (409).
+
+    Structural rules (positive timeouts, unique orders) are enforced here; whether the draft
+    is complete enough to publish is :func:`validate_version`'s question.
+    """
+    check_draft_editable(by=by, version=version)
+    changes = changes or {}
+    unknown = sorted(set(changes) - set(DRAFT_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            f"Cannot change {', '.join(unknown)}: a draft's editable fields are "
+            f"{', '.join(DRAFT_FIELDS)}.",
+            details={"fields": unknown},
+        )
+    with transaction.atomic():
+        draft = _lock_draft(version)
+        for field, value in changes.items():
+            setattr(draft, field, value)
+        draft.full_clean(exclude=["protocol", "number", "status", "created_from"])
+        draft.save()
+        if levels is not None or checklist is not None:
+            current = snapshot_of(draft)
+            new_levels = current["levels"] if levels is None else levels
+            new_checklist = current["checklist"] if checklist is None else checklist
+            structural = structural_problems(new_levels, new_checklist)
+            if structural:
+                raise InvalidInput(structural[0], details={"problems": structural})
+            _write_ladder(draft, levels=new_levels, checklist=new_checklist)
+    return draft
+
+
+def structural_problems(levels: list[dict], checklist: list[dict]) -> list[str]:
+    """What the database itself would refuse (duplicate orders, bad timeouts, unknown values)."""
+    problems = _order_problems(levels, what="level", example="1, 2, 3 …", gaps=False)
+    problems += _order_problems(checklist, what="checklist item", example="1, 2, 3 …", gaps=False)
+    for level in levels:
+        problems += level_problems(level, structural_only=True)
+    for item in checklist:
+        if item.get("party_role", ChecklistItem.ALL_PARTIES) not in CHECKLIST_ROLES:
+            problems.append(
+                f"Checklist item {item.get('order')}: unknown party {item.get('party_role')!r}; "
+                f"use {', '.join(CHECKLIST_ROLES)}."
+            )
+    return problems
+
+
+def publish_version(*, by, version: ProtocolVersion) -> ProtocolVersion:
+    """Publish a draft: validate it, retire the version published before, freeze this one.
+
+    One transaction holding the row locks of every protocol of the category, so two
+    publishers never both win, and a category has one published protocol (the one a new
+    crisis binds to). Refuses: non-authors (403), non-drafts (409 ``version_not_draft``),
+    an invalid draft (400 ``protocol_invalid`` listing every problem), a category that
+    another protocol already serves (409 ``category_taken``).
+    """
+    require_author(by)
+    with transaction.atomic():
+        category = Protocol.objects.values_list("category", flat=True).get(pk=version.protocol_id)
+        list(Protocol.objects.select_for_update().filter(category=category).order_by("pk"))
+        version = (
+            ProtocolVersion.objects.select_for_update()
+            .select_related("protocol")
+            .get(pk=version.pk)
+        )
+        if version.status != VersionStatus.DRAFT:
+            raise Conflict(
+                f"{version} is {version.status}: only a draft can be published.",
+                code="version_not_draft",
+                details={"version": version.pk, "status": version.status},
+            )
+        problems = validate_version(version)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise InvalidInput(
+                f"v{version.number} cannot be published yet: {problems[0]}{more}",
+                code="protocol_invalid",
+                details={"problems": problems},
+            )
+        rival = (
+            ProtocolVersion.objects.filter(
+                protocol__category=category, status=VersionStatus.PUBLISHED
+            )
+            .exclude(protocol_id=version.protocol_id)
+            .select_related("protocol")
+            .first()
+        )
+        if rival is not None:
+            raise Conflict(
+                f"{rival.protocol.name} is already the published protocol for "
+                f"{CrisisCategory(category).label.lower()} crises: retire its v{rival.number} "
+                "first, so new crises know which protocol to follow.",
+                code="category_taken",
+                details={"protocol": rival.protocol_id, "version": rival.pk},
+            )
+        now = timezone.now()
+        previous = (
+            ProtocolVersion.objects.select_for_update()
+            .filter(protocol_id=version.protocol_id, status=VersionStatus.PUBLISHED)
+            .first()
+        )
+        if previous is not None:
+            previous.status = VersionStatus.RETIRED
+            previous.retired_at = now
+            previous.save(update_fields=["status", "retired_at"])
+        version.status = VersionStatus.PUBLISHED
+        version.published_at = now
+        version.published_by = by
+        version.save(update_fields=["status", "published_at", "published_by"])
+        timeline.record(
+            stream=_stream(version.protocol),
+            kind="protocol_version_published",
+            actor=by,
+            payload={
+                "version": version.number,
+                "retired": previous.number if previous else None,
+                "levels": len(snapshot_of(version)["levels"]),
+            },
+        )
+    return version
+
+
+def retire_version(*, by, version: ProtocolVersion) -> ProtocolVersion:
+    """Retire the published version: the protocol then has none (new crises bind nothing).
+
+    Transactional; authors only; a draft or retired version is refused (409).
+    """
+    require_author(by)
+    with transaction.atomic():
+        version = (
+            ProtocolVersion.objects.select_for_update()
+            .select_related("protocol")
+            .get(pk=version.pk)
+        )
+        if version.status != VersionStatus.PUBLISHED:
+            raise Conflict(
+                f"{version} is {version.status}: only the published version can be retired.",
+                code="version_not_published",
+                details={"version": version.pk, "status": version.status},
+            )
+        version.status = VersionStatus.RETIRED
+        version.retired_at = timezone.now()
+        version.save(update_fields=["status", "retired_at"])
+        timeline.record(
+            stream=_stream(version.protocol),
+            kind="protocol_version_retired",
+            actor=by,
+            payload={"version": version.number},
+        )
+    return version
+
+
+def desks_by_code(codes) -> dict[str, Desk]:
+    return {d.code: d for d in Desk.objects.filter(code__in=list(codes))}
