@@ -90,7 +90,6 @@ def level_problems(level: dict, *, structural_only: bool = False) -> list[str]:
         )
     scopes = list(level.get("notify_scopes") or [])
     roles = list(level.get("notify_roles") or [])
-    desks = list(level.get("notify_desk_ids") or level.get("notify_desks") or [])
     for value in scopes:
         if value not in NotifyScope.values:
             problems.append(
@@ -106,6 +105,16 @@ def level_problems(level: dict, *, structural_only: bool = False) -> list[str]:
             )
     if structural_only:
         return problems
+    return problems + audience_problems(level)
+
+
+def audience_problems(level: dict) -> list[str]:
+    """Whether a level reaches somebody: a scope or a desk, and people there in its roles."""
+    problems = []
+    label = _label(level)
+    scopes = list(level.get("notify_scopes") or [])
+    roles = list(level.get("notify_roles") or [])
+    desks = list(level.get("notify_desk_ids") or level.get("notify_desks") or [])
     if not scopes and not desks:
         problems.append(
             f"{label} notifies nobody: choose whose desks are told (e.g. the affected states, "
@@ -126,7 +135,7 @@ def level_problems(level: dict, *, structural_only: bool = False) -> list[str]:
     return problems
 
 
-def _order_problems(rows: list[dict], *, what: str, example: str, gaps: bool = True) -> list[str]:
+def order_problems(rows: list[dict], *, what: str, example: str, gaps: bool = True) -> list[str]:
     orders = [row.get("order") for row in rows]
     problems = []
     for order, count in sorted(Counter(orders).items(), key=lambda kv: str(kv[0])):
@@ -151,7 +160,7 @@ def ladder_problems(levels: list[dict]) -> list[str]:
             "The ladder is empty: add at least one escalation level (e.g. level 1 = the "
             "affected states' operators, 15 minutes)."
         ]
-    problems = _order_problems(levels, what="level", example="1, 2, 3 …")
+    problems = order_problems(levels, what="level", example="1, 2, 3 …")
     for level in sorted(levels, key=lambda lv: (str(type(lv.get("order"))), lv.get("order"))):
         problems += level_problems(level)
     return problems
@@ -171,7 +180,7 @@ def content_problems(content: dict) -> list[str]:
             "The acknowledgement timeout must be positive, or empty for 'never times out'."
         )
     checklist = list(content.get("checklist") or [])
-    problems += _order_problems(checklist, what="checklist item", example="1, 2, 3 …")
+    problems += order_problems(checklist, what="checklist item", example="1, 2, 3 …")
     for item in checklist:
         if not (item.get("title") or "").strip():
             problems.append(f"Checklist item {item.get('order')} has no title: say what to do.")
@@ -523,8 +532,8 @@ def update_draft(
 
 def structural_problems(levels: list[dict], checklist: list[dict]) -> list[str]:
     """What the database itself would refuse (duplicate orders, bad timeouts, unknown values)."""
-    problems = _order_problems(levels, what="level", example="1, 2, 3 …", gaps=False)
-    problems += _order_problems(checklist, what="checklist item", example="1, 2, 3 …", gaps=False)
+    problems = order_problems(levels, what="level", example="1, 2, 3 …", gaps=False)
+    problems += order_problems(checklist, what="checklist item", example="1, 2, 3 …", gaps=False)
     for level in levels:
         problems += level_problems(level, structural_only=True)
     for item in checklist:
