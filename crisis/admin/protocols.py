@@ -100,7 +100,7 @@ def _checkboxes(choices):
 
 
 class LevelForm(forms.ModelForm):
-    timeout = TimeoutField(label="Timeout", help_text="e.g. 15m, 90s, 1h 30m", max_length=20)
+    timeout = TimeoutField(label="Timeout", help_text="e.g. 15m, 90s, 1h 30m")
     notify_scopes = _checkboxes(NotifyScope.choices)
     notify_roles = _checkboxes([(r, Role(r).label) for r in services.NOTIFIABLE_ROLES])
     actions = _checkboxes(LevelAction.choices)
@@ -282,6 +282,13 @@ class ProtocolAdmin(AuthorPermissions, admin.ModelAdmin):
     @admin.display(description="versions", ordering="n_versions")
     def version_count(self, protocol):
         return protocol.n_versions
+
+    def get_readonly_fields(self, request, obj=None):
+        # Which protocol a new crisis follows is decided by category: once published, it
+        # stays (publishing keeps one published protocol per category).
+        if obj is not None and obj.versions.exclude(status=VersionStatus.DRAFT).exists():
+            return ["category"]
+        return []
 
     def has_add_permission(self, request):
         return self.has_author_permission(request)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
@@ -85,8 +84,3 @@ def make_draft(
 
 def make_published(author, **kwargs):
     return services.publish_version(by=author, version=make_draft(author, **kwargs))
-
-
-@pytest.fixture
-def author(region):
-    return make_author(region.centre)

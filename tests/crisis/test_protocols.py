@@ -15,13 +15,18 @@ from crisis.models.protocols import VersionImmutable
 from crisis.services import protocols as services
 from tests.crisis.protocol_fixtures import (
     CHECKLIST,
-    author,  # noqa: F401 (fixture)
     ladder,
+    make_author,
     make_draft,
     make_published,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def author(region):
+    return make_author(region.centre)
 
 
 def test_publish_freezes_the_draft_and_records_it(region, author):
@@ -161,9 +166,10 @@ def test_published_versions_cannot_be_changed_by_services(author):
     assert refused.value.code == "version_immutable" and refused.value.status == 409
     with pytest.raises(VersionImmutable):
         services.update_draft(by=author, version=v1, levels=ladder()[:1])
-    assert services.snapshot_of(v1)["levels"] == services.snapshot_of(
-        ProtocolVersion.objects.get(pk=v1.pk)
-    )["levels"]
+    assert (
+        services.snapshot_of(v1)["levels"]
+        == services.snapshot_of(ProtocolVersion.objects.get(pk=v1.pk))["levels"]
+    )
     assert v1.levels.count() == 3
 
 

@@ -11,12 +11,18 @@ from crisis.errors import InvalidInput, PermissionDenied
 from crisis.models import Protocol, ProtocolVersion, VersionStatus
 from crisis.services import protocols as services
 from tests.crisis.protocol_fixtures import (
-    author,  # noqa: F401 (fixture)
     ladder,
+    make_author,
     make_published,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def author(region):
+    return make_author(region.centre)
+
 
 TRICKY = "Line one: colon, 'quotes', \"double\"\n  indented line\n\nyes\n# not a comment\n"
 
