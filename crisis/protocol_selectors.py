@@ -26,9 +26,11 @@ def protocols_visible_to(access: Access) -> QuerySet[Protocol]:
     if not access.is_authenticated:
         return Protocol.objects.none()
     published = ProtocolVersion.objects.filter(status=VersionStatus.PUBLISHED)
-    return Protocol.objects.annotate(
-        version_count=Count("versions", filter=_count_filter(access))
-    ).prefetch_related(Prefetch("versions", queryset=published, to_attr="published_versions"))
+    return (
+        Protocol.objects.annotate(version_count=Count("versions", filter=_count_filter(access)))
+        .prefetch_related(Prefetch("versions", queryset=published, to_attr="published_versions"))
+        .order_by("name", "pk")
+    )
 
 
 def _count_filter(access: Access):
