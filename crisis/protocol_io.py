@@ -16,6 +16,9 @@ from __future__ import annotations
 import json
 
 import yaml
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils.text import slugify
 
 from crisis.errors import InvalidInput
 from crisis.models import ChecklistItem, CrisisCategory, Protocol, ProtocolVersion
@@ -110,9 +113,16 @@ def export_version(version: ProtocolVersion, fmt: str = "yaml") -> str:
 
 
 def export_filename(version: ProtocolVersion, fmt: str = "yaml") -> str:
-    from django.utils.text import slugify
-
     return f"{slugify(version.protocol.name)}-v{version.number}.{fmt}"
+
+
+def export_response(version: ProtocolVersion, fmt: str = "yaml") -> HttpResponse:
+    """The version as a file download (admin and API)."""
+    response = HttpResponse(
+        export_version(version, fmt), content_type=f"{CONTENT_TYPES[fmt]}; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(version, fmt)}"'
+    return response
 
 
 # --- parse ---------------------------------------------------------------------------------------
@@ -433,8 +443,6 @@ def import_version(
     protocol_services.require_author(by)
     parsed = parse_document(loads(data, fmt=fmt, filename=filename))
     meta, content = parsed["protocol"], parsed["content"]
-    from django.db import transaction
-
     with transaction.atomic():
         protocol = Protocol.objects.select_for_update().filter(name=meta["name"]).first()
         if protocol is None:

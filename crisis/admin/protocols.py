@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -529,7 +529,7 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
         fmt = request.GET.get("as", "yaml")
         if fmt not in protocol_io.FORMATS:
             fmt = "yaml"
-        return self._download(version, fmt)
+        return protocol_io.export_response(version, fmt)
 
     def import_view(self, request):
         self._require_author(request)
@@ -567,15 +567,6 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
             status=400 if errors else 200,
         )
 
-    def _download(self, version, fmt: str) -> HttpResponse:
-        response = HttpResponse(
-            protocol_io.export_version(version, fmt),
-            content_type=f"{protocol_io.CONTENT_TYPES[fmt]}; charset=utf-8",
-        )
-        filename = protocol_io.export_filename(version, fmt)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-
     def _report(self, request, exc: DomainError):
         messages.error(request, exc.message)
         for problem in exc.details.get("problems", [])[1:]:
@@ -610,7 +601,7 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
         if queryset.count() != 1:
             messages.error(request, "Select exactly one version to export.")
             return None
-        return self._download(queryset.select_related("protocol").get(), fmt)
+        return protocol_io.export_response(queryset.select_related("protocol").get(), fmt)
 
     @admin.action(description="Export the selected version as YAML")
     def export_yaml(self, request, queryset):

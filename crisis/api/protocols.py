@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -357,11 +356,4 @@ class ProtocolVersionViewSet(AccessMixin, viewsets.GenericViewSet):
             raise InvalidInput(
                 f"Unknown export format {fmt!r}: use yaml or json.", details={"field": "as"}
             )
-        version = self.get_object()
-        response = HttpResponse(
-            protocol_io.export_version(version, fmt),
-            content_type=f"{protocol_io.CONTENT_TYPES[fmt]}; charset=utf-8",
-        )
-        filename = protocol_io.export_filename(version, fmt)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return protocol_io.export_response(self.get_object(), fmt)

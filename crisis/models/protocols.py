@@ -180,7 +180,27 @@ class LevelAction(models.TextChoices):
     REQUEST_ASSISTANCE = "request_assistance", "Invite requests for assistance"
 
 
-class EscalationLevel(models.Model):
+class PartOfVersion:
+    """Mixin for a version's parts (levels, checklist items): frozen with the version.
+
+    Saving or deleting one, or moving it between versions, is refused unless every version
+    involved is a draft. (Bulk queryset updates bypass this; services never use them on
+    frozen versions.)
+    """
+
+    def save(self, *args, **kwargs):
+        refuse_unless_draft(self.version_id, also=self.pk and self._stored_version_id())
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refuse_unless_draft(self._stored_version_id())
+        return super().delete(*args, **kwargs)
+
+    def _stored_version_id(self):
+        return type(self).objects.filter(pk=self.pk).values_list("version_id", flat=True).first()
+
+
+class EscalationLevel(PartOfVersion, models.Model):
     version = models.ForeignKey(ProtocolVersion, on_delete=models.CASCADE, related_name="levels")
     order = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     name = models.CharField(max_length=120)
@@ -214,17 +234,6 @@ class EscalationLevel(models.Model):
     def __str__(self):
         return f"L{self.order} {self.name}"
 
-    def save(self, *args, **kwargs):
-        refuse_unless_draft(self.version_id, also=self.pk and self._stored_version_id())
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        refuse_unless_draft(self._stored_version_id())
-        return super().delete(*args, **kwargs)
-
-    def _stored_version_id(self):
-        return type(self).objects.filter(pk=self.pk).values_list("version_id", flat=True).first()
-
 
 class ParticipantRole(models.TextChoices):
     LEAD = "lead", "Lead"
@@ -233,7 +242,7 @@ class ParticipantRole(models.TextChoices):
     OBSERVER = "observer", "Observer"
 
 
-class ChecklistItem(models.Model):
+class ChecklistItem(PartOfVersion, models.Model):
     """A task every participating desk with ``party_role`` works through."""
 
     ALL_PARTIES = "all"
@@ -262,17 +271,6 @@ class ChecklistItem(models.Model):
     def __str__(self):
         return f"{self.order}. {self.title}"
 
-    def save(self, *args, **kwargs):
-        refuse_unless_draft(self.version_id, also=self.pk and self._stored_version_id())
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        refuse_unless_draft(self._stored_version_id())
-        return super().delete(*args, **kwargs)
-
-    def _stored_version_id(self):
-        return type(self).objects.filter(pk=self.pk).values_list("version_id", flat=True).first()
-
 
 def refuse_unless_draft(version_id: int | None, *, also: int | None = None) -> None:
     """Raise :class:`VersionImmutable` unless the version(s) named are drafts (or missing).
@@ -291,7 +289,7 @@ def refuse_unless_draft(version_id: int | None, *, also: int | None = None) -> N
     )
     if frozen is not None:
         raise VersionImmutable(
-            f"{frozen} cannot be changed: make a new draft from it and edit that.",
+            f"{frozen} cannot be changed; make a new draft from it and edit that.",
             details={"version": frozen.pk, "status": frozen.status},
         )
 

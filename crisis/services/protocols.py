@@ -334,15 +334,29 @@ def _lock_protocol(protocol_id: int) -> Protocol:
     return Protocol.objects.select_for_update().get(pk=protocol_id)
 
 
-def _lock_draft(version: ProtocolVersion) -> ProtocolVersion:
+def _lock_version(
+    version: ProtocolVersion, *, status: str, code: str, reason: str, error=Conflict
+) -> ProtocolVersion:
+    """Lock the version row (and its protocol's) and check it is in ``status``."""
     locked = ProtocolVersion.objects.select_for_update().select_related("protocol")
     locked = locked.get(pk=version.pk)
-    if locked.status != VersionStatus.DRAFT:
-        raise VersionImmutable(
-            f"{locked} is {locked.status} and cannot be changed: make a new draft from it.",
+    if locked.status != status:
+        raise error(
+            f"{locked} is {locked.status}: {reason}",
+            code=code,
             details={"version": locked.pk, "status": locked.status},
         )
     return locked
+
+
+def _lock_draft(version: ProtocolVersion) -> ProtocolVersion:
+    return _lock_version(
+        version,
+        status=VersionStatus.DRAFT,
+        code=VersionImmutable.code,
+        reason="it cannot be changed; make a new draft from it.",
+        error=VersionImmutable,
+    )
 
 
 def _write_ladder(version: ProtocolVersion, *, levels: list[dict], checklist: list[dict]) -> None:
@@ -486,7 +500,7 @@ def check_draft_editable(*, by, version: ProtocolVersion) -> None:
     require_author(by)
     if version.status != VersionStatus.DRAFT:
         raise VersionImmutable(
-            f"{version} is {version.status} and cannot be changed: make a new draft from it.",
+            f"{version} is {version.status}: it cannot be changed; make a new draft from it.",
             details={"version": version.pk, "status": version.status},
         )
 
@@ -558,17 +572,12 @@ def publish_version(*, by, version: ProtocolVersion) -> ProtocolVersion:
     with transaction.atomic():
         category = Protocol.objects.values_list("category", flat=True).get(pk=version.protocol_id)
         list(Protocol.objects.select_for_update().filter(category=category).order_by("pk"))
-        version = (
-            ProtocolVersion.objects.select_for_update()
-            .select_related("protocol")
-            .get(pk=version.pk)
+        version = _lock_version(
+            version,
+            status=VersionStatus.DRAFT,
+            code="version_not_draft",
+            reason="only a draft can be published.",
         )
-        if version.status != VersionStatus.DRAFT:
-            raise Conflict(
-                f"{version} is {version.status}: only a draft can be published.",
-                code="version_not_draft",
-                details={"version": version.pk, "status": version.status},
-            )
         problems = validate_version(version)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -627,17 +636,12 @@ def retire_version(*, by, version: ProtocolVersion) -> ProtocolVersion:
     """
     require_author(by)
     with transaction.atomic():
-        version = (
-            ProtocolVersion.objects.select_for_update()
-            .select_related("protocol")
-            .get(pk=version.pk)
+        version = _lock_version(
+            version,
+            status=VersionStatus.PUBLISHED,
+            code="version_not_published",
+            reason="only the published version can be retired.",
         )
-        if version.status != VersionStatus.PUBLISHED:
-            raise Conflict(
-                f"{version} is {version.status}: only the published version can be retired.",
-                code="version_not_published",
-                details={"version": version.pk, "status": version.status},
-            )
         version.status = VersionStatus.RETIRED
         version.retired_at = timezone.now()
         version.save(update_fields=["status", "retired_at"])
