@@ -270,3 +270,33 @@ def test_ladder_preview_says_who_is_told_when(author):
     ]
     assert rows[0]["who"] == "operators at desks of the affected states"
     assert rows[0]["deadline"] == "T+10 min"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_publishes_of_one_draft_one_wins(region):
+    """Two authors press publish at once: the row locks let exactly one through."""
+    import threading
+
+    from django.db import connection
+
+    author = make_author(region.centre)
+    draft = make_draft(author)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def publish():
+        try:
+            barrier.wait(timeout=10)
+            services.publish_version(by=author, version=draft)
+            outcomes.append("published")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=publish) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["published", "version_not_draft"]
+    assert TimelineEntry.objects.filter(kind="protocol_version_published").count() == 1

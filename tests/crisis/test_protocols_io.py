@@ -206,3 +206,17 @@ def test_demo_seed_is_idempotent_and_publishes_realistic_protocols():
 
     coordinator = get_user_model().objects.get(username="coordinator")
     assert coordinator.has_perm("crisis.author_protocol")
+
+
+def test_the_example_in_the_docs_imports_and_is_publishable(region, author):
+    import re
+    from pathlib import Path
+
+    from tests.factories import make_desk
+
+    make_desk(None, code="AHA")
+    docs = Path(__file__).resolve().parents[2] / "docs" / "protocols.md"
+    example = re.search(r"```yaml\n(.*?)```", docs.read_text(), re.S).group(1)
+    draft = protocol_io.import_version(by=author, data=example, fmt="yaml")
+    assert services.validate_version(draft) == []
+    assert services.snapshot_of(draft)["levels"][2]["notify_desk_codes"] == ["AHA"]
