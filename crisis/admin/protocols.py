@@ -25,12 +25,12 @@ from crisis import protocol_io
 from crisis.errors import DomainError
 from crisis.models import (
     ChecklistItem,
+    Desk,
     EscalationLevel,
     LevelAction,
     NotifyScope,
     Protocol,
     ProtocolVersion,
-    Role,
     VersionStatus,
 )
 from crisis.services import protocols as services
@@ -99,10 +99,25 @@ def _checkboxes(choices):
     )
 
 
+class DeskCodeChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.code
+
+
 class LevelForm(forms.ModelForm):
-    timeout = TimeoutField(label="Timeout", help_text="e.g. 15m, 90s, 1h 30m")
+    timeout = TimeoutField(
+        label="Timeout",
+        help_text="e.g. 15m, 90s, 1h 30m",
+        widget=forms.TextInput(attrs={"size": 7}),
+    )
     notify_scopes = _checkboxes(NotifyScope.choices)
-    notify_roles = _checkboxes([(r, Role(r).label) for r in services.NOTIFIABLE_ROLES])
+    notify_roles = _checkboxes([(r, r) for r in services.NOTIFIABLE_ROLES])
+    notify_desks = DeskCodeChoiceField(
+        queryset=Desk.objects.filter(is_active=True).order_by("code"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text="Specific desks, in addition to the scopes.",
+    )
     actions = _checkboxes(LevelAction.choices)
 
     class Meta:
@@ -116,6 +131,10 @@ class LevelForm(forms.ModelForm):
             "notify_desks",
             "actions",
         )
+        widgets = {
+            "order": forms.NumberInput(attrs={"style": "width: 4em"}),
+            "name": forms.TextInput(attrs={"size": 24}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -225,16 +244,24 @@ class LevelInline(DraftOnlyInline):
         return ", ".join(LevelAction(a).label for a in level.actions) or "—"
 
 
+class ChecklistItemForm(forms.ModelForm):
+    class Meta:
+        model = ChecklistItem
+        fields = ["order", "party_role", "title", "description", "due_after_minutes"]
+        widgets = {
+            "order": forms.NumberInput(attrs={"style": "width: 4em"}),
+            "title": forms.TextInput(attrs={"size": 40}),
+            "description": forms.Textarea(attrs={"rows": 2, "cols": 40}),
+            "due_after_minutes": forms.NumberInput(attrs={"style": "width: 6em"}),
+        }
+
+
 class ChecklistInline(DraftOnlyInline):
     model = ChecklistItem
+    form = ChecklistItemForm
     formset = ChecklistFormSet
     fields = ["order", "party_role", "title", "description", "due_after_minutes"]
     verbose_name_plural = "checklist (by party)"
-    formfield_overrides = {
-        ChecklistItem._meta.get_field("description").__class__: {
-            "widget": forms.Textarea(attrs={"rows": 2, "cols": 40})
-        }
-    }
 
 
 class VersionInline(admin.TabularInline):
