@@ -3,6 +3,123 @@
 from django.conf import settings
 from django.db import migrations, models
 
+# On PostgreSQL the database itself keeps published and retired versions frozen, whatever
+# writes (a bulk update, raw SQL, a cascade): their content columns, levels, checklist
+# items and level desks. Status may still move published -> retired; ``created_from`` is
+# provenance (SET NULL when a source draft is deleted), not content.
+FROZEN = """
+CREATE OR REPLACE FUNCTION crisis_version_is_frozen(vid bigint) RETURNS boolean AS $$
+    SELECT EXISTS (SELECT 1 FROM crisis_protocolversion WHERE id = vid AND status <> 'draft');
+$$ LANGUAGE sql STABLE;
+
+CREATE OR REPLACE FUNCTION crisis_refuse_frozen(what text, vid bigint) RETURNS void AS $$
+BEGIN
+    RAISE EXCEPTION 'protocol version % is published or retired: % cannot change', vid, what
+        USING ERRCODE = 'integrity_constraint_violation';
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION crisis_protocolversion_frozen() RETURNS trigger AS $$
+BEGIN
+    IF OLD.status = 'draft' THEN
+        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        PERFORM crisis_refuse_frozen('the version', OLD.id);
+    END IF;
+    IF (NEW.protocol_id, NEW.number, NEW.notes, NEW.repeat_last_level, NEW.max_repeats,
+        NEW.ack_timeout_seconds, NEW.published_at, NEW.published_by_id)
+       IS DISTINCT FROM
+       (OLD.protocol_id, OLD.number, OLD.notes, OLD.repeat_last_level, OLD.max_repeats,
+        OLD.ack_timeout_seconds, OLD.published_at, OLD.published_by_id)
+       OR NOT ((OLD.status = 'published' AND NEW.status IN ('published', 'retired'))
+               OR (OLD.status = 'retired' AND NEW.status = 'retired'
+                   AND NEW.retired_at IS NOT DISTINCT FROM OLD.retired_at))
+    THEN
+        PERFORM crisis_refuse_frozen('the version', OLD.id);
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION crisis_version_part_frozen() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND crisis_version_is_frozen(OLD.version_id) THEN
+        PERFORM crisis_refuse_frozen(TG_TABLE_NAME, OLD.version_id);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND crisis_version_is_frozen(NEW.version_id) THEN
+        PERFORM crisis_refuse_frozen(TG_TABLE_NAME, NEW.version_id);
+    END IF;
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION crisis_level_desk_frozen() RETURNS trigger AS $$
+DECLARE
+    vid bigint;
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT version_id INTO vid FROM crisis_escalationlevel WHERE id = OLD.escalationlevel_id;
+        IF crisis_version_is_frozen(vid) THEN
+            PERFORM crisis_refuse_frozen('the desks of a level', vid);
+        END IF;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT version_id INTO vid FROM crisis_escalationlevel WHERE id = NEW.escalationlevel_id;
+        IF crisis_version_is_frozen(vid) THEN
+            PERFORM crisis_refuse_frozen('the desks of a level', vid);
+        END IF;
+    END IF;
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER crisis_protocolversion_frozen BEFORE UPDATE OR DELETE ON crisis_protocolversion
+    FOR EACH ROW EXECUTE FUNCTION crisis_protocolversion_frozen();
+CREATE TRIGGER crisis_escalationlevel_frozen
+    BEFORE INSERT OR UPDATE OR DELETE ON crisis_escalationlevel
+    FOR EACH ROW EXECUTE FUNCTION crisis_version_part_frozen();
+CREATE TRIGGER crisis_checklistitem_frozen
+    BEFORE INSERT OR UPDATE OR DELETE ON crisis_checklistitem
+    FOR EACH ROW EXECUTE FUNCTION crisis_version_part_frozen();
+CREATE TRIGGER crisis_level_desks_frozen
+    BEFORE INSERT OR UPDATE OR DELETE ON crisis_escalationlevel_notify_desks
+    FOR EACH ROW EXECUTE FUNCTION crisis_level_desk_frozen();
+"""
+
+UNFROZEN = """
+DROP TRIGGER IF EXISTS crisis_level_desks_frozen ON crisis_escalationlevel_notify_desks;
+DROP TRIGGER IF EXISTS crisis_checklistitem_frozen ON crisis_checklistitem;
+DROP TRIGGER IF EXISTS crisis_escalationlevel_frozen ON crisis_escalationlevel;
+DROP TRIGGER IF EXISTS crisis_protocolversion_frozen ON crisis_protocolversion;
+DROP FUNCTION IF EXISTS crisis_level_desk_frozen();
+DROP FUNCTION IF EXISTS crisis_version_part_frozen();
+DROP FUNCTION IF EXISTS crisis_protocolversion_frozen();
+DROP FUNCTION IF EXISTS crisis_refuse_frozen(text, bigint);
+DROP FUNCTION IF EXISTS crisis_version_is_frozen(bigint);
+"""
+
+
+def backfill_retired_at(apps, schema_editor):
+    # Versions retired before the field existed: the best known time is their creation.
+    ProtocolVersion = apps.get_model("crisis", "ProtocolVersion")
+    ProtocolVersion.objects.filter(status="retired", retired_at__isnull=True).update(
+        retired_at=models.F("created_at")
+    )
+
+
+def freeze(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FROZEN, params=None)
+
+
+def unfreeze(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(UNFROZEN, params=None)
+
 
 class Migration(migrations.Migration):
 
@@ -17,6 +134,7 @@ class Migration(migrations.Migration):
             name='retired_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
+        migrations.RunPython(backfill_retired_at, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='protocolversion',
             constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('published_at__isnull', False), _connector='OR'), name='published_version_has_published_at'),
@@ -25,4 +143,5 @@ class Migration(migrations.Migration):
             model_name='protocolversion',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'retired'), _negated=True), ('retired_at__isnull', False), _connector='OR'), name='retired_version_has_retired_at'),
         ),
+        migrations.RunPython(freeze, unfreeze),
     ]

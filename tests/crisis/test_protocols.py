@@ -300,3 +300,36 @@ def test_concurrent_publishes_of_one_draft_one_wins(region):
         thread.join(timeout=30)
     assert sorted(outcomes) == ["published", "version_not_draft"]
     assert TimelineEntry.objects.filter(kind="protocol_version_published").count() == 1
+
+
+def test_database_keeps_published_versions_frozen_whatever_writes(region, author):
+    v1 = make_published(author, levels=ladder(region.desk_a.pk))
+    level = v1.levels.get(order=2)
+    through = EscalationLevel.notify_desks.through
+    attempts = [
+        lambda: ProtocolVersion.objects.filter(pk=v1.pk).update(notes="bulk edit"),
+        lambda: ProtocolVersion.objects.filter(pk=v1.pk).update(status=VersionStatus.DRAFT),
+        lambda: EscalationLevel.objects.filter(pk=level.pk).update(timeout_seconds=1),
+        lambda: ChecklistItem.objects.filter(version=v1).delete(),
+        lambda: through.objects.bulk_create(
+            [through(escalationlevel_id=level.pk, desk_id=region.desk_c.pk)]
+        ),
+        lambda: through.objects.filter(escalationlevel_id=level.pk).delete(),
+        lambda: region.desk_a.delete(),  # a desk a published ladder names stays
+    ]
+    for attempt in attempts:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            attempt()
+    assert services.snapshot_of(ProtocolVersion.objects.get(pk=v1.pk)) == services.snapshot_of(v1)
+
+
+def test_database_lets_drafts_change_and_sources_go(region, author):
+    v1 = make_published(author)
+    v2 = services.new_draft_from(by=author, version=v1)
+    v3 = services.new_draft_from(by=author, version=v2)
+    services.publish_version(by=author, version=v3)
+    v2.delete()  # the published v3's created_from becomes empty: provenance, not content
+    v3.refresh_from_db()
+    assert v3.created_from is None and v3.status == VersionStatus.PUBLISHED
+    draft = services.new_draft_from(by=author, version=v3)
+    assert EscalationLevel.objects.filter(version=draft).update(timeout_seconds=5) == 3
