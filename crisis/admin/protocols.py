@@ -428,12 +428,6 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
             return False
         return self.has_author_permission(request)
 
-    def get_deleted_objects(self, objs, request):
-        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        if any(not v.is_editable for v in objs):
-            protected = [*protected, "published or retired versions (they stay on the record)"]
-        return deleted, model_count, perms_needed, protected
-
     def save_formset(self, request, form, formset, change):
         # Orders are unique per version: park re-ordered rows first so a swap (1 <-> 2)
         # never collides with a row not yet saved.

@@ -251,6 +251,7 @@ class ProtocolViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
     """
 
     serializer_class = ProtocolSerializer
+    filterset_fields = ["category"]
 
     def get_queryset(self):
         if self.action == "retrieve":

@@ -313,3 +313,28 @@ def test_non_staff_cannot_reach_the_admin(client, region, author):
     client.force_login(region.operator_a)
     response = client.get(url("protocolversion_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_published_rules_stay_on_the_record(author_client, author):
+    published = make_published(author)
+    draft = services.new_draft_from(by=author, version=published)
+    protocol_id = published.protocol_id
+    assert author_client.get(url("protocol_delete", protocol_id)).status_code == 403
+    assert (
+        author_client.post(url("protocol_delete", protocol_id), {"post": "yes"}).status_code == 403
+    )
+    assert (
+        author_client.post(url("protocolversion_delete", published.pk), {"post": "yes"}).status_code
+        == 403
+    )
+    response = author_client.post(
+        url("protocol_changelist"),
+        {"action": "delete_selected", "_selected_action": [protocol_id], "post": "yes"},
+    )
+    assert response.status_code == 403  # the versions may not be deleted
+    assert Protocol.objects.filter(pk=protocol_id).exists()
+
+    # A draft can go.
+    response = author_client.post(url("protocolversion_delete", draft.pk), {"post": "yes"})
+    assert response.status_code == 302
+    assert list(ProtocolVersion.objects.values_list("number", flat=True)) == [1]

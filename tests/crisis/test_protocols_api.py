@@ -227,3 +227,15 @@ def test_schema_lists_the_protocol_endpoints(client):
     patch = schema["paths"]["/api/v1/protocols/{protocol_id}/versions/{number}/"]["patch"]
     assert "409" in patch["responses"]
     assert TimelineEntry.objects.count() == 0
+
+
+def test_list_filters_by_category(region, author, api_client):
+    make_published(author, name="Ferry", category="maritime")
+    make_published(author, name="Quake", category="earthquake")
+    api_client.force_authenticate(region.operator_a)
+    names = [
+        p["name"]
+        for p in api_client.get("/api/v1/protocols/?category=earthquake").json()["results"]
+    ]
+    assert names == ["Quake"]
+    assert_error(api_client.get("/api/v1/protocols/?category=volcanoes"), 400, "invalid")
