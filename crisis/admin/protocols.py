@@ -337,7 +337,11 @@ class ProtocolAdmin(AuthorPermissions, admin.ModelAdmin):
         )
         obj.pk, obj.created_at = protocol.pk, protocol.created_at
         obj._state.adding = False
-        messages.info(request, f"Draft v1 of {protocol.name} is ready: add its levels.")
+
+    def response_add(self, request, obj, post_url_continue=None):
+        draft = obj.versions.get(number=1)
+        messages.success(request, f"Created {obj.name}. Draft v1 is ready: add its levels.")
+        return HttpResponseRedirect(reverse("admin:crisis_protocolversion_change", args=[draft.pk]))
 
     def get_urls(self):
         urls = [

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from crisis import protocol_io
-from crisis.models import EscalationLevel, Protocol, ProtocolVersion, VersionStatus
+from crisis.models import EscalationLevel, Protocol, ProtocolVersion, TimelineEntry, VersionStatus
 from crisis.services import protocols as services
 from tests.crisis.protocol_fixtures import (
     ladder,
@@ -256,7 +256,7 @@ def test_import_of_a_bad_file_shows_the_field(author_client, author):
     assert ProtocolVersion.objects.count() == 1
 
 
-def test_adding_a_protocol_makes_draft_v1(author_client):
+def test_adding_a_protocol_makes_draft_v1(author_client, author):
     response = author_client.post(
         url("protocol_add"),
         {
@@ -267,9 +267,12 @@ def test_adding_a_protocol_makes_draft_v1(author_client):
             "versions-INITIAL_FORMS": "0",
         },
     )
-    assert response.status_code == 302
     protocol = Protocol.objects.get(name="Typhoon")
     assert list(protocol.versions.values_list("number", "status")) == [(1, "draft")]
+    draft = protocol.versions.get()
+    assert response.status_code == 302
+    assert response["Location"] == url("protocolversion_change", draft.pk)
+    assert TimelineEntry.objects.get(kind="protocol_created").actor == author
 
 
 def test_non_author_staff_view_only(viewer_client, author):
