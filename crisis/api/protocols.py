@@ -300,8 +300,8 @@ class ProtocolViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
                 "Refused: published",
                 value={
                     "code": "version_immutable",
-                    "message": "Maritime incident v2 (published) is published and cannot be "
-                    "changed: make a new draft from it.",
+                    "message": "Maritime incident v2 (published) is published: it cannot be "
+                    "changed; make a new draft from it.",
                     "details": {"version": 7, "status": "published"},
                 },
                 response_only=True,

@@ -151,7 +151,7 @@ class ProtocolVersion(models.Model):
         )
         if changed or not (moves_on or stays_retired):
             raise VersionImmutable(
-                f"{self} is {stored['status']} and cannot be changed: make a new draft from it.",
+                f"{self} is {stored['status']}: it cannot be changed; make a new draft from it.",
                 details={"version": self.pk, "fields": changed},
             )
 
