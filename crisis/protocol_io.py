@@ -22,6 +22,7 @@ from django.utils.text import slugify
 
 from crisis.errors import InvalidInput
 from crisis.models import ChecklistItem, CrisisCategory, Protocol, ProtocolVersion
+from crisis.services import protocol_rules as rules
 from crisis.services import protocols as protocol_services
 
 FORMAT = "crisis-protocol/1"
@@ -283,9 +284,7 @@ def parse_levels(check: _Checker, raw, path: str) -> list[dict]:
                 "name": check.text(data, "name", here, max_length=120, blank=False),
                 "timeout_seconds": seconds,
                 "notify_scopes": check.choices(data, "notify_scopes", here, NotifyScope.values),
-                "notify_roles": check.choices(
-                    data, "notify_roles", here, protocol_services.NOTIFIABLE_ROLES
-                ),
+                "notify_roles": check.choices(data, "notify_roles", here, rules.NOTIFIABLE_ROLES),
                 "notify_desk_codes": desks,
                 "actions": check.choices(data, "actions", here, LevelAction.values),
                 "_path": here,
@@ -310,7 +309,7 @@ def parse_checklist(check: _Checker, raw, path: str) -> list[dict]:
         check.fail(path, "must be a list of tasks")
         return []
     items = []
-    roles = protocol_services.CHECKLIST_ROLES
+    roles = rules.CHECKLIST_ROLES
     for i, data in enumerate(raw):
         here = f"{path}[{i}]"
         if check.mapping(data, here, required=ITEM_FIELDS, optional=ITEM_OPTIONAL) is None:

@@ -25,6 +25,7 @@ from crisis.protocol_selectors import (
     protocol_versions_visible_to,
     protocols_visible_to,
 )
+from crisis.services import protocol_rules as rules
 from crisis.services import protocols as services
 
 
@@ -112,7 +113,7 @@ class VersionSerializer(serializers.ModelSerializer):
                 for level in version.levels.all()
             ],
         }
-        return services.ladder_preview(snapshot)
+        return rules.ladder_preview(snapshot)
 
 
 class ProtocolSerializer(serializers.ModelSerializer):

@@ -12,6 +12,7 @@ from crisis.models import (
     VersionStatus,
 )
 from crisis.models.protocols import VersionImmutable
+from crisis.services import protocol_rules as rules
 from crisis.services import protocols as services
 from tests.crisis.protocol_fixtures import (
     CHECKLIST,
@@ -132,7 +133,7 @@ def test_invalid_drafts_are_not_published_and_say_what_to_fix(author, levels, ex
 
 def test_validation_of_dict_levels_covers_timeouts_and_duplicates():
     bad = [{**ladder()[0], "timeout_seconds": 0}, {**ladder()[1], "order": 1}]
-    problems = services.ladder_problems(bad)
+    problems = rules.ladder_problems(bad)
     assert "2 levels have order 1: give each level its own place (1, 2, 3 …)." in problems
     assert any("Level 1 (Affected operators): the timeout must be positive" in p for p in problems)
 
@@ -259,7 +260,7 @@ def test_snapshot_has_what_the_crisis_needs(region, author):
 
 def test_ladder_preview_says_who_is_told_when(author):
     snap = services.snapshot_of(make_draft(author))
-    rows = services.ladder_preview(snap)
+    rows = rules.ladder_preview(snap)
     assert [(r["at"], r["event"], r["level"]) for r in rows] == [
         ("T+0", "notify", 1),
         ("T+10 min", "notify", 2),
