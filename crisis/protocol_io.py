@@ -209,13 +209,18 @@ class _Checker:
             self.fail(f"{path}.{key}", f"is longer than {max_length} characters")
         return value
 
-    def integer(self, data: dict, key: str, path: str, *, minimum: int, nullable=False):
+    def integer(
+        self, data: dict, key: str, path: str, *, minimum: int, maximum: int, nullable=False
+    ):
         value = data.get(key)
         if value is None and nullable:
             return None
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             word = "positive" if minimum == 1 else f"at least {minimum}"
             self.fail(f"{path}.{key}", f"must be a {word} whole number, not {value!r}")
+            return None
+        if value > maximum:
+            self.fail(f"{path}.{key}", f"must be at most {maximum}, not {value}")
             return None
         return value
 
@@ -270,17 +275,21 @@ def parse_levels(check: _Checker, raw, path: str) -> list[dict]:
             check.fail(here, "give exactly one of timeout_minutes or timeout_seconds")
             seconds = None
         elif "timeout_minutes" in data:
-            minutes = check.integer(data, "timeout_minutes", here, minimum=1)
+            minutes = check.integer(
+                data, "timeout_minutes", here, minimum=1, maximum=rules.MAX_TIMEOUT_SECONDS // 60
+            )
             seconds = minutes * 60 if minutes else None
         else:
-            seconds = check.integer(data, "timeout_seconds", here, minimum=1)
+            seconds = check.integer(
+                data, "timeout_seconds", here, minimum=1, maximum=rules.MAX_TIMEOUT_SECONDS
+            )
         desks = data.get("notify_desks", [])
         if not isinstance(desks, list) or not all(isinstance(d, str) for d in desks):
             check.fail(f"{here}.notify_desks", "must be a list of desk codes")
             desks = []
         levels.append(
             {
-                "order": check.integer(data, "order", here, minimum=1),
+                "order": check.integer(data, "order", here, minimum=1, maximum=rules.MAX_ORDER),
                 "name": check.text(data, "name", here, max_length=120, blank=False),
                 "timeout_seconds": seconds,
                 "notify_scopes": check.choices(data, "notify_scopes", here, NotifyScope.values),
@@ -320,12 +329,16 @@ def parse_checklist(check: _Checker, raw, path: str) -> list[dict]:
         due = data.get("due_after_minutes", 60)
         items.append(
             {
-                "order": check.integer(data, "order", here, minimum=1),
+                "order": check.integer(data, "order", here, minimum=1, maximum=rules.MAX_ORDER),
                 "party_role": party,
                 "title": check.text(data, "title", here, max_length=200, blank=False),
                 "description": check.text(data, "description", here, max_length=0),
                 "due_after_minutes": check.integer(
-                    {"due_after_minutes": due}, "due_after_minutes", here, minimum=0
+                    {"due_after_minutes": due},
+                    "due_after_minutes",
+                    here,
+                    minimum=0,
+                    maximum=rules.MAX_DUE_AFTER_MINUTES,
                 ),
                 "_path": here,
             }
@@ -398,16 +411,23 @@ def parse_document(document: dict) -> dict:
             "notes": check.text(version, "notes", "version", max_length=0),
             "repeat_last_level": check.boolean(version, "repeat_last_level", "version"),
             "max_repeats": check.integer(
-                {"max_repeats": version.get("max_repeats", 0)}, "max_repeats", "version", minimum=0
+                {"max_repeats": version.get("max_repeats", 0)},
+                "max_repeats",
+                "version",
+                minimum=0,
+                maximum=rules.MAX_REPEATS,
             ),
             "ack_timeout_seconds": check.integer(
-                version, "ack_timeout_seconds", "version", minimum=1, nullable=True
+                version,
+                "ack_timeout_seconds",
+                "version",
+                minimum=1,
+                maximum=rules.MAX_TIMEOUT_SECONDS,
+                nullable=True,
             ),
             "levels": parse_levels(check, version.get("levels", []), "version.levels"),
             "checklist": parse_checklist(check, version.get("checklist"), "version.checklist"),
         }
-        if content["max_repeats"] is not None and content["max_repeats"] > 32767:
-            check.fail("version.max_repeats", "must be at most 32767")
     raise_if_failed(check)
     content["levels"] = _clean(content["levels"])
     content["checklist"] = _clean(content["checklist"])

@@ -49,6 +49,8 @@ class TimeoutField(forms.CharField):
         total = hours * 3600 + minutes * 60 + seconds
         if total <= 0:
             raise ValidationError(self.error_messages["not_positive"], code="not_positive")
+        if total > rules.MAX_TIMEOUT_SECONDS:
+            raise ValidationError("The timeout must be at most 30 days.", code="too_long")
         return total
 
 

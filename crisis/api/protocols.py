@@ -143,8 +143,10 @@ class VersionPatchSerializer(serializers.Serializer):
 
     notes = serializers.CharField(required=False, allow_blank=True)
     repeat_last_level = serializers.BooleanField(required=False)
-    max_repeats = serializers.IntegerField(required=False, min_value=0, max_value=32767)
-    ack_timeout_seconds = serializers.IntegerField(required=False, min_value=1, allow_null=True)
+    max_repeats = serializers.IntegerField(required=False, min_value=0, max_value=rules.MAX_REPEATS)
+    ack_timeout_seconds = serializers.IntegerField(
+        required=False, min_value=1, max_value=rules.MAX_TIMEOUT_SECONDS, allow_null=True
+    )
     levels = serializers.ListField(child=serializers.DictField(), required=False)
     checklist = serializers.ListField(child=serializers.DictField(), required=False)
 

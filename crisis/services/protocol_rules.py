@@ -11,6 +11,12 @@ from collections import Counter
 
 from crisis.models import ChecklistItem, LevelAction, NotifyScope, ParticipantRole, Role
 
+#: Bounds that keep values sensible (and inside their database columns).
+MAX_TIMEOUT_SECONDS = 30 * 24 * 3600
+MAX_ORDER = 999
+MAX_REPEATS = 100
+MAX_DUE_AFTER_MINUTES = 366 * 24 * 60
+
 #: Roles a level may name: the people on a desk who can be told (auditors are never paged).
 NOTIFIABLE_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.COORDINATOR)
 CHECKLIST_ROLES = (ChecklistItem.ALL_PARTIES, *ParticipantRole.values)
@@ -33,7 +39,9 @@ def level_problems(level: dict, *, structural_only: bool = False) -> list[str]:
     if not (level.get("name") or "").strip():
         problems.append(f"{label} has no name: say who it reaches, e.g. 'Affected operators'.")
     timeout = level.get("timeout_seconds")
-    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+    if isinstance(timeout, int) and timeout > MAX_TIMEOUT_SECONDS:
+        problems.append(f"{label}: the timeout must be at most 30 days.")
+    elif not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
         problems.append(
             f"{label}: the timeout must be positive: how long this level has to acknowledge "
             "before the next level is told (e.g. 15m or 900s)."

@@ -173,6 +173,7 @@ def test_author_can_swap_level_orders(author_client, author):
         ([level_row(1, "A", "0m")], "The timeout must be positive"),
         ([level_row(1, "A", "-5")], "The timeout must be positive"),
         ([level_row(1, "A", "soon")], "Write the timeout as minutes or seconds"),
+        ([level_row(1, "A", "1000h")], "The timeout must be at most 30 days."),
         ([level_row(1, "A", "10m", scopes=(), roles=())], "notifies nobody"),
     ],
 )

@@ -187,6 +187,10 @@ def test_patch_needs_the_author_permission(region, author, api_client):
         ),
         ({"checklist": [{"order": 1}]}, "checklist[0].title"),
         ({"max_repeats": -1}, "max_repeats"),
+        (
+            {"levels": [{"order": 1, "name": "A", "timeout_seconds": 2**40}]},
+            "levels[0].timeout_seconds",
+        ),
     ],
 )
 def test_bad_patch_is_400_naming_the_field_and_writes_nothing(
