@@ -208,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "DeskRoleEnum": "crisis.models.directory.Role",
         "ParticipantRoleEnum": "crisis.models.protocols.ParticipantRole",
         "CrisisStatusEnum": "crisis.models.crises.CrisisStatus",
+        "ProtocolVersionStatusEnum": "crisis.models.protocols.VersionStatus",
     },
 }
 

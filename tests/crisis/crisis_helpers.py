@@ -22,8 +22,7 @@ def make_protocol(category: str = "maritime", *, number: int = 1, levels=None) -
     version = ProtocolVersion.objects.create(
         protocol=protocol,
         number=number,
-        status=VersionStatus.PUBLISHED,
-        published_at=timezone.now(),
+        status=VersionStatus.DRAFT,
         repeat_last_level=True,
         max_repeats=2,
     )
@@ -65,6 +64,11 @@ def make_protocol(category: str = "maritime", *, number: int = 1, levels=None) -
         title="Report affected areas",
         due_after_minutes=240,
     )
+    # Published versions are frozen, so fill the draft first, then publish it in place.
+    ProtocolVersion.objects.filter(pk=version.pk).update(
+        status=VersionStatus.PUBLISHED, published_at=timezone.now()
+    )
+    version.refresh_from_db()
     return version
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from crisis.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
@@ -25,6 +26,7 @@ from crisis.models import (
 )
 from crisis.services import crises as services
 from crisis.services import timeline
+from crisis.services.protocols import publish_version
 from tests.crisis.crisis_helpers import activate, kinds, make_protocol, report
 
 pytestmark = pytest.mark.django_db
@@ -223,8 +225,10 @@ def test_snapshot_isolation_new_version_and_draft_edits_do_not_touch_the_crisis(
         notify_scopes=["all_states"],
     )
     ChecklistItem.objects.create(version=draft, order=1, title="New task", due_after_minutes=5)
-    ProtocolVersion.objects.filter(pk=protocol.pk).update(status=VersionStatus.RETIRED)
-    ProtocolVersion.objects.filter(pk=draft.pk).update(status=VersionStatus.PUBLISHED)
+    author = get_user_model().objects.create_superuser("author", password="pw-for-tests")
+    publish_version(by=author, version=draft)
+    protocol.refresh_from_db()
+    assert protocol.status == VersionStatus.RETIRED
     crisis.refresh_from_db()
     assert crisis.protocol_version_id == protocol.pk
     assert crisis.protocol_snapshot == snapshot
@@ -442,10 +446,9 @@ def test_whole_lifecycle_chain_verifies_and_verify_timeline_finds_tampering(
     assert f"crisis:{crisis.pk}" in out.err and f"#{target.seq}" in out.err
 
 
-def test_demo_crisis_is_seeded_once_and_activated_when_a_protocol_exists(capsys):
+def test_demo_crisis_is_seeded_once_and_activated_on_the_demo_protocol(capsys):
     from crisis.demo_crises import TITLE
 
-    make_protocol("maritime")
     call_command("seed_demo")
     call_command("seed_demo")
     crisis = Crisis.objects.get(title=TITLE)
