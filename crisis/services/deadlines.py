@@ -387,6 +387,23 @@ class UnknownDeadlineKind(Exception):
     pass
 
 
+class DeadlineBusy(Exception):
+    """Raised by a handler when what it must lock is held by someone else (it must not
+    wait: it already holds the deadline row, and waiting could deadlock). The firing rolls
+    back, is not counted as a failure, and is tried again after ``BUSY_RETRY``."""
+
+
+#: How soon a deadline whose handler was busy is tried again (by the sweep or a slot task).
+BUSY_RETRY = timedelta(milliseconds=500)
+
+
+def _record_busy(deadline_id: int) -> None:
+    with transaction.atomic():
+        Deadline.objects.filter(pk=deadline_id, state=DeadlineState.PENDING).update(
+            last_attempt_at=timezone.now() - retry_delay() + BUSY_RETRY
+        )
+
+
 def _run(deadline: Deadline, now: datetime) -> None:
     """Mark ``deadline`` fired and run its handler. Called holding the row lock."""
     handler = HANDLERS.get(deadline.kind)
@@ -429,6 +446,9 @@ def fire_deadline(deadline_id: int, token: str | uuid.UUID | None = None, *, ski
             Deadline.objects.filter(pk=deadline.pk).update(state=DeadlineState.FIRED, fired_at=now)
             _run(deadline, now)
         return True
+    except DeadlineBusy:
+        _record_busy(deadline_id)
+        return False
     except Exception as exc:
         _record_failure([deadline_id], exc)
         return False
