@@ -15,7 +15,8 @@ Reported per way: arm time, fired, missed, duplicates, lateness (fired - due) p5
 ``--json`` prints one JSON object (``n``, ``arm_s``, ``fired``, ``missed``, ``duplicates``,
 ``p50_lateness_s``, ``p99_lateness_s``, ``max_lateness_s``, ``baseline`` with the same
 keys, ``ratios`` to the baseline, and ``real_handler`` if run); for several sizes, one
-object with ``runs``. The database at DATABASE_URL is migrated and its bench rows removed.
+object with ``runs``. It runs in a scratch database next to DATABASE_URL's
+(``bench_<name>``, created, migrated and dropped), never in the database itself.
 """
 
 from __future__ import annotations
@@ -167,19 +168,17 @@ def main() -> int:
 
     django.setup()
     import redis
-    from django.core.management import call_command
     from django.db import connection
 
-    from crisis.models import Deadline, DeadlineProbe
     from tests.support.celery_worker import Worker, broker
     from tests.support.redis import PrivateRedis
 
     if connection.vendor != "postgresql":
         print("The benchmark runs on PostgreSQL: set DATABASE_URL.", file=sys.stderr)
         return 2
-    call_command("migrate", verbosity=0)
-    Deadline.objects.filter(subject_key__startswith="bench:").delete()
-    DeadlineProbe.objects.filter(label__startswith="bench").delete()
+    original_name = connection.settings_dict["NAME"]
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{original_name}"
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
 
     server = PrivateRedis().start()
     worker = Worker(
@@ -203,17 +202,19 @@ def main() -> int:
                 ours = run_engine(n, f"bench-{n}-{int(time.time())}")
                 result = {**ours, "baseline": base, "ratios": ratios(ours, base)}
                 if not args.no_real:
+                    if not args.json:
+                        print(f"n={n}: real handler …", file=sys.stderr)
                     real = run_real_handler(n, f"bench-real-{n}-{int(time.time())}")
                     if real is not None:
                         result["real_handler"] = real
+                        result["real_handler"]["ratios"] = ratios(real, base)
                 runs.append(result)
                 if not args.json:
                     print_run(result)
     finally:
         worker.stop()
         server.stop()
-        Deadline.objects.filter(subject_key__startswith="bench:").delete()
-        DeadlineProbe.objects.filter(label__startswith="bench").delete()
+        connection.creation.destroy_test_db(original_name, verbosity=0)
     if args.json:
         print(json.dumps(runs[0] if len(runs) == 1 else {"runs": runs}, indent=2))
     ok = all(r["missed"] == 0 and r["duplicates"] == 0 for r in runs)

@@ -26,13 +26,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from crisis.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
 from crisis.events import desk_group, publish_on_commit
 from crisis.models import (
     Crisis,
-    CrisisParticipant,
     Deadline,
     Desk,
     DeskKind,
@@ -103,23 +103,19 @@ def recipient_desks(crisis: Crisis, level: dict) -> list[Desk]:
     """The active desks a level notifies: its scopes resolved for this crisis, plus the
     desks it names."""
     scopes = set(level.get("notify_scopes") or [])
-    desks = Desk.objects.filter(is_active=True)
-    ids: set[int] = set(level.get("notify_desks") or [])
+    named = set(level.get("notify_desks") or [])
+    if not scopes and not named:
+        return []
+    query = Q(pk__in=named)
     if "affected" in scopes:
-        ids |= set(
-            desks.filter(
-                kind=DeskKind.NATIONAL, state__in=crisis.affected_states.all()
-            ).values_list("pk", flat=True)
-        )
+        query |= Q(kind=DeskKind.NATIONAL, state__crises=crisis)
     if "participants" in scopes:
-        ids |= set(
-            CrisisParticipant.objects.filter(crisis=crisis).values_list("desk_id", flat=True)
-        )
+        query |= Q(participations__crisis=crisis)
     if "all_states" in scopes:
-        ids |= set(desks.filter(kind=DeskKind.NATIONAL).values_list("pk", flat=True))
+        query |= Q(kind=DeskKind.NATIONAL)
     if "regional" in scopes:
-        ids |= set(desks.filter(kind=DeskKind.REGIONAL).values_list("pk", flat=True))
-    return list(desks.filter(pk__in=ids).order_by("code"))
+        query |= Q(kind=DeskKind.REGIONAL)
+    return list(Desk.objects.filter(query, is_active=True).distinct().order_by("code"))
 
 
 def required_desk_ids(crisis: Crisis) -> set[int]:
@@ -217,12 +213,14 @@ def start_escalation(*, crisis: Crisis, by=None) -> None:
 
 
 def _lock_crisis_nowait(crisis_id: int) -> Crisis | None:
-    """Take the crisis row lock without waiting (we already hold a deadline row lock)."""
+    """Take the crisis row lock without waiting (we already hold a deadline row lock).
+
+    No savepoint: if the lock is refused the whole firing rolls back anyway.
+    """
     crises = Crisis.objects.filter(pk=crisis_id)
     if connection.features.has_select_for_update_nowait:
         try:
-            with transaction.atomic():
-                return crises.select_for_update(nowait=True).first()
+            return crises.select_for_update(nowait=True).first()
         except DatabaseError as exc:
             raise DeadlineBusy(f"crisis {crisis_id} is locked by another action") from exc
     return crises.first()

@@ -69,7 +69,10 @@ def test_level_one_notifies_its_desks_live_and_arms_its_deadline(
     assert deadline.due_at == crisis.level_deadline_at
     assert abs((deadline.due_at - timezone.now()).total_seconds() - 600) < 5
     assert kinds(crisis) == ["level_entered"]
-    frame = async_to_sync(asyncio.wait_for)(layer.receive(channel), 5)
+    try:
+        frame = async_to_sync(asyncio.wait_for)(layer.receive(channel), 5)
+    finally:
+        async_to_sync(layer.group_discard)(desk_group(region.desk_a.pk), channel)
     event = frame["event"]
     assert event["type"] == "escalation.level" and event["level"] == 1
     assert event["crisis"]["reference"] == crisis.reference
