@@ -97,7 +97,7 @@ def run(n: int, label: str, lead: float, window: float, summarize, wait_until) -
 
     expired = TimelineEntry.objects.filter(crisis_id__in=list(due), kind="level_expired")
     end = (start - timezone.now()).total_seconds() + window
-    wait_until(lambda: expired.values("crisis_id").distinct().count() >= n, end + 120)
+    wait_until(lambda: expired.values("crisis_id").distinct().count() >= n, end + max(120, n / 20))
     time.sleep(1.0)
     counts = dict(expired.values_list("crisis_id").annotate(c=Count("id")))
     lateness = [
