@@ -13,6 +13,7 @@ has at most one pending deadline of kind ``crisis.escalation`` (subject
   progress within it, the level is entered again (PagerDuty's ack timeout).
 - Expiry moves to the next level; at the top, the level repeats (up to the protocol's
   ``max_repeats``, if ``repeat_last_level``) or the crisis is marked ``unanswered``.
+- While acknowledged with an ack timeout, the desk is reminded half-way through it.
 - A supervisor can stop the escalation with a reason.
 
 Lock order is crisis row, then deadline row, then the timeline stream, for every action.
@@ -51,6 +52,8 @@ from crisis.services.deadlines import (
 )
 
 DEADLINE_KIND = "crisis.escalation"
+#: While acknowledged with an ack timeout, the desk is reminded half-way through it.
+REMINDER_KIND = "crisis.escalation.reminder"
 
 #: Roles that may stop an escalation.
 STOPPING_ROLES = frozenset({Role.SUPERVISOR, Role.COORDINATOR})
@@ -158,6 +161,7 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
             "updated_at",
         ]
     )
+    cancel_deadlines(kind=REMINDER_KIND, subject_key=deadline_subject(crisis))
     desks = recipient_desks(crisis, level)
     title = f"{crisis.reference}: escalation level {order} ({level['name']}) — please acknowledge"
     payload = {
@@ -247,6 +251,34 @@ def on_escalation_deadline(deadline: Deadline) -> None:
         _enter_level(crisis, order, round_=round_ + 1, reason="ack_timed_out")
 
 
+@register_handler(REMINDER_KIND)
+def on_reminder_deadline(deadline: Deadline) -> None:
+    """Half-way through an ack timeout: remind the acknowledging desk to report progress."""
+    data = deadline.payload
+    crisis = _lock_crisis_nowait(data["crisis_id"])
+    if (
+        crisis is None
+        or crisis.escalation_state != EscalationState.ACKNOWLEDGED
+        or crisis.current_level != data.get("level")
+        or crisis.level_repeats != data.get("round")
+    ):
+        return
+    payload = {
+        "level": data["level"],
+        "round": data["round"],
+        "progress_due_at": data["progress_due_at"],
+    }
+    Notification.objects.create(
+        desk_id=data["desk_id"],
+        crisis=crisis,
+        kind="escalation.reminder",
+        title=(f"{crisis.reference}: report progress, or level {data['level']} is notified again"),
+        payload=payload,
+    )
+    timeline.record(crisis=crisis, kind="reminder_sent", payload=payload)
+    publish_on_commit(desk_group(data["desk_id"]), _event(crisis, "escalation.reminder", **payload))
+
+
 def _expire_level(crisis: Crisis, order: int, round_: int) -> None:
     timeline.record(crisis=crisis, kind="level_expired", payload={"level": order, "round": round_})
     snapshot = crisis.protocol_snapshot
@@ -309,7 +341,7 @@ def acknowledge_level(*, crisis: Crisis, desk: Desk, by) -> EscalationAck:
     )
     if not created and crisis.escalation_state == EscalationState.ACKNOWLEDGED:
         return ack
-    cancel_deadlines(kind=DEADLINE_KIND, subject_key=deadline_subject(crisis))
+    cancel_deadlines(subject_key=deadline_subject(crisis))
     ack_timeout = crisis.protocol_snapshot.get("ack_timeout_seconds")
     crisis.escalation_state = EscalationState.ACKNOWLEDGED
     crisis.level_deadline_at = None
@@ -329,6 +361,21 @@ def acknowledge_level(*, crisis: Crisis, desk: Desk, by) -> EscalationAck:
 
 
 def _arm_ack_timeout(crisis: Crisis, desk: Desk) -> None:
+    """Arm the ack-timeout deadline (and the reminder half-way) for ``desk``'s ack."""
+    remaining = (crisis.level_deadline_at - timezone.now()).total_seconds()
+    if remaining >= 2:
+        schedule_deadline(
+            kind=REMINDER_KIND,
+            subject_key=deadline_subject(crisis),
+            due_at=timezone.now() + timedelta(seconds=remaining / 2),
+            payload={
+                "crisis_id": crisis.pk,
+                "level": crisis.current_level,
+                "round": crisis.level_repeats,
+                "desk_id": desk.pk,
+                "progress_due_at": crisis.level_deadline_at.isoformat(),
+            },
+        )
     schedule_deadline(
         kind=DEADLINE_KIND,
         subject_key=deadline_subject(crisis),
@@ -428,7 +475,7 @@ def stop_escalation(*, access, crisis: Crisis | int, desk: Desk, reason: str) ->
                 f"The escalation cannot be stopped (it is {crisis.escalation_state}).",
                 details={"escalation_state": crisis.escalation_state},
             )
-        cancel_deadlines(kind=DEADLINE_KIND, subject_key=deadline_subject(crisis))
+        cancel_deadlines(subject_key=deadline_subject(crisis))
         crisis.escalation_state = EscalationState.STOPPED
         crisis.level_deadline_at = None
         crisis.save(update_fields=["escalation_state", "level_deadline_at", "updated_at"])
@@ -445,7 +492,7 @@ def stop_escalation(*, access, crisis: Crisis | int, desk: Desk, reason: str) ->
 
 def finish_escalation(*, crisis: Crisis, by=None) -> None:
     """The crisis is resolved: no level waits any more. Called holding the row lock."""
-    cancel_deadlines(kind=DEADLINE_KIND, subject_key=deadline_subject(crisis))
+    cancel_deadlines(subject_key=deadline_subject(crisis))
     crisis.escalation_state = EscalationState.FINISHED
     crisis.level_deadline_at = None
     crisis.save(update_fields=["escalation_state", "level_deadline_at", "updated_at"])

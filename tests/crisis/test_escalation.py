@@ -341,3 +341,25 @@ def test_ack_racing_the_expiry_has_exactly_one_outcome(region, round_):
     else:
         assert entries == ["level_entered", "acknowledged"]
     assert Crisis.objects.get(pk=crisis.pk).current_level == (2 if expired_1 else 1)
+
+
+def test_an_acknowledged_desk_is_reminded_half_way_through_the_ack_timeout(region):
+    crisis = make_crisis(region, make_protocol(ack_timeout_seconds=600))
+    ack(region, crisis)
+    reminder = Deadline.objects.get(kind="crisis.escalation.reminder", state="pending")
+    crisis.refresh_from_db()
+    assert abs((crisis.level_deadline_at - reminder.due_at).total_seconds() - 300) < 5
+    Deadline.objects.filter(pk=reminder.pk).update(due_at=timezone.now())
+    assert fire_due_deadlines() == 1
+    note = Notification.objects.get(kind="escalation.reminder")
+    assert note.desk == region.desk_a and note.crisis == crisis
+    assert kinds(crisis)[-1] == "reminder_sent"
+    crisis.refresh_from_db()
+    assert crisis.escalation_state == EscalationState.ACKNOWLEDGED
+    # Stopping leaves nothing armed of either kind.
+    report_progress(access=access_for(region.operator_a), crisis=crisis, desk=region.desk_a)
+    assert Deadline.objects.filter(state="pending").count() == 2
+    stop_escalation(
+        access=access_for(region.supervisor_a), crisis=crisis, desk=region.desk_a, reason="done"
+    )
+    assert not Deadline.objects.filter(state="pending").exists()
