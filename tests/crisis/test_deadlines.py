@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from crisis.errors import InvalidInput
@@ -24,6 +23,7 @@ from crisis.services.deadlines import (
     schedule_deadlines_bulk,
     sweep,
 )
+from tests.support.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -252,23 +252,7 @@ def test_escalation_status_command(capsys):
 
 
 def _in_threads(*targets):
-    errors = []
-    barrier = threading.Barrier(len(targets))
-
-    def run(target):
-        try:
-            barrier.wait(timeout=10)
-            target()
-        except Exception as exc:  # pragma: no cover - surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    errors = run_together(*targets)
     assert not errors, errors
 
 

@@ -4,13 +4,11 @@ ack timeouts, stopping, and the failure classes on-call tools are known for."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import connection
 from django.utils import timezone
 
 from crisis.access import access_for
@@ -38,6 +36,7 @@ from tests.crisis.escalation_support import (
     make_protocol,
     pending_deadline,
 )
+from tests.support.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -289,27 +288,6 @@ def test_an_acknowledged_crisis_does_not_escalate_much_later(region):
     assert kinds(crisis) == ["level_entered", "acknowledged"]
 
 
-def _race(*targets):
-    errors = []
-    barrier = threading.Barrier(len(targets))
-
-    def run(target):
-        try:
-            barrier.wait(timeout=10)
-            target()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return errors
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("round_", range(6))
 def test_ack_racing_the_expiry_has_exactly_one_outcome(region, round_):
@@ -325,7 +303,11 @@ def test_ack_racing_the_expiry_has_exactly_one_outcome(region, round_):
     def expire_level():
         fire_deadline(deadline.pk, deadline.token)
 
-    errors = _race(acknowledge, expire_level) if round_ % 2 else _race(expire_level, acknowledge)
+    errors = (
+        run_together(acknowledge, expire_level)
+        if round_ % 2
+        else run_together(expire_level, acknowledge)
+    )
     assert not errors, errors
     # A busy expiry backed off and stays pending: the sweep decides it later.
     sweep(now=timezone.now() + timedelta(seconds=30))
