@@ -167,7 +167,9 @@ def schedule_deadline(
     """
     _check_spec(kind, subject_key, due_at)
     payload = payload or {}
-    with transaction.atomic():
+    # No savepoint of its own (an error here aborts the caller's action anyway): this runs
+    # inside handlers, once per firing, where every round trip counts.
+    with transaction.atomic(savepoint=False):
         deadline = (
             _lock(Deadline.objects, skip_locked=False)
             .filter(kind=kind, subject_key=subject_key, state=DeadlineState.PENDING)
@@ -307,7 +309,7 @@ def cancel_deadlines(*, kind: str | None = None, subject_key: str) -> int:
     it, this waits and then finds the deadline fired (returns 0). A task that arrives
     later finds it cancelled and does nothing. Returns how many were cancelled.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         pending = Deadline.objects.filter(subject_key=subject_key, state=DeadlineState.PENDING)
         if kind is not None:
             pending = pending.filter(kind=kind)

@@ -161,7 +161,8 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
             "updated_at",
         ]
     )
-    cancel_deadlines(kind=REMINDER_KIND, subject_key=deadline_subject(crisis))
+    if reason == "ack_timed_out":  # the only way in while a reminder may be armed
+        cancel_deadlines(kind=REMINDER_KIND, subject_key=deadline_subject(crisis))
     desks = recipient_desks(crisis, level)
     title = f"{crisis.reference}: escalation level {order} ({level['name']}) — please acknowledge"
     payload = {
