@@ -6,8 +6,8 @@ has at most one pending deadline of kind ``crisis.escalation`` (subject
 ``crisis:<id>:escalation``); its payload says which level, round and phase it guards.
 
 - Entering a level notifies its recipient desks (a :class:`Notification` row each, and a
-  push to each desk's channel-layer group after commit), arms the level's deadline, and
-  records ``level_entered`` in the timeline.
+  push to each desk's channel-layer group after commit; a desk told joins the crisis as
+  an observer, so it sees it), arms the level's deadline, and records ``level_entered``.
 - An acknowledgement by a recipient desk cancels the deadline. With an ack timeout in
   the protocol, it arms an ``ack_timeout`` deadline instead: if the desk reports no
   progress within it, the level is entered again (PagerDuty's ack timeout).
@@ -34,12 +34,15 @@ from crisis.errors import InvalidInput, NotFound, PermissionDenied, TransitionNo
 from crisis.events import desk_group, publish_on_commit
 from crisis.models import (
     Crisis,
+    CrisisParticipant,
+    CrisisStatus,
     Deadline,
     Desk,
     DeskKind,
     EscalationAck,
     EscalationState,
     Notification,
+    ParticipantRole,
     ProtocolVersion,
     Role,
 )
@@ -172,6 +175,12 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
         "deadline_at": deadline_at.isoformat(),
         "actions": level.get("actions") or [],
     }
+    # A desk that is told takes part (as an observer unless it already has a role), so
+    # it sees the crisis and can acknowledge it.
+    CrisisParticipant.objects.bulk_create(
+        [CrisisParticipant(crisis=crisis, desk=d, role=ParticipantRole.OBSERVER) for d in desks],
+        ignore_conflicts=True,
+    )
     Notification.objects.bulk_create(
         [
             Notification(
@@ -236,7 +245,7 @@ def on_escalation_deadline(deadline: Deadline) -> None:
     """A level's timeout (or an acknowledgement's) passed. Runs in the firing transaction."""
     data = deadline.payload
     crisis = _lock_crisis_nowait(data["crisis_id"])
-    if crisis is None:
+    if crisis is None or crisis.status in (CrisisStatus.RESOLVED, CrisisStatus.CLOSED):
         return
     phase, order, round_ = data.get("phase"), data.get("level"), data.get("round", 0)
     if crisis.current_level != order or crisis.level_repeats != round_:
@@ -318,8 +327,13 @@ def _mark_unanswered(crisis: Crisis, order: int, round_: int) -> None:
 # --- actions by people ---------------------------------------------------------------------------
 
 
-def _locked_crisis(crisis: Crisis | int) -> Crisis:
+def _locked_crisis(access, crisis: Crisis | int) -> Crisis:
+    """Lock the crisis row, if the caller may know the crisis exists (else 404)."""
+    from crisis.selectors import crises_visible_to
+
     crisis_id = crisis if isinstance(crisis, int) else crisis.pk
+    if not crises_visible_to(access).filter(pk=crisis_id).exists():
+        raise NotFound("No such crisis.")
     found = Crisis.objects.select_for_update().filter(pk=crisis_id).first()
     if found is None:
         raise NotFound("No such crisis.")
@@ -407,7 +421,7 @@ def acknowledge_escalation(*, access, crisis: Crisis | int, desk: Desk) -> Escal
     """
     _check_desk(access, desk)
     with transaction.atomic():
-        crisis = _locked_crisis(crisis)
+        crisis = _locked_crisis(access, crisis)
         if crisis.escalation_state not in ACKABLE:
             raise TransitionNotAllowed(
                 f"There is no escalation to acknowledge (it is {crisis.escalation_state}).",
@@ -429,7 +443,7 @@ def report_progress(*, access, crisis: Crisis | int, desk: Desk, note: str = "")
     """
     _check_desk(access, desk)
     with transaction.atomic():
-        crisis = _locked_crisis(crisis)
+        crisis = _locked_crisis(access, crisis)
         if crisis.escalation_state != EscalationState.ACKNOWLEDGED:
             raise TransitionNotAllowed(
                 "Progress is reported on an acknowledged escalation.",
@@ -466,7 +480,18 @@ def stop_escalation(*, access, crisis: Crisis | int, desk: Desk, reason: str) ->
     if not reason:
         raise InvalidInput("Say why the escalation is stopped.", code="reason_required")
     with transaction.atomic():
-        crisis = _locked_crisis(crisis)
+        crisis = _locked_crisis(access, crisis)
+        is_party = (
+            desk.is_regional
+            or desk.pk == crisis.lead_desk_id
+            or desk.pk in required_desk_ids(crisis)
+            or CrisisParticipant.objects.filter(crisis=crisis, desk=desk).exists()
+        )
+        if not is_party:
+            raise PermissionDenied(
+                f"{desk.code} takes no part in this crisis, so it cannot stop its escalation.",
+                code="not_a_party",
+            )
         if crisis.escalation_state in (
             EscalationState.NOT_STARTED,
             EscalationState.STOPPED,

@@ -223,9 +223,13 @@ def test_a_supervisor_stops_the_escalation_with_a_reason(region):
 
 def test_only_notified_desks_acknowledge(region):
     crisis = make_crisis(region, make_protocol())
+    # The centre sees every crisis, but level 1 did not tell it.
     with pytest.raises(PermissionDenied) as exc:
-        ack(region, crisis, user=region.operator_b, desk=region.desk_b)
+        ack(region, crisis, user=region.coordinator, desk=region.centre)
     assert exc.value.code == "not_a_recipient"
+    # State B is not involved: the crisis is hidden from it, and it is not on desk A.
+    with pytest.raises(NotFound):
+        ack(region, crisis, user=region.operator_b, desk=region.desk_b)
     with pytest.raises(NotFound):
         ack(region, crisis, user=region.operator_b, desk=region.desk_a)
     with pytest.raises(PermissionDenied):
@@ -345,3 +349,30 @@ def test_an_acknowledged_desk_is_reminded_half_way_through_the_ack_timeout(regio
         access=access_for(region.supervisor_a), crisis=crisis, desk=region.desk_a, reason="done"
     )
     assert not Deadline.objects.filter(state="pending").exists()
+
+
+def test_strangers_cannot_act_on_a_crisis(region):
+    crisis = make_crisis(region, make_protocol())
+    # State C's desk is not told, not a party: the crisis is hidden from it (404).
+    with pytest.raises(NotFound):
+        ack(region, crisis, user=region.operator_c, desk=region.desk_c)
+    # State B's supervisor can see it only once B is involved; the centre always can.
+    with pytest.raises(NotFound):
+        stop_escalation(
+            access=access_for(region.supervisor_b), crisis=crisis, desk=region.desk_b, reason="x"
+        )
+    expire(crisis)  # level 2 tells every state: B now takes part
+    stop_escalation(
+        access=access_for(region.coordinator), crisis=crisis, desk=region.centre, reason="drill"
+    )
+    crisis.refresh_from_db()
+    assert crisis.escalation_state == EscalationState.STOPPED
+
+
+def test_a_resolved_crisis_never_escalates(region):
+    from crisis.models import CrisisStatus
+
+    crisis = make_crisis(region, make_protocol())
+    Crisis.objects.filter(pk=crisis.pk).update(status=CrisisStatus.RESOLVED)
+    expire(crisis)
+    assert crisis.current_level == 1 and kinds(crisis) == ["level_entered"]
