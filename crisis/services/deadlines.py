@@ -462,42 +462,71 @@ def _due(until: datetime, now: datetime):
     )
 
 
+def _is_time_limit(exc: BaseException) -> bool:
+    """Celery's soft time limit: stop at once, do not retry inside the dying task."""
+    return type(exc).__name__ == "SoftTimeLimitExceeded"
+
+
 def fire_due_deadlines(
-    *, until: datetime | None = None, batch_size: int = 500, budget_seconds: float = 30
+    *,
+    until: datetime | None = None,
+    batch_size: int = 500,
+    budget_seconds: float = 30,
+    batch_seconds: float | None = None,
 ) -> int:
     """Fire every pending deadline due by ``until`` (default: now), in batches.
 
     Each batch is one transaction: lock up to ``batch_size`` due rows (skipping rows
-    another firer holds), mark them fired, run their handlers, commit. If any handler
-    raises, the batch rolls back and its deadlines are fired one by one, each in its own
-    transaction, so one bad deadline cannot hold up the others. Returns how many fired.
+    another firer holds), mark them fired, run their handlers, commit. A batch stops
+    after ``batch_seconds`` (``DEADLINE_BATCH_SECONDS``): the rows it did not reach go
+    back to pending in the same transaction and the next batch is sized to what fit, so
+    a slow handler never holds hundreds of rows or outlives the task's time limit. If any
+    handler raises, the batch rolls back and its deadlines are fired one by one, each in
+    its own transaction, so one bad deadline cannot hold up the others. Stops after
+    ``budget_seconds``; what is left is the next task's or the sweep's. Returns how many
+    fired.
     """
+    if batch_seconds is None:
+        batch_seconds = _setting("DEADLINE_BATCH_SECONDS", 2)
     started = time.monotonic()
     fired = 0
+    size = batch_size
     while time.monotonic() - started < budget_seconds:
         now = timezone.now()
         cutoff = min(until, now) if until is not None else now
         ids: list[int] = []
+        done = 0
         try:
             with transaction.atomic():
-                batch = list(
-                    _lock(_due(cutoff, now).order_by("due_at"), skip_locked=True)[:batch_size]
-                )
+                batch = list(_lock(_due(cutoff, now).order_by("due_at"), skip_locked=True)[:size])
                 ids = [d.pk for d in batch]
                 if batch:
                     Deadline.objects.filter(pk__in=ids).update(
                         state=DeadlineState.FIRED, fired_at=now
                     )
+                    batch_started = time.monotonic()
                     for deadline in batch:
                         _run(deadline, now)
-            fired += len(batch)
-        except Exception:
-            if not ids:
-                raise  # the database itself failed: let the task report it
+                        done += 1
+                        if time.monotonic() - batch_started > batch_seconds:
+                            break
+                    if done < len(batch):  # out of time: hand the rest back, still locked
+                        Deadline.objects.filter(pk__in=ids[done:]).update(
+                            state=DeadlineState.PENDING, fired_at=None
+                        )
+            fired += done
+        except Exception as exc:
+            if not ids or _is_time_limit(exc):
+                raise  # the database itself failed, or the task is out of time
             logger.warning("a deadline batch failed; firing its %d one by one", len(ids))
-            fired += sum(fire_deadline(pk, skip_locked=True) for pk in ids)
+            for pk in ids:
+                if time.monotonic() - started > budget_seconds:
+                    break
+                fired += fire_deadline(pk, skip_locked=True)
             continue
-        if len(batch) < batch_size:
+        if done < len(batch):
+            size = max(10, done)
+        elif len(batch) < size:
             break
     return fired
 

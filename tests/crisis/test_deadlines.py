@@ -300,3 +300,24 @@ def _drop_sent_tasks(settings):
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     client.delete("escalation")
     client.close()
+
+
+def test_a_slow_batch_commits_what_it_reached_and_hands_back_the_rest():
+    seen = []
+
+    @register_handler("test.slow")
+    def slow(deadline):
+        seen.append(deadline.pk)
+        DeadlineProbe.objects.create(
+            deadline_id=deadline.pk, due_at=deadline.due_at, fired_at=timezone.now()
+        )
+
+    try:
+        for i in range(30):
+            arm(f"slow:{i}", kind="test.slow")
+        # A zero batch time: every batch stops after one handler and hands the rest back.
+        assert fire_due_deadlines(batch_seconds=0) == 30
+        assert len(seen) == 30 == DeadlineProbe.objects.count()
+        assert not Deadline.objects.filter(state="pending").exists()
+    finally:
+        deadlines.HANDLERS.pop("test.slow")
