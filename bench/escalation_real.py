@@ -52,7 +52,8 @@ def run(n: int, label: str, lead: float, window: float, summarize, wait_until) -
 
     from crisis.models import Crisis, CrisisStatus, EscalationState, TimelineEntry
     from crisis.services.deadlines import DeadlineSpec, schedule_deadlines_bulk
-    from crisis.services.escalation import DEADLINE_KIND, deadline_subject, snapshot_of
+    from crisis.services.escalation import DEADLINE_KIND, deadline_subject
+    from crisis.services.protocols import snapshot_of
 
     desk, version = _fixtures()
     snapshot = snapshot_of(version)

@@ -205,6 +205,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set used under several field names (role, status/to).
+    "ENUM_NAME_OVERRIDES": {
+        "DeskRoleEnum": "crisis.models.directory.Role",
+        "ParticipantRoleEnum": "crisis.models.protocols.ParticipantRole",
+        "CrisisStatusEnum": "crisis.models.crises.CrisisStatus",
+    },
 }
 
 # --- I18N and time ------------------------------------------------------------------------
@@ -254,6 +260,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- CAP 1.2 ---------------------------------------------------------------------------
+# The <sender> of the CAP alerts this service issues (a domain name of the operator).
+CAP_SENDER = env.str("CAP_SENDER", default="crisis-hotline.example.org")
 
 # --- Demo ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo")

@@ -182,4 +182,8 @@ def seed() -> list[tuple[str, str]]:
     _member(auditor, centre, Role.AUDITOR)
     logins.append(("coordinator", "coordinator, AHA (staff: admin panel)"))
     logins.append(("auditor", "auditor, read-only across the region"))
+
+    from crisis import demo_crises  # a live crisis on top of the directory
+
+    logins += demo_crises.seed()
     return logins

@@ -1,6 +1,3 @@
 """Admin pages, one module per area; importing them registers them."""
 
-from crisis.admin import (
-    deadlines,  # noqa: F401
-    directory,  # noqa: F401
-)
+from crisis.admin import crises, deadlines, directory  # noqa: F401

@@ -1,10 +1,15 @@
 from crisis.models.crises import (
+    CapAlert,
+    CapDirection,
     Crisis,
     CrisisParticipant,
     CrisisStatus,
+    CrisisTask,
     EscalationAck,
     EscalationState,
+    ReferenceCounter,
     Severity,
+    SituationUpdate,
 )
 from crisis.models.deadlines import Deadline, DeadlineProbe, DeadlineState, SweepHeartbeat
 from crisis.models.directory import Desk, DeskKind, DeskMembership, MemberState, Role
@@ -23,11 +28,14 @@ from crisis.models.protocols import (
 from crisis.models.timeline import TimelineEntry, TimelineStream
 
 __all__ = [
+    "CapAlert",
+    "CapDirection",
     "ChecklistItem",
     "Crisis",
     "CrisisCategory",
     "CrisisParticipant",
     "CrisisStatus",
+    "CrisisTask",
     "Deadline",
     "DeadlineProbe",
     "DeadlineState",
@@ -44,8 +52,10 @@ __all__ = [
     "ParticipantRole",
     "Protocol",
     "ProtocolVersion",
+    "ReferenceCounter",
     "Role",
     "Severity",
+    "SituationUpdate",
     "SweepHeartbeat",
     "TimelineEntry",
     "TimelineStream",

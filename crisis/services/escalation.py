@@ -1,7 +1,8 @@
 """Escalation of a crisis along its protocol's ladder, on the deadline engine.
 
 The ladder is the crisis's ``protocol_snapshot`` (copied at activation from a published,
-immutable version: editing the protocol never changes a running escalation). Each crisis
+immutable version by ``crisis.services.protocols.snapshot_of``: editing the protocol
+never changes a running escalation). Each crisis
 has at most one pending deadline of kind ``crisis.escalation`` (subject
 ``crisis:<id>:escalation``); its payload says which level, round and phase it guards.
 
@@ -30,7 +31,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crisis.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from crisis.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from crisis.events import desk_group, publish_on_commit
 from crisis.models import (
     Crisis,
@@ -43,7 +44,6 @@ from crisis.models import (
     EscalationState,
     Notification,
     ParticipantRole,
-    ProtocolVersion,
     Role,
 )
 from crisis.services import timeline
@@ -61,41 +61,13 @@ REMINDER_KIND = "crisis.escalation.reminder"
 #: Roles that may stop an escalation.
 STOPPING_ROLES = frozenset({Role.SUPERVISOR, Role.COORDINATOR})
 
-#: Escalation states in which an acknowledgement is accepted.
-ACKABLE = {EscalationState.ESCALATING, EscalationState.ACKNOWLEDGED, EscalationState.UNANSWERED}
-
 
 def deadline_subject(crisis: Crisis | int) -> str:
     crisis_id = crisis if isinstance(crisis, int) else crisis.pk
     return f"crisis:{crisis_id}:escalation"
 
 
-# --- the snapshot -----------------------------------------------------------------------
-
-
-def snapshot_of(version: ProtocolVersion) -> dict:
-    """The ladder of ``version`` as plain data, to store on the crisis at activation."""
-    levels = []
-    for level in version.levels.order_by("order").prefetch_related("notify_desks"):
-        levels.append(
-            {
-                "order": level.order,
-                "name": level.name,
-                "timeout_seconds": level.timeout_seconds,
-                "notify_scopes": list(level.notify_scopes or []),
-                "notify_roles": list(level.notify_roles or []),
-                "notify_desks": sorted(d.pk for d in level.notify_desks.all()),
-                "actions": list(level.actions or []),
-            }
-        )
-    return {
-        "protocol": version.protocol.name,
-        "version": version.number,
-        "repeat_last_level": version.repeat_last_level,
-        "max_repeats": version.max_repeats,
-        "ack_timeout_seconds": version.ack_timeout_seconds,
-        "levels": levels,
-    }
+# --- the ladder ----------------------------------------------------------------------------
 
 
 def _level(crisis: Crisis, order: int) -> dict | None:
@@ -109,7 +81,7 @@ def recipient_desks(crisis: Crisis, level: dict) -> list[Desk]:
     """The active desks a level notifies: its scopes resolved for this crisis, plus the
     desks it names."""
     scopes = set(level.get("notify_scopes") or [])
-    named = set(level.get("notify_desks") or [])
+    named = set(level.get("notify_desk_ids") or [])
     if not scopes and not named:
         return []
     query = Q(pk__in=named)
@@ -213,14 +185,17 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
 
 
 def start_escalation(*, crisis: Crisis, by=None) -> None:
-    """Enter level 1 of the crisis's bound ladder. Called holding the crisis row lock.
-
-    Needs ``crisis.protocol_snapshot`` (see :func:`snapshot_of`); a ladder without levels
-    leaves the escalation not started.
-    """
+    """Enter level 1 of the crisis's bound ladder (on activation and re-escalation).
+    Called holding the crisis row lock. A ladder without levels leaves it not started."""
     if _level(crisis, 1) is None:
         return
-    _enter_level(crisis, 1, round_=0, by=by, reason="activated")
+    # A re-escalation starts the ladder again: whatever was armed goes, and the round
+    # moves past any earlier acknowledgement of level 1 so that desks can acknowledge anew.
+    cancel_deadlines(subject_key=deadline_subject(crisis))
+    acked = EscalationAck.objects.filter(crisis=crisis, level=1).order_by("-round").first()
+    round_ = acked.round + 1 if acked else 0
+    reason = "activated" if crisis.escalation_state == EscalationState.NOT_STARTED else "restarted"
+    _enter_level(crisis, 1, round_=round_, by=by, reason=reason)
 
 
 # --- the timer ---------------------------------------------------------------------------------
@@ -327,22 +302,9 @@ def _mark_unanswered(crisis: Crisis, order: int, round_: int) -> None:
 # --- actions by people ---------------------------------------------------------------------------
 
 
-def _locked_crisis(access, crisis: Crisis | int) -> Crisis:
-    """Lock the crisis row, if the caller may know the crisis exists (else 404)."""
-    from crisis.selectors import crises_visible_to
-
-    crisis_id = crisis if isinstance(crisis, int) else crisis.pk
-    if not crises_visible_to(access).filter(pk=crisis_id).exists():
-        raise NotFound("No such crisis.")
-    found = Crisis.objects.select_for_update().filter(pk=crisis_id).first()
-    if found is None:
-        raise NotFound("No such crisis.")
-    return found
-
-
 def acknowledge_level(*, crisis: Crisis, desk: Desk, by) -> EscalationAck:
-    """Record ``desk``'s acknowledgement. Called holding the crisis row lock, after checks
-    (see :func:`acknowledge_escalation`).
+    """Record ``desk``'s acknowledgement. Called holding the crisis row lock, after the
+    checks of ``crisis.services.crises.acknowledge_crisis`` (which also tells the desks).
 
     Cancels the level's deadline (or, with an ack timeout in the protocol, re-arms it as
     an ack-timeout deadline). Idempotent per desk, level and round.
@@ -368,10 +330,6 @@ def acknowledge_level(*, crisis: Crisis, desk: Desk, by) -> EscalationAck:
     if crisis.level_deadline_at:
         payload["progress_due_at"] = crisis.level_deadline_at.isoformat()
     timeline.record(crisis=crisis, kind="acknowledged", actor=by, desk=desk, payload=payload)
-    publish_on_commit(
-        [desk_group(d) for d in sorted(required_desk_ids(crisis))],
-        _event(crisis, "escalation.acknowledged", desk=desk.code, **payload),
-    )
     return ack
 
 
@@ -405,45 +363,24 @@ def _arm_ack_timeout(crisis: Crisis, desk: Desk) -> None:
     )
 
 
-def _check_desk(access, desk: Desk, roles=None) -> None:
-    if roles is None:
-        access.require_act_for(desk)
-    else:
-        access.require_act_for(desk, roles=roles)
+def _begin(access_user, desk: Desk, crisis: Crisis | int):
+    """The crisis actions' shared checks: acts for ``desk``, may see the crisis (else 404),
+    ``desk`` is a party to it (else 403); the crisis row locked."""
+    from crisis.services.crises import _begin as begin_crisis_action
+
+    if isinstance(crisis, int):
+        crisis = Crisis(pk=crisis)
+    return begin_crisis_action(by=access_user, desk=desk, crisis=crisis)
 
 
-def acknowledge_escalation(*, access, crisis: Crisis | int, desk: Desk) -> EscalationAck:
-    """A person acknowledges the crisis's escalation for ``desk``.
-
-    Permission: a writing role on ``desk`` (404 if not on it). State: the escalation is
-    waiting, acknowledged (idempotent) or unanswered; ``desk`` must be one it notified.
-    One transaction; racing the level's expiry, exactly one of the two takes effect.
-    """
-    _check_desk(access, desk)
-    with transaction.atomic():
-        crisis = _locked_crisis(access, crisis)
-        if crisis.escalation_state not in ACKABLE:
-            raise TransitionNotAllowed(
-                f"There is no escalation to acknowledge (it is {crisis.escalation_state}).",
-                details={"escalation_state": crisis.escalation_state},
-            )
-        if desk.pk not in required_desk_ids(crisis):
-            raise PermissionDenied(
-                f"{desk.code} was not notified by this escalation, so its acknowledgement "
-                "does not count.",
-                code="not_a_recipient",
-            )
-        return acknowledge_level(crisis=crisis, desk=desk, by=access.user)
-
-
-def report_progress(*, access, crisis: Crisis | int, desk: Desk, note: str = "") -> Crisis:
+def report_progress(*, by, crisis: Crisis | int, desk: Desk, note: str = "") -> Crisis:
     """The acknowledging desk reports progress: the ack timeout starts again.
 
-    Only while acknowledged, by a desk that acknowledged this level and round.
+    Only while acknowledged, by a writing member of a desk that acknowledged this level
+    and round.
     """
-    _check_desk(access, desk)
     with transaction.atomic():
-        crisis = _locked_crisis(access, crisis)
+        _access, crisis, _parties = _begin(by, desk, crisis)
         if crisis.escalation_state != EscalationState.ACKNOWLEDGED:
             raise TransitionNotAllowed(
                 "Progress is reported on an acknowledged escalation.",
@@ -464,33 +401,25 @@ def report_progress(*, access, crisis: Crisis | int, desk: Desk, note: str = "")
             _arm_ack_timeout(crisis, desk)
             payload["progress_due_at"] = crisis.level_deadline_at.isoformat()
         timeline.record(
-            crisis=crisis, kind="progress_reported", actor=access.user, desk=desk, payload=payload
+            crisis=crisis, kind="progress_reported", actor=by, desk=desk, payload=payload
         )
         return crisis
 
 
-def stop_escalation(*, access, crisis: Crisis | int, desk: Desk, reason: str) -> Crisis:
-    """A supervisor (or coordinator) stops the escalation, saying why.
-
-    Nobody is notified any more and no deadline stays armed. Refused once it is stopped
-    or finished.
+def stop_escalation(*, by, crisis: Crisis | int, desk: Desk, reason: str) -> Crisis:
+    """A supervisor or coordinator of a desk that is party to the crisis stops its
+    escalation, saying why. Nobody is notified any more and nothing stays armed. Refused
+    (409) once stopped or finished; a re-escalation starts the ladder again.
     """
-    _check_desk(access, desk, roles=STOPPING_ROLES)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Say why the escalation is stopped.", code="reason_required")
     with transaction.atomic():
-        crisis = _locked_crisis(access, crisis)
-        is_party = (
-            desk.is_regional
-            or desk.pk == crisis.lead_desk_id
-            or desk.pk in required_desk_ids(crisis)
-            or CrisisParticipant.objects.filter(crisis=crisis, desk=desk).exists()
-        )
-        if not is_party:
+        access, crisis, _parties = _begin(by, desk, crisis)
+        if access.role_on(desk) not in STOPPING_ROLES:
             raise PermissionDenied(
-                f"{desk.code} takes no part in this crisis, so it cannot stop its escalation.",
-                code="not_a_party",
+                "Only a supervisor or a coordinator can stop an escalation.",
+                details={"role": access.role_on(desk), "required": sorted(STOPPING_ROLES)},
             )
         if crisis.escalation_state in (
             EscalationState.NOT_STARTED,
@@ -507,10 +436,10 @@ def stop_escalation(*, access, crisis: Crisis | int, desk: Desk, reason: str) ->
         crisis.save(update_fields=["escalation_state", "level_deadline_at", "updated_at"])
         payload = {"level": crisis.current_level, "reason": reason[:2000]}
         timeline.record(
-            crisis=crisis, kind="escalation_stopped", actor=access.user, desk=desk, payload=payload
+            crisis=crisis, kind="escalation_stopped", actor=by, desk=desk, payload=payload
         )
         publish_on_commit(
-            [desk_group(d) for d in sorted(required_desk_ids(crisis))],
+            [desk_group(d) for d in sorted(required_desk_ids(crisis) | {crisis.lead_desk_id})],
             _event(crisis, "escalation.stopped", desk=desk.code, **payload),
         )
         return crisis

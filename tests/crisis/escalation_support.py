@@ -20,12 +20,8 @@ from crisis.models import (
     VersionStatus,
 )
 from crisis.services.deadlines import fire_due_deadlines
-from crisis.services.escalation import (
-    DEADLINE_KIND,
-    deadline_subject,
-    snapshot_of,
-    start_escalation,
-)
+from crisis.services.escalation import DEADLINE_KIND, deadline_subject, start_escalation
+from crisis.services.protocols import snapshot_of
 
 _seq = itertools.count(1)
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crisis', '0004_merge_deadlines_and_crises'),
+        ('crisis', '0005_crisis_lifecycle'),
     ]
 
     operations = [
