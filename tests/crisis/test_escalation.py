@@ -358,3 +358,28 @@ def test_a_resolved_crisis_never_escalates(region):
     Crisis.objects.filter(pk=crisis.pk).update(status=CrisisStatus.RESOLVED)
     expire(crisis)
     assert crisis.current_level == 1 and kinds(crisis) == ["level_entered"]
+
+
+def test_stop_and_progress_over_the_api(region, api_client):
+    crisis = make_crisis(region, make_protocol(ack_timeout_seconds=300))
+    base = f"/api/v1/crises/{crisis.pk}"
+    api_client.force_authenticate(region.operator_a)
+    assert api_client.post(base + "/progress/", {}, format="json").status_code == 409
+    assert api_client.post(base + "/acknowledge/", {}, format="json").status_code == 200
+    response = api_client.post(base + "/progress/", {"note": "Boats out"}, format="json")
+    assert response.status_code == 200
+    assert kinds(crisis)[-1] == "progress_reported"
+    refused = api_client.post(base + "/stop-escalation/", {"reason": "x"}, format="json")
+    assert refused.status_code == 403
+
+    api_client.force_authenticate(region.supervisor_a)
+    blank = api_client.post(base + "/stop-escalation/", {"reason": ""}, format="json")
+    assert blank.status_code == 400 and blank.json()["code"] == "invalid"
+    assert kinds(crisis)[-1] == "progress_reported"
+    response = api_client.post(base + "/stop-escalation/", {"reason": "Drill"}, format="json")
+    assert response.status_code == 200 and response.json()["escalation_state"] == "stopped"
+    assert not Deadline.objects.filter(state="pending").exists()
+
+    api_client.force_authenticate(region.supervisor_b)
+    hidden = api_client.post(base + "/stop-escalation/", {"reason": "x"}, format="json")
+    assert hidden.status_code == 404
