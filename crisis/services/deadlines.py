@@ -45,6 +45,8 @@ Handler = Callable[[Deadline], None]
 
 #: kind -> handler. Filled by :func:`register_handler` at import time (apps' ``ready``).
 HANDLERS: dict[str, Handler] = {}
+#: kind -> handler taking a list: registered with ``register_handler(kind, batch=True)``.
+BATCH_HANDLERS: dict[str, Callable[[list[Deadline]], None]] = {}
 
 #: The kind of the engine's own canary (``escalation_status --probe``, benchmark, tests).
 PROBE_KIND = "deadline.probe"
@@ -99,7 +101,7 @@ def _lock(queryset, *, skip_locked: bool):
 # --- handlers ---------------------------------------------------------------------------
 
 
-def register_handler(kind: str) -> Callable[[Handler], Handler]:
+def register_handler(kind: str, *, batch: bool = False) -> Callable[[Handler], Handler]:
     """Register ``handler(deadline)`` for deadlines of ``kind``.
 
     The handler runs inside the firing transaction while the deadline row is locked and
@@ -108,26 +110,48 @@ def register_handler(kind: str) -> Callable[[Handler], Handler]:
     ``DEADLINE_RETRY_DELAY_SECONDS``). It may call :func:`schedule_deadline` to arm the
     next step (also for the same kind and subject). Anything leaving the database must go
     through ``transaction.on_commit`` / ``crisis.events.publish_on_commit``.
+
+    With ``batch=True`` the handler takes a *list* of deadlines of its kind, all fired in
+    one transaction (a bulk insert instead of a row at a time): for kinds that fire in
+    bulk and whose effects do not depend on each other.
     """
 
-    def decorator(handler: Handler) -> Handler:
+    def decorator(handler):
         existing = HANDLERS.get(kind)
-        if existing is not None and existing.__qualname__ != handler.__qualname__:
+        if existing is not None and getattr(existing, "__wrapped__", existing).__qualname__ != (
+            handler.__qualname__
+        ):
             raise RuntimeError(f"a handler for deadline kind {kind!r} is already registered")
-        HANDLERS[kind] = handler
+        if batch:
+            BATCH_HANDLERS[kind] = handler
+
+            def one(deadline: Deadline) -> None:
+                handler([deadline])
+
+            one.__wrapped__ = handler
+            HANDLERS[kind] = one
+        else:
+            BATCH_HANDLERS.pop(kind, None)
+            HANDLERS[kind] = handler
         return handler
 
     return decorator
 
 
-@register_handler(PROBE_KIND)
-def _fire_probe(deadline: Deadline) -> None:
+@register_handler(PROBE_KIND, batch=True)
+def _fire_probes(deadlines: list[Deadline]) -> None:
     """The minimal handler: one row per firing, so a double firing is countable."""
-    DeadlineProbe.objects.create(
-        deadline_id=deadline.pk,
-        due_at=deadline.due_at,
-        fired_at=timezone.now(),
-        label=str(deadline.payload.get("label", ""))[:64],
+    fired_at = timezone.now()
+    DeadlineProbe.objects.bulk_create(
+        [
+            DeadlineProbe(
+                deadline_id=d.pk,
+                due_at=d.due_at,
+                fired_at=fired_at,
+                label=str(d.payload.get("label", ""))[:64],
+            )
+            for d in deadlines
+        ]
     )
 
 
@@ -505,15 +529,25 @@ def fire_due_deadlines(
                         state=DeadlineState.FIRED, fired_at=now
                     )
                     batch_started = time.monotonic()
-                    for deadline in batch:
-                        _run(deadline, now)
+                    # Kinds with a batch handler first, one call per kind; then the rest
+                    # one by one, until the batch's time is up.
+                    bulk = [d for d in batch if d.kind in BATCH_HANDLERS]
+                    single = [d for d in batch if d.kind not in BATCH_HANDLERS]
+                    for kind in sorted({d.kind for d in bulk}):
+                        group = [d for d in bulk if d.kind == kind]
+                        for deadline in group:
+                            deadline.state, deadline.fired_at = DeadlineState.FIRED, now
+                        BATCH_HANDLERS[kind](group)
+                        done += len(group)
+                    for deadline in single:
+                        _run(deadline, now)  # at least one per batch: always progress
                         done += 1
                         if time.monotonic() - batch_started > batch_seconds:
                             break
                     if done < len(batch):  # out of time: hand the rest back, still locked
-                        Deadline.objects.filter(pk__in=ids[done:]).update(
-                            state=DeadlineState.PENDING, fired_at=None
-                        )
+                        Deadline.objects.filter(
+                            pk__in=[d.pk for d in single[done - len(bulk) :]]
+                        ).update(state=DeadlineState.PENDING, fired_at=None)
             fired += done
         except Exception as exc:
             if not ids or _is_time_limit(exc):

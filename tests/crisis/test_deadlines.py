@@ -315,9 +315,11 @@ def test_a_slow_batch_commits_what_it_reached_and_hands_back_the_rest():
     try:
         for i in range(30):
             arm(f"slow:{i}", kind="test.slow")
+        for i in range(5):
+            arm(f"probe:{i}")  # a batch kind: fired in one call per batch
         # A zero batch time: every batch stops after one handler and hands the rest back.
-        assert fire_due_deadlines(batch_seconds=0) == 30
-        assert len(seen) == 30 == DeadlineProbe.objects.count()
+        assert fire_due_deadlines(batch_seconds=0) == 35
+        assert len(seen) == 30 and DeadlineProbe.objects.count() == 35
         assert not Deadline.objects.filter(state="pending").exists()
     finally:
         deadlines.HANDLERS.pop("test.slow")
