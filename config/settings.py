@@ -148,6 +148,8 @@ DEADLINE_ENQUEUE_HORIZON_SECONDS = env.float("DEADLINE_ENQUEUE_HORIZON_SECONDS",
 # Beat runs the safety sweep this often; it fires deadlines overdue by more than the grace.
 DEADLINE_SWEEP_INTERVAL_SECONDS = env.float("DEADLINE_SWEEP_INTERVAL_SECONDS", default=2)
 DEADLINE_RESCUE_GRACE_SECONDS = env.float("DEADLINE_RESCUE_GRACE_SECONDS", default=1)
+# A firing batch commits after this long and hands back the rows it did not reach.
+DEADLINE_BATCH_SECONDS = env.float("DEADLINE_BATCH_SECONDS", default=2)
 # A failed handler run is retried after this long.
 DEADLINE_RETRY_DELAY_SECONDS = env.float("DEADLINE_RETRY_DELAY_SECONDS", default=10)
 # Bulk-armed deadlines share one firing task per slot of at least this many milliseconds,

@@ -35,6 +35,7 @@ from crisis.models import (
 )
 from crisis.selectors import crises_visible_to
 from crisis.services import crises as services
+from crisis.services import escalation
 
 # --- serializers ---
 
@@ -154,6 +155,16 @@ class TransitionSerializer(serializers.Serializer):
 
 class ActingSerializer(serializers.Serializer):
     desk = ActingDeskField()
+
+
+class StopEscalationSerializer(serializers.Serializer):
+    desk = ActingDeskField()
+    reason = serializers.CharField(max_length=2000)
+
+
+class ProgressSerializer(serializers.Serializer):
+    desk = ActingDeskField()
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class SeveritySerializer(serializers.Serializer):
@@ -409,6 +420,49 @@ class CrisisViewSet(
             by=request.user,
             desk=acting_desk(self.access, data.validated_data.get("desk")),
             crisis=crisis,
+        )
+        return self._detail(crisis)
+
+    @extend_schema(
+        summary="Report progress on an acknowledged escalation (restarts the ack timeout)",
+        request=ProgressSerializer,
+        responses={200: CrisisDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def progress(self, request, pk=None):
+        crisis = self._crisis()
+        data = ProgressSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        crisis = escalation.report_progress(
+            by=request.user,
+            desk=acting_desk(self.access, data.validated_data.get("desk")),
+            crisis=crisis,
+            note=data.validated_data["note"],
+        )
+        return self._detail(crisis)
+
+    @extend_schema(
+        summary="Stop the escalation (supervisors and coordinators, with a reason)",
+        request=StopEscalationSerializer,
+        responses={200: CrisisDetailSerializer, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "Stop",
+                value={"reason": "Confirmed false alarm by the coast guard."},
+                request_only=True,
+            )
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="stop-escalation")
+    def stop_escalation(self, request, pk=None):
+        crisis = self._crisis()
+        data = StopEscalationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        crisis = escalation.stop_escalation(
+            by=request.user,
+            desk=acting_desk(self.access, data.validated_data.get("desk")),
+            crisis=crisis,
+            reason=data.validated_data["reason"],
         )
         return self._detail(crisis)
 

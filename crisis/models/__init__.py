@@ -13,6 +13,7 @@ from crisis.models.crises import (
 )
 from crisis.models.deadlines import Deadline, DeadlineProbe, DeadlineState, SweepHeartbeat
 from crisis.models.directory import Desk, DeskKind, DeskMembership, MemberState, Role
+from crisis.models.notifications import Notification
 from crisis.models.protocols import (
     ChecklistItem,
     CrisisCategory,
@@ -46,6 +47,7 @@ __all__ = [
     "EscalationState",
     "LevelAction",
     "MemberState",
+    "Notification",
     "NotifyScope",
     "ParticipantRole",
     "Protocol",
