@@ -1,0 +1,9 @@
+"""The operator console's URLs (namespace ``console``), one include per app."""
+
+from django.urls import include, path
+
+app_name = "console"
+
+urlpatterns = [
+    path("", include("crisis.console.urls")),
+]

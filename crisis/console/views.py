@@ -1,0 +1,178 @@
+"""Console pages for crises: log in/out, desk switcher, dashboard, crisis, report form."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from crisis.access import access_for
+from crisis.console import selectors
+from crisis.console.base import (
+    console_view,
+    current_desk,
+    panels_for,
+    render_console,
+    switch_desk,
+)
+from crisis.console.forms import ReportCrisisForm
+from crisis.errors import DomainError, InvalidInput
+from crisis.models import TimelineEntry
+from crisis.selectors import states_visible_to
+
+TIMELINE_LIMIT = 100
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "console/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return reverse("console:dashboard")
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "console:login"
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+@require_POST
+@console_view
+def switch_desk_view(request):
+    try:
+        desk_id = int(request.POST.get("desk", ""))
+    except ValueError:
+        raise InvalidInput("Choose one of your desks.") from None
+    desk = switch_desk(request, desk_id)
+    if desk is None:
+        raise InvalidInput("You are not on that desk.", code="not_your_desk")
+    messages.info(request, f"You now work for {desk.name} ({desk.code}).")
+    return redirect(_safe_next(request, reverse("console:dashboard")))
+
+
+@console_view
+def dashboard(request):
+    access = access_for(request.user)
+    desk = current_desk(request)
+    crises = list(selectors.open_crises_for(access, desk))
+    awaiting = [c for c in crises if selectors.awaits_acknowledgement(c, desk)]
+    return render_console(
+        request,
+        "crisis/console/dashboard.html",
+        {
+            "crises": crises,
+            "awaiting": awaiting,
+            "panels": panels_for("dashboard", request, access, desk),
+            "parts": ("crises",),
+        },
+    )
+
+
+@console_view
+def crisis_detail(request, pk: int):
+    access = access_for(request.user)
+    desk = current_desk(request)
+    crisis = selectors.crisis_for(access, pk)
+    timeline = (
+        TimelineEntry.objects.filter(crisis=crisis)
+        .select_related("actor", "desk")
+        .order_by("-seq")[:TIMELINE_LIMIT]
+    )
+    can_act = desk is not None and access.can_act_for(desk)
+    open_ = crisis.status in selectors.OPEN_STATUSES
+    has_acked = (
+        desk is not None
+        and crisis.acknowledgements.filter(
+            level=crisis.current_level or 0, round=crisis.level_repeats, desk=desk
+        ).exists()
+    )
+    return render_console(
+        request,
+        "crisis/console/crisis_detail.html",
+        {
+            "crisis": crisis,
+            "ladder": selectors.ladder_for(crisis),
+            "checklist": crisis.protocol_snapshot.get("checklist", []),
+            "timeline": timeline,
+            "acknowledgements": crisis.acknowledgements.select_related("desk").order_by(
+                "acknowledged_at"
+            ),
+            "can_acknowledge": can_act and open_ and not has_acked,
+            "has_acked": has_acked,
+            "cap_url": _cap_url(crisis),
+            "panels": panels_for("crisis", request, access, desk, crisis=crisis),
+            "parts": ("summary", "timeline"),
+        },
+    )
+
+
+def _cap_url(crisis) -> str | None:
+    """The CAP 1.2 export of the crisis, where the API offers one."""
+    from django.urls import NoReverseMatch
+
+    for name in ("crisis-cap", "crisis-cap-alert"):
+        try:
+            return reverse(name, kwargs={"pk": crisis.pk})
+        except NoReverseMatch:
+            continue
+    return None
+
+
+@require_POST
+@console_view
+def acknowledge(request, pk: int):
+    from crisis.services.crises import acknowledge_crisis
+
+    access = access_for(request.user)
+    crisis = selectors.crisis_for(access, pk)
+    desk = current_desk(request)
+    try:
+        acknowledge_crisis(by=request.user, desk=desk, crisis=crisis)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{desk.code} acknowledged {crisis.reference}.")
+    return redirect("console:crisis", pk=crisis.pk)
+
+
+@console_view
+def report_crisis_view(request):
+    from crisis.services.crises import report_crisis
+
+    access = access_for(request.user)
+    desk = current_desk(request)
+    states = states_visible_to(access)
+    form = ReportCrisisForm(request.POST or None, states=states)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            crisis = report_crisis(
+                by=request.user,
+                desk=desk,
+                category=data["category"],
+                title=data["title"],
+                severity=data["severity"],
+                affected_state_codes=[s.code for s in data["affected_states"]],
+                description=data["description"],
+                latitude=data["latitude"],
+                longitude=data["longitude"],
+                admin_area=data["admin_area"],
+            )
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, f"Reported {crisis.reference}.")
+            return redirect("console:crisis", pk=crisis.pk)
+    status = 400 if request.method == "POST" else 200
+    return render_console(
+        request, "crisis/console/report.html", {"form": form, "desk": desk}, status=status
+    )
