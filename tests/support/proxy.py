@@ -7,6 +7,7 @@ again, held connections included.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -82,10 +83,8 @@ class CuttableProxy:
     def _close(self, sock):
         with self._lock:
             self._sockets.discard(sock)
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()
 
     def cut(self) -> None:
