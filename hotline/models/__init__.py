@@ -25,7 +25,7 @@ __all__ = [
     "LineStatus",
     "Message",
     "MessageKind",
-    "Priority",
     "PresenceSession",
+    "Priority",
     "Receipt",
 ]
