@@ -285,8 +285,9 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             up_to_seq=frame["up_to_seq"],
             desk_id=frame.get("desk"),
         )
-        await self.send_json({"type": "ok", "action": "delivered", "count": count,
-                              "ref": frame.get("ref")})  # fmt: skip
+        await self.send_json(
+            {"type": "ok", "action": "delivered", "count": count, "ref": frame.get("ref")}
+        )
 
     async def frame_read(self, frame):
         await db(

@@ -131,6 +131,16 @@ class Hub:
                 with contextlib.suppress(redis.RedisError, OSError):
                     await self._pubsub.unsubscribe(topic)
 
+    async def stop(self) -> None:
+        """Stop the subscriber (tests; a web process keeps its hub until it exits)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._close_quietly()
+        _hubs.pop(asyncio.get_running_loop(), None)
+
     async def _connect(self) -> None:
         self._redis = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)

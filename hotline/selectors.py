@@ -70,7 +70,10 @@ def message_for(access: Access, message_id: int) -> Message:
     found = message.first() if isinstance(message_id, int) else None
     if found is None:
         raise NotFound("No such message.", code="message_not_found")
-    channel_for(access, found.channel_id)  # raises the same 404 if the channel is hidden
+    try:
+        channel_for(access, found.channel_id)
+    except NotFound:
+        raise NotFound("No such message.", code="message_not_found") from None
     return found
 
 

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 
 #: Longest message body, in characters (frames are limited to 64 KiB anyway).
 MAX_BODY_CHARS = 16_000
@@ -49,7 +51,8 @@ class Message(models.Model):
             ),
             models.CheckConstraint(condition=Q(seq__gte=1), name="message_seq_positive"),
             models.CheckConstraint(
-                condition=Q(body__length__lte=MAX_BODY_CHARS), name="message_body_size_limit"
+                condition=LessThanOrEqual(Length("body"), MAX_BODY_CHARS),
+                name="message_body_size_limit",
             ),
         ]
 

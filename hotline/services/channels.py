@@ -70,7 +70,7 @@ def _create(*, kind, name, status, by, desks, proposed_by_desk=None, **extra) ->
         ChannelEventKind.PROPOSED if status == ChannelStatus.PROPOSED else ChannelEventKind.CREATED,
         actor=by,
         desk=proposed_by_desk,
-        kind=kind,
+        channel_kind=kind,
         desks=sorted(d.pk for d in desks),
     )
     event = {"type": "hotline.channel", "channel": channel.pk, "status": status, "kind": kind}

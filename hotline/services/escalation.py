@@ -102,8 +102,14 @@ def flash_ack_overdue(deadline) -> None:
         groups = [desk_group(d) for d in regional_desk_ids()]
     if message.sender_desk_id:
         groups.append(desk_group(message.sender_desk_id))
-    trace(message.channel_id, ChannelEventKind.ESCALATED, step=step, level=level,
-          message=message.pk, desks=missing)  # fmt: skip
+    trace(
+        message.channel_id,
+        ChannelEventKind.ESCALATED,
+        step=step,
+        level=level,
+        message=message.pk,
+        desks=missing,
+    )
     fanout.publish_on_commit(message.channel_id, frame)
     publish_to_groups(list(dict.fromkeys(groups)), frame)
     if step < len(LEVELS):
