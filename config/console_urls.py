@@ -6,4 +6,5 @@ app_name = "console"
 
 urlpatterns = [
     path("", include("crisis.console.urls")),
+    path("", include("hotline.console.urls")),
 ]

@@ -217,6 +217,18 @@ class Browsing:
     def close(self):
         for context in self.contexts:
             context.close()
+        self.contexts = []
+        _wait_for_disconnects()
+
+
+def _wait_for_disconnects(timeout: float = 10.0) -> None:
+    """Let the server finish closing this test's websockets (each writes its presence)
+    before pytest-django truncates the tables, or the two deadlock."""
+    from hotline.models import PresenceSession
+
+    deadline = time.monotonic() + timeout
+    while PresenceSession.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -235,6 +247,26 @@ def screenshot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def outside_browser_loop(func, /, *args, **kwargs):
+    """Run a service from the test in a thread of its own.
+
+    Playwright's sync API keeps an event loop on the test's thread, where asgiref's
+    ``async_to_sync`` (used to publish events after commit) refuses to run.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def run():
+        try:
+            return func(*args, **kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result(timeout=30)
 
 
 def wait_socket_open(page):

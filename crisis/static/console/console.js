@@ -11,6 +11,8 @@
  *                            frame whose type starts with one of those words arrives, and
  *                            after every reconnect (the database is the truth: a region
  *                            catches up from it, whatever events were missed).
+ *   [data-follow-channel=ID][data-since-seq=N]
+ *                            subscribe to a hotline channel from seq N on every connect.
  *   [data-countdown=ISO]     ticks every second; "overdue" once past.
  *   body[data-socket-state]  "connecting" | "open" | "closed" (tests wait on it).
  */
@@ -145,6 +147,15 @@
     socket.send(JSON.stringify(frame));
     return true;
   }
+
+  // Pages that list lines follow them (subscribe from their last seq) so that their live
+  // regions hear of new messages and receipts.
+  on("open", function () {
+    document.querySelectorAll("[data-follow-channel]").forEach(function (el) {
+      send({ type: "subscribe", channel: Number(el.getAttribute("data-follow-channel")),
+        since_seq: Number(el.getAttribute("data-since-seq") || 0) });
+    });
+  });
 
   window.Console = { on: on, send: send, refresh: refresh, refreshAll: refreshAll,
     isOpen: function () { return !!socket && socket.readyState === WebSocket.OPEN; } };

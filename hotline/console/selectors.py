@@ -1,0 +1,47 @@
+"""Console reads for the hotline, built on ``hotline.selectors`` (already scoped)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from crisis.access import Access
+from crisis.models import Desk
+from hotline.models import HotlineChannel, Message, Receipt
+from hotline.selectors import channels_visible_to, messages_in, receipts_of
+
+CONVERSATION_LENGTH = 200
+
+
+def lines_with_unread(access: Access, desk: Desk | None) -> QuerySet[HotlineChannel]:
+    """The caller's channels with ``unread``: messages from other desks
+    that ``desk`` has not read."""
+    channels = channels_visible_to(access)
+    if desk is None:
+        return channels.annotate(unread=Coalesce(None, 0, output_field=IntegerField()))
+    unread = (
+        Message.objects.filter(channel=OuterRef("pk"))
+        .exclude(sender_desk=desk)
+        .exclude(
+            Exists(Receipt.objects.filter(message=OuterRef("pk"), desk=desk, read_at__isnull=False))
+        )
+        .order_by()
+        .values("channel")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return channels.annotate(
+        unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0)
+    ).order_by("kind", "name")
+
+
+def conversation(channel: HotlineChannel) -> tuple[list[Message], dict[int, list[Receipt]]]:
+    """The last messages of a channel (oldest first) and their receipts by message id."""
+    after = max(0, channel.last_seq - CONVERSATION_LENGTH)
+    messages = list(messages_in(channel, after_seq=after))
+    receipts: dict[int, list[Receipt]] = defaultdict(list)
+    for receipt in receipts_of(channel, after_seq=after):
+        receipts[receipt.message_id].append(receipt)
+    return messages, receipts
