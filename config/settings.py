@@ -227,3 +227,31 @@ LOGGING = {
 
 # --- Demo ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo")
+
+# --- Humanitarian periodic work ------------------------------------------------------------
+# Reminders scan the database (idempotent: a sent reminder is recorded); the daily
+# situation report is posted once per active crisis and day.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "humanitarian-reminders": {
+            "task": "humanitarian.tasks.send_reminders",
+            "schedule": env.int("HUMANITARIAN_REMINDER_SECONDS", default=900),
+        },
+        "humanitarian-daily-sitrep": {
+            "task": "humanitarian.tasks.post_daily_situation_reports",
+            "schedule": crontab(hour=0, minute=5),
+        },
+    }
+)
+
+# Humanitarian choice sets share field names ("status"): name their schema enums.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "RequestStatusEnum": "humanitarian.models.RequestStatus",
+        "PledgeStatusEnum": "humanitarian.models.PledgeStatus",
+        "ShelterStatusEnum": "humanitarian.models.ShelterStatus",
+        "ImportStatusEnum": "humanitarian.models.ImportStatus",
+    }
+)

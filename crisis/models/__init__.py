@@ -1,10 +1,15 @@
 from crisis.models.crises import (
+    CapAlert,
+    CapDirection,
     Crisis,
     CrisisParticipant,
     CrisisStatus,
+    CrisisTask,
     EscalationAck,
     EscalationState,
+    ReferenceCounter,
     Severity,
+    SituationUpdate,
 )
 from crisis.models.directory import Desk, DeskKind, DeskMembership, MemberState, Role
 from crisis.models.protocols import (
@@ -21,11 +26,14 @@ from crisis.models.protocols import (
 from crisis.models.timeline import TimelineEntry, TimelineStream
 
 __all__ = [
+    "CapAlert",
+    "CapDirection",
     "ChecklistItem",
     "Crisis",
     "CrisisCategory",
     "CrisisParticipant",
     "CrisisStatus",
+    "CrisisTask",
     "Desk",
     "DeskKind",
     "DeskMembership",
@@ -38,8 +46,10 @@ __all__ = [
     "ParticipantRole",
     "Protocol",
     "ProtocolVersion",
+    "ReferenceCounter",
     "Role",
     "Severity",
+    "SituationUpdate",
     "TimelineEntry",
     "TimelineStream",
     "VersionStatus",
