@@ -7,7 +7,14 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from crisis.access import Access
 from crisis.errors import NotFound
-from crisis.models import Crisis, CrisisStatus, Desk, EscalationAck, EscalationState
+from crisis.models import (
+    Crisis,
+    CrisisStatus,
+    CrisisTask,
+    Desk,
+    EscalationAck,
+    EscalationState,
+)
 from crisis.selectors import crises_visible_to
 
 OPEN_STATUSES = (CrisisStatus.REPORTED, CrisisStatus.ACTIVE, CrisisStatus.DE_ESCALATING)
@@ -72,3 +79,47 @@ def awaits_acknowledgement(crisis: Crisis, desk: Desk | None) -> bool:
             crisis=crisis, level=crisis.current_level or 0, round=crisis.level_repeats, desk=desk
         ).exists()
     return not acknowledged
+
+
+def open_tasks_for(access: Access, desk: Desk | None, *, crisis: Crisis | None = None):
+    """``desk``'s checklist tasks not done yet, on crises the caller may see, by due time."""
+    if desk is None:
+        return CrisisTask.objects.none()
+    tasks = CrisisTask.objects.filter(
+        desk=desk,
+        done_at__isnull=True,
+        crisis__in=crises_visible_to(access).filter(status__in=OPEN_STATUSES),
+    )
+    if crisis is not None:
+        tasks = tasks.filter(crisis=crisis)
+    return tasks.select_related("crisis").order_by("due_at", "item_order")
+
+
+def tasks_of(crisis: Crisis, desk: Desk | None):
+    """The checklist of ``desk`` on a crisis the caller was already allowed to see."""
+    if desk is None:
+        return CrisisTask.objects.none()
+    return CrisisTask.objects.filter(crisis=crisis, desk=desk).order_by("item_order")
+
+
+def task_for(access: Access, pk: int) -> CrisisTask:
+    task = (
+        CrisisTask.objects.filter(pk=pk, crisis__in=crises_visible_to(access))
+        .select_related("crisis", "desk")
+        .first()
+    )
+    if task is None:
+        raise NotFound("No such task.")
+    return task
+
+
+def next_steps(crisis: Crisis) -> list[dict]:
+    """The lifecycle transitions out of the crisis's status (the service decides who)."""
+    from crisis.services.crises import TRANSITIONS
+
+    return [
+        {"verb": t.verb, "label": t.verb.replace("_", "-").capitalize(), "target": t.target,
+         "needs_reason": t.needs_reason}
+        for t in TRANSITIONS
+        if t.source == crisis.status
+    ]  # fmt: skip

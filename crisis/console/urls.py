@@ -10,4 +10,6 @@ urlpatterns = [
     path("crises/new/", views.report_crisis_view, name="report-crisis"),
     path("crises/<int:pk>/", views.crisis_detail, name="crisis"),
     path("crises/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge-crisis"),
+    path("crises/<int:pk>/transition/", views.transition, name="transition-crisis"),
+    path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
 ]

@@ -22,6 +22,12 @@ from crisis.console.forms import ReportCrisisForm
 from crisis.errors import DomainError, InvalidInput
 from crisis.models import TimelineEntry
 from crisis.selectors import states_visible_to
+from crisis.services.crises import (
+    acknowledge_crisis,
+    report_crisis,
+    set_task_done,
+    transition_crisis,
+)
 
 TIMELINE_LIMIT = 100
 
@@ -65,12 +71,14 @@ def dashboard(request):
     desk = current_desk(request)
     crises = list(selectors.open_crises_for(access, desk))
     awaiting = [c for c in crises if selectors.awaits_acknowledgement(c, desk)]
+    tasks = list(selectors.open_tasks_for(access, desk)[:20])
     return render_console(
         request,
         "crisis/console/dashboard.html",
         {
             "crises": crises,
             "awaiting": awaiting,
+            "tasks": tasks,
             "panels": panels_for("dashboard", request, access, desk),
             "parts": ("crises",),
         },
@@ -102,6 +110,8 @@ def crisis_detail(request, pk: int):
             "crisis": crisis,
             "ladder": selectors.ladder_for(crisis),
             "checklist": crisis.protocol_snapshot.get("checklist", []),
+            "tasks": list(selectors.tasks_of(crisis, desk)),
+            "next_steps": selectors.next_steps(crisis) if can_act else [],
             "timeline": timeline,
             "acknowledgements": crisis.acknowledgements.select_related("desk").order_by(
                 "acknowledged_at"
@@ -110,7 +120,7 @@ def crisis_detail(request, pk: int):
             "has_acked": has_acked,
             "cap_url": _cap_url(crisis),
             "panels": panels_for("crisis", request, access, desk, crisis=crisis),
-            "parts": ("summary", "timeline"),
+            "parts": ("summary", "timeline", "tasks"),
         },
     )
 
@@ -119,7 +129,7 @@ def _cap_url(crisis) -> str | None:
     """The CAP 1.2 export of the crisis, where the API offers one."""
     from django.urls import NoReverseMatch
 
-    for name in ("crisis-cap", "crisis-cap-alert"):
+    for name in ("crisis-cap-xml", "crisis-cap"):
         try:
             return reverse(name, kwargs={"pk": crisis.pk})
         except NoReverseMatch:
@@ -130,8 +140,6 @@ def _cap_url(crisis) -> str | None:
 @require_POST
 @console_view
 def acknowledge(request, pk: int):
-    from crisis.services.crises import acknowledge_crisis
-
     access = access_for(request.user)
     crisis = selectors.crisis_for(access, pk)
     desk = current_desk(request)
@@ -144,10 +152,42 @@ def acknowledge(request, pk: int):
     return redirect("console:crisis", pk=crisis.pk)
 
 
+@require_POST
+@console_view
+def transition(request, pk: int):
+    access = access_for(request.user)
+    crisis = selectors.crisis_for(access, pk)
+    desk = current_desk(request)
+    try:
+        transition_crisis(
+            by=request.user,
+            desk=desk,
+            crisis=crisis,
+            to_status=request.POST.get("to_status", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        crisis.refresh_from_db(fields=["status"])
+        messages.success(request, f"{crisis.reference} is now {crisis.get_status_display()}.")
+    return redirect("console:crisis", pk=crisis.pk)
+
+
+@require_POST
+@console_view
+def task_done(request, pk: int):
+    access = access_for(request.user)
+    task = selectors.task_for(access, pk)
+    try:
+        set_task_done(by=request.user, task=task, done=request.POST.get("done") == "1")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(_safe_next(request, reverse("console:crisis", kwargs={"pk": task.crisis_id})))
+
+
 @console_view
 def report_crisis_view(request):
-    from crisis.services.crises import report_crisis
-
     access = access_for(request.user)
     desk = current_desk(request)
     states = states_visible_to(access)
@@ -172,7 +212,6 @@ def report_crisis_view(request):
         else:
             messages.success(request, f"Reported {crisis.reference}.")
             return redirect("console:crisis", pk=crisis.pk)
-    status = 400 if request.method == "POST" else 200
-    return render_console(
-        request, "crisis/console/report.html", {"form": form, "desk": desk}, status=status
-    )
+    # A form with errors is shown again with 200, as Django does (a 4xx would put a
+    # network error in the browser's console for what is an ordinary correction).
+    return render_console(request, "crisis/console/report.html", {"form": form, "desk": desk})

@@ -56,3 +56,21 @@ def percent(part, whole) -> int:
     if whole <= 0:
         return 0
     return max(0, min(100, round(100 * part / whole)))
+
+
+@register.filter
+def timeline_text(entry) -> str:
+    """One readable line for a timeline entry: its kind and the payload's gist."""
+    payload = entry.payload or {}
+    text = entry.kind.replace("_", " ").capitalize()
+    if "from" in payload and "to" in payload:
+        text += f": {payload['from']} → {payload['to']}"
+    elif "level" in payload:
+        text += f": level {payload['level']}"
+        if payload.get("name"):
+            text += f" ({payload['name']})"
+    elif payload.get("title"):
+        text += f": {payload['title']}"
+    if payload.get("reason"):
+        text += f" — {payload['reason']}"
+    return text

@@ -1,9 +1,11 @@
 """Browser tests: Debian's Chromium (through Playwright) against a real ASGI server.
 
-One private Redis, one uvicorn process and (when a test asks) one Celery worker serve the
-whole browser session, against pytest-django's test database; tests use
+One private Redis, one uvicorn process and (when a test asks) one Celery worker serve all
+the browser tests, against pytest-django's test database; tests use
 ``django_db(transaction=True)`` so the rows they create are committed and visible to
-those processes. One headless Chromium for the session; each test opens a browser
+those processes. One headless Chromium for the package (package scope, not session:
+Playwright's sync API keeps an event loop running on this thread, which the async tests
+of other packages must not find there); each test opens a browser
 context per person (logged in through a session cookie, or through the login form).
 
 Screenshots go to ``test-output/screenshots/``. Every page's console errors and uncaught
@@ -76,14 +78,14 @@ def _stop(proc: subprocess.Popen | None):
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_redis():
     redis = PrivateRedis().start()
     yield redis
     redis.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server_env(django_db_setup, browser_redis) -> dict:
     """Environment of the processes under test: the test database, the private Redis."""
     OUTPUT.mkdir(exist_ok=True)
@@ -100,7 +102,7 @@ def server_env(django_db_setup, browser_redis) -> dict:
     return env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_url(server_env) -> str:
     """A real uvicorn (ASGI: console, API, websockets) on a free port."""
     port = free_port()
@@ -127,7 +129,7 @@ def live_url(server_env) -> str:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def celery_worker(server_env):
     """A real Celery worker on the private Redis (every queue the settings route to)."""
     queues = sorted(
@@ -152,7 +154,7 @@ def celery_worker(server_env):
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 
