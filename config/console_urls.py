@@ -7,4 +7,5 @@ app_name = "console"
 urlpatterns = [
     path("", include("crisis.console.urls")),
     path("", include("hotline.console.urls")),
+    path("", include("humanitarian.console.urls")),
 ]

@@ -13,6 +13,9 @@
  *                            catches up from it, whatever events were missed).
  *   [data-follow-channel=ID][data-since-seq=N]
  *                            subscribe to a hotline channel from seq N on every connect.
+ *   [data-live-src][data-poll=ms]
+ *                            also re-fetched every ms while its [data-status] says
+ *                            pending or running (an import job's progress bar).
  *   [data-countdown=ISO]     ticks every second; "overdue" once past.
  *   body[data-socket-state]  "connecting" | "open" | "closed" (tests wait on it).
  */
@@ -78,11 +81,21 @@
         .then(function (html) {
           if (html === null) return;
           el.innerHTML = html;
+          schedulePoll(el);
           el.dispatchEvent(new CustomEvent("live:updated", { bubbles: true }));
           bind(el);
         })
         .catch(function () { /* offline: the next reconnect refreshes again */ });
     }, 120));
+  }
+  // A region showing work in progress (data-poll=ms, e.g. an import running on a worker)
+  // re-fetches itself until its content says it is done ([data-status] not pending/running).
+  function schedulePoll(el) {
+    var ms = Number(el.getAttribute("data-poll") || 0);
+    if (!ms) return;
+    var status = el.querySelector("[data-status]");
+    if (status && !/^(pending|running)$/.test(status.getAttribute("data-status"))) return;
+    setTimeout(function () { refresh(el); }, ms);
   }
   function refreshAll() {
     document.querySelectorAll("[data-live-src]").forEach(refresh);
@@ -163,6 +176,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     bind(document);
     watchRegions();
+    document.querySelectorAll("[data-live-src][data-poll]").forEach(schedulePoll);
     tick();
     setInterval(tick, 1000);
     connect();
