@@ -61,6 +61,7 @@ class Panel:
     key: str
     build: Callable[..., tuple[str, dict] | None]
     order: int = 100
+    live_on: str = ""  # event types that refresh it (see console.js data-live-on)
 
 
 _nav: dict[str, NavEntry] = {}
@@ -71,24 +72,29 @@ def register_nav(label: str, url_name: str, *, order: int = 100) -> None:
     _nav[url_name] = NavEntry(label, url_name, order)
 
 
-def register_panel(place: str, key: str, build, *, order: int = 100) -> None:
-    _panels[(place, key)] = Panel(place, key, build, order)
+def register_panel(place: str, key: str, build, *, order: int = 100, live_on: str = "") -> None:
+    _panels[(place, key)] = Panel(place, key, build, order, live_on)
 
 
 def nav_entries() -> list[NavEntry]:
     return sorted(_nav.values(), key=lambda e: (e.order, e.label))
 
 
-def panels_for(place: str, request, access: Access, desk: Desk | None, **objects) -> list[dict]:
-    """Panels of ``place`` ready to include: ``[{"key", "template", "context"}]``."""
+def panels_for(
+    place: str, request, access: Access, desk: Desk | None, *, only: str | None = None, **objects
+) -> list[dict]:
+    """Panels of ``place`` ready to include: ``[{"key", "template", "context", "live_on"}]``."""
     out = []
     for panel in sorted(_panels.values(), key=lambda p: (p.order, p.key)):
-        if panel.place != place:
+        if panel.place != place or (only is not None and panel.key != only):
             continue
         built = panel.build(request, access, desk, **objects)
         if built is not None:
             template, context = built
-            out.append({"key": panel.key, "template": template, "context": context})
+            out.append(
+                {"key": panel.key, "template": template, "context": context,
+                 "live_on": panel.live_on}
+            )  # fmt: skip
     return out
 
 
@@ -113,6 +119,9 @@ def render_console(
     }
     part = request.GET.get("part")
     parts = (context or {}).get("parts", ())
+    if part == "panel":
+        # One panel of the page, alone (its live region re-fetches itself this way).
+        return render(request, "console/panel.html", ctx, status=status)
     if part and part in parts:
         folder = template.rsplit("/", 1)[0]
         return render(request, f"{folder}/parts/{part}.html", ctx, status=status)

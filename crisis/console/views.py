@@ -79,7 +79,7 @@ def dashboard(request):
             "crises": crises,
             "awaiting": awaiting,
             "tasks": tasks,
-            "panels": panels_for("dashboard", request, access, desk),
+            "panels": panels_for("dashboard", request, access, desk, only=request.GET.get("panel")),
             "parts": ("crises",),
         },
     )
@@ -119,7 +119,9 @@ def crisis_detail(request, pk: int):
             "can_acknowledge": can_act and open_ and not has_acked,
             "has_acked": has_acked,
             "cap_url": _cap_url(crisis),
-            "panels": panels_for("crisis", request, access, desk, crisis=crisis),
+            "panels": panels_for(
+                "crisis", request, access, desk, crisis=crisis, only=request.GET.get("panel")
+            ),
             "parts": ("summary", "timeline", "tasks"),
         },
     )

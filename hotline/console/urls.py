@@ -4,7 +4,9 @@ from crisis.console.base import register_nav, register_panel
 from hotline.console import views
 
 register_nav("Hotlines", "console:lines", order=20)
-register_panel("dashboard", "lines", views.lines_panel, order=20)
+register_panel(
+    "dashboard", "lines", views.lines_panel, order=20, live_on="message receipt line_status"
+)
 
 urlpatterns = [
     path("lines/", views.lines, name="lines"),

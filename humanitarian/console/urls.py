@@ -4,7 +4,7 @@ from crisis.console.base import register_nav, register_panel
 from humanitarian.console import views
 
 register_nav("Humanitarian", "console:aid", order=30)
-register_panel("crisis", "aid", views.aid_panel, order=30)
+register_panel("crisis", "aid", views.aid_panel, order=30, live_on="assistance.")
 
 urlpatterns = [
     path("aid/", views.board_index, name="aid"),

@@ -121,3 +121,8 @@ def test_desk_not_on_the_line_gets_a_404_page(people, region, line_ab):
     send(a, "unread for B")
     b.locator("#lines-table .unread", has_text="1").wait_for()
     screenshot(b, "lines-list")
+    b.goto("/")
+    wait_socket_open(b)
+    b.locator("#panel-lines", has_text="1 unread").wait_for()
+    send(a, "second unread for B")
+    b.locator("#panel-lines", has_text="2 unread").wait_for()
