@@ -6,9 +6,10 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from crisis.access import Access, access_for
 from crisis.errors import DomainError
@@ -135,6 +136,22 @@ def render_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         {"error": exc, "status": exc.status},
         status=exc.status,
     )
+
+
+def run_action(request: HttpRequest, action: Callable[[], object], *, success, redirect_to: str):
+    """Call one service; its refusal becomes an error message on the page it returns to.
+
+    ``success`` is the message text, or a function of the action's result returning it.
+    Used by the console's POST views (post/redirect/get).
+    """
+    try:
+        result = action()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if success:
+            messages.success(request, success(result) if callable(success) else success)
+    return redirect(redirect_to)
 
 
 def console_view(view):

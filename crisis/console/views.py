@@ -16,6 +16,7 @@ from crisis.console.base import (
     current_desk,
     panels_for,
     render_console,
+    run_action,
     switch_desk,
 )
 from crisis.console.forms import ReportCrisisForm
@@ -142,50 +143,44 @@ def _cap_url(crisis) -> str | None:
 @require_POST
 @console_view
 def acknowledge(request, pk: int):
-    access = access_for(request.user)
-    crisis = selectors.crisis_for(access, pk)
+    crisis = selectors.crisis_for(access_for(request.user), pk)
     desk = current_desk(request)
-    try:
-        acknowledge_crisis(by=request.user, desk=desk, crisis=crisis)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"{desk.code} acknowledged {crisis.reference}.")
-    return redirect("console:crisis", pk=crisis.pk)
+    return run_action(
+        request,
+        lambda: acknowledge_crisis(by=request.user, desk=desk, crisis=crisis),
+        success=f"{desk.code if desk else 'Your desk'} acknowledged {crisis.reference}.",
+        redirect_to=reverse("console:crisis", kwargs={"pk": crisis.pk}),
+    )
 
 
 @require_POST
 @console_view
 def transition(request, pk: int):
-    access = access_for(request.user)
-    crisis = selectors.crisis_for(access, pk)
-    desk = current_desk(request)
-    try:
-        transition_crisis(
+    crisis = selectors.crisis_for(access_for(request.user), pk)
+    return run_action(
+        request,
+        lambda: transition_crisis(
             by=request.user,
-            desk=desk,
+            desk=current_desk(request),
             crisis=crisis,
             to_status=request.POST.get("to_status", ""),
             reason=request.POST.get("reason", ""),
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        crisis.refresh_from_db(fields=["status"])
-        messages.success(request, f"{crisis.reference} is now {crisis.get_status_display()}.")
-    return redirect("console:crisis", pk=crisis.pk)
+        ),
+        success=lambda c: f"{c.reference} is now {c.get_status_display()}.",
+        redirect_to=reverse("console:crisis", kwargs={"pk": crisis.pk}),
+    )
 
 
 @require_POST
 @console_view
 def task_done(request, pk: int):
-    access = access_for(request.user)
-    task = selectors.task_for(access, pk)
-    try:
-        set_task_done(by=request.user, task=task, done=request.POST.get("done") == "1")
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect(_safe_next(request, reverse("console:crisis", kwargs={"pk": task.crisis_id})))
+    task = selectors.task_for(access_for(request.user), pk)
+    return run_action(
+        request,
+        lambda: set_task_done(by=request.user, task=task, done=request.POST.get("done") == "1"),
+        success=None,
+        redirect_to=_safe_next(request, reverse("console:crisis", kwargs={"pk": task.crisis_id})),
+    )
 
 
 @console_view

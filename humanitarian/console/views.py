@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crisis.access import access_for
-from crisis.console.base import console_view, current_desk, render_console
+from crisis.console.base import console_view, current_desk, render_console, run_action
 from crisis.console.selectors import OPEN_STATUSES
 from crisis.errors import DomainError, InvalidInput, NotFound
 from crisis.selectors import crises_visible_to
@@ -178,13 +178,7 @@ def _int(value, name: str) -> int:
 
 def _act(request, crisis_id: int, action, success: str):
     """Run one service call; its refusal becomes a message on the board."""
-    try:
-        action()
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
-    return redirect(_back(crisis_id))
+    return run_action(request, action, success=success, redirect_to=_back(crisis_id))
 
 
 @require_POST
