@@ -4,36 +4,48 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from crisis.access import Access
 from crisis.models import Desk
-from hotline.models import HotlineChannel, Message, Receipt
+from hotline.models import HotlineChannel, Message, Priority, Receipt
 from hotline.selectors import channels_visible_to, messages_in, receipts_of
 
 CONVERSATION_LENGTH = 200
 
 
-def lines_with_unread(access: Access, desk: Desk | None) -> QuerySet[HotlineChannel]:
-    """The caller's channels with ``unread``: messages from other desks
-    that ``desk`` has not read."""
-    channels = channels_visible_to(access)
-    if desk is None:
-        return channels.annotate(unread=Coalesce(None, 0, output_field=IntegerField()))
-    unread = (
-        Message.objects.filter(channel=OuterRef("pk"))
+def _count_not_done_by(desk: Desk, *, done: str, **filters) -> Subquery:
+    """Per channel: messages from other desks (matching ``filters``) that ``desk`` has no
+    receipt with ``done`` set for."""
+    rows = (
+        Message.objects.filter(channel=OuterRef("pk"), **filters)
         .exclude(sender_desk=desk)
         .exclude(
-            Exists(Receipt.objects.filter(message=OuterRef("pk"), desk=desk, read_at__isnull=False))
+            Exists(
+                Receipt.objects.filter(
+                    message=OuterRef("pk"), desk=desk, **{f"{done}__isnull": False}
+                )
+            )
         )
         .order_by()
         .values("channel")
         .annotate(n=Count("pk"))
         .values("n")
     )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def lines_with_unread(access: Access, desk: Desk | None) -> QuerySet[HotlineChannel]:
+    """The caller's channels with ``unread`` (messages from other desks ``desk`` has not
+    read) and ``flash_waiting`` (flash messages it has not acknowledged)."""
+    channels = channels_visible_to(access)
+    if desk is None:
+        zero = Value(0, output_field=IntegerField())
+        return channels.annotate(unread=zero, flash_waiting=zero).order_by("kind", "name")
     return channels.annotate(
-        unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0)
+        unread=_count_not_done_by(desk, done="read_at"),
+        flash_waiting=_count_not_done_by(desk, done="acknowledged_at", priority=Priority.FLASH),
     ).order_by("kind", "name")
 
 

@@ -110,16 +110,18 @@ def test_dashboard_and_lines_stay_cheap(client, region, django_assert_max_num_qu
     line = set_up_bilateral_channel(
         by=region.coordinator, desk_id=region.desk_a.pk, peer_desk_id=region.desk_b.pk
     )
-    for n in range(3):
+    for n, priority in enumerate(["routine", "flash", "routine"]):
         send_message(
-            by=region.operator_a, channel_id=line.pk, body=f"m{n}", client_msg_id=uuid.uuid4()
-        )
+            by=region.operator_a, channel_id=line.pk, body=f"m{n}", client_msg_id=uuid.uuid4(),
+            priority=priority,
+        )  # fmt: skip
     client.force_login(region.operator_b)
     with django_assert_max_num_queries(16):
         response = client.get(reverse("console:dashboard"))
     assert len(response.context["crises"]) == 4
     assert len(response.context["awaiting"]) == 2
-    assert b"3 unread" in response.content
+    assert b"3 unread" in response.content and b"1 flash to acknowledge" in response.content
     with django_assert_max_num_queries(10):
         response = client.get(reverse("console:lines"))
     assert response.context["lines"][0].unread == 3
+    assert response.context["lines"][0].flash_waiting == 1
