@@ -50,7 +50,9 @@ def test_flash_message_live_acknowledged_and_receipt_seen(people, region, line_a
         "BBB-DESK: read"
     ).wait_for()
 
-    incoming.get_by_role("button", name="Acknowledge flash message #1").click()
+    # Keyboard only: focus the button and press Enter.
+    incoming.get_by_role("button", name="Acknowledge flash message #1").focus()
+    b.keyboard.press("Enter")
     incoming.get_by_text("Acknowledged", exact=True).wait_for()
     a.locator("#conversation li", has_text="vessel collision").get_by_text(
         "BBB-DESK: acknowledged"
@@ -88,16 +90,23 @@ def test_cut_socket_resumes_from_last_seq_once(people, region, line_ab, live_url
         screenshot(b, "line-offline")
         for n in (1, 2, 3):
             send(a, f"while B was cut off {n}")
+        # B writes while offline: kept in the outbox, sent once the line is back.
+        b.get_by_role("textbox", name="Message").fill("B typed this while offline")
+        b.get_by_role("button", name="Send").click()
+        b.get_by_role("status").filter(has_text="Offline: will send").wait_for()
         proxy.restore()
 
         b.locator("#offline-banner").wait_for(state="hidden")
         b.locator("#conversation li", has_text="while B was cut off 3").wait_for()
         for n in (1, 2, 3):
             assert b.locator("#conversation li", has_text=f"while B was cut off {n}").count() == 1
+        a.locator("#conversation li", has_text="B typed this while offline").wait_for()
+        b.get_by_role("status").filter(has_text="Sent as #5").wait_for()
         seqs = b.eval_on_selector_all(
             "#conversation li[data-seq]", "els => els.map(e => Number(e.dataset.seq))"
         )
-        assert seqs == [1, 2, 3, 4]
+        assert seqs == [1, 2, 3, 4, 5]
+        assert Message.objects.filter(channel=line_ab, body__contains="offline").count() == 1
         screenshot(b, "line-resumed")
     finally:
         proxy.stop()
