@@ -89,3 +89,36 @@ def gap_chart_svg(rows: list[ChartRow], *, title: str) -> SafeString:
         f'aria-labelledby="gap-chart-title"><title id="gap-chart-title">{escape(title)}</title>'
         f"{legend}{''.join(parts)}</svg>"
     )
+
+
+def occupancy_sparkline(readings, *, width: int = 140, height: int = 28) -> SafeString:
+    """Occupancy (population / capacity) over time as a small line, full at the top.
+
+    ``readings`` are ShelterOccupancy rows oldest first; fewer than two draws nothing.
+    """
+    readings = list(readings)
+    if len(readings) < 2:
+        return mark_safe("")
+    start = readings[0].recorded_at.timestamp()
+    span = (readings[-1].recorded_at.timestamp() - start) or 1
+    points = []
+    for r in readings:
+        ratio = min(r.population / r.capacity, 1.2) if r.capacity else 0
+        x = round(2 + (width - 4) * (r.recorded_at.timestamp() - start) / span, 1)
+        y = round(height - 2 - (height - 4) * ratio / 1.2, 1)
+        points.append(f"{x},{y}")
+    full_y = round(height - 2 - (height - 4) / 1.2, 1)
+    first, last = readings[0], readings[-1]
+    label = (
+        f"Occupancy over time: {first.population}/{first.capacity} on "
+        f"{first.recorded_at:%Y-%m-%d %H:%M} UTC to {last.population}/{last.capacity} on "
+        f"{last.recorded_at:%Y-%m-%d %H:%M} UTC ({len(readings)} readings)"
+    )
+    return mark_safe(
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="sparkline" role="img" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'data-readings="{len(readings)}"><title>{escape(label)}</title>'
+        f'<line x1="0" x2="{width}" y1="{full_y}" y2="{full_y}" stroke="#f4b4ae" '
+        f'stroke-dasharray="3 2"/><polyline fill="none" stroke="#0b5cad" stroke-width="2" '
+        f'points="{" ".join(points)}"/></svg>'
+    )

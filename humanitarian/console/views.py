@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +17,7 @@ from crisis.console.base import console_view, current_desk, render_console, run_
 from crisis.console.selectors import OPEN_STATUSES
 from crisis.errors import DomainError, InvalidInput, NotFound
 from crisis.selectors import crises_visible_to
-from humanitarian.console.chart import gap_chart_svg, rows_from_gaps
+from humanitarian.console.chart import gap_chart_svg, occupancy_sparkline, rows_from_gaps
 from humanitarian.models import (
     ITEM_CHOICES,
     Pledge,
@@ -24,6 +25,7 @@ from humanitarian.models import (
     Priority,
     RequestStatus,
     Sector,
+    ShelterOccupancy,
 )
 from humanitarian.selectors import (
     displacement_visible_to,
@@ -122,7 +124,16 @@ def board(request, crisis_id: int):
             }
         )
     chart, figures = _chart(crisis)
-    shelters = list(shelters_visible_to(access).filter(crisis=crisis).order_by("name"))
+    shelters = list(
+        shelters_visible_to(access)
+        .filter(crisis=crisis)
+        .prefetch_related(
+            Prefetch("occupancy", queryset=ShelterOccupancy.objects.order_by("recorded_at", "id"))
+        )
+        .order_by("name")
+    )
+    for shelter in shelters:
+        shelter.sparkline = occupancy_sparkline(shelter.occupancy.all())
     reports = list(
         displacement_visible_to(access)
         .filter(crisis=crisis)

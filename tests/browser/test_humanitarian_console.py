@@ -8,7 +8,7 @@ import pytest
 
 from crisis.services.crises import report_crisis, transition_crisis
 from humanitarian.models import DisplacementReport, Pledge, PledgeStatus
-from humanitarian.services.shelters import register_shelter
+from humanitarian.services.shelters import register_shelter, update_shelter
 from tests.browser.conftest import outside_browser_loop, screenshot, wait_socket_open
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -97,15 +97,19 @@ def test_import_runs_on_the_worker_with_progress_and_report(
     people, region, celery_worker, tmp_path
 ):
     crisis = outside_browser_loop(_active_crisis, region)
-    outside_browser_loop(
+    shelter = outside_browser_loop(
         register_shelter, by=region.operator_a, desk=region.desk_a, crisis=crisis,
-        name="Riverside school", capacity=200, population=150,
+        name="Riverside school", capacity=200, population=120,
     )  # fmt: skip
+    outside_browser_loop(
+        update_shelter, by=region.operator_a, shelter_id=shelter.pk, population=150
+    )
     a = people.new_page(region.operator_a)
     a.goto(f"/aid/{crisis.pk}/")
     meter = a.get_by_role("meter", name="Riverside school occupancy")
     assert meter.get_attribute("aria-valuenow") == "150"
     assert "75 %" in a.locator("#shelters-table").inner_text()
+    assert a.locator("#shelters-table svg.sparkline").get_attribute("data-readings") == "2"
 
     bad = tmp_path / "dtm-bad.csv"
     bad.write_text(_csv(600, bad_row=321))  # file line 323: two header rows
