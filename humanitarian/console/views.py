@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Prefetch
+from django.db.models import Count, Max, Prefetch, Sum
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -134,10 +134,15 @@ def board(request, crisis_id: int):
     )
     for shelter in shelters:
         shelter.sparkline = occupancy_sparkline(shelter.occupancy.all())
-    reports = list(
-        displacement_visible_to(access)
-        .filter(crisis=crisis)
-        .order_by("-reported_on", "country_code", "admin1_code")[:50]
+    displacement_qs = displacement_visible_to(access).filter(crisis=crisis)
+    reports = list(displacement_qs.order_by("-reported_on", "country_code", "admin1_code")[:15])
+    latest = displacement_qs.aggregate(latest=Max("reported_on"))["latest"]
+    totals = (
+        displacement_qs.filter(reported_on=latest).aggregate(
+            idps=Sum("idps"), refugees=Sum("refugees"), areas=Count("pk")
+        )
+        if latest
+        else {}
     )
     job_id = request.GET.get("import")
     job = (
@@ -160,7 +165,8 @@ def board(request, crisis_id: int):
             "figures": figures,
             "shelters": shelters,
             "reports": reports,
-            "displaced_total": sum(r.idps + r.refugees for r in reports),
+            "displacement_latest": latest,
+            "displacement_totals": totals,
             "job": job,
             "request_form": RequestForm() if is_affected else None,
             "exports": [
