@@ -101,12 +101,13 @@ def board(request, crisis_id: int):
     by_request: dict[int, list[Pledge]] = {}
     for pledge in pledges:
         by_request.setdefault(pledge.request_id, []).append(pledge)
+    can_write = desk is not None and access.can_act_for(desk)
     my_state = desk.state_id if desk else None
     rows = []
     for req in requests_:
         is_mine = my_state is not None and req.state_id == my_state
         can_pledge = (
-            desk is not None
+            can_write
             and not is_mine
             and req.status in (RequestStatus.OPEN, RequestStatus.PARTIALLY_PLEDGED)
         )
@@ -168,7 +169,8 @@ def board(request, crisis_id: int):
             "displacement_latest": latest,
             "displacement_totals": totals,
             "job": job,
-            "request_form": RequestForm() if is_affected else None,
+            "request_form": RequestForm() if is_affected and can_write else None,
+            "can_write": can_write,
             "exports": [
                 (kind, reverse("hum-export", kwargs={"kind": kind}) + f"?crisis={crisis.pk}")
                 for kind in EXPORT_KINDS
