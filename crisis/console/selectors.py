@@ -14,6 +14,7 @@ from crisis.models import (
     Desk,
     EscalationAck,
     EscalationState,
+    TimelineEntry,
 )
 from crisis.selectors import crises_visible_to
 
@@ -75,9 +76,7 @@ def awaits_acknowledgement(crisis: Crisis, desk: Desk | None) -> bool:
         return False
     acknowledged = getattr(crisis, "desk_acknowledged", None)
     if acknowledged is None:
-        acknowledged = EscalationAck.objects.filter(
-            crisis=crisis, level=crisis.current_level or 0, round=crisis.level_repeats, desk=desk
-        ).exists()
+        acknowledged = has_acknowledged(crisis, desk)
     return not acknowledged
 
 
@@ -123,3 +122,26 @@ def next_steps(crisis: Crisis) -> list[dict]:
         for t in TRANSITIONS
         if t.source == crisis.status
     ]  # fmt: skip
+
+
+def timeline_of(crisis: Crisis, *, limit: int = 100):
+    """The latest timeline entries of a crisis the caller was allowed to see, newest first."""
+    return (
+        TimelineEntry.objects.filter(crisis=crisis)
+        .select_related("actor", "desk")
+        .order_by("-seq")[:limit]
+    )
+
+
+def acknowledgements_of(crisis: Crisis):
+    return crisis.acknowledgements.select_related("desk").order_by("acknowledged_at")
+
+
+def has_acknowledged(crisis: Crisis, desk: Desk | None) -> bool:
+    """Whether ``desk`` acknowledged the crisis's current level in the current round."""
+    return (
+        desk is not None
+        and crisis.acknowledgements.filter(
+            level=crisis.current_level or 0, round=crisis.level_repeats, desk=desk
+        ).exists()
+    )

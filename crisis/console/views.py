@@ -21,7 +21,6 @@ from crisis.console.base import (
 )
 from crisis.console.forms import ReportCrisisForm
 from crisis.errors import DomainError, InvalidInput
-from crisis.models import TimelineEntry
 from crisis.selectors import states_visible_to
 from crisis.services.crises import (
     acknowledge_crisis,
@@ -91,19 +90,9 @@ def crisis_detail(request, pk: int):
     access = access_for(request.user)
     desk = current_desk(request)
     crisis = selectors.crisis_for(access, pk)
-    timeline = (
-        TimelineEntry.objects.filter(crisis=crisis)
-        .select_related("actor", "desk")
-        .order_by("-seq")[:TIMELINE_LIMIT]
-    )
     can_act = desk is not None and access.can_act_for(desk)
     open_ = crisis.status in selectors.OPEN_STATUSES
-    has_acked = (
-        desk is not None
-        and crisis.acknowledgements.filter(
-            level=crisis.current_level or 0, round=crisis.level_repeats, desk=desk
-        ).exists()
-    )
+    has_acked = selectors.has_acknowledged(crisis, desk)
     return render_console(
         request,
         "crisis/console/crisis_detail.html",
@@ -113,10 +102,8 @@ def crisis_detail(request, pk: int):
             "checklist": crisis.protocol_snapshot.get("checklist", []),
             "tasks": list(selectors.tasks_of(crisis, desk)),
             "next_steps": selectors.next_steps(crisis) if can_act else [],
-            "timeline": timeline,
-            "acknowledgements": crisis.acknowledgements.select_related("desk").order_by(
-                "acknowledged_at"
-            ),
+            "timeline": selectors.timeline_of(crisis, limit=TIMELINE_LIMIT),
+            "acknowledgements": selectors.acknowledgements_of(crisis),
             "can_acknowledge": can_act and open_ and not has_acked,
             "has_acked": has_acked,
             "cap_url": _cap_url(crisis),

@@ -125,3 +125,17 @@ def test_dashboard_and_lines_stay_cheap(client, region, django_assert_max_num_qu
         response = client.get(reverse("console:lines"))
     assert response.context["lines"][0].unread == 3
     assert response.context["lines"][0].flash_waiting == 1
+
+
+def test_crisis_page_and_aid_board_stay_cheap(client, region, django_assert_max_num_queries):
+    make_protocol("maritime")
+    crisis = _report(region)
+    transition_crisis(by=region.supervisor_a, desk=region.desk_a, crisis=crisis, to_status="active")
+    acknowledge_crisis(by=region.operator_b, desk=region.desk_b, crisis=crisis)
+    client.force_login(region.operator_b)
+    with django_assert_max_num_queries(24):
+        response = client.get(reverse("console:crisis", args=[crisis.pk]))
+    assert response.status_code == 200 and response.context["has_acked"]
+    assert b"BBB-DESK acknowledged level 1" in response.content
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("console:aid-board", args=[crisis.pk])).status_code == 200
