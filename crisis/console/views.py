@@ -175,7 +175,8 @@ def report_crisis_view(request):
     access = access_for(request.user)
     desk = current_desk(request)
     states = states_visible_to(access)
-    form = ReportCrisisForm(request.POST or None, states=states)
+    initial = {"affected_states": [desk.state.code]} if desk and desk.state_id else {}
+    form = ReportCrisisForm(request.POST or None, states=states, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -64,10 +64,18 @@ def _chart(crisis):
 def aid_panel(request, access, desk, *, crisis):
     """Crisis page panel: the gap chart and a link to the board."""
     chart, figures = _chart(crisis)
+    requests_ = (
+        requests_visible_to(access)
+        .filter(crisis=crisis)
+        .exclude(status=RequestStatus.DRAFT)
+        .annotate(pledge_count=Count("pledges"))
+        .order_by("-priority", "needed_by", "pk")[:10]
+    )
     return "humanitarian/console/panel_aid.html", {
         "crisis": crisis,
         "chart": chart,
         "figures": figures,
+        "requests": list(requests_),
     }
 
 

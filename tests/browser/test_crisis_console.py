@@ -19,6 +19,8 @@ def test_report_live_on_other_desk_acknowledge_seen_by_reporter(people, region, 
 
     a = people.new_page(region.operator_a)
     a.goto("/crises/new/")
+    assert a.get_by_label("State A (AAA)").is_checked()  # the desk's own state, preset
+    a.get_by_label("State A (AAA)").uncheck()
     a.get_by_role("button", name="Report crisis").click()
     assert a.locator("#category-errors").inner_text() == "This field is required."
     assert a.locator("#affected_states-errors").is_visible()
