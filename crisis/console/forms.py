@@ -9,7 +9,7 @@ from crisis.models import CrisisCategory, MemberState, Severity
 
 class ReportCrisisForm(forms.Form):
     category = forms.ChoiceField(choices=[("", "— choose —"), *CrisisCategory.choices])
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"size": 60}))
     severity = forms.TypedChoiceField(
         choices=[("", "— choose —"), *Severity.choices], coerce=int, empty_value=None
     )
