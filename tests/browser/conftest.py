@@ -224,12 +224,27 @@ class Browsing:
 
 
 def _wait_for_disconnects(timeout: float = 10.0) -> None:
-    """Let the server finish closing this test's websockets (each writes its presence)
-    before pytest-django truncates the tables, or the two deadlock."""
+    """Let the server finish what this test's pages started (closing websockets writes
+    presence; a live region may be mid-request) before pytest-django truncates the
+    tables: a TRUNCATE waiting on a row lock that waits on it is a deadlock."""
+    from django.db import connection
+
     from hotline.models import PresenceSession
 
+    def busy() -> bool:
+        if PresenceSession.objects.exists():
+            return True
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            return cursor.fetchone()[0] > 0
+
     deadline = time.monotonic() + timeout
-    while PresenceSession.objects.exists() and time.monotonic() < deadline:
+    quiet = 0
+    while quiet < 3 and time.monotonic() < deadline:
+        quiet = 0 if busy() else quiet + 1
         time.sleep(0.05)
 
 
