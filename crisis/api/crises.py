@@ -349,6 +349,23 @@ class CrisisViewSet(
         fresh = self.get_queryset().prefetch_related("participants__desk").get(pk=crisis.pk)
         return Response(CrisisDetailSerializer(fresh).data, status=code)
 
+    def _act(self, serializer_class, service, **fields: str) -> Response:
+        """Validate the body, call ``service`` for the caller's acting desk, show the crisis.
+
+        ``fields`` maps the service's keyword arguments to the serializer's field names.
+        """
+        crisis = self._crisis()
+        data = serializer_class(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        crisis = service(
+            by=self.request.user,
+            desk=acting_desk(self.access, values.get("desk")),
+            crisis=crisis,
+            **{arg: values[name] for arg, name in fields.items()},
+        )
+        return self._detail(crisis)
+
     @extend_schema(
         summary="Report a crisis",
         request=ReportSerializer,
@@ -393,17 +410,9 @@ class CrisisViewSet(
     )
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
-        crisis = self._crisis()
-        data = TransitionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        crisis = services.transition_crisis(
-            by=request.user,
-            desk=acting_desk(self.access, data.validated_data.get("desk")),
-            crisis=crisis,
-            to_status=data.validated_data["to"],
-            reason=data.validated_data["reason"],
+        return self._act(
+            TransitionSerializer, services.transition_crisis, to_status="to", reason="reason"
         )
-        return self._detail(crisis)
 
     @extend_schema(
         summary="Acknowledge the current escalation level for your desk",
@@ -413,15 +422,7 @@ class CrisisViewSet(
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        crisis = self._crisis()
-        data = ActingSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        crisis = services.acknowledge_crisis(
-            by=request.user,
-            desk=acting_desk(self.access, data.validated_data.get("desk")),
-            crisis=crisis,
-        )
-        return self._detail(crisis)
+        return self._act(ActingSerializer, services.acknowledge_crisis)
 
     @extend_schema(
         summary="Report progress on an acknowledged escalation (restarts the ack timeout)",
@@ -430,16 +431,7 @@ class CrisisViewSet(
     )
     @action(detail=True, methods=["post"])
     def progress(self, request, pk=None):
-        crisis = self._crisis()
-        data = ProgressSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        crisis = escalation.report_progress(
-            by=request.user,
-            desk=acting_desk(self.access, data.validated_data.get("desk")),
-            crisis=crisis,
-            note=data.validated_data["note"],
-        )
-        return self._detail(crisis)
+        return self._act(ProgressSerializer, escalation.report_progress, note="note")
 
     @extend_schema(
         summary="Stop the escalation (supervisors and coordinators, with a reason)",
@@ -455,16 +447,7 @@ class CrisisViewSet(
     )
     @action(detail=True, methods=["post"], url_path="stop-escalation")
     def stop_escalation(self, request, pk=None):
-        crisis = self._crisis()
-        data = StopEscalationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        crisis = escalation.stop_escalation(
-            by=request.user,
-            desk=acting_desk(self.access, data.validated_data.get("desk")),
-            crisis=crisis,
-            reason=data.validated_data["reason"],
-        )
-        return self._detail(crisis)
+        return self._act(StopEscalationSerializer, escalation.stop_escalation, reason="reason")
 
     @extend_schema(
         summary="Change the severity (recorded on the timeline)",
@@ -480,17 +463,9 @@ class CrisisViewSet(
     )
     @action(detail=True, methods=["post"])
     def severity(self, request, pk=None):
-        crisis = self._crisis()
-        data = SeveritySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        crisis = services.change_severity(
-            by=request.user,
-            desk=acting_desk(self.access, data.validated_data.get("desk")),
-            crisis=crisis,
-            severity=data.validated_data["severity"],
-            reason=data.validated_data["reason"],
+        return self._act(
+            SeveritySerializer, services.change_severity, severity="severity", reason="reason"
         )
-        return self._detail(crisis)
 
     @extend_schema(
         methods=["get"], summary="Participating desks", responses=ParticipantSerializer(many=True)
