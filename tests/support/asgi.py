@@ -26,7 +26,15 @@ def database_url(db_settings: dict) -> str:
 
 
 class AsgiServer:
-    def __init__(self, *, database_url: str, redis_url: str, env: dict | None = None):
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        redis_url: str,
+        env: dict | None = None,
+        app: str = "config.asgi:application",
+    ):
+        self.app = app
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -47,7 +55,7 @@ class AsgiServer:
 
     def start(self, timeout: float = 30.0) -> AsgiServer:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", self.app, "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
