@@ -267,7 +267,9 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def run_load(spec: dict, mode: str, rate: float, seconds: float, server_pids: list[int]) -> dict:
+def run_load(
+    spec: dict, mode: str, rate: float, seconds: float, server_pids: list[int], profile=None
+) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "out.json"
         spec_path.write_text(json.dumps(spec))
@@ -281,6 +283,12 @@ def run_load(spec: dict, mode: str, rate: float, seconds: float, server_pids: li
             for line in proc.stdout:
                 if line.startswith("READY"):
                     cpu_start, wall_start = cpu_seconds(server_pids), time.monotonic()
+                    if profile:  # py-spy (pip install py-spy) on the first server process
+                        subprocess.Popen(
+                            ["py-spy", "record", "-p", str(server_pids[0]), "-o", profile,
+                             "-d", str(int(seconds)), "-f", "raw", "--idle"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                        )  # fmt: skip
                 elif line.startswith("DONE"):
                     cpu = cpu_seconds(server_pids) - cpu_start
                     wall = time.monotonic() - wall_start
@@ -303,6 +311,7 @@ def main(argv=None):
     parser.add_argument("--servers", type=int, default=1, help="web processes for ours")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--profile", help="write a py-spy profile of our server here")
     args = parser.parse_args(argv)
 
     setup_django()
@@ -319,6 +328,12 @@ def main(argv=None):
         "HOTLINE_WS_RATE_PER_SECOND": "100000",
         "HOTLINE_WS_BURST": "100000",
         "LOG_LEVEL": "ERROR",
+        # Production settings: no query recording (DEBUG), persistent DB connections.
+        "DEBUG": "false",
+        "SECRET_KEY": uuid.uuid4().hex * 2,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "CONN_MAX_AGE": "300",
     }
     url = database_url(settings.DATABASES["default"])
     channels = sorted({d["channel"] for d in desks})
@@ -336,7 +351,9 @@ def main(argv=None):
             for n, d in enumerate(desks):  # spread desks over the web processes
                 d["url"] = servers[n % len(servers)].ws_url
             pids = [s.proc.pid for s in servers]
-            ours = run_load({"desks": desks}, "ours", args.rate, args.seconds, pids)
+            ours = run_load(
+                {"desks": desks}, "ours", args.rate, args.seconds, pids, profile=args.profile
+            )
         finally:
             for server in servers:
                 server.stop()

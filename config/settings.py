@@ -242,6 +242,8 @@ HOTLINE_WS_RATE_PER_SECOND = env.float("HOTLINE_WS_RATE_PER_SECOND", default=30)
 HOTLINE_WS_BURST = env.int("HOTLINE_WS_BURST", default=60)
 HOTLINE_WS_MAX_VIOLATIONS = env.int("HOTLINE_WS_MAX_VIOLATIONS", default=20)
 HOTLINE_WS_OUTBOX = env.int("HOTLINE_WS_OUTBOX", default=2000)
+# Threads (each with its own database connection) serving websocket actions per process.
+HOTLINE_DB_THREADS = env.int("HOTLINE_DB_THREADS", default=16)
 # How long the other side has to acknowledge a line check, and how often lines are checked.
 HOTLINE_LINE_CHECK_TIMEOUT_SECONDS = env.int("HOTLINE_LINE_CHECK_TIMEOUT_SECONDS", default=600)
 HOTLINE_LINE_CHECK_EVERY_SECONDS = env.int("HOTLINE_LINE_CHECK_EVERY_SECONDS", default=6 * 3600)

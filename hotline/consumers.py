@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -67,13 +68,24 @@ def _run_in_db(func, *args, **kwargs):
         close_old_connections()
 
 
+_executor: ThreadPoolExecutor | None = None
+
+
 async def db(func, *args, **kwargs):
     """Run a service/selector in a worker thread with its own database connection.
 
     Not thread-sensitive (unlike ``database_sync_to_async``): sends on different
-    connections proceed in parallel instead of queueing behind one thread.
+    connections proceed in parallel instead of queueing behind one thread. The pool is
+    the hotline's own (``HOTLINE_DB_THREADS``): a send mostly waits for the database,
+    so more threads than cores keeps the database busy instead of the queue long.
     """
-    return await sync_to_async(_run_in_db, thread_sensitive=False)(func, *args, **kwargs)
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(
+            max_workers=getattr(settings, "HOTLINE_DB_THREADS", 16), thread_name_prefix="hotline-db"
+        )
+    call = functools.partial(_run_in_db, func, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_executor, call)
 
 
 def _replay_rows(channel_id: int, after_seq: int) -> list[tuple[int, str]]:

@@ -55,6 +55,7 @@ def send_line_check(*, channel_id: int, timeout_seconds: int | None = None) -> L
     message = append_message(
         channel_id=channel.pk,
         client_msg_id=uuid.uuid4(),
+        desk_ids=None,
         kind=MessageKind.LINE_CHECK,
         priority=Priority.URGENT,
         body=f"Line check: please acknowledge by {due_at:%H:%M:%S} UTC.",

@@ -59,7 +59,7 @@ async def test_a_lost_event_is_filled_from_the_database(region, line_ab, ws_clie
                 channel_id=line_ab.pk,
                 client_msg_id=new_id(),
                 sender=region.operator_a,
-                sender_desk=region.desk_a,
+                desk_ids=[region.desk_a.pk],
                 body="lost in transit",
             )
 
