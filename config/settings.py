@@ -136,9 +136,37 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged message after this many seconds. We never hand the
 # broker an ETA further away than the deadline horizon, which stays far below it.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Deadlines (the escalation engine, docs/escalation.md) -------------------------------
+# The broker is handed an ETA only this far ahead; further deadlines wait in the database.
+DEADLINE_ENQUEUE_HORIZON_SECONDS = env.float("DEADLINE_ENQUEUE_HORIZON_SECONDS", default=60)
+# Beat runs the safety sweep this often; it fires deadlines overdue by more than the grace.
+DEADLINE_SWEEP_INTERVAL_SECONDS = env.float("DEADLINE_SWEEP_INTERVAL_SECONDS", default=2)
+DEADLINE_RESCUE_GRACE_SECONDS = env.float("DEADLINE_RESCUE_GRACE_SECONDS", default=1)
+# A failed handler run is retried after this long.
+DEADLINE_RETRY_DELAY_SECONDS = env.float("DEADLINE_RETRY_DELAY_SECONDS", default=10)
+# Bulk-armed deadlines share one firing task per slot of at least this many milliseconds,
+# and one bulk call sends at most DEADLINE_MAX_SLOT_TASKS tasks (slots widen beyond that).
+DEADLINE_SLOT_MS = env.float("DEADLINE_SLOT_MS", default=20)
+DEADLINE_MAX_SLOT_TASKS = env.int("DEADLINE_MAX_SLOT_TASKS", default=300)
+# The watchdog (/readyz) fails when the sweep is older or a deadline is overdue by more.
+DEADLINE_SWEEP_STALE_SECONDS = env.float("DEADLINE_SWEEP_STALE_SECONDS", default=30)
+DEADLINE_OVERDUE_ALERT_SECONDS = env.float("DEADLINE_OVERDUE_ALERT_SECONDS", default=30)
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] < DEADLINE_ENQUEUE_HORIZON_SECONDS * 2:
+    raise ImproperlyConfigured(
+        "DEADLINE_ENQUEUE_HORIZON_SECONDS must stay well below CELERY_VISIBILITY_TIMEOUT"
+    )
+CELERY_BEAT_SCHEDULE["sweep-deadlines"] = {
+    "task": "crisis.tasks.sweep_deadlines",
+    "schedule": DEADLINE_SWEEP_INTERVAL_SECONDS,
+    # A sweep nobody ran in time is useless; the next one does the same work.
+    "options": {"expires": max(DEADLINE_SWEEP_INTERVAL_SECONDS * 3, 5)},
+}
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -13,3 +13,7 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     *router.urls,
 ]
+
+from crisis.api.deadlines import DeadlineListView  # noqa: E402
+
+urlpatterns += [path("deadlines/", DeadlineListView.as_view(), name="deadline-list")]

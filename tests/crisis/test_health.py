@@ -11,15 +11,20 @@ def test_healthz(client):
 
 @pytest.mark.django_db
 def test_readyz_ok_with_all_services(client):
+    from crisis.services.deadlines import sweep
+
+    sweep()  # the deadline watchdog wants a recent sweep heartbeat
     body = client.get("/readyz").json()
     assert body["status"] == "ok"
-    assert body["checks"] == {"database": "ok", "redis": "ok", "broker": "ok"}
+    assert body["checks"] == {"database": "ok", "redis": "ok", "broker": "ok", "deadlines": "ok"}
 
 
 @pytest.mark.django_db
 def test_readyz_reports_a_stopped_redis_as_503(client, settings):
     from config.celery import app
+    from crisis.services.deadlines import sweep
 
+    sweep()  # the deadline watchdog wants a recent sweep heartbeat
     private = PrivateRedis().start()
     try:
         settings.REDIS_URL = private.url

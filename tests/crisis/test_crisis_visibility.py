@@ -1,0 +1,41 @@
+import pytest
+
+from crisis.access import access_for
+from crisis.models import Crisis, CrisisParticipant, ParticipantRole
+from crisis.selectors import crises_visible_to
+
+pytestmark = pytest.mark.django_db
+
+
+def make_crisis(region, *, reported_by, affected, ref="CR-1"):
+    crisis = Crisis.objects.create(
+        reference=ref,
+        title="Ferry collision",
+        category="maritime",
+        severity=3,
+        reported_by_desk=reported_by,
+        lead_desk=reported_by,
+    )
+    crisis.affected_states.set(affected)
+    CrisisParticipant.objects.create(crisis=crisis, desk=reported_by, role=ParticipantRole.LEAD)
+    return crisis
+
+
+def test_reporting_and_affected_states_see_it_others_do_not(region):
+    crisis = make_crisis(
+        region, reported_by=region.desk_a, affected=[region.state_a, region.state_b]
+    )
+    assert list(crises_visible_to(access_for(region.operator_a))) == [crisis]
+    assert list(crises_visible_to(access_for(region.operator_b))) == [crisis]
+    assert list(crises_visible_to(access_for(region.operator_c))) == []
+    assert list(crises_visible_to(access_for(region.coordinator))) == [crisis]
+    assert list(crises_visible_to(access_for(region.auditor))) == [crisis]
+
+
+def test_participating_desk_sees_it(region):
+    crisis = make_crisis(region, reported_by=region.desk_a, affected=[region.state_a])
+    assert not crises_visible_to(access_for(region.operator_c)).exists()
+    CrisisParticipant.objects.create(
+        crisis=crisis, desk=region.desk_c, role=ParticipantRole.SUPPORTING
+    )
+    assert list(crises_visible_to(access_for(region.operator_c))) == [crisis]
