@@ -169,8 +169,8 @@ SERVER_FRAMES: dict[str, Frame] = {
         Frame(
             "escalation",
             "A flash message is still unacknowledged: step 1 re-notifies the desk, 2 its "
-            "supervisors, 3 the regional coordinator. Sent to the channel (the sender sees "
-            "each step) and to whoever is being notified.",
+            "supervisors, 3 the regional coordinator. Sent to the sender's desk (which sees "
+            "each step) and to whoever is being notified, subscribed or not.",
             (
                 Field("channel", "int"),
                 Field("message", "int"),
