@@ -49,7 +49,7 @@ class ChannelSerializer(serializers.ModelSerializer):
 
 class ChannelCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ChannelKind.choices)
-    name = serializers.CharField(max_length=200, required=False, default="")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     desk = serializers.IntegerField(
         required=False, help_text="Bilateral: your desk (proposing) or the first desk."
     )
@@ -57,7 +57,7 @@ class ChannelCreateSerializer(serializers.Serializer):
     desks = serializers.ListField(
         child=serializers.IntegerField(), required=False, help_text="Crisis room: its desks."
     )
-    crisis_ref = serializers.CharField(max_length=64, required=False, default="")
+    crisis_ref = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     ack_deadline_seconds = serializers.IntegerField(min_value=10, required=False)
 
     def validate(self, data):

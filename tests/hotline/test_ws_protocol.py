@@ -172,38 +172,39 @@ async def test_auditor_reads_but_cannot_send(region, line_ab, ws_client):
     assert (await auditor.expect("error", ref=1))["code"] == "not_a_member"
 
 
-@pytest.mark.parametrize(
-    ("frame", "code"),
-    [
-        ({"type": "send", "channel": 1, "body": "x"}, "missing_field"),
-        ({"type": "send", "channel": 0, "body": "x", "client_msg_id": new_id()}, "bad_field"),
-        ({"type": "send", "body": "x", "client_msg_id": "not-a-uuid"}, "missing_field"),
-        ({"type": "send", "channel": "1", "body": "x", "client_msg_id": "x"}, "bad_field"),
-        ({"type": "send", "channel": 1, "body": "x", "client_msg_id": "nope"}, "bad_field"),
-        ({"type": "send", "channel": 1, "body": 5, "client_msg_id": new_id()}, "bad_field"),
-        (
-            {
-                "type": "send",
-                "channel": 1,
-                "body": "x",
-                "client_msg_id": new_id(),
-                "priority": "panic",
-            },
-            "bad_field",
-        ),
-        ({"type": "subscribe", "channel": 1, "since_seq": -1}, "bad_field"),
-        ({"type": "subscribe"}, "missing_field"),
-        ({"type": "ack", "message": True}, "bad_field"),
-        ({"type": "delivered", "channel": 1}, "missing_field"),
-        ({"type": "self_destruct"}, "unknown_type"),
-    ],
-)
-async def test_bad_frames_get_an_error_and_write_nothing(region, line_ab, ws_client, frame, code):
+BAD_FRAMES = [
+    ({"type": "send", "channel": 1, "body": "x"}, "missing_field"),
+    ({"type": "send", "channel": 0, "body": "x", "client_msg_id": new_id()}, "bad_field"),
+    ({"type": "send", "body": "x", "client_msg_id": "not-a-uuid"}, "missing_field"),
+    ({"type": "send", "channel": "1", "body": "x", "client_msg_id": "x"}, "bad_field"),
+    ({"type": "send", "channel": 1, "body": "x", "client_msg_id": "nope"}, "bad_field"),
+    ({"type": "send", "channel": 1, "body": 5, "client_msg_id": new_id()}, "bad_field"),
+    (
+        {
+            "type": "send",
+            "channel": 1,
+            "body": "x",
+            "client_msg_id": new_id(),
+            "priority": "panic",
+        },
+        "bad_field",
+    ),
+    ({"type": "subscribe", "channel": 1, "since_seq": -1}, "bad_field"),
+    ({"type": "subscribe"}, "missing_field"),
+    ({"type": "ack", "message": True}, "bad_field"),
+    ({"type": "delivered", "channel": 1}, "missing_field"),
+    ({"type": "self_destruct"}, "unknown_type"),
+]
+
+
+async def test_bad_frames_get_an_error_and_write_nothing(region, line_ab, ws_client):
     a = await ws_client(region.operator_a)
-    await a.send(**frame, ref="bad")
-    error = await a.expect("error")
-    assert error["code"] == code and error["message"]
+    for n, (frame, code) in enumerate(BAD_FRAMES):
+        await a.send(**frame, ref=n)
+        error = await a.expect("error")
+        assert (error["code"], error["ref"]) == (code, n) and error["message"], frame
     assert await count(Message) == 0 and await count(Receipt) == 0
+    assert (await a.send_message(line_ab.pk, "the connection lives"))["seq"] == 1
 
 
 async def test_oversized_empty_and_too_long_bodies(region, line_ab, ws_client):
