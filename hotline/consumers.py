@@ -36,7 +36,7 @@ from crisis.access import access_for
 from crisis.errors import DomainError, error_body, error_frame
 from crisis.events import desk_group
 from hotline import protocol
-from hotline.fanout import get_hub
+from hotline.fanout import CONTROL, get_hub
 from hotline.protocol import (
     CLIENT_FRAMES,
     CLOSE_FLOODING,
@@ -191,9 +191,14 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             asyncio.get_running_loop().create_task(self.close(code=CLOSE_TOO_SLOW))
 
     async def _pump(self):
-        while True:
-            text = await self.outbox.get()
-            await self.send(text_data=text)
+        try:
+            while True:
+                text = await self.outbox.get()
+                await self.send(text_data=text)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the socket is gone; disconnect() cleans up
+            self.closing = True
 
     async def send_error(self, code: str, message: str, *, ref=None, details=None):
         body = {"type": "error", **error_body(code, message, details)}
@@ -373,6 +378,20 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             sub.task = None
             return
 
+    async def _recheck_access(self, channel_id: int) -> None:
+        """One of our desks left the channel: stop following it unless we still may."""
+        try:
+            await db(channel_for, self.access, channel_id)
+        except DomainError:
+            sub = self.subs.pop(channel_id, None)
+            if sub is not None:
+                if sub.task:
+                    sub.task.cancel()
+                await get_hub().discard(channel_id, self)
+                await self.send_json(
+                    {"type": "unsubscribed", "channel": channel_id, "reason": "removed"}
+                )
+
     def _start_catch_up(self, sub: Subscription) -> None:
         sub.live = False
         if sub.task is None:
@@ -392,7 +411,11 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         sub = self.subs.get(channel_id)
         if sub is None:
             return
-        if seq == 0:
+        if seq == CONTROL:
+            event = json.loads(text)
+            if event.get("type") == "member_removed" and event["desk"] in self.access.desk_ids:
+                asyncio.get_running_loop().create_task(self._recheck_access(channel_id))
+        elif seq == 0:
             self._enqueue(text)
         elif not sub.live:
             sub.buffer.append((seq, text))

@@ -32,8 +32,10 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-#: Non-message events (receipts, presence, escalation) are not sequenced.
+#: Non-message events (receipts, presence) are not sequenced.
 UNSEQUENCED = 0
+#: Events for the web processes themselves (e.g. a desk was removed), not forwarded.
+CONTROL = -1
 
 
 def topic_prefix() -> str:
@@ -100,6 +102,7 @@ class Hub:
         self._ready = asyncio.Event()
         self._lock = asyncio.Lock()
         self._control = f"{topic_prefix()}hub"
+        self._confirmations: dict[str, asyncio.Future] = {}
 
     async def start(self) -> None:
         if self._task is None:
@@ -107,6 +110,9 @@ class Hub:
         await asyncio.wait_for(self._ready.wait(), timeout=10)
 
     async def add(self, channel_id: int, listener: Listener) -> None:
+        """Follow a channel for ``listener``. Returns once Redis has confirmed the
+        subscription, so anything committed after this returns reaches the listener
+        live, and anything before it is in the database for the replay."""
         await self.start()
         async with self._lock:
             members = self.listeners.setdefault(channel_id, set())
@@ -115,7 +121,14 @@ class Hub:
             if first:
                 topic = channel_topic(channel_id)
                 self.topics[topic] = channel_id
+                confirmed = self._confirmations.setdefault(
+                    topic, asyncio.get_running_loop().create_future()
+                )
                 await self._pubsub.subscribe(topic)
+            else:
+                confirmed = self._confirmations.get(channel_topic(channel_id))
+        if confirmed is not None:
+            await asyncio.wait_for(asyncio.shield(confirmed), timeout=10)
 
     async def discard(self, channel_id: int, listener: Listener) -> None:
         async with self._lock:
@@ -143,7 +156,7 @@ class Hub:
 
     async def _connect(self) -> None:
         self._redis = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
-        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = self._redis.pubsub()
         await self._pubsub.subscribe(self._control, *self.topics)
 
     async def _run(self) -> None:
@@ -161,9 +174,14 @@ class Hub:
                 reconnecting = True
                 while True:
                     message = await self._pubsub.get_message(timeout=None)
-                    if message is None or message["type"] != "message":
+                    if message is None:
                         continue
-                    self._dispatch(message["channel"], message["data"])
+                    if message["type"] == "message":
+                        self._dispatch(message["channel"], message["data"])
+                    elif message["type"] == "subscribe":
+                        confirmed = self._confirmations.pop(message["channel"].decode(), None)
+                        if confirmed is not None and not confirmed.done():
+                            confirmed.set_result(True)
             except asyncio.CancelledError:
                 raise
             except Exception:

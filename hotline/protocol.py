@@ -107,7 +107,12 @@ SERVER_FRAMES: dict[str, Frame] = {
             "Replay is done; live messages follow.",
             (Field("channel", "int"), Field("last_seq", "seq"), Field("replayed", "int"), REF),
         ),
-        Frame("unsubscribed", "Answer to `unsubscribe`.", (Field("channel", "int"), REF)),
+        Frame(
+            "unsubscribed",
+            "Answer to `unsubscribe`; also sent unasked when your desk was removed from "
+            "the channel (`reason: removed`).",
+            (Field("channel", "int"), Field("reason", "str", False), REF),
+        ),
         Frame(
             "message",
             "A message on a followed channel, replayed or live; seqs are gapless per channel.",

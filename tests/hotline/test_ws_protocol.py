@@ -123,6 +123,22 @@ async def test_unsubscribe_stops_the_stream(region, line_ab, ws_client):
     assert [m["seq"] for m in await b.subscribe(line_ab.pk, since_seq=0)] == [1]
 
 
+async def test_a_removed_desk_stops_receiving(region, room, ws_client):
+    from hotline.services.channels import remove_member
+
+    c = await ws_client(region.operator_c)
+    await c.subscribe(room.pk)
+    await database_sync_to_async(remove_member)(
+        by=region.coordinator, channel_id=room.pk, desk_id=region.desk_c.pk
+    )
+    gone = await c.expect("unsubscribed", channel=room.pk)
+    assert gone["reason"] == "removed"
+    a = await ws_client(region.operator_a)
+    await a.send_message(room.pk, "not for C any more")
+    await c.send(type="subscribe", channel=room.pk, ref="again")
+    assert (await c.expect("error", ref="again"))["code"] == "channel_not_found"
+
+
 async def test_presence_and_ping(region, line_ab, ws_client):
     a = await ws_client(region.operator_a)
     await a.subscribe(line_ab.pk)
