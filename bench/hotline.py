@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ROOM_SIZE = 20
-DRAIN_SECONDS = 5.0
+DRAIN_SECONDS = 30.0  # after the last send: what has not arrived by then counts as lost
 
 
 # --- client process (the load) --------------------------------------------------------------
@@ -41,8 +41,12 @@ def percentile(values: list[float], q: float) -> float | None:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
-async def run_clients(spec: dict, mode: str, rate: float, seconds: float) -> dict:
+async def run_clients(spec: dict, mode: str, rate: float, seconds: float, deflate: bool) -> dict:
+    import resource
+
     import websockets
+
+    compression = "deflate" if deflate else None
 
     desks = spec["desks"]  # [{token, room, channel, desk, url?}]
     rooms: dict[int, list[int]] = {}
@@ -61,7 +65,7 @@ async def run_clients(spec: dict, mode: str, rate: float, seconds: float) -> dic
             if mode == "ours":
                 ws = await websockets.connect(
                     d["url"], additional_headers={"Authorization": f"Token {d['token']}"},
-                    open_timeout=60, max_queue=None, ping_interval=None,
+                    open_timeout=60, max_queue=None, ping_interval=None, compression=compression,
                 )  # fmt: skip
                 await ws.send(json.dumps({"type": "subscribe", "channel": d["channel"]}))
             else:
@@ -87,17 +91,17 @@ async def run_clients(spec: dict, mode: str, rate: float, seconds: float) -> dic
                         continue
                     if kind != "message" or frame["sender_desk"] == d["desk"]:
                         continue
-                    key, body = frame["client_msg_id"], json.loads(frame["body"])
+                    key, sent_at = frame["client_msg_id"], float(frame["body"])
                 else:
                     if frame["from"] == i:
                         continue
-                    key, body = frame["k"], frame
+                    key, sent_at = frame["k"], frame["t"]
                 if (key, i) in seen:
                     counts["duplicates"] += 1
                     continue
                 seen.add((key, i))
                 counts["delivered"] += 1
-                latencies.append((now - body["t"]) * 1000)
+                latencies.append((now - sent_at) * 1000)
         except websockets.ConnectionClosed:
             pass
 
@@ -106,6 +110,8 @@ async def run_clients(spec: dict, mode: str, rate: float, seconds: float) -> dic
         await asyncio.wait_for(subscribed.acquire(), 120)
     print("READY", flush=True)
     await asyncio.sleep(1.0)
+    usage_start = resource.getrusage(resource.RUSAGE_SELF)
+    wall_start = time.monotonic()
 
     expected = 0
     sent = 0
@@ -120,7 +126,7 @@ async def run_clients(spec: dict, mode: str, rate: float, seconds: float) -> dic
         key = str(uuid.uuid4())
         now = time.monotonic()
         if mode == "ours":
-            body = json.dumps({"t": now})
+            body = repr(now)
             frame = {"type": "send", "channel": d["channel"], "client_msg_id": key, "body": body}
         else:
             frame = {"k": key, "t": now, "from": i}
@@ -129,8 +135,13 @@ async def run_clients(spec: dict, mode: str, rate: float, seconds: float) -> dic
         expected += len(rooms[d["room"]]) - 1
     send_seconds = time.monotonic() - start
     drain_until = time.monotonic() + DRAIN_SECONDS
-    while counts["delivered"] < expected and time.monotonic() < drain_until:
+    while time.monotonic() < drain_until and (
+        counts["delivered"] < expected or (mode == "ours" and counts["acks"] < sent)
+    ):
         await asyncio.sleep(0.05)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    client_cpu = usage.ru_utime + usage.ru_stime - usage_start.ru_utime - usage_start.ru_stime
+    client_wall = time.monotonic() - wall_start
     print("DONE", flush=True)
     for ws in conns:
         await ws.close()
@@ -147,6 +158,7 @@ async def run_clients(spec: dict, mode: str, rate: float, seconds: float) -> dic
         "p50_ms": _round(percentile(latencies, 0.50)),
         "p99_ms": _round(percentile(latencies, 0.99)),
         "max_ms": _round(max(latencies) if latencies else None),
+        "client_cpu_pct": round(100 * client_cpu / client_wall, 1),
     }
 
 
@@ -161,6 +173,7 @@ def client_main(argv):
     parser.add_argument("--rate", type=float)
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--out")
+    parser.add_argument("--deflate", action="store_true")
     args = parser.parse_args(argv)
     spec = json.loads(Path(args.spec).read_text())
     try:
@@ -169,7 +182,7 @@ def client_main(argv):
         runner = uvloop.run
     except ImportError:
         runner = asyncio.run
-    result = runner(run_clients(spec, args.mode, args.rate, args.seconds))
+    result = runner(run_clients(spec, args.mode, args.rate, args.seconds, args.deflate))
     Path(args.out).write_text(json.dumps(result))
 
 
@@ -268,14 +281,21 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def run_load(
-    spec: dict, mode: str, rate: float, seconds: float, server_pids: list[int], profile=None
+    spec: dict,
+    mode: str,
+    rate: float,
+    seconds: float,
+    server_pids: list[int],
+    profile=None,
+    deflate=False,
 ) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "out.json"
         spec_path.write_text(json.dumps(spec))
         proc = subprocess.Popen(
             [sys.executable, __file__, "client", "--spec", str(spec_path), "--mode", mode,
-             "--rate", str(rate), "--seconds", str(seconds), "--out", str(out_path)],
+             "--rate", str(rate), "--seconds", str(seconds), "--out", str(out_path)]
+            + (["--deflate"] if deflate else []),
             stdout=subprocess.PIPE, text=True, cwd=ROOT,
         )  # fmt: skip
         cpu_start = wall_start = None
@@ -292,7 +312,7 @@ def run_load(
                 elif line.startswith("DONE"):
                     cpu = cpu_seconds(server_pids) - cpu_start
                     wall = time.monotonic() - wall_start
-            proc.wait(timeout=180)
+            proc.wait(timeout=seconds + DRAIN_SECONDS + 120)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -312,6 +332,9 @@ def main(argv=None):
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--profile", help="write a py-spy profile of our server here")
+    parser.add_argument(
+        "--deflate", action="store_true", help="clients ask for permessage-deflate (both runs)"
+    )
     args = parser.parse_args(argv)
 
     setup_django()
@@ -337,7 +360,8 @@ def main(argv=None):
     }
     url = database_url(settings.DATABASES["default"])
     channels = sorted({d["channel"] for d in desks})
-    report = {"desks": args.desks, "rate": args.rate, "seconds": args.seconds}
+    report = {"desks": args.desks, "rate": args.rate, "seconds": args.seconds,
+              "deflate": args.deflate, "servers": args.servers}  # fmt: skip
     try:
         servers = [
             AsgiServer(database_url=url, redis_url=redis_server.url, env=env)
@@ -351,9 +375,8 @@ def main(argv=None):
             for n, d in enumerate(desks):  # spread desks over the web processes
                 d["url"] = servers[n % len(servers)].ws_url
             pids = [s.proc.pid for s in servers]
-            ours = run_load(
-                {"desks": desks}, "ours", args.rate, args.seconds, pids, profile=args.profile
-            )
+            ours = run_load({"desks": desks}, "ours", args.rate, args.seconds, pids,
+                            profile=args.profile, deflate=args.deflate)  # fmt: skip
         finally:
             for server in servers:
                 server.stop()
@@ -371,18 +394,20 @@ def main(argv=None):
             base.start().wait_ready()
             try:
                 spec = {"desks": desks, "url": f"ws://127.0.0.1:{base.port}/ws/room/"}
-                baseline = run_load(spec, "baseline", args.rate, args.seconds, [base.proc.pid])
+                baseline = run_load(spec, "baseline", args.rate, args.seconds, [base.proc.pid],
+                                    deflate=args.deflate)  # fmt: skip
             finally:
                 base.stop()
             report["baseline"] = {
                 k: baseline[k]
                 for k in ("sent", "delivered", "lost", "duplicates", "p50_ms", "p99_ms",
-                          "max_ms", "server_cpu_pct")
+                          "max_ms", "server_cpu_pct", "client_cpu_pct")
             }  # fmt: skip
             if baseline["p99_ms"] and ours["p99_ms"] is not None:
                 report["ratio_p99"] = round(ours["p99_ms"] / baseline["p99_ms"], 2)
     finally:
         redis_server.stop()
+    report["load_avg_1m"] = round(os.getloadavg()[0], 2)  # the machine is shared: context
     if args.json:
         print(json.dumps(report))
     else:
