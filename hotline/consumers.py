@@ -36,7 +36,7 @@ from crisis.access import access_for
 from crisis.errors import DomainError, error_body, error_frame
 from crisis.events import desk_group
 from hotline import protocol
-from hotline.fanout import CONTROL, get_hub
+from hotline.fanout import CONTROL, deferred_publishes, get_hub
 from hotline.protocol import (
     CLIENT_FRAMES,
     CLOSE_FLOODING,
@@ -54,18 +54,23 @@ from hotline.services.escalation import user_group
 logger = logging.getLogger(__name__)
 
 REPLAY_BATCH = 500
+MAX_BUFFERED = 5000
+GAP_GRACE_SECONDS = 0.25
 PRESENCE_REFRESH_SECONDS = 30
 
 # Re-exported for callers of the skeleton's names.
 __all__ = ["CLOSE_UNAUTHENTICATED", "MAX_FRAME_BYTES", "PROTOCOL_VERSION", "DeskConsumer"]
 
 
-def _run_in_db(func, *args, **kwargs):
+def _run_in_db(func, args, kwargs):
     close_old_connections()
-    try:
-        return func(*args, **kwargs)
-    finally:
-        close_old_connections()
+    with deferred_publishes() as pending:
+        try:
+            return func(*args, **kwargs), None, pending
+        except Exception as exc:
+            return None, exc, pending
+        finally:
+            close_old_connections()
 
 
 _executor: ThreadPoolExecutor | None = None
@@ -84,8 +89,13 @@ async def db(func, *args, **kwargs):
         _executor = ThreadPoolExecutor(
             max_workers=getattr(settings, "HOTLINE_DB_THREADS", 16), thread_name_prefix="hotline-db"
         )
-    call = functools.partial(_run_in_db, func, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_executor, call)
+    call = functools.partial(_run_in_db, func, args, kwargs)
+    result, exc, pending = await asyncio.get_running_loop().run_in_executor(_executor, call)
+    if pending:  # committed: publish from here, pipelined with other connections' events
+        get_hub().publish(pending)
+    if exc is not None:
+        raise exc
+    return result
 
 
 def _replay_rows(channel_id: int, after_seq: int) -> list[tuple[int, str]]:
@@ -101,6 +111,7 @@ class Subscription:
     resync: bool = False
     buffer: list = field(default_factory=list)
     task: asyncio.Task | None = None
+    gap_timer: asyncio.TimerHandle | None = None
 
 
 class TokenBucket:
@@ -394,6 +405,9 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
     def _start_catch_up(self, sub: Subscription) -> None:
         sub.live = False
+        if sub.gap_timer is not None:
+            sub.gap_timer.cancel()
+            sub.gap_timer = None
         if sub.task is None:
             sub.task = asyncio.get_running_loop().create_task(self._catch_up_quietly(sub))
 
@@ -418,12 +432,43 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         elif seq == 0:
             self._enqueue(text)
         elif not sub.live:
+            if len(sub.buffer) >= MAX_BUFFERED:
+                # Catching up is slower than the stream: drop the buffer and let the
+                # database replay cover it (it holds everything that was published).
+                sub.buffer.clear()
+                sub.resync = True
             sub.buffer.append((seq, text))
         elif seq == sub.last_seq + 1:
             sub.last_seq = seq
             self._enqueue(text)
+            if sub.buffer:
+                self._drain_in_order(sub)
         elif seq > sub.last_seq + 1:
+            # Publishes of concurrent sends can overtake each other: wait a moment for
+            # the missing ones before asking the database.
             sub.buffer.append((seq, text))
+            if sub.gap_timer is None:
+                sub.gap_timer = asyncio.get_running_loop().call_later(
+                    GAP_GRACE_SECONDS, self._gap_overdue, sub
+                )
+
+    def _drain_in_order(self, sub: Subscription) -> None:
+        sub.buffer.sort(key=lambda item: item[0])
+        rest = []
+        for seq, text in sub.buffer:
+            if seq == sub.last_seq + 1:
+                sub.last_seq = seq
+                self._enqueue(text)
+            elif seq > sub.last_seq:
+                rest.append((seq, text))
+        sub.buffer = rest
+        if not rest and sub.gap_timer is not None:
+            sub.gap_timer.cancel()
+            sub.gap_timer = None
+
+    def _gap_overdue(self, sub: Subscription) -> None:
+        sub.gap_timer = None
+        if self.subs.get(sub.channel_id) is sub and sub.live and sub.buffer:
             self._start_catch_up(sub)
 
     def hotline_resync(self, channel_id: int) -> None:

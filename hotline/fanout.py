@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import weakref
 from typing import Protocol
 
@@ -66,10 +67,31 @@ def _client() -> redis.Redis:
     return _sync_client
 
 
-def publish_now(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -> None:
-    """Publish once. Failures are logged, not raised: the database already has the truth."""
+_deferred = threading.local()
+
+
+@contextlib.contextmanager
+def deferred_publishes():
+    """Collect this thread's publishes instead of sending them (the websocket consumer
+    runs services in worker threads and publishes what they collected from its event
+    loop, pipelined, without holding a database thread for a Redis round trip)."""
+    _deferred.pending = pending = []
     try:
-        _client().publish(channel_topic(channel_id), encode(seq, event))
+        yield pending
+    finally:
+        _deferred.pending = None
+
+
+def publish_now(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -> None:
+    """Publish once (or hand it to the collecting caller, see :func:`deferred_publishes`).
+    Failures are logged, not raised: the database already has the truth."""
+    topic, text = channel_topic(channel_id), encode(seq, event)
+    pending = getattr(_deferred, "pending", None)
+    if pending is not None:
+        pending.append((topic, text))
+        return
+    try:
+        _client().publish(topic, text)
     except redis.RedisError:
         logger.warning("could not publish %s on channel %s", event.get("type"), channel_id)
 
@@ -103,6 +125,9 @@ class Hub:
         self._lock = asyncio.Lock()
         self._control = f"{topic_prefix()}hub"
         self._confirmations: dict[str, asyncio.Future] = {}
+        self._outgoing: list[tuple[str, str]] = []
+        self._flushing = False
+        self._publisher: aioredis.Redis | None = None
 
     async def start(self) -> None:
         if self._task is None:
@@ -144,6 +169,30 @@ class Hub:
                 with contextlib.suppress(redis.RedisError, OSError):
                     await self._pubsub.unsubscribe(topic)
 
+    def publish(self, items: list[tuple[str, str]]) -> None:
+        """Queue already-committed events for publishing from this loop, in order,
+        pipelined with whatever else is waiting (one round trip for many)."""
+        self._outgoing.extend(items)
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            if self._publisher is None:
+                self._publisher = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
+            while self._outgoing:
+                batch, self._outgoing = self._outgoing, []
+                try:
+                    async with self._publisher.pipeline(transaction=False) as pipe:
+                        for topic, text in batch:
+                            pipe.publish(topic, text)
+                        await pipe.execute()
+                except (redis.RedisError, OSError):
+                    logger.warning("could not publish %d hotline events", len(batch))
+        finally:
+            self._flushing = False
+
     async def stop(self) -> None:
         """Stop the subscriber (tests; a web process keeps its hub until it exits)."""
         if self._task is not None:
@@ -152,6 +201,9 @@ class Hub:
                 await self._task
             self._task = None
         await self._close_quietly()
+        if self._publisher is not None:
+            with contextlib.suppress(Exception):
+                await self._publisher.aclose()
         _hubs.pop(asyncio.get_running_loop(), None)
 
     async def _connect(self) -> None:
