@@ -38,15 +38,22 @@ _CLAIM_FOR_DESK = """
 """
 _CLAIM_FOR_SYSTEM = """
     UPDATE {channels} SET last_seq = last_seq + 1
-    WHERE id = %(channel)s AND status = 'active' RETURNING last_seq, NULL
+    WHERE id = %(channel)s AND status = 'active' RETURNING last_seq, NULL::bigint AS desk_id
 """
-_INSERT = """
-    INSERT INTO {messages} (channel_id, seq, kind, sender_id, sender_desk_id, body, priority,
-                            client_msg_id, corrects_id, created_at)
-    VALUES (%(channel)s, %(seq)s, %(kind)s, %(sender)s, %(desk)s, %(body)s, %(priority)s,
-            %(client_msg_id)s, %(corrects)s, %(now)s)
-    ON CONFLICT (channel_id, client_msg_id) DO NOTHING
-    RETURNING id
+#: Claim the seq and insert in one statement: one round trip, and the channel row is
+#: locked for one statement and the commit only.
+_APPEND = """
+    WITH claim AS ({claim}),
+    inserted AS (
+        INSERT INTO {messages} (channel_id, seq, kind, sender_id, sender_desk_id, body,
+                                priority, client_msg_id, corrects_id, created_at)
+        SELECT %(channel)s, claim.last_seq, %(kind)s, %(sender)s, claim.desk_id, %(body)s,
+               %(priority)s, %(client_msg_id)s, %(corrects)s, %(now)s
+        FROM claim
+        ON CONFLICT (channel_id, client_msg_id) DO NOTHING
+        RETURNING id
+    )
+    SELECT claim.last_seq, claim.desk_id, (SELECT id FROM inserted) FROM claim
 """
 
 
@@ -70,31 +77,29 @@ def append_message(
     messages pass none). Returns None, having written nothing, if the channel is not
     active or none of ``desk_ids`` is a member: the caller finds out why. Raises
     ``_Duplicate`` (to roll back) if the client message id is already on the channel.
-    Three statements in all, because every round trip to the database is latency.
+    One statement (plus the commit), because every round trip to the database is latency.
     """
     tables = {
         "channels": HotlineChannel._meta.db_table,
         "members": ChannelMember._meta.db_table,
         "messages": Message._meta.db_table,
     }
-    claim = _CLAIM_FOR_SYSTEM if desk_ids is None else _CLAIM_FOR_DESK
+    claim = (_CLAIM_FOR_SYSTEM if desk_ids is None else _CLAIM_FOR_DESK).format(**tables)
     now = timezone.now()
+    values = {"channel": channel_id, "desks": desk_ids, "kind": kind, "body": body,
+              "sender": sender.pk if sender else None, "priority": priority,
+              "client_msg_id": client_msg_id, "corrects": corrects_id, "now": now}  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(claim.format(**tables), {"channel": channel_id, "desks": desk_ids})
+        cursor.execute(_APPEND.format(claim=claim, **tables), values)
         row = cursor.fetchone()
-        if row is None:
-            return None
-        seq, desk_id = row
-        values = {"channel": channel_id, "seq": seq, "kind": kind, "desk": desk_id,
-                  "sender": sender.pk if sender else None, "body": body, "priority": priority,
-                  "client_msg_id": client_msg_id, "corrects": corrects_id, "now": now}  # fmt: skip
-        cursor.execute(_INSERT.format(**tables), values)
-        inserted = cursor.fetchone()
-    if inserted is None:
+    if row is None:
+        return None
+    seq, desk_id, message_id = row
+    if message_id is None:
         # Under the channel lock, so the other send of this id has committed.
         raise _Duplicate(Message.objects.get(channel_id=channel_id, client_msg_id=client_msg_id))
     return Message(
-        pk=inserted[0],
+        pk=message_id,
         channel_id=channel_id,
         seq=seq,
         kind=kind,
