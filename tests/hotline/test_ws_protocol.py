@@ -281,3 +281,18 @@ async def test_every_client_frame_type_is_exercised_here():
     text = pathlib.Path(__file__).read_text()
     for frame_type in CLIENT_FRAMES:
         assert f'type="{frame_type}"' in text or f'"type": "{frame_type}"' in text, frame_type
+
+
+async def test_line_check_answered_over_the_socket_sends_line_status(region, line_ab, ws_client):
+    from hotline.services.line_checks import send_line_check
+
+    a, b = await ws_client(region.operator_a), await ws_client(region.operator_b)
+    await a.subscribe(line_ab.pk)
+    check = await database_sync_to_async(send_line_check)(channel_id=line_ab.pk)
+    probe = await a.expect("message", kind="line_check")
+    assert probe["id"] == check.message_id and probe["sender_desk"] is None
+    for n, desk in enumerate((a, b)):
+        await desk.send(type="ack", message=probe["id"], ref=n)
+        await desk.expect("ok", ref=n)
+    status = await a.expect("line_status")
+    assert status["line_status"] == "ok" and status["last_check_ok_at"]
