@@ -31,6 +31,8 @@ format: venv
 	$(VENV)/bin/ruff format .
 
 test: venv lint
+	@# The console's browser tests drive Debian's chromium (never a downloaded browser).
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:

@@ -148,6 +148,8 @@ DEADLINE_ENQUEUE_HORIZON_SECONDS = env.float("DEADLINE_ENQUEUE_HORIZON_SECONDS",
 # Beat runs the safety sweep this often; it fires deadlines overdue by more than the grace.
 DEADLINE_SWEEP_INTERVAL_SECONDS = env.float("DEADLINE_SWEEP_INTERVAL_SECONDS", default=2)
 DEADLINE_RESCUE_GRACE_SECONDS = env.float("DEADLINE_RESCUE_GRACE_SECONDS", default=1)
+# A firing batch commits after this long and hands back the rows it did not reach.
+DEADLINE_BATCH_SECONDS = env.float("DEADLINE_BATCH_SECONDS", default=2)
 # A failed handler run is retried after this long.
 DEADLINE_RETRY_DELAY_SECONDS = env.float("DEADLINE_RETRY_DELAY_SECONDS", default=10)
 # Bulk-armed deadlines share one firing task per slot of at least this many milliseconds,
@@ -203,6 +205,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set used under several field names (role, status/to).
+    "ENUM_NAME_OVERRIDES": {
+        "DeskRoleEnum": "crisis.models.directory.Role",
+        "ParticipantRoleEnum": "crisis.models.protocols.ParticipantRole",
+        "CrisisStatusEnum": "crisis.models.crises.CrisisStatus",
+        "ProtocolVersionStatusEnum": "crisis.models.protocols.VersionStatus",
+    },
 }
 
 # --- I18N and time ------------------------------------------------------------------------
@@ -253,6 +262,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
+# --- CAP 1.2 ---------------------------------------------------------------------------
+# The <sender> of the CAP alerts this service issues (a domain name of the operator).
+CAP_SENDER = env.str("CAP_SENDER", default="crisis-hotline.example.org")
+
 # --- Demo ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo")
 
@@ -279,3 +292,30 @@ CELERY_BEAT_SCHEDULE["hotline-line-checks"] = {
     "task": "hotline.tasks.send_line_checks",
     "schedule": HOTLINE_LINE_CHECK_EVERY_SECONDS,
 }
+# --- Humanitarian periodic work ------------------------------------------------------------
+# Reminders scan the database (idempotent: a sent reminder is recorded); the daily
+# situation report is posted once per active crisis and day.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "humanitarian-reminders": {
+            "task": "humanitarian.tasks.send_reminders",
+            "schedule": env.int("HUMANITARIAN_REMINDER_SECONDS", default=900),
+        },
+        "humanitarian-daily-sitrep": {
+            "task": "humanitarian.tasks.post_daily_situation_reports",
+            "schedule": crontab(hour=0, minute=5),
+        },
+    }
+)
+
+# Humanitarian choice sets share field names ("status"): name their schema enums.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "RequestStatusEnum": "humanitarian.models.RequestStatus",
+        "PledgeStatusEnum": "humanitarian.models.PledgeStatus",
+        "ShelterStatusEnum": "humanitarian.models.ShelterStatus",
+        "ImportStatusEnum": "humanitarian.models.ImportStatus",
+    }
+)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("crisis.urls")),
     path("api/v1/", include("hotline.urls")),
     path("api/v1/", include("humanitarian.urls")),
+    path("", include("config.console_urls")),
 ]
 
 handler404 = json_not_found_or_default

@@ -7,7 +7,7 @@ class CrisisConfig(AppConfig):
 
     def ready(self):
         from crisis import health
-        from crisis.services import deadlines
+        from crisis.services import deadlines, escalation  # noqa: F401  (registers handlers)
 
         # The watchdog: a dead beat or a worker not consuming shows on /readyz.
         health.EXTRA_CHECKS.setdefault("deadlines", deadlines.check_health)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from crisis import demo_protocols
 from crisis.models import Desk, DeskKind, DeskMembership, MemberState, Role
 
 #: (ISO 3166-1 alpha-3, name, [(desk code, desk name, IANA time zone, phone)])
@@ -182,4 +183,9 @@ def seed() -> list[tuple[str, str]]:
     _member(auditor, centre, Role.AUDITOR)
     logins.append(("coordinator", "coordinator, AHA (staff: admin panel)"))
     logins.append(("auditor", "auditor, read-only across the region"))
+    demo_protocols.seed()
+
+    from crisis import demo_crises  # a live crisis on top of the directory
+
+    logins += demo_crises.seed()
     return logins

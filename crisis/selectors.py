@@ -65,12 +65,14 @@ def crises_visible_to(access: Access) -> QuerySet[Crisis]:
     if access.sees_all_states:
         return crises
     state_ids, desk_ids = access.state_ids, access.desk_ids
+    # .order_by(): SQLite refuses ORDER BY (the model's default ordering) inside a UNION.
     visible_ids = (
         Crisis.objects.filter(reported_by_desk__state_id__in=state_ids)
+        .order_by()
         .values("pk")
         .union(
-            Crisis.objects.filter(affected_states__in=state_ids).values("pk"),
-            Crisis.objects.filter(participants__desk_id__in=desk_ids).values("pk"),
+            Crisis.objects.filter(affected_states__in=state_ids).order_by().values("pk"),
+            Crisis.objects.filter(participants__desk_id__in=desk_ids).order_by().values("pk"),
         )
     )
     return crises.filter(pk__in=visible_ids)

@@ -1,13 +1,19 @@
 from crisis.models.crises import (
+    CapAlert,
+    CapDirection,
     Crisis,
     CrisisParticipant,
     CrisisStatus,
+    CrisisTask,
     EscalationAck,
     EscalationState,
+    ReferenceCounter,
     Severity,
+    SituationUpdate,
 )
 from crisis.models.deadlines import Deadline, DeadlineProbe, DeadlineState, SweepHeartbeat
 from crisis.models.directory import Desk, DeskKind, DeskMembership, MemberState, Role
+from crisis.models.notifications import Notification
 from crisis.models.protocols import (
     ChecklistItem,
     CrisisCategory,
@@ -22,11 +28,14 @@ from crisis.models.protocols import (
 from crisis.models.timeline import TimelineEntry, TimelineStream
 
 __all__ = [
+    "CapAlert",
+    "CapDirection",
     "ChecklistItem",
     "Crisis",
     "CrisisCategory",
     "CrisisParticipant",
     "CrisisStatus",
+    "CrisisTask",
     "Deadline",
     "DeadlineProbe",
     "DeadlineState",
@@ -38,12 +47,15 @@ __all__ = [
     "EscalationState",
     "LevelAction",
     "MemberState",
+    "Notification",
     "NotifyScope",
     "ParticipantRole",
     "Protocol",
     "ProtocolVersion",
+    "ReferenceCounter",
     "Role",
     "Severity",
+    "SituationUpdate",
     "SweepHeartbeat",
     "TimelineEntry",
     "TimelineStream",

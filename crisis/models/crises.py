@@ -82,6 +82,10 @@ class Crisis(models.Model):
     level_deadline_at = models.DateTimeField(null=True, blank=True)
     level_repeats = models.PositiveSmallIntegerField(default=0)
 
+    latest_update = models.ForeignKey(
+        "SituationUpdate", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
     reported_at = models.DateTimeField(auto_now_add=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -155,3 +159,113 @@ class EscalationAck(models.Model):
 
     def __str__(self):
         return f"{self.desk} acked {self.crisis.reference} L{self.level}"
+
+
+class CrisisTask(models.Model):
+    """One checklist item of the bound protocol, for one participating desk."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="tasks")
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="crisis_tasks")
+    item_order = models.PositiveSmallIntegerField(help_text="Order of the checklist item.")
+    party_role = models.CharField(max_length=16)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["crisis", "desk__code", "item_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["crisis", "desk", "item_order"], name="one_task_per_desk_and_item"
+            ),
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True, done_by__isnull=True)
+                | Q(done_at__isnull=False, done_by__isnull=False),
+                name="task_done_at_and_done_by_together",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.crisis.reference} {self.desk.code}: {self.title}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+
+class SituationUpdate(models.Model):
+    """A structured report by a participating desk (SASOP situation update, tactical report)."""
+
+    crisis = models.ForeignKey(Crisis, on_delete=models.CASCADE, related_name="situation_updates")
+    desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    conditions = models.TextField(help_text="What is the situation now.")
+    actions = models.TextField(blank=True, help_text="What is being done.")
+    needs = models.TextField(blank=True, help_text="What is needed, from whom.")
+    posted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["crisis", "-posted_at", "-id"]
+
+    def __str__(self):
+        return (
+            f"{self.crisis.reference} update by {self.desk.code} at {self.posted_at:%Y-%m-%d %H:%M}"
+        )
+
+
+class CapDirection(models.TextChoices):
+    RECEIVED = "received", "Received (intake)"
+    ISSUED = "issued", "Issued (export)"
+
+
+class CapAlert(models.Model):
+    """A CAP 1.2 alert that opened or updated a crisis, or that we issued about one.
+
+    The document is kept byte for byte (``raw_xml``); the parsed fields are for reading.
+    """
+
+    direction = models.CharField(max_length=8, choices=CapDirection.choices)
+    crisis = models.ForeignKey(Crisis, on_delete=models.PROTECT, related_name="cap_alerts")
+    identifier = models.CharField(max_length=255)
+    sender = models.CharField(max_length=255)
+    sent_at = models.DateTimeField()
+    status = models.CharField(max_length=16)
+    msg_type = models.CharField(max_length=16)
+    references = models.TextField(blank=True)
+    parsed = models.JSONField(default=dict, blank=True)
+    raw_xml = models.TextField()
+    desk = models.ForeignKey(
+        Desk, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The desk that posted a received alert.",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["crisis", "sent_at", "id"]
+        verbose_name = "CAP alert"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["direction", "sender", "identifier"], name="cap_alert_unique_per_sender"
+            )
+        ]
+
+    def __str__(self):
+        return f"CAP {self.msg_type} {self.identifier} ({self.direction})"
+
+
+class ReferenceCounter(models.Model):
+    """The last crisis reference number handed out per year (CR-2026-0007)."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["year"]
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"

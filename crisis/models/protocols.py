@@ -9,8 +9,17 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 
+from crisis.errors import Conflict
 from crisis.models.directory import Desk
+
+
+class VersionImmutable(Conflict):
+    """A published or retired version (its ladder and checklist too) never changes."""
+
+    code = "version_immutable"
 
 
 class CrisisCategory(models.TextChoices):
@@ -75,6 +84,20 @@ class ProtocolVersion(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    #: What a published version freezes (status may still move on: published -> retired).
+    FROZEN_FIELDS = (
+        "protocol_id",
+        "number",
+        "notes",
+        "repeat_last_level",
+        "max_repeats",
+        "ack_timeout_seconds",
+        "created_from_id",
+        "published_at",
+        "published_by_id",
+    )
 
     class Meta:
         ordering = ["protocol__name", "-number"]
@@ -88,10 +111,49 @@ class ProtocolVersion(models.Model):
                 name="one_published_version_per_protocol",
                 violation_error_message="A protocol has exactly one published version at a time.",
             ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="published_version_has_published_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="retired") | Q(retired_at__isnull=False),
+                name="retired_version_has_retired_at",
+            ),
         ]
 
     def __str__(self):
         return f"{self.protocol.name} v{self.number} ({self.get_status_display().lower()})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            self._refuse_frozen_change()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refuse_unless_draft(self.pk)
+        return super().delete(*args, **kwargs)
+
+    def _refuse_frozen_change(self) -> None:
+        stored = (
+            ProtocolVersion.objects.filter(pk=self.pk)
+            .values("status", "retired_at", *self.FROZEN_FIELDS)
+            .first()
+        )
+        if stored is None or stored["status"] == VersionStatus.DRAFT:
+            return
+        changed = [f for f in self.FROZEN_FIELDS if stored[f] != getattr(self, f)]
+        moves_on = stored["status"] == VersionStatus.PUBLISHED and self.status in (
+            VersionStatus.PUBLISHED,
+            VersionStatus.RETIRED,
+        )
+        stays_retired = stored["status"] == VersionStatus.RETIRED and (
+            self.status == VersionStatus.RETIRED and self.retired_at == stored["retired_at"]
+        )
+        if changed or not (moves_on or stays_retired):
+            raise VersionImmutable(
+                f"{self} is {stored['status']}: it cannot be changed; make a new draft from it.",
+                details={"version": self.pk, "fields": changed},
+            )
 
     @property
     def is_published(self) -> bool:
@@ -118,7 +180,27 @@ class LevelAction(models.TextChoices):
     REQUEST_ASSISTANCE = "request_assistance", "Invite requests for assistance"
 
 
-class EscalationLevel(models.Model):
+class PartOfVersion:
+    """Mixin for a version's parts (levels, checklist items): frozen with the version.
+
+    Saving or deleting one, or moving it between versions, is refused unless every version
+    involved is a draft. (Bulk queryset updates bypass this; services never use them on
+    frozen versions.)
+    """
+
+    def save(self, *args, **kwargs):
+        refuse_unless_draft(self.version_id, also=self.pk and self._stored_version_id())
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        refuse_unless_draft(self._stored_version_id())
+        return super().delete(*args, **kwargs)
+
+    def _stored_version_id(self):
+        return type(self).objects.filter(pk=self.pk).values_list("version_id", flat=True).first()
+
+
+class EscalationLevel(PartOfVersion, models.Model):
     version = models.ForeignKey(ProtocolVersion, on_delete=models.CASCADE, related_name="levels")
     order = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     name = models.CharField(max_length=120)
@@ -160,7 +242,7 @@ class ParticipantRole(models.TextChoices):
     OBSERVER = "observer", "Observer"
 
 
-class ChecklistItem(models.Model):
+class ChecklistItem(PartOfVersion, models.Model):
     """A task every participating desk with ``party_role`` works through."""
 
     ALL_PARTIES = "all"
@@ -188,3 +270,37 @@ class ChecklistItem(models.Model):
 
     def __str__(self):
         return f"{self.order}. {self.title}"
+
+
+def refuse_unless_draft(version_id: int | None, *, also: int | None = None) -> None:
+    """Raise :class:`VersionImmutable` unless the version(s) named are drafts (or missing).
+
+    The model-level guard behind the services' checks: saving or deleting a level or a
+    checklist item of a published or retired version is refused, whichever code tries.
+    """
+    ids = {i for i in (version_id, also) if i}
+    if not ids:
+        return
+    frozen = (
+        ProtocolVersion.objects.filter(pk__in=ids)
+        .exclude(status=VersionStatus.DRAFT)
+        .select_related("protocol")
+        .first()
+    )
+    if frozen is not None:
+        raise VersionImmutable(
+            f"{frozen} cannot be changed; make a new draft from it and edit that.",
+            details={"version": frozen.pk, "status": frozen.status},
+        )
+
+
+@receiver(m2m_changed, sender=EscalationLevel.notify_desks.through)
+def _refuse_desk_changes_of_frozen_levels(sender, instance, action, reverse, pk_set, **kwargs):
+    if not action.startswith("pre_"):
+        return
+    if reverse:  # desk.<related>.add(level…): check every level named
+        levels = EscalationLevel.objects.filter(pk__in=pk_set or [])
+        for version_id in set(levels.values_list("version_id", flat=True)):
+            refuse_unless_draft(version_id)
+    else:
+        refuse_unless_draft(instance.version_id)

@@ -45,6 +45,8 @@ Handler = Callable[[Deadline], None]
 
 #: kind -> handler. Filled by :func:`register_handler` at import time (apps' ``ready``).
 HANDLERS: dict[str, Handler] = {}
+#: kind -> handler taking a list: registered with ``register_handler(kind, batch=True)``.
+BATCH_HANDLERS: dict[str, Callable[[list[Deadline]], None]] = {}
 
 #: The kind of the engine's own canary (``escalation_status --probe``, benchmark, tests).
 PROBE_KIND = "deadline.probe"
@@ -99,7 +101,7 @@ def _lock(queryset, *, skip_locked: bool):
 # --- handlers ---------------------------------------------------------------------------
 
 
-def register_handler(kind: str) -> Callable[[Handler], Handler]:
+def register_handler(kind: str, *, batch: bool = False) -> Callable[[Handler], Handler]:
     """Register ``handler(deadline)`` for deadlines of ``kind``.
 
     The handler runs inside the firing transaction while the deadline row is locked and
@@ -108,26 +110,48 @@ def register_handler(kind: str) -> Callable[[Handler], Handler]:
     ``DEADLINE_RETRY_DELAY_SECONDS``). It may call :func:`schedule_deadline` to arm the
     next step (also for the same kind and subject). Anything leaving the database must go
     through ``transaction.on_commit`` / ``crisis.events.publish_on_commit``.
+
+    With ``batch=True`` the handler takes a *list* of deadlines of its kind, all fired in
+    one transaction (a bulk insert instead of a row at a time): for kinds that fire in
+    bulk and whose effects do not depend on each other.
     """
 
-    def decorator(handler: Handler) -> Handler:
+    def decorator(handler):
         existing = HANDLERS.get(kind)
-        if existing is not None and existing.__qualname__ != handler.__qualname__:
+        if existing is not None and getattr(existing, "__wrapped__", existing).__qualname__ != (
+            handler.__qualname__
+        ):
             raise RuntimeError(f"a handler for deadline kind {kind!r} is already registered")
-        HANDLERS[kind] = handler
+        if batch:
+            BATCH_HANDLERS[kind] = handler
+
+            def one(deadline: Deadline) -> None:
+                handler([deadline])
+
+            one.__wrapped__ = handler
+            HANDLERS[kind] = one
+        else:
+            BATCH_HANDLERS.pop(kind, None)
+            HANDLERS[kind] = handler
         return handler
 
     return decorator
 
 
-@register_handler(PROBE_KIND)
-def _fire_probe(deadline: Deadline) -> None:
+@register_handler(PROBE_KIND, batch=True)
+def _fire_probes(deadlines: list[Deadline]) -> None:
     """The minimal handler: one row per firing, so a double firing is countable."""
-    DeadlineProbe.objects.create(
-        deadline_id=deadline.pk,
-        due_at=deadline.due_at,
-        fired_at=timezone.now(),
-        label=str(deadline.payload.get("label", ""))[:64],
+    fired_at = timezone.now()
+    DeadlineProbe.objects.bulk_create(
+        [
+            DeadlineProbe(
+                deadline_id=d.pk,
+                due_at=d.due_at,
+                fired_at=fired_at,
+                label=str(d.payload.get("label", ""))[:64],
+            )
+            for d in deadlines
+        ]
     )
 
 
@@ -167,7 +191,9 @@ def schedule_deadline(
     """
     _check_spec(kind, subject_key, due_at)
     payload = payload or {}
-    with transaction.atomic():
+    # No savepoint of its own (an error here aborts the caller's action anyway): this runs
+    # inside handlers, once per firing, where every round trip counts.
+    with transaction.atomic(savepoint=False):
         deadline = (
             _lock(Deadline.objects, skip_locked=False)
             .filter(kind=kind, subject_key=subject_key, state=DeadlineState.PENDING)
@@ -307,7 +333,7 @@ def cancel_deadlines(*, kind: str | None = None, subject_key: str) -> int:
     it, this waits and then finds the deadline fired (returns 0). A task that arrives
     later finds it cancelled and does nothing. Returns how many were cancelled.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         pending = Deadline.objects.filter(subject_key=subject_key, state=DeadlineState.PENDING)
         if kind is not None:
             pending = pending.filter(kind=kind)
@@ -387,6 +413,23 @@ class UnknownDeadlineKind(Exception):
     pass
 
 
+class DeadlineBusy(Exception):
+    """Raised by a handler when what it must lock is held by someone else (it must not
+    wait: it already holds the deadline row, and waiting could deadlock). The firing rolls
+    back, is not counted as a failure, and is tried again after ``BUSY_RETRY``."""
+
+
+#: How soon a deadline whose handler was busy is tried again (by the sweep or a slot task).
+BUSY_RETRY = timedelta(milliseconds=500)
+
+
+def _record_busy(deadline_id: int) -> None:
+    with transaction.atomic():
+        Deadline.objects.filter(pk=deadline_id, state=DeadlineState.PENDING).update(
+            last_attempt_at=timezone.now() - retry_delay() + BUSY_RETRY
+        )
+
+
 def _run(deadline: Deadline, now: datetime) -> None:
     """Mark ``deadline`` fired and run its handler. Called holding the row lock."""
     handler = HANDLERS.get(deadline.kind)
@@ -429,6 +472,9 @@ def fire_deadline(deadline_id: int, token: str | uuid.UUID | None = None, *, ski
             Deadline.objects.filter(pk=deadline.pk).update(state=DeadlineState.FIRED, fired_at=now)
             _run(deadline, now)
         return True
+    except DeadlineBusy:
+        _record_busy(deadline_id)
+        return False
     except Exception as exc:
         _record_failure([deadline_id], exc)
         return False
@@ -440,42 +486,81 @@ def _due(until: datetime, now: datetime):
     )
 
 
+def _is_time_limit(exc: BaseException) -> bool:
+    """Celery's soft time limit: stop at once, do not retry inside the dying task."""
+    return type(exc).__name__ == "SoftTimeLimitExceeded"
+
+
 def fire_due_deadlines(
-    *, until: datetime | None = None, batch_size: int = 500, budget_seconds: float = 30
+    *,
+    until: datetime | None = None,
+    batch_size: int = 500,
+    budget_seconds: float = 30,
+    batch_seconds: float | None = None,
 ) -> int:
     """Fire every pending deadline due by ``until`` (default: now), in batches.
 
     Each batch is one transaction: lock up to ``batch_size`` due rows (skipping rows
-    another firer holds), mark them fired, run their handlers, commit. If any handler
-    raises, the batch rolls back and its deadlines are fired one by one, each in its own
-    transaction, so one bad deadline cannot hold up the others. Returns how many fired.
+    another firer holds), mark them fired, run their handlers, commit. A batch stops
+    after ``batch_seconds`` (``DEADLINE_BATCH_SECONDS``): the rows it did not reach go
+    back to pending in the same transaction and the next batch is sized to what fit, so
+    a slow handler never holds hundreds of rows or outlives the task's time limit. If any
+    handler raises, the batch rolls back and its deadlines are fired one by one, each in
+    its own transaction, so one bad deadline cannot hold up the others. Stops after
+    ``budget_seconds``; what is left is the next task's or the sweep's. Returns how many
+    fired.
     """
+    if batch_seconds is None:
+        batch_seconds = _setting("DEADLINE_BATCH_SECONDS", 2)
     started = time.monotonic()
     fired = 0
+    size = batch_size
     while time.monotonic() - started < budget_seconds:
         now = timezone.now()
         cutoff = min(until, now) if until is not None else now
         ids: list[int] = []
+        done = 0
         try:
             with transaction.atomic():
-                batch = list(
-                    _lock(_due(cutoff, now).order_by("due_at"), skip_locked=True)[:batch_size]
-                )
+                batch = list(_lock(_due(cutoff, now).order_by("due_at"), skip_locked=True)[:size])
                 ids = [d.pk for d in batch]
                 if batch:
                     Deadline.objects.filter(pk__in=ids).update(
                         state=DeadlineState.FIRED, fired_at=now
                     )
-                    for deadline in batch:
-                        _run(deadline, now)
-            fired += len(batch)
-        except Exception:
-            if not ids:
-                raise  # the database itself failed: let the task report it
+                    batch_started = time.monotonic()
+                    # Kinds with a batch handler first, one call per kind; then the rest
+                    # one by one, until the batch's time is up.
+                    bulk = [d for d in batch if d.kind in BATCH_HANDLERS]
+                    single = [d for d in batch if d.kind not in BATCH_HANDLERS]
+                    for kind in sorted({d.kind for d in bulk}):
+                        group = [d for d in bulk if d.kind == kind]
+                        for deadline in group:
+                            deadline.state, deadline.fired_at = DeadlineState.FIRED, now
+                        BATCH_HANDLERS[kind](group)
+                        done += len(group)
+                    for deadline in single:
+                        _run(deadline, now)  # at least one per batch: always progress
+                        done += 1
+                        if time.monotonic() - batch_started > batch_seconds:
+                            break
+                    if done < len(batch):  # out of time: hand the rest back, still locked
+                        Deadline.objects.filter(
+                            pk__in=[d.pk for d in single[done - len(bulk) :]]
+                        ).update(state=DeadlineState.PENDING, fired_at=None)
+            fired += done
+        except Exception as exc:
+            if not ids or _is_time_limit(exc):
+                raise  # the database itself failed, or the task is out of time
             logger.warning("a deadline batch failed; firing its %d one by one", len(ids))
-            fired += sum(fire_deadline(pk, skip_locked=True) for pk in ids)
+            for pk in ids:
+                if time.monotonic() - started > budget_seconds:
+                    break
+                fired += fire_deadline(pk, skip_locked=True)
             continue
-        if len(batch) < batch_size:
+        if done < len(batch):
+            size = max(10, done)
+        elif len(batch) < size:
             break
     return fired
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from crisis.errors import InvalidInput
@@ -24,6 +23,7 @@ from crisis.services.deadlines import (
     schedule_deadlines_bulk,
     sweep,
 )
+from tests.support.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -252,23 +252,7 @@ def test_escalation_status_command(capsys):
 
 
 def _in_threads(*targets):
-    errors = []
-    barrier = threading.Barrier(len(targets))
-
-    def run(target):
-        try:
-            barrier.wait(timeout=10)
-            target()
-        except Exception as exc:  # pragma: no cover - surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    errors = run_together(*targets)
     assert not errors, errors
 
 
@@ -316,3 +300,26 @@ def _drop_sent_tasks(settings):
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     client.delete("escalation")
     client.close()
+
+
+def test_a_slow_batch_commits_what_it_reached_and_hands_back_the_rest():
+    seen = []
+
+    @register_handler("test.slow")
+    def slow(deadline):
+        seen.append(deadline.pk)
+        DeadlineProbe.objects.create(
+            deadline_id=deadline.pk, due_at=deadline.due_at, fired_at=timezone.now()
+        )
+
+    try:
+        for i in range(30):
+            arm(f"slow:{i}", kind="test.slow")
+        for i in range(5):
+            arm(f"probe:{i}")  # a batch kind: fired in one call per batch
+        # A zero batch time: every batch stops after one handler and hands the rest back.
+        assert fire_due_deadlines(batch_seconds=0) == 35
+        assert len(seen) == 30 and DeadlineProbe.objects.count() == 35
+        assert not Deadline.objects.filter(state="pending").exists()
+    finally:
+        deadlines.HANDLERS.pop("test.slow")
