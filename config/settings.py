@@ -275,6 +275,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "ChannelKindEnum": "hotline.models.ChannelKind",
         "MessageKindEnum": "hotline.models.MessageKind",
         "ChannelEventKindEnum": "hotline.models.ChannelEventKind",
+        "MessagePriorityEnum": "hotline.models.Priority",
+        "RequestPriorityEnum": "humanitarian.models.assistance.Priority",
     }
 )
 # Per-connection websocket frame rate (token bucket) and how many refused frames in a
