@@ -269,6 +269,31 @@ CAP_SENDER = env.str("CAP_SENDER", default="crisis-hotline.example.org")
 # --- Demo ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo")
 
+# --- Hotline ------------------------------------------------------------------------------
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ChannelKindEnum": "hotline.models.ChannelKind",
+        "MessageKindEnum": "hotline.models.MessageKind",
+        "ChannelEventKindEnum": "hotline.models.ChannelEventKind",
+        "MessagePriorityEnum": "hotline.models.Priority",
+        "RequestPriorityEnum": "humanitarian.models.assistance.Priority",
+    }
+)
+# Per-connection websocket frame rate (token bucket) and how many refused frames in a
+# row close the connection (4429); the outgoing queue a slow client may fill (4408).
+HOTLINE_WS_RATE_PER_SECOND = env.float("HOTLINE_WS_RATE_PER_SECOND", default=30)
+HOTLINE_WS_BURST = env.int("HOTLINE_WS_BURST", default=60)
+HOTLINE_WS_MAX_VIOLATIONS = env.int("HOTLINE_WS_MAX_VIOLATIONS", default=20)
+HOTLINE_WS_OUTBOX = env.int("HOTLINE_WS_OUTBOX", default=2000)
+# Threads (each with its own database connection) serving websocket actions per process.
+HOTLINE_DB_THREADS = env.int("HOTLINE_DB_THREADS", default=16)
+# How long the other side has to acknowledge a line check, and how often lines are checked.
+HOTLINE_LINE_CHECK_TIMEOUT_SECONDS = env.int("HOTLINE_LINE_CHECK_TIMEOUT_SECONDS", default=600)
+HOTLINE_LINE_CHECK_EVERY_SECONDS = env.int("HOTLINE_LINE_CHECK_EVERY_SECONDS", default=6 * 3600)
+CELERY_BEAT_SCHEDULE["hotline-line-checks"] = {
+    "task": "hotline.tasks.send_line_checks",
+    "schedule": HOTLINE_LINE_CHECK_EVERY_SECONDS,
+}
 # --- Humanitarian periodic work ------------------------------------------------------------
 # Reminders scan the database (idempotent: a sent reminder is recorded); the daily
 # situation report is posted once per active crisis and day.

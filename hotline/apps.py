@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class HotlineConfig(AppConfig):
     name = "hotline"
     verbose_name = "Hotlines between national desks"
+
+    def ready(self):
+        # Deadline handlers (flash acknowledgements, line checks) register on import, in
+        # every process: web (to schedule) and worker (to fire).
+        from hotline.services import escalation, line_checks  # noqa: F401

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -35,7 +36,7 @@ from crisis.access import access_for
 from crisis.errors import DomainError, error_body, error_frame
 from crisis.events import desk_group
 from hotline import protocol
-from hotline.fanout import get_hub
+from hotline.fanout import CONTROL, deferred_publishes, get_hub
 from hotline.protocol import (
     CLIENT_FRAMES,
     CLOSE_FLOODING,
@@ -53,27 +54,48 @@ from hotline.services.escalation import user_group
 logger = logging.getLogger(__name__)
 
 REPLAY_BATCH = 500
+MAX_BUFFERED = 5000
+GAP_GRACE_SECONDS = 0.25
 PRESENCE_REFRESH_SECONDS = 30
 
 # Re-exported for callers of the skeleton's names.
 __all__ = ["CLOSE_UNAUTHENTICATED", "MAX_FRAME_BYTES", "PROTOCOL_VERSION", "DeskConsumer"]
 
 
-def _run_in_db(func, *args, **kwargs):
+def _run_in_db(func, args, kwargs):
     close_old_connections()
-    try:
-        return func(*args, **kwargs)
-    finally:
-        close_old_connections()
+    with deferred_publishes() as pending:
+        try:
+            return func(*args, **kwargs), None, pending
+        except Exception as exc:
+            return None, exc, pending
+        finally:
+            close_old_connections()
+
+
+_executor: ThreadPoolExecutor | None = None
 
 
 async def db(func, *args, **kwargs):
     """Run a service/selector in a worker thread with its own database connection.
 
     Not thread-sensitive (unlike ``database_sync_to_async``): sends on different
-    connections proceed in parallel instead of queueing behind one thread.
+    connections proceed in parallel instead of queueing behind one thread. The pool is
+    the hotline's own (``HOTLINE_DB_THREADS``): a send mostly waits for the database,
+    so more threads than cores keeps the database busy instead of the queue long.
     """
-    return await sync_to_async(_run_in_db, thread_sensitive=False)(func, *args, **kwargs)
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(
+            max_workers=getattr(settings, "HOTLINE_DB_THREADS", 16), thread_name_prefix="hotline-db"
+        )
+    call = functools.partial(_run_in_db, func, args, kwargs)
+    result, exc, pending = await asyncio.get_running_loop().run_in_executor(_executor, call)
+    if pending:  # committed: publish from here, pipelined with other connections' events
+        get_hub().publish(pending)
+    if exc is not None:
+        raise exc
+    return result
 
 
 def _replay_rows(channel_id: int, after_seq: int) -> list[tuple[int, str]]:
@@ -89,6 +111,7 @@ class Subscription:
     resync: bool = False
     buffer: list = field(default_factory=list)
     task: asyncio.Task | None = None
+    gap_timer: asyncio.TimerHandle | None = None
 
 
 class TokenBucket:
@@ -179,9 +202,14 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             asyncio.get_running_loop().create_task(self.close(code=CLOSE_TOO_SLOW))
 
     async def _pump(self):
-        while True:
-            text = await self.outbox.get()
-            await self.send(text_data=text)
+        try:
+            while True:
+                text = await self.outbox.get()
+                await self.send(text_data=text)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the socket is gone; disconnect() cleans up
+            self.closing = True
 
     async def send_error(self, code: str, message: str, *, ref=None, details=None):
         body = {"type": "error", **error_body(code, message, details)}
@@ -361,8 +389,25 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             sub.task = None
             return
 
+    async def _recheck_access(self, channel_id: int) -> None:
+        """One of our desks left the channel: stop following it unless we still may."""
+        try:
+            await db(channel_for, self.access, channel_id)
+        except DomainError:
+            sub = self.subs.pop(channel_id, None)
+            if sub is not None:
+                if sub.task:
+                    sub.task.cancel()
+                await get_hub().discard(channel_id, self)
+                await self.send_json(
+                    {"type": "unsubscribed", "channel": channel_id, "reason": "removed"}
+                )
+
     def _start_catch_up(self, sub: Subscription) -> None:
         sub.live = False
+        if sub.gap_timer is not None:
+            sub.gap_timer.cancel()
+            sub.gap_timer = None
         if sub.task is None:
             sub.task = asyncio.get_running_loop().create_task(self._catch_up_quietly(sub))
 
@@ -380,15 +425,50 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         sub = self.subs.get(channel_id)
         if sub is None:
             return
-        if seq == 0:
+        if seq == CONTROL:
+            event = json.loads(text)
+            if event.get("type") == "member_removed" and event["desk"] in self.access.desk_ids:
+                asyncio.get_running_loop().create_task(self._recheck_access(channel_id))
+        elif seq == 0:
             self._enqueue(text)
         elif not sub.live:
+            if len(sub.buffer) >= MAX_BUFFERED:
+                # Catching up is slower than the stream: drop the buffer and let the
+                # database replay cover it (it holds everything that was published).
+                sub.buffer.clear()
+                sub.resync = True
             sub.buffer.append((seq, text))
         elif seq == sub.last_seq + 1:
             sub.last_seq = seq
             self._enqueue(text)
+            if sub.buffer:
+                self._drain_in_order(sub)
         elif seq > sub.last_seq + 1:
+            # Publishes of concurrent sends can overtake each other: wait a moment for
+            # the missing ones before asking the database.
             sub.buffer.append((seq, text))
+            if sub.gap_timer is None:
+                sub.gap_timer = asyncio.get_running_loop().call_later(
+                    GAP_GRACE_SECONDS, self._gap_overdue, sub
+                )
+
+    def _drain_in_order(self, sub: Subscription) -> None:
+        sub.buffer.sort(key=lambda item: item[0])
+        rest = []
+        for seq, text in sub.buffer:
+            if seq == sub.last_seq + 1:
+                sub.last_seq = seq
+                self._enqueue(text)
+            elif seq > sub.last_seq:
+                rest.append((seq, text))
+        sub.buffer = rest
+        if not rest and sub.gap_timer is not None:
+            sub.gap_timer.cancel()
+            sub.gap_timer = None
+
+    def _gap_overdue(self, sub: Subscription) -> None:
+        sub.gap_timer = None
+        if self.subs.get(sub.channel_id) is sub and sub.live and sub.buffer:
             self._start_catch_up(sub)
 
     def hotline_resync(self, channel_id: int) -> None:

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import weakref
 from typing import Protocol
 
@@ -32,8 +33,10 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-#: Non-message events (receipts, presence, escalation) are not sequenced.
+#: Non-message events (receipts, presence) are not sequenced.
 UNSEQUENCED = 0
+#: Events for the web processes themselves (e.g. a desk was removed), not forwarded.
+CONTROL = -1
 
 
 def topic_prefix() -> str:
@@ -64,10 +67,31 @@ def _client() -> redis.Redis:
     return _sync_client
 
 
-def publish_now(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -> None:
-    """Publish once. Failures are logged, not raised: the database already has the truth."""
+_deferred = threading.local()
+
+
+@contextlib.contextmanager
+def deferred_publishes():
+    """Collect this thread's publishes instead of sending them (the websocket consumer
+    runs services in worker threads and publishes what they collected from its event
+    loop, pipelined, without holding a database thread for a Redis round trip)."""
+    _deferred.pending = pending = []
     try:
-        _client().publish(channel_topic(channel_id), encode(seq, event))
+        yield pending
+    finally:
+        _deferred.pending = None
+
+
+def publish_now(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -> None:
+    """Publish once (or hand it to the collecting caller, see :func:`deferred_publishes`).
+    Failures are logged, not raised: the database already has the truth."""
+    topic, text = channel_topic(channel_id), encode(seq, event)
+    pending = getattr(_deferred, "pending", None)
+    if pending is not None:
+        pending.append((topic, text))
+        return
+    try:
+        _client().publish(topic, text)
     except redis.RedisError:
         logger.warning("could not publish %s on channel %s", event.get("type"), channel_id)
 
@@ -100,6 +124,10 @@ class Hub:
         self._ready = asyncio.Event()
         self._lock = asyncio.Lock()
         self._control = f"{topic_prefix()}hub"
+        self._confirmations: dict[str, asyncio.Future] = {}
+        self._outgoing: list[tuple[str, str]] = []
+        self._flushing = False
+        self._publisher: aioredis.Redis | None = None
 
     async def start(self) -> None:
         if self._task is None:
@@ -107,6 +135,9 @@ class Hub:
         await asyncio.wait_for(self._ready.wait(), timeout=10)
 
     async def add(self, channel_id: int, listener: Listener) -> None:
+        """Follow a channel for ``listener``. Returns once Redis has confirmed the
+        subscription, so anything committed after this returns reaches the listener
+        live, and anything before it is in the database for the replay."""
         await self.start()
         async with self._lock:
             members = self.listeners.setdefault(channel_id, set())
@@ -115,7 +146,14 @@ class Hub:
             if first:
                 topic = channel_topic(channel_id)
                 self.topics[topic] = channel_id
+                confirmed = self._confirmations.setdefault(
+                    topic, asyncio.get_running_loop().create_future()
+                )
                 await self._pubsub.subscribe(topic)
+            else:
+                confirmed = self._confirmations.get(channel_topic(channel_id))
+        if confirmed is not None:
+            await asyncio.wait_for(asyncio.shield(confirmed), timeout=10)
 
     async def discard(self, channel_id: int, listener: Listener) -> None:
         async with self._lock:
@@ -131,6 +169,30 @@ class Hub:
                 with contextlib.suppress(redis.RedisError, OSError):
                     await self._pubsub.unsubscribe(topic)
 
+    def publish(self, items: list[tuple[str, str]]) -> None:
+        """Queue already-committed events for publishing from this loop, in order,
+        pipelined with whatever else is waiting (one round trip for many)."""
+        self._outgoing.extend(items)
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            if self._publisher is None:
+                self._publisher = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
+            while self._outgoing:
+                batch, self._outgoing = self._outgoing, []
+                try:
+                    async with self._publisher.pipeline(transaction=False) as pipe:
+                        for topic, text in batch:
+                            pipe.publish(topic, text)
+                        await pipe.execute()
+                except (redis.RedisError, OSError):
+                    logger.warning("could not publish %d hotline events", len(batch))
+        finally:
+            self._flushing = False
+
     async def stop(self) -> None:
         """Stop the subscriber (tests; a web process keeps its hub until it exits)."""
         if self._task is not None:
@@ -139,11 +201,14 @@ class Hub:
                 await self._task
             self._task = None
         await self._close_quietly()
+        if self._publisher is not None:
+            with contextlib.suppress(Exception):
+                await self._publisher.aclose()
         _hubs.pop(asyncio.get_running_loop(), None)
 
     async def _connect(self) -> None:
         self._redis = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
-        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = self._redis.pubsub()
         await self._pubsub.subscribe(self._control, *self.topics)
 
     async def _run(self) -> None:
@@ -161,9 +226,14 @@ class Hub:
                 reconnecting = True
                 while True:
                     message = await self._pubsub.get_message(timeout=None)
-                    if message is None or message["type"] != "message":
+                    if message is None:
                         continue
-                    self._dispatch(message["channel"], message["data"])
+                    if message["type"] == "message":
+                        self._dispatch(message["channel"], message["data"])
+                    elif message["type"] == "subscribe":
+                        confirmed = self._confirmations.pop(message["channel"].decode(), None)
+                        if confirmed is not None and not confirmed.done():
+                            confirmed.set_result(True)
             except asyncio.CancelledError:
                 raise
             except Exception:

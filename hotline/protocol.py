@@ -107,7 +107,12 @@ SERVER_FRAMES: dict[str, Frame] = {
             "Replay is done; live messages follow.",
             (Field("channel", "int"), Field("last_seq", "seq"), Field("replayed", "int"), REF),
         ),
-        Frame("unsubscribed", "Answer to `unsubscribe`.", (Field("channel", "int"), REF)),
+        Frame(
+            "unsubscribed",
+            "Answer to `unsubscribe`; also sent unasked when your desk was removed from "
+            "the channel (`reason: removed`).",
+            (Field("channel", "int"), Field("reason", "str", False), REF),
+        ),
         Frame(
             "message",
             "A message on a followed channel, replayed or live; seqs are gapless per channel.",
@@ -169,8 +174,8 @@ SERVER_FRAMES: dict[str, Frame] = {
         Frame(
             "escalation",
             "A flash message is still unacknowledged: step 1 re-notifies the desk, 2 its "
-            "supervisors, 3 the regional coordinator. Sent to the channel (the sender sees "
-            "each step) and to whoever is being notified.",
+            "supervisors, 3 the regional coordinator. Sent to the sender's desk (which sees "
+            "each step) and to whoever is being notified, subscribed or not.",
             (
                 Field("channel", "int"),
                 Field("message", "int"),

@@ -10,6 +10,7 @@ from crisis.errors import Conflict, InvalidInput, NotFound
 from crisis.events import desk_group
 from crisis.events import publish_on_commit as publish_to_desks
 from crisis.models import Desk, DeskKind
+from hotline import fanout
 from hotline.models import (
     ChannelEventKind,
     ChannelKind,
@@ -231,6 +232,9 @@ def remove_member(*, by, channel_id: int, desk_id: int) -> None:
     if not updated:
         raise NotFound("That desk is not a member.", code="not_a_member")
     trace(channel, ChannelEventKind.MEMBER_REMOVED, actor=by, desk=desk_id)
+    # Live connections of that desk stop following the channel.
+    event = {"type": "member_removed", "channel": channel.pk, "desk": desk_id}
+    fanout.publish_on_commit(channel.pk, event, seq=fanout.CONTROL)
 
 
 @transaction.atomic

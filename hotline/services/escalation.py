@@ -2,9 +2,10 @@
 
 A missing acknowledgement escalates in three steps, one deadline apart: re-notify the
 desk (step 1), then its supervisors (2), then the regional coordinator (3). Each step
-is traced on the channel and sent to the channel as an ``escalation`` frame, so the
-sender sees it. The timers are the deadline engine's (``hotline.timers``): a step acts
-once, inside the firing transaction, and the last acknowledgement cancels what is left.
+is traced on the channel and sent as an ``escalation`` frame to whoever is notified and
+to the sender's desk, so the sender sees each step. The timers are the deadline
+engine's (``crisis.services.deadlines``): a step acts once, inside the firing
+transaction, and the last acknowledgement cancels what is left.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.utils import timezone
 from crisis.events import desk_group
 from crisis.events import publish_on_commit as publish_to_groups
 from crisis.models import DeskMembership, Role
-from hotline import fanout, timers
+from crisis.services.deadlines import cancel_deadlines, register_handler, schedule_deadline
 from hotline.models import ChannelEventKind, Message, Priority, Receipt
 from hotline.selectors import member_desk_ids
 from hotline.services.common import regional_desk_ids, trace
@@ -45,7 +46,7 @@ def unacknowledged_desk_ids(message: Message) -> list[int]:
 
 
 def _schedule_step(message: Message, step: int, deadline_seconds: int) -> None:
-    timers.schedule_deadline(
+    schedule_deadline(
         kind=FLASH_KIND,
         subject_key=flash_subject(message.pk),
         due_at=timezone.now() + timedelta(seconds=deadline_seconds),
@@ -61,10 +62,10 @@ def start_flash_deadline(message: Message) -> None:
 def flash_acknowledged(message: Message) -> None:
     """Called inside ``acknowledge_message``: stop escalating once every desk has acked."""
     if not unacknowledged_desk_ids(message):
-        timers.cancel_deadlines(kind=FLASH_KIND, subject_key=flash_subject(message.pk))
+        cancel_deadlines(kind=FLASH_KIND, subject_key=flash_subject(message.pk))
 
 
-@timers.register_handler(FLASH_KIND)
+@register_handler(FLASH_KIND)
 def flash_ack_overdue(deadline) -> None:
     """A flash acknowledgement deadline passed: take the next escalation step.
 
@@ -110,7 +111,6 @@ def flash_ack_overdue(deadline) -> None:
         message=message.pk,
         desks=missing,
     )
-    fanout.publish_on_commit(message.channel_id, frame)
     publish_to_groups(list(dict.fromkeys(groups)), frame)
     if step < len(LEVELS):
         _schedule_step(message, step + 1, message.channel.ack_deadline_seconds)

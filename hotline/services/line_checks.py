@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from crisis.events import desk_group
 from crisis.events import publish_on_commit as publish_to_groups
-from hotline import fanout, timers
+from crisis.services.deadlines import cancel_deadlines, register_handler, schedule_deadline
+from hotline import fanout
 from hotline.models import (
     ChannelEventKind,
     ChannelStatus,
@@ -55,6 +56,7 @@ def send_line_check(*, channel_id: int, timeout_seconds: int | None = None) -> L
     message = append_message(
         channel_id=channel.pk,
         client_msg_id=uuid.uuid4(),
+        desk_ids=None,
         kind=MessageKind.LINE_CHECK,
         priority=Priority.URGENT,
         body=f"Line check: please acknowledge by {due_at:%H:%M:%S} UTC.",
@@ -62,7 +64,7 @@ def send_line_check(*, channel_id: int, timeout_seconds: int | None = None) -> L
     check = LineCheck.objects.create(channel=channel, message=message, due_at=due_at)
     trace(channel, ChannelEventKind.LINE_CHECK_SENT, line_check=check.pk, message=message.pk)
     fanout.publish_on_commit(channel.pk, message_frame(message), seq=message.seq)
-    timers.schedule_deadline(
+    schedule_deadline(
         kind=LINE_CHECK_KIND,
         subject_key=line_check_subject(check.pk),
         due_at=due_at,
@@ -120,11 +122,11 @@ def line_check_acknowledged(message: Message) -> None:
     channel.line_status, channel.last_check_ok_at = LineStatus.OK, now
     channel.save(update_fields=["line_status", "last_check_ok_at"])
     trace(channel, ChannelEventKind.LINE_CHECK_PASSED, line_check=check.pk)
-    timers.cancel_deadlines(kind=LINE_CHECK_KIND, subject_key=line_check_subject(check.pk))
+    cancel_deadlines(kind=LINE_CHECK_KIND, subject_key=line_check_subject(check.pk))
     fanout.publish_on_commit(channel.pk, _line_status_frame(channel, []))
 
 
-@timers.register_handler(LINE_CHECK_KIND)
+@register_handler(LINE_CHECK_KIND)
 def line_check_overdue(deadline) -> None:
     """The line check was not answered in time: fail it, degrade the line, alert the
     coordinator. Runs inside the firing transaction (acts once)."""

@@ -12,6 +12,7 @@ from crisis.errors import Conflict, InvalidInput, NotFound
 from hotline import fanout
 from hotline.models import (
     MAX_BODY_CHARS,
+    ChannelMember,
     HotlineChannel,
     Message,
     MessageKind,
@@ -28,31 +29,87 @@ class _Duplicate(Exception):
         self.message = message
 
 
-def append_message(*, channel_id: int, client_msg_id: uuid.UUID, **fields) -> Message:
-    """Give the next seq of the channel to a new message and insert it.
+_CLAIM_FOR_DESK = """
+    UPDATE {channels} AS ch SET last_seq = ch.last_seq + 1
+    FROM (SELECT min(desk_id) AS desk_id FROM {members}
+          WHERE channel_id = %(channel)s AND removed_at IS NULL AND desk_id = ANY(%(desks)s)) AS m
+    WHERE ch.id = %(channel)s AND ch.status = 'active' AND m.desk_id IS NOT NULL
+    RETURNING ch.last_seq, m.desk_id
+"""
+_CLAIM_FOR_SYSTEM = """
+    UPDATE {channels} SET last_seq = last_seq + 1
+    WHERE id = %(channel)s AND status = 'active' RETURNING last_seq, NULL::bigint AS desk_id
+"""
+#: Claim the seq and insert in one statement: one round trip, and the channel row is
+#: locked for one statement and the commit only.
+_APPEND = """
+    WITH claim AS ({claim}),
+    inserted AS (
+        INSERT INTO {messages} (channel_id, seq, kind, sender_id, sender_desk_id, body,
+                                priority, client_msg_id, corrects_id, created_at)
+        SELECT %(channel)s, claim.last_seq, %(kind)s, %(sender)s, claim.desk_id, %(body)s,
+               %(priority)s, %(client_msg_id)s, %(corrects)s, %(now)s
+        FROM claim
+        ON CONFLICT (channel_id, client_msg_id) DO NOTHING
+        RETURNING id
+    )
+    SELECT claim.last_seq, claim.desk_id, (SELECT id FROM inserted) FROM claim
+"""
+
+
+def append_message(
+    *,
+    channel_id: int,
+    client_msg_id: uuid.UUID,
+    body: str,
+    desk_ids: list[int] | None = None,
+    sender=None,
+    kind: str = MessageKind.TEXT,
+    priority: str = Priority.ROUTINE,
+    corrects_id: int | None = None,
+) -> Message | None:
+    """Give the next seq of an active channel to a new message and insert it.
 
     Assumes it runs inside ``transaction.atomic()``. The ``UPDATE … RETURNING`` takes the
     channel row's lock until commit, so seqs are handed out one sender at a time, in
-    commit order, and a rolled-back send gives its number back (no gaps). Raises
-    ``_Duplicate`` (to roll back) if this client message id is already on the channel.
+    commit order, and a rolled-back send gives its number back (no gaps). With
+    ``desk_ids`` the sender's desk is the first of them that is a current member (system
+    messages pass none). Returns None, having written nothing, if the channel is not
+    active or none of ``desk_ids`` is a member: the caller finds out why. Raises
+    ``_Duplicate`` (to roll back) if the client message id is already on the channel.
+    One statement (plus the commit), because every round trip to the database is latency.
     """
-    table = HotlineChannel._meta.db_table
+    tables = {
+        "channels": HotlineChannel._meta.db_table,
+        "members": ChannelMember._meta.db_table,
+        "messages": Message._meta.db_table,
+    }
+    claim = (_CLAIM_FOR_SYSTEM if desk_ids is None else _CLAIM_FOR_DESK).format(**tables)
+    now = timezone.now()
+    values = {"channel": channel_id, "desks": desk_ids, "kind": kind, "body": body,
+              "sender": sender.pk if sender else None, "priority": priority,
+              "client_msg_id": client_msg_id, "corrects": corrects_id, "now": now}  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq, status",
-            [channel_id],
-        )
+        cursor.execute(_APPEND.format(claim=claim, **tables), values)
         row = cursor.fetchone()
     if row is None:
-        raise NotFound("No such channel.", code="channel_not_found")
-    seq, status = row
-    require_writable(status)
-    # Checked under the lock: a concurrent send of the same id has committed by now.
-    existing = Message.objects.filter(channel_id=channel_id, client_msg_id=client_msg_id).first()
-    if existing is not None:
-        raise _Duplicate(existing)
-    return Message.objects.create(
-        channel_id=channel_id, seq=seq, client_msg_id=client_msg_id, **fields
+        return None
+    seq, desk_id, message_id = row
+    if message_id is None:
+        # Under the channel lock, so the other send of this id has committed.
+        raise _Duplicate(Message.objects.get(channel_id=channel_id, client_msg_id=client_msg_id))
+    return Message(
+        pk=message_id,
+        channel_id=channel_id,
+        seq=seq,
+        kind=kind,
+        sender=sender,
+        sender_desk_id=desk_id,
+        body=body,
+        priority=priority,
+        client_msg_id=client_msg_id,
+        corrects_id=corrects_id,
+        created_at=now,
     )
 
 
@@ -66,7 +123,8 @@ def send_message(
     corrects_id: int | None = None,
     desk_id: int | None = None,
 ) -> tuple[Message, bool]:
-    """Send ``body`` on a channel for one of the caller's member desks.
+    """Send ``body`` on a channel for one of the caller's member desks (``desk_id``, or
+    the first of their writing desks that is on the channel).
 
     Returns ``(message, created)``. Idempotent on ``client_msg_id``: sending it again
     returns the original message and ``created=False``; nothing new is written. The
@@ -90,9 +148,11 @@ def send_message(
             f"priority must be one of {', '.join(Priority.values)}.", code="bad_field"
         )
     access = access_for(by)
+    desk_ids = sorted(d.pk for d in access.writing_desks())
+    if desk_id is not None:
+        desk_ids = [d for d in desk_ids if d == desk_id]
     try:
         with transaction.atomic():
-            desk = acting_desk_id(access, channel_id, desk_id)
             if (
                 corrects_id is not None
                 and not Message.objects.filter(pk=corrects_id, channel_id=channel_id).exists()
@@ -105,12 +165,14 @@ def send_message(
             message = append_message(
                 channel_id=channel_id,
                 client_msg_id=client_msg_id,
+                desk_ids=desk_ids,
                 sender=by,
-                sender_desk_id=desk,
                 body=body,
                 priority=priority,
                 corrects_id=corrects_id,
             )
+            if message is None:
+                _explain_refusal(access, channel_id, desk_id)
             fanout.publish_on_commit(channel_id, message_frame(message), seq=message.seq)
             if priority == Priority.FLASH:
                 from hotline.services.escalation import start_flash_deadline
@@ -125,6 +187,16 @@ def send_message(
                 code="client_msg_id_taken",
             ) from None
         return original, False
+
+
+def _explain_refusal(access, channel_id: int, desk_id: int | None):
+    """The send was refused: raise the error that says why (404, 403 or 409)."""
+    acting_desk_id(access, channel_id, desk_id)
+    status = HotlineChannel.objects.filter(pk=channel_id).values_list("status", flat=True).first()
+    if status is None:
+        raise NotFound("No such channel.", code="channel_not_found")
+    require_writable(status)
+    raise Conflict("The channel changed while sending; try again.", code="retry")
 
 
 def _receiving(access, message: Message, desk_id: int | None) -> int:

@@ -59,7 +59,7 @@ async def test_a_lost_event_is_filled_from_the_database(region, line_ab, ws_clie
                 channel_id=line_ab.pk,
                 client_msg_id=new_id(),
                 sender=region.operator_a,
-                sender_desk=region.desk_a,
+                desk_ids=[region.desk_a.pk],
                 body="lost in transit",
             )
 
@@ -123,6 +123,22 @@ async def test_unsubscribe_stops_the_stream(region, line_ab, ws_client):
     assert [m["seq"] for m in await b.subscribe(line_ab.pk, since_seq=0)] == [1]
 
 
+async def test_a_removed_desk_stops_receiving(region, room, ws_client):
+    from hotline.services.channels import remove_member
+
+    c = await ws_client(region.operator_c)
+    await c.subscribe(room.pk)
+    await database_sync_to_async(remove_member)(
+        by=region.coordinator, channel_id=room.pk, desk_id=region.desk_c.pk
+    )
+    gone = await c.expect("unsubscribed", channel=room.pk)
+    assert gone["reason"] == "removed"
+    a = await ws_client(region.operator_a)
+    await a.send_message(room.pk, "not for C any more")
+    await c.send(type="subscribe", channel=room.pk, ref="again")
+    assert (await c.expect("error", ref="again"))["code"] == "channel_not_found"
+
+
 async def test_presence_and_ping(region, line_ab, ws_client):
     a = await ws_client(region.operator_a)
     await a.subscribe(line_ab.pk)
@@ -172,38 +188,39 @@ async def test_auditor_reads_but_cannot_send(region, line_ab, ws_client):
     assert (await auditor.expect("error", ref=1))["code"] == "not_a_member"
 
 
-@pytest.mark.parametrize(
-    ("frame", "code"),
-    [
-        ({"type": "send", "channel": 1, "body": "x"}, "missing_field"),
-        ({"type": "send", "channel": 0, "body": "x", "client_msg_id": new_id()}, "bad_field"),
-        ({"type": "send", "body": "x", "client_msg_id": "not-a-uuid"}, "missing_field"),
-        ({"type": "send", "channel": "1", "body": "x", "client_msg_id": "x"}, "bad_field"),
-        ({"type": "send", "channel": 1, "body": "x", "client_msg_id": "nope"}, "bad_field"),
-        ({"type": "send", "channel": 1, "body": 5, "client_msg_id": new_id()}, "bad_field"),
-        (
-            {
-                "type": "send",
-                "channel": 1,
-                "body": "x",
-                "client_msg_id": new_id(),
-                "priority": "panic",
-            },
-            "bad_field",
-        ),
-        ({"type": "subscribe", "channel": 1, "since_seq": -1}, "bad_field"),
-        ({"type": "subscribe"}, "missing_field"),
-        ({"type": "ack", "message": True}, "bad_field"),
-        ({"type": "delivered", "channel": 1}, "missing_field"),
-        ({"type": "self_destruct"}, "unknown_type"),
-    ],
-)
-async def test_bad_frames_get_an_error_and_write_nothing(region, line_ab, ws_client, frame, code):
+BAD_FRAMES = [
+    ({"type": "send", "channel": 1, "body": "x"}, "missing_field"),
+    ({"type": "send", "channel": 0, "body": "x", "client_msg_id": new_id()}, "bad_field"),
+    ({"type": "send", "body": "x", "client_msg_id": "not-a-uuid"}, "missing_field"),
+    ({"type": "send", "channel": "1", "body": "x", "client_msg_id": "x"}, "bad_field"),
+    ({"type": "send", "channel": 1, "body": "x", "client_msg_id": "nope"}, "bad_field"),
+    ({"type": "send", "channel": 1, "body": 5, "client_msg_id": new_id()}, "bad_field"),
+    (
+        {
+            "type": "send",
+            "channel": 1,
+            "body": "x",
+            "client_msg_id": new_id(),
+            "priority": "panic",
+        },
+        "bad_field",
+    ),
+    ({"type": "subscribe", "channel": 1, "since_seq": -1}, "bad_field"),
+    ({"type": "subscribe"}, "missing_field"),
+    ({"type": "ack", "message": True}, "bad_field"),
+    ({"type": "delivered", "channel": 1}, "missing_field"),
+    ({"type": "self_destruct"}, "unknown_type"),
+]
+
+
+async def test_bad_frames_get_an_error_and_write_nothing(region, line_ab, ws_client):
     a = await ws_client(region.operator_a)
-    await a.send(**frame, ref="bad")
-    error = await a.expect("error")
-    assert error["code"] == code and error["message"]
+    for n, (frame, code) in enumerate(BAD_FRAMES):
+        await a.send(**frame, ref=n)
+        error = await a.expect("error")
+        assert (error["code"], error["ref"]) == (code, n) and error["message"], frame
     assert await count(Message) == 0 and await count(Receipt) == 0
+    assert (await a.send_message(line_ab.pk, "the connection lives"))["seq"] == 1
 
 
 async def test_oversized_empty_and_too_long_bodies(region, line_ab, ws_client):
@@ -264,3 +281,18 @@ async def test_every_client_frame_type_is_exercised_here():
     text = pathlib.Path(__file__).read_text()
     for frame_type in CLIENT_FRAMES:
         assert f'type="{frame_type}"' in text or f'"type": "{frame_type}"' in text, frame_type
+
+
+async def test_line_check_answered_over_the_socket_sends_line_status(region, line_ab, ws_client):
+    from hotline.services.line_checks import send_line_check
+
+    a, b = await ws_client(region.operator_a), await ws_client(region.operator_b)
+    await a.subscribe(line_ab.pk)
+    check = await database_sync_to_async(send_line_check)(channel_id=line_ab.pk)
+    probe = await a.expect("message", kind="line_check")
+    assert probe["id"] == check.message_id and probe["sender_desk"] is None
+    for n, desk in enumerate((a, b)):
+        await desk.send(type="ack", message=probe["id"], ref=n)
+        await desk.expect("ok", ref=n)
+    status = await a.expect("line_status")
+    assert status["line_status"] == "ok" and status["last_check_ok_at"]

@@ -1,0 +1,172 @@
+"""Shapes of the hotline REST API (validation of shape only: services decide)."""
+
+from rest_framework import serializers
+
+from hotline.models import (
+    MAX_BODY_CHARS,
+    ChannelEvent,
+    ChannelKind,
+    ChannelMember,
+    HotlineChannel,
+    LineCheck,
+    Message,
+    Priority,
+    Receipt,
+)
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    desk = serializers.IntegerField(source="desk_id")
+    code = serializers.CharField(source="desk.code")
+    state = serializers.CharField(source="desk.state.code", allow_null=True, default=None)
+
+    class Meta:
+        model = ChannelMember
+        fields = ["desk", "code", "state", "added_at"]
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    members = MemberSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = HotlineChannel
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "status",
+            "members",
+            "proposed_by_desk",
+            "last_seq",
+            "line_status",
+            "last_check_ok_at",
+            "ack_deadline_seconds",
+            "crisis_ref",
+            "created_at",
+            "archived_at",
+        ]
+
+
+class ChannelCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ChannelKind.choices)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    desk = serializers.IntegerField(
+        required=False, help_text="Bilateral: your desk (proposing) or the first desk."
+    )
+    peer_desk = serializers.IntegerField(required=False, help_text="Bilateral: the other desk.")
+    desks = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="Crisis room: its desks."
+    )
+    crisis_ref = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    ack_deadline_seconds = serializers.IntegerField(min_value=10, required=False)
+
+    def validate(self, data):
+        kind = data["kind"]
+        if kind == ChannelKind.BILATERAL and not ("desk" in data and "peer_desk" in data):
+            raise serializers.ValidationError(
+                {"peer_desk": "A bilateral line needs desk and peer_desk."}
+            )
+        if kind == ChannelKind.CRISIS_ROOM:
+            if not data.get("desks"):
+                raise serializers.ValidationError({"desks": "A crisis room needs its desks."})
+            if not data.get("name"):
+                raise serializers.ValidationError({"name": "A crisis room needs a name."})
+        return data
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    desk = serializers.IntegerField()
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    channel = serializers.IntegerField(source="channel_id")
+    sender = serializers.CharField(source="sender.username", allow_null=True, default=None)
+    sender_desk = serializers.IntegerField(source="sender_desk_id", allow_null=True)
+    corrects = serializers.IntegerField(source="corrects_id", allow_null=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "channel",
+            "seq",
+            "kind",
+            "sender",
+            "sender_desk",
+            "body",
+            "priority",
+            "client_msg_id",
+            "corrects",
+            "created_at",
+        ]
+
+
+class SendMessageSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=MAX_BODY_CHARS, trim_whitespace=False)
+    client_msg_id = serializers.UUIDField(help_text="Chosen by the sender; resending is safe.")
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ROUTINE)
+    corrects = serializers.IntegerField(required=False, help_text="Id of the corrected message.")
+    desk = serializers.IntegerField(required=False, help_text="The desk you send for.")
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    message = serializers.IntegerField(source="message_id")
+    seq = serializers.IntegerField(source="message.seq")
+    desk = serializers.IntegerField(source="desk_id")
+    delivered_by = serializers.CharField(source="delivered_by.username", default=None)
+    read_by = serializers.CharField(source="read_by.username", default=None)
+    acknowledged_by = serializers.CharField(source="acknowledged_by.username", default=None)
+
+    class Meta:
+        model = Receipt
+        fields = [
+            "message",
+            "seq",
+            "desk",
+            "delivered_at",
+            "delivered_by",
+            "read_at",
+            "read_by",
+            "acknowledged_at",
+            "acknowledged_by",
+        ]
+
+
+class ReceiptActionSerializer(serializers.Serializer):
+    desk = serializers.IntegerField(required=False, help_text="The desk you act for.")
+
+
+class DeliveredSerializer(serializers.Serializer):
+    up_to_seq = serializers.IntegerField(min_value=0)
+    desk = serializers.IntegerField(required=False)
+
+
+class ChannelEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username", default=None)
+
+    class Meta:
+        model = ChannelEvent
+        fields = ["id", "kind", "actor", "desk", "data", "at"]
+
+
+class LineCheckSerializer(serializers.ModelSerializer):
+    seq = serializers.IntegerField(source="message.seq")
+
+    class Meta:
+        model = LineCheck
+        fields = [
+            "id",
+            "message",
+            "seq",
+            "status",
+            "sent_at",
+            "due_at",
+            "finished_at",
+            "missing_desk_ids",
+        ]
+
+
+class PresenceSerializer(serializers.Serializer):
+    desk = serializers.IntegerField()
+    online = serializers.BooleanField()
+    last_seen_at = serializers.DateTimeField(allow_null=True)
