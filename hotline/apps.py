@@ -7,5 +7,6 @@ class HotlineConfig(AppConfig):
 
     def ready(self):
         # Deadline handlers (flash acknowledgements, line checks) register on import, in
-        # every process: web (to schedule) and worker (to fire).
-        from hotline.services import escalation, line_checks  # noqa: F401
+        # every process: web (to schedule) and worker (to fire); so does the protocol level
+        # action that opens a crisis room.
+        from hotline.services import crisis_rooms, escalation, line_checks  # noqa: F401

@@ -53,6 +53,7 @@ from crisis.services.deadlines import (
     register_handler,
     schedule_deadline,
 )
+from crisis.services.level_actions import run_level_actions
 
 DEADLINE_KIND = "crisis.escalation"
 #: While acknowledged with an ack timeout, the desk is reminded half-way through it.
@@ -172,11 +173,17 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
         due_at=deadline_at,
         payload={"crisis_id": crisis.pk, "phase": "level", "level": order, "round": round_},
     )
+    actions_done = run_level_actions(crisis=crisis, level=level)
     timeline.record(
         crisis=crisis,
         kind="level_entered",
         actor=by,
-        payload={**payload, "reason": reason, "desks": [d.code for d in desks]},
+        payload={
+            **payload,
+            "reason": reason,
+            "desks": [d.code for d in desks],
+            "actions_done": actions_done,
+        },
     )
     if desks:
         publish_on_commit(

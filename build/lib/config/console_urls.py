@@ -1,0 +1,11 @@
+"""The operator console's URLs (namespace ``console``), one include per app."""
+
+from django.urls import include, path
+
+app_name = "console"
+
+urlpatterns = [
+    path("", include("crisis.console.urls")),
+    path("", include("hotline.console.urls")),
+    path("", include("humanitarian.console.urls")),
+]

@@ -1,0 +1,3 @@
+"""Admin pages, one module per area; importing them registers them."""
+
+from crisis.admin import crises, deadlines, directory, protocols  # noqa: F401

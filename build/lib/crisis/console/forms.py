@@ -1,0 +1,54 @@
+"""Console forms: shape and types only; the services decide everything else."""
+
+from __future__ import annotations
+
+from django import forms
+
+from crisis.models import CrisisCategory, MemberState, Severity
+
+
+class ReportCrisisForm(forms.Form):
+    category = forms.ChoiceField(choices=[("", "— choose —"), *CrisisCategory.choices])
+    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"size": 60}))
+    severity = forms.TypedChoiceField(
+        choices=[("", "— choose —"), *Severity.choices], coerce=int, empty_value=None
+    )
+    affected_states = forms.ModelMultipleChoiceField(
+        queryset=MemberState.objects.none(),
+        to_field_name="code",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Every member state the crisis affects.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    latitude = forms.DecimalField(
+        required=False, min_value=-90, max_value=90, decimal_places=5, max_digits=8
+    )
+    longitude = forms.DecimalField(
+        required=False, min_value=-180, max_value=180, decimal_places=5, max_digits=8
+    )
+    admin_area = forms.CharField(
+        max_length=120, required=False, help_text="ISO 3166-2 code and/or name, e.g. TH-82"
+    )
+
+    def __init__(self, *args, states=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if states is not None:
+            self.fields["affected_states"].queryset = states
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise forms.ValidationError("Give both latitude and longitude, or neither.")
+        return data
+
+    def add_domain_error(self, exc) -> None:
+        """Show a service's refusal beside the field it names, else above the form."""
+        fields = (exc.details or {}).get("fields") or {}
+        placed = False
+        for name, problems in fields.items():
+            if name in self.fields:
+                for problem in problems if isinstance(problems, list) else [problems]:
+                    self.add_error(name, str(problem))
+                placed = True
+        if not placed:
+            self.add_error(None, exc.message)

@@ -1,0 +1,202 @@
+"""Console pages for crises: log in/out, desk switcher, dashboard, crisis, report form."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from crisis.access import access_for
+from crisis.console import selectors
+from crisis.console.base import (
+    console_view,
+    current_desk,
+    panels_for,
+    render_console,
+    run_action,
+    switch_desk,
+)
+from crisis.console.forms import ReportCrisisForm
+from crisis.errors import DomainError, InvalidInput
+from crisis.selectors import states_visible_to
+from crisis.services.crises import (
+    acknowledge_crisis,
+    report_crisis,
+    set_task_done,
+    transition_crisis,
+)
+
+TIMELINE_LIMIT = 100
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "console/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return reverse("console:dashboard")
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "console:login"
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+@require_POST
+@console_view
+def switch_desk_view(request):
+    try:
+        desk_id = int(request.POST.get("desk", ""))
+    except ValueError:
+        raise InvalidInput("Choose one of your desks.") from None
+    desk = switch_desk(request, desk_id)
+    if desk is None:
+        raise InvalidInput("You are not on that desk.", code="not_your_desk")
+    messages.info(request, f"You now work for {desk.name} ({desk.code}).")
+    return redirect(_safe_next(request, reverse("console:dashboard")))
+
+
+@console_view
+def dashboard(request):
+    access = access_for(request.user)
+    desk = current_desk(request)
+    crises = list(selectors.open_crises_for(access, desk))
+    awaiting = [c for c in crises if selectors.awaits_acknowledgement(c, desk)]
+    tasks = list(selectors.open_tasks_for(access, desk)[:20])
+    return render_console(
+        request,
+        "crisis/console/dashboard.html",
+        {
+            "crises": crises,
+            "awaiting": awaiting,
+            "tasks": tasks,
+            "panels": panels_for("dashboard", request, access, desk, only=request.GET.get("panel")),
+            "parts": ("crises",),
+        },
+    )
+
+
+@console_view
+def crisis_detail(request, pk: int):
+    access = access_for(request.user)
+    desk = current_desk(request)
+    crisis = selectors.crisis_for(access, pk)
+    can_act = desk is not None and access.can_act_for(desk)
+    open_ = crisis.status in selectors.OPEN_STATUSES
+    has_acked = selectors.has_acknowledged(crisis, desk)
+    return render_console(
+        request,
+        "crisis/console/crisis_detail.html",
+        {
+            "crisis": crisis,
+            "ladder": selectors.ladder_for(crisis),
+            "checklist": crisis.protocol_snapshot.get("checklist", []),
+            "tasks": list(selectors.tasks_of(crisis, desk)),
+            "next_steps": selectors.next_steps(crisis) if can_act else [],
+            "timeline": selectors.timeline_of(crisis, limit=TIMELINE_LIMIT),
+            "acknowledgements": selectors.acknowledgements_of(crisis),
+            "can_acknowledge": can_act and open_ and not has_acked,
+            "has_acked": has_acked,
+            "cap_url": _cap_url(crisis),
+            "panels": panels_for(
+                "crisis", request, access, desk, crisis=crisis, only=request.GET.get("panel")
+            ),
+            "parts": ("summary", "timeline", "tasks"),
+        },
+    )
+
+
+def _cap_url(crisis) -> str | None:
+    """The CAP 1.2 export of the crisis, where the API offers one."""
+    from django.urls import NoReverseMatch
+
+    for name in ("crisis-cap-xml", "crisis-cap"):
+        try:
+            return reverse(name, kwargs={"pk": crisis.pk})
+        except NoReverseMatch:
+            continue
+    return None
+
+
+@require_POST
+@console_view
+def acknowledge(request, pk: int):
+    crisis = selectors.crisis_for(access_for(request.user), pk)
+    desk = current_desk(request)
+    return run_action(
+        request,
+        lambda: acknowledge_crisis(by=request.user, desk=desk, crisis=crisis),
+        success=f"{desk.code if desk else 'Your desk'} acknowledged {crisis.reference}.",
+        redirect_to=reverse("console:crisis", kwargs={"pk": crisis.pk}),
+    )
+
+
+@require_POST
+@console_view
+def transition(request, pk: int):
+    crisis = selectors.crisis_for(access_for(request.user), pk)
+    return run_action(
+        request,
+        lambda: transition_crisis(
+            by=request.user,
+            desk=current_desk(request),
+            crisis=crisis,
+            to_status=request.POST.get("to_status", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+        success=lambda c: f"{c.reference} is now {c.get_status_display()}.",
+        redirect_to=reverse("console:crisis", kwargs={"pk": crisis.pk}),
+    )
+
+
+@require_POST
+@console_view
+def task_done(request, pk: int):
+    task = selectors.task_for(access_for(request.user), pk)
+    return run_action(
+        request,
+        lambda: set_task_done(by=request.user, task=task, done=request.POST.get("done") == "1"),
+        success=None,
+        redirect_to=_safe_next(request, reverse("console:crisis", kwargs={"pk": task.crisis_id})),
+    )
+
+
+@console_view
+def report_crisis_view(request):
+    access = access_for(request.user)
+    desk = current_desk(request)
+    states = states_visible_to(access)
+    initial = {"affected_states": [desk.state.code]} if desk and desk.state_id else {}
+    form = ReportCrisisForm(request.POST or None, states=states, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            crisis = report_crisis(
+                by=request.user,
+                desk=desk,
+                category=data["category"],
+                title=data["title"],
+                severity=data["severity"],
+                affected_state_codes=[s.code for s in data["affected_states"]],
+                description=data["description"],
+                latitude=data["latitude"],
+                longitude=data["longitude"],
+                admin_area=data["admin_area"],
+            )
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, f"Reported {crisis.reference}.")
+            return redirect("console:crisis", pk=crisis.pk)
+    # A form with errors is shown again with 200, as Django does (a 4xx would put a
+    # network error in the browser's console for what is an ordinary correction).
+    return render_console(request, "crisis/console/report.html", {"form": form, "desk": desk})

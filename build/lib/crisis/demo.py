@@ -1,0 +1,191 @@
+"""Demo data: the ten ASEAN member states, their desks and people, and the AHA Centre.
+
+Idempotent: rows are found by natural keys and updated in place, so running it twice
+leaves the same rows. Other apps add their own ``demo.py`` with a ``seed()`` function;
+``manage.py seed_demo`` runs them in ``INSTALLED_APPS`` order.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from crisis import demo_protocols
+from crisis.models import Desk, DeskKind, DeskMembership, MemberState, Role
+
+#: (ISO 3166-1 alpha-3, name, [(desk code, desk name, IANA time zone, phone)])
+ASEAN = [
+    (
+        "BRN",
+        "Brunei Darussalam",
+        [("BRN-NDMC", "National Disaster Management Centre", "Asia/Brunei", "+673 238 0600")],
+    ),
+    (
+        "KHM",
+        "Cambodia",
+        [
+            (
+                "KHM-NCDM",
+                "National Committee for Disaster Management",
+                "Asia/Phnom_Penh",
+                "+855 23 882 411",
+            )
+        ],
+    ),
+    (
+        "IDN",
+        "Indonesia",
+        [
+            (
+                "IDN-BNPB",
+                "BNPB Emergency Operations Centre (Jakarta)",
+                "Asia/Jakarta",
+                "+62 21 2982 7444",
+            ),
+            (
+                "IDN-MAKASSAR",
+                "BNPB Regional Operations Desk (Makassar)",
+                "Asia/Makassar",
+                "+62 411 871 200",
+            ),
+        ],
+    ),
+    (
+        "LAO",
+        "Lao People's Democratic Republic",
+        [("LAO-NDMO", "National Disaster Management Office", "Asia/Vientiane", "+856 21 243 062")],
+    ),
+    (
+        "MYS",
+        "Malaysia",
+        [("MYS-NADMA", "NADMA National Operations Centre", "Asia/Kuala_Lumpur", "+60 3 8870 4800")],
+    ),
+    (
+        "MMR",
+        "Myanmar",
+        [("MMR-DDM", "Department of Disaster Management", "Asia/Yangon", "+95 67 340 4555")],
+    ),
+    (
+        "PHL",
+        "Philippines",
+        [
+            ("PHL-NDRRMC", "NDRRMC Operations Center (Manila)", "Asia/Manila", "+63 2 8911 1406"),
+            ("PHL-CEBU", "OCD Region VII Operations Desk (Cebu)", "Asia/Manila", "+63 32 416 5025"),
+        ],
+    ),
+    (
+        "SGP",
+        "Singapore",
+        [("SGP-SCDF", "SCDF Operations Centre", "Asia/Singapore", "+65 6848 1400")],
+    ),
+    (
+        "THA",
+        "Thailand",
+        [("THA-DDPM", "DDPM National Command Centre", "Asia/Bangkok", "+66 2 637 3000")],
+    ),
+    (
+        "VNM",
+        "Viet Nam",
+        [
+            (
+                "VNM-VDDMA",
+                "Viet Nam Disaster and Dyke Management Authority",
+                "Asia/Ho_Chi_Minh",
+                "+84 24 3733 5805",
+            )
+        ],
+    ),
+]
+
+REGIONAL_DESK = (
+    "AHA",
+    "AHA Centre (regional coordination centre)",
+    "Asia/Jakarta",
+    "+62 21 2101 2278",
+)
+
+
+def _user(username: str, first: str, last: str, password: str, *, is_staff: bool = False):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"first_name": first, "last_name": last, "is_staff": is_staff}
+    )
+    changed = created
+    for attr, value in {
+        "first_name": first,
+        "last_name": last,
+        "is_staff": is_staff,
+        "is_active": True,
+    }.items():
+        if getattr(user, attr) != value:
+            setattr(user, attr, value)
+            changed = True
+    if not user.check_password(password):
+        user.set_password(password)
+        changed = True
+    if changed:
+        user.save()
+    return user
+
+
+def _member(user, desk: Desk, role: str) -> None:
+    DeskMembership.objects.update_or_create(user=user, desk=desk, defaults={"role": role})
+
+
+@transaction.atomic
+def seed() -> list[tuple[str, str]]:
+    """Create or refresh the directory; return the demo logins as (username, what)."""
+    password = settings.DEMO_PASSWORD
+    logins: list[tuple[str, str]] = []
+
+    for code, name, desks in ASEAN:
+        state, _ = MemberState.objects.update_or_create(code=code, defaults={"name": name})
+        operator = _user(f"{code.lower()}-operator", name, "Duty Operator", password)
+        supervisor = _user(f"{code.lower()}-supervisor", name, "Duty Supervisor", password)
+        desk_codes = []
+        for desk_code, desk_name, tz, phone in desks:
+            desk, _ = Desk.objects.update_or_create(
+                code=desk_code,
+                defaults={
+                    "name": desk_name,
+                    "kind": DeskKind.NATIONAL,
+                    "state": state,
+                    "time_zone": tz,
+                    "contact_phone": phone,
+                    "contact_email": f"ops@{desk_code.lower()}.example.org",
+                    "is_active": True,
+                },
+            )
+            _member(operator, desk, Role.OPERATOR)
+            _member(supervisor, desk, Role.SUPERVISOR)
+            desk_codes.append(desk_code)
+        desks_text = ", ".join(desk_codes)
+        logins.append((operator.username, f"operator, {desks_text}"))
+        logins.append((supervisor.username, f"supervisor, {desks_text}"))
+
+    desk_code, desk_name, tz, phone = REGIONAL_DESK
+    centre, _ = Desk.objects.update_or_create(
+        code=desk_code,
+        defaults={
+            "name": desk_name,
+            "kind": DeskKind.REGIONAL,
+            "state": None,
+            "time_zone": tz,
+            "contact_phone": phone,
+            "contact_email": "ops@aha.example.org",
+            "is_active": True,
+        },
+    )
+    coordinator = _user("coordinator", "Regional", "Coordinator", password, is_staff=True)
+    _member(coordinator, centre, Role.COORDINATOR)
+    auditor = _user("auditor", "Regional", "Auditor", password)
+    _member(auditor, centre, Role.AUDITOR)
+    logins.append(("coordinator", "coordinator, AHA (staff: admin panel)"))
+    logins.append(("auditor", "auditor, read-only across the region"))
+    demo_protocols.seed()
+
+    from crisis import demo_crises  # a live crisis on top of the directory
+
+    logins += demo_crises.seed()
+    return logins

@@ -1,0 +1,172 @@
+"""Domain errors and the one place that turns any error into the one error shape.
+
+Every error leaving the system, over HTTP or as a websocket error frame, looks like::
+
+    {"code": "transition_not_allowed", "message": "A resolved crisis can only be closed.",
+     "details": {...}}
+
+Services raise a :class:`DomainError` subclass with a stable ``code`` and a human reason;
+:func:`api_exception_handler` (DRF) and :func:`error_frame` (websockets) render it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_default_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A refusal with a stable machine code, a human message and an HTTP status."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details or {}
+
+    def as_body(self) -> dict:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class InvalidInput(DomainError):
+    status = 400
+    code = "invalid"
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    code = "permission_denied"
+
+
+class NotFound(DomainError):
+    """Also used for things the caller may not know exist: hidden looks like missing."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request is well-formed but the current state does not allow it."""
+
+    status = 409
+    code = "conflict"
+
+
+class TransitionNotAllowed(Conflict):
+    code = "transition_not_allowed"
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"code": code, "message": message, "details": details or {}}
+
+
+def error_frame(exc: Exception, *, ref: str | None = None) -> dict:
+    """The websocket rendering of an error: the same body inside an ``error`` frame."""
+    if isinstance(exc, DomainError):
+        body = exc.as_body()
+    elif isinstance(exc, DjangoValidationError):
+        body = error_body("invalid", "; ".join(exc.messages), _validation_details(exc))
+    else:
+        logger.exception("unexpected error in websocket action", exc_info=exc)
+        body = error_body("server_error", "The server could not complete this action.")
+    frame = {"type": "error", **body}
+    if ref is not None:
+        frame["ref"] = ref
+    return frame
+
+
+def _validation_details(exc: DjangoValidationError) -> dict:
+    if hasattr(exc, "message_dict"):
+        return {"fields": exc.message_dict}
+    return {}
+
+
+_DRF_CODES = {
+    drf.ParseError: ("malformed_request", None),
+    drf.AuthenticationFailed: ("authentication_failed", None),
+    drf.NotAuthenticated: ("not_authenticated", None),
+    drf.PermissionDenied: ("permission_denied", None),
+    drf.NotFound: ("not_found", None),
+    drf.MethodNotAllowed: ("method_not_allowed", None),
+    drf.NotAcceptable: ("not_acceptable", None),
+    drf.UnsupportedMediaType: ("unsupported_media_type", None),
+    drf.Throttled: ("throttled", None),
+}
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            text = _first_message(value)
+            return text if key in ("non_field_errors", "detail") else f"{key}: {text}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def api_exception_handler(exc, context):
+    """DRF exception handler: domain errors, DRF errors and Django errors, one shape."""
+    if isinstance(exc, DomainError):
+        response = Response(exc.as_body(), status=exc.status)
+        if exc.status == 401:
+            response["WWW-Authenticate"] = 'Token realm="api"'
+        return response
+    if isinstance(exc, DjangoValidationError):
+        exc = drf.ValidationError(
+            exc.message_dict if hasattr(exc, "message_dict") else {"non_field_errors": exc.messages}
+        )
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+
+    response = drf_default_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let Django log it and answer 500 (JSON, see below)
+
+    if isinstance(exc, drf.ValidationError):
+        details = {"fields": exc.detail} if isinstance(exc.detail, dict) else {"errors": exc.detail}
+        body = error_body("invalid", _first_message(exc.detail), details)
+    else:
+        code = next((c for cls, (c, _) in _DRF_CODES.items() if isinstance(exc, cls)), None)
+        code = code or getattr(exc, "default_code", "error")
+        body = error_body(code, _first_message(exc.detail))
+    response.data = body
+    return response
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+
+
+def json_not_found_or_default(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("not_found", "No such resource."), status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def json_server_error_or_default(request):
+    if _wants_json(request):
+        return JsonResponse(
+            error_body("server_error", "The server could not complete this request."),
+            status=500,
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,0 +1,63 @@
+from crisis.models.crises import (
+    CapAlert,
+    CapDirection,
+    Crisis,
+    CrisisParticipant,
+    CrisisStatus,
+    CrisisTask,
+    EscalationAck,
+    EscalationState,
+    ReferenceCounter,
+    Severity,
+    SituationUpdate,
+)
+from crisis.models.deadlines import Deadline, DeadlineProbe, DeadlineState, SweepHeartbeat
+from crisis.models.directory import Desk, DeskKind, DeskMembership, MemberState, Role
+from crisis.models.notifications import Notification
+from crisis.models.protocols import (
+    ChecklistItem,
+    CrisisCategory,
+    EscalationLevel,
+    LevelAction,
+    NotifyScope,
+    ParticipantRole,
+    Protocol,
+    ProtocolVersion,
+    VersionStatus,
+)
+from crisis.models.timeline import TimelineEntry, TimelineStream
+
+__all__ = [
+    "CapAlert",
+    "CapDirection",
+    "ChecklistItem",
+    "Crisis",
+    "CrisisCategory",
+    "CrisisParticipant",
+    "CrisisStatus",
+    "CrisisTask",
+    "Deadline",
+    "DeadlineProbe",
+    "DeadlineState",
+    "Desk",
+    "DeskKind",
+    "DeskMembership",
+    "EscalationAck",
+    "EscalationLevel",
+    "EscalationState",
+    "LevelAction",
+    "MemberState",
+    "Notification",
+    "NotifyScope",
+    "ParticipantRole",
+    "Protocol",
+    "ProtocolVersion",
+    "ReferenceCounter",
+    "Role",
+    "Severity",
+    "SituationUpdate",
+    "SweepHeartbeat",
+    "TimelineEntry",
+    "TimelineStream",
+    "VersionStatus",
+]

@@ -1,0 +1,95 @@
+"""The append-only, hash-chained timeline.
+
+Entries belong to a *stream* (``crisis:12``, ``channel:5`` …). Each stream is a chain:
+an entry stores the hash of the previous entry of its stream and its own hash over its
+content, so editing or deleting any entry breaks every later link. The stream row holds
+the head of the chain and is locked while appending, which serialises writers of one
+stream and nobody else. On PostgreSQL a trigger refuses UPDATE and DELETE of entries.
+"""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+from crisis.models.crises import Crisis
+from crisis.models.directory import Desk
+
+GENESIS_HASH = "0" * 64
+
+
+class TimelineStream(models.Model):
+    key = models.CharField(max_length=64, unique=True)
+    crisis = models.OneToOneField(
+        Crisis, on_delete=models.PROTECT, null=True, blank=True, related_name="timeline_stream_row"
+    )
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return self.key
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class TimelineEntry(models.Model):
+    stream = models.ForeignKey(TimelineStream, on_delete=models.PROTECT, related_name="entries")
+    seq = models.PositiveBigIntegerField()
+    crisis = models.ForeignKey(
+        Crisis, on_delete=models.PROTECT, null=True, blank=True, related_name="timeline"
+    )
+    kind = models.CharField(max_length=64)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    desk = models.ForeignKey(
+        Desk, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+    payload = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["stream", "seq"]
+        verbose_name_plural = "timeline entries"
+        constraints = [
+            models.UniqueConstraint(fields=["stream", "seq"], name="timeline_seq_unique")
+        ]
+        indexes = [models.Index(fields=["crisis", "seq"])]
+
+    def __str__(self):
+        return f"{self.stream_id}#{self.seq} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("_append", False):
+            raise AppendOnlyError("Timeline entries are append-only.")
+        kwargs.pop("_append", None)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Timeline entries are append-only.")
+
+    def compute_hash(self, stream_key: str) -> str:
+        content = {
+            "stream": stream_key,
+            "seq": self.seq,
+            "kind": self.kind,
+            "actor": self.actor_id,
+            "desk": self.desk_id,
+            "at": self.at.isoformat(),
+            "payload": self.payload,
+            "prev": self.prev_hash,
+        }
+        canonical = json.dumps(
+            content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,453 @@
+"""Escalation of a crisis along its protocol's ladder, on the deadline engine.
+
+The ladder is the crisis's ``protocol_snapshot`` (copied at activation from a published,
+immutable version by ``crisis.services.protocols.snapshot_of``: editing the protocol
+never changes a running escalation). Each crisis
+has at most one pending deadline of kind ``crisis.escalation`` (subject
+``crisis:<id>:escalation``); its payload says which level, round and phase it guards.
+
+- Entering a level notifies its recipient desks (a :class:`Notification` row each, and a
+  push to each desk's channel-layer group after commit; a desk told joins the crisis as
+  an observer, so it sees it), arms the level's deadline, and records ``level_entered``.
+- An acknowledgement by a recipient desk cancels the deadline. With an ack timeout in
+  the protocol, it arms an ``ack_timeout`` deadline instead: if the desk reports no
+  progress within it, the level is entered again (PagerDuty's ack timeout).
+- Expiry moves to the next level; at the top, the level repeats (up to the protocol's
+  ``max_repeats``, if ``repeat_last_level``) or the crisis is marked ``unanswered``.
+- While acknowledged with an ack timeout, the desk is reminded half-way through it.
+- A supervisor can stop the escalation with a reason.
+
+Lock order is crisis row, then deadline row, then the timeline stream, for every action.
+The expiry handler runs holding the deadline row; it takes the crisis row with NOWAIT and,
+if an action holds it, backs off (the deadline stays pending and is fired a moment
+later), so an acknowledgement racing the expiry never deadlocks: exactly one of them wins.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from crisis.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
+from crisis.events import desk_group, publish_on_commit
+from crisis.models import (
+    Crisis,
+    CrisisParticipant,
+    CrisisStatus,
+    Deadline,
+    Desk,
+    DeskKind,
+    EscalationAck,
+    EscalationState,
+    Notification,
+    ParticipantRole,
+    Role,
+)
+from crisis.services import timeline
+from crisis.services.deadlines import (
+    DeadlineBusy,
+    cancel_deadlines,
+    register_handler,
+    schedule_deadline,
+)
+
+DEADLINE_KIND = "crisis.escalation"
+#: While acknowledged with an ack timeout, the desk is reminded half-way through it.
+REMINDER_KIND = "crisis.escalation.reminder"
+
+#: Roles that may stop an escalation.
+STOPPING_ROLES = frozenset({Role.SUPERVISOR, Role.COORDINATOR})
+
+
+def deadline_subject(crisis: Crisis | int) -> str:
+    crisis_id = crisis if isinstance(crisis, int) else crisis.pk
+    return f"crisis:{crisis_id}:escalation"
+
+
+# --- the ladder ----------------------------------------------------------------------------
+
+
+def _level(crisis: Crisis, order: int) -> dict | None:
+    for level in crisis.protocol_snapshot.get("levels", []):
+        if level["order"] == order:
+            return level
+    return None
+
+
+def recipient_desks(crisis: Crisis, level: dict) -> list[Desk]:
+    """The active desks a level notifies: its scopes resolved for this crisis, plus the
+    desks it names."""
+    scopes = set(level.get("notify_scopes") or [])
+    named = set(level.get("notify_desk_ids") or [])
+    if not scopes and not named:
+        return []
+    query = Q(pk__in=named)
+    if "affected" in scopes:
+        query |= Q(kind=DeskKind.NATIONAL, state__crises=crisis)
+    if "participants" in scopes:
+        query |= Q(participations__crisis=crisis)
+    if "all_states" in scopes:
+        query |= Q(kind=DeskKind.NATIONAL)
+    if "regional" in scopes:
+        query |= Q(kind=DeskKind.REGIONAL)
+    return list(Desk.objects.filter(query, is_active=True).distinct().order_by("code"))
+
+
+def required_desk_ids(crisis: Crisis) -> set[int]:
+    """Desks whose acknowledgement counts: every desk notified by this escalation so far."""
+    return set(
+        Notification.objects.filter(crisis=crisis, kind="escalation.level").values_list(
+            "desk_id", flat=True
+        )
+    )
+
+
+# --- entering a level ---------------------------------------------------------------------
+
+
+def _event(crisis: Crisis, kind: str, **extra) -> dict:
+    return {
+        "type": kind,
+        "crisis": {"id": crisis.pk, "reference": crisis.reference, "title": crisis.title},
+        **extra,
+    }
+
+
+def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: str) -> None:
+    """Enter level ``order`` (attempt ``round_``): notify, arm, record. Holds the crisis lock."""
+    level = _level(crisis, order)
+    now = timezone.now()
+    deadline_at = now + timedelta(seconds=level["timeout_seconds"])
+    crisis.current_level = order
+    crisis.level_repeats = round_
+    crisis.level_entered_at = now
+    crisis.level_deadline_at = deadline_at
+    crisis.escalation_state = EscalationState.ESCALATING
+    crisis.save(
+        update_fields=[
+            "current_level",
+            "level_repeats",
+            "level_entered_at",
+            "level_deadline_at",
+            "escalation_state",
+            "updated_at",
+        ]
+    )
+    if reason == "ack_timed_out":  # the only way in while a reminder may be armed
+        cancel_deadlines(kind=REMINDER_KIND, subject_key=deadline_subject(crisis))
+    desks = recipient_desks(crisis, level)
+    title = f"{crisis.reference}: escalation level {order} ({level['name']}) — please acknowledge"
+    payload = {
+        "level": order,
+        "name": level["name"],
+        "round": round_,
+        "deadline_at": deadline_at.isoformat(),
+        "actions": level.get("actions") or [],
+    }
+    # A desk that is told takes part (as an observer unless it already has a role), so
+    # it sees the crisis and can acknowledge it.
+    CrisisParticipant.objects.bulk_create(
+        [CrisisParticipant(crisis=crisis, desk=d, role=ParticipantRole.OBSERVER) for d in desks],
+        ignore_conflicts=True,
+    )
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                desk=desk,
+                crisis=crisis,
+                kind="escalation.level",
+                title=title,
+                payload=payload,
+                roles=level.get("notify_roles") or [],
+            )
+            for desk in desks
+        ]
+    )
+    schedule_deadline(
+        kind=DEADLINE_KIND,
+        subject_key=deadline_subject(crisis),
+        due_at=deadline_at,
+        payload={"crisis_id": crisis.pk, "phase": "level", "level": order, "round": round_},
+    )
+    timeline.record(
+        crisis=crisis,
+        kind="level_entered",
+        actor=by,
+        payload={**payload, "reason": reason, "desks": [d.code for d in desks]},
+    )
+    if desks:
+        publish_on_commit(
+            [desk_group(d.pk) for d in desks], _event(crisis, "escalation.level", **payload)
+        )
+
+
+def start_escalation(*, crisis: Crisis, by=None) -> None:
+    """Enter level 1 of the crisis's bound ladder (on activation and re-escalation).
+    Called holding the crisis row lock. A ladder without levels leaves it not started."""
+    if _level(crisis, 1) is None:
+        return
+    # A re-escalation starts the ladder again: whatever was armed goes, and the round
+    # moves past any earlier acknowledgement of level 1 so that desks can acknowledge anew.
+    cancel_deadlines(subject_key=deadline_subject(crisis))
+    acked = EscalationAck.objects.filter(crisis=crisis, level=1).order_by("-round").first()
+    round_ = acked.round + 1 if acked else 0
+    reason = "activated" if crisis.escalation_state == EscalationState.NOT_STARTED else "restarted"
+    _enter_level(crisis, 1, round_=round_, by=by, reason=reason)
+
+
+# --- the timer ---------------------------------------------------------------------------------
+
+
+def _lock_crisis_nowait(crisis_id: int) -> Crisis | None:
+    """Take the crisis row lock without waiting (we already hold a deadline row lock).
+
+    No savepoint: if the lock is refused the whole firing rolls back anyway.
+    """
+    crises = Crisis.objects.filter(pk=crisis_id)
+    if connection.features.has_select_for_update_nowait:
+        try:
+            return crises.select_for_update(nowait=True).first()
+        except DatabaseError as exc:
+            raise DeadlineBusy(f"crisis {crisis_id} is locked by another action") from exc
+    return crises.first()
+
+
+@register_handler(DEADLINE_KIND)
+def on_escalation_deadline(deadline: Deadline) -> None:
+    """A level's timeout (or an acknowledgement's) passed. Runs in the firing transaction."""
+    data = deadline.payload
+    crisis = _lock_crisis_nowait(data["crisis_id"])
+    if crisis is None or crisis.status in (CrisisStatus.RESOLVED, CrisisStatus.CLOSED):
+        return
+    phase, order, round_ = data.get("phase"), data.get("level"), data.get("round", 0)
+    if crisis.current_level != order or crisis.level_repeats != round_:
+        return  # moved on since (defensive: cancellation normally prevents this)
+    if phase == "level" and crisis.escalation_state == EscalationState.ESCALATING:
+        _expire_level(crisis, order, round_)
+    elif phase == "ack_timeout" and crisis.escalation_state == EscalationState.ACKNOWLEDGED:
+        timeline.record(
+            crisis=crisis,
+            kind="ack_timed_out",
+            payload={"level": order, "round": round_, "desk": data.get("desk")},
+        )
+        _enter_level(crisis, order, round_=round_ + 1, reason="ack_timed_out")
+
+
+@register_handler(REMINDER_KIND)
+def on_reminder_deadline(deadline: Deadline) -> None:
+    """Half-way through an ack timeout: remind the acknowledging desk to report progress."""
+    data = deadline.payload
+    crisis = _lock_crisis_nowait(data["crisis_id"])
+    if (
+        crisis is None
+        or crisis.escalation_state != EscalationState.ACKNOWLEDGED
+        or crisis.current_level != data.get("level")
+        or crisis.level_repeats != data.get("round")
+    ):
+        return
+    payload = {
+        "level": data["level"],
+        "round": data["round"],
+        "progress_due_at": data["progress_due_at"],
+    }
+    Notification.objects.create(
+        desk_id=data["desk_id"],
+        crisis=crisis,
+        kind="escalation.reminder",
+        title=(f"{crisis.reference}: report progress, or level {data['level']} is notified again"),
+        payload=payload,
+    )
+    timeline.record(crisis=crisis, kind="reminder_sent", payload=payload)
+    publish_on_commit(desk_group(data["desk_id"]), _event(crisis, "escalation.reminder", **payload))
+
+
+def _expire_level(crisis: Crisis, order: int, round_: int) -> None:
+    timeline.record(crisis=crisis, kind="level_expired", payload={"level": order, "round": round_})
+    snapshot = crisis.protocol_snapshot
+    if _level(crisis, order + 1) is not None:
+        _enter_level(crisis, order + 1, round_=0, reason="level_expired")
+    elif snapshot.get("repeat_last_level") and round_ < int(snapshot.get("max_repeats") or 0):
+        _enter_level(crisis, order, round_=round_ + 1, reason="repeated")
+    else:
+        _mark_unanswered(crisis, order, round_)
+
+
+def _mark_unanswered(crisis: Crisis, order: int, round_: int) -> None:
+    crisis.escalation_state = EscalationState.UNANSWERED
+    crisis.level_deadline_at = None
+    crisis.save(update_fields=["escalation_state", "level_deadline_at", "updated_at"])
+    desk_ids = sorted(required_desk_ids(crisis) | {crisis.lead_desk_id})
+    payload = {"level": order, "round": round_}
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                desk_id=desk_id,
+                crisis=crisis,
+                kind="escalation.unanswered",
+                title=f"{crisis.reference}: nobody acknowledged the top escalation level",
+                payload=payload,
+            )
+            for desk_id in desk_ids
+        ]
+    )
+    timeline.record(crisis=crisis, kind="unanswered", payload=payload)
+    publish_on_commit(
+        [desk_group(d) for d in desk_ids], _event(crisis, "escalation.unanswered", **payload)
+    )
+
+
+# --- actions by people ---------------------------------------------------------------------------
+
+
+def acknowledge_level(*, crisis: Crisis, desk: Desk, by) -> EscalationAck:
+    """Record ``desk``'s acknowledgement. Called holding the crisis row lock, after the
+    checks of ``crisis.services.crises.acknowledge_crisis`` (which also tells the desks).
+
+    Cancels the level's deadline (or, with an ack timeout in the protocol, re-arms it as
+    an ack-timeout deadline). Idempotent per desk, level and round.
+    """
+    ack, created = EscalationAck.objects.get_or_create(
+        crisis=crisis,
+        level=crisis.current_level or 0,
+        round=crisis.level_repeats,
+        desk=desk,
+        defaults={"acknowledged_by": by},
+    )
+    if not created and crisis.escalation_state == EscalationState.ACKNOWLEDGED:
+        return ack
+    cancel_deadlines(subject_key=deadline_subject(crisis))
+    ack_timeout = crisis.protocol_snapshot.get("ack_timeout_seconds")
+    crisis.escalation_state = EscalationState.ACKNOWLEDGED
+    crisis.level_deadline_at = None
+    if ack_timeout:
+        crisis.level_deadline_at = timezone.now() + timedelta(seconds=int(ack_timeout))
+        _arm_ack_timeout(crisis, desk)
+    crisis.save(update_fields=["escalation_state", "level_deadline_at", "updated_at"])
+    payload = {"level": ack.level, "round": ack.round}
+    if crisis.level_deadline_at:
+        payload["progress_due_at"] = crisis.level_deadline_at.isoformat()
+    timeline.record(crisis=crisis, kind="acknowledged", actor=by, desk=desk, payload=payload)
+    return ack
+
+
+def _arm_ack_timeout(crisis: Crisis, desk: Desk) -> None:
+    """Arm the ack-timeout deadline (and the reminder half-way) for ``desk``'s ack."""
+    remaining = (crisis.level_deadline_at - timezone.now()).total_seconds()
+    if remaining >= 2:
+        schedule_deadline(
+            kind=REMINDER_KIND,
+            subject_key=deadline_subject(crisis),
+            due_at=timezone.now() + timedelta(seconds=remaining / 2),
+            payload={
+                "crisis_id": crisis.pk,
+                "level": crisis.current_level,
+                "round": crisis.level_repeats,
+                "desk_id": desk.pk,
+                "progress_due_at": crisis.level_deadline_at.isoformat(),
+            },
+        )
+    schedule_deadline(
+        kind=DEADLINE_KIND,
+        subject_key=deadline_subject(crisis),
+        due_at=crisis.level_deadline_at,
+        payload={
+            "crisis_id": crisis.pk,
+            "phase": "ack_timeout",
+            "level": crisis.current_level,
+            "round": crisis.level_repeats,
+            "desk": desk.code,
+        },
+    )
+
+
+def _begin(access_user, desk: Desk, crisis: Crisis | int):
+    """The crisis actions' shared checks: acts for ``desk``, may see the crisis (else 404),
+    ``desk`` is a party to it (else 403); the crisis row locked."""
+    from crisis.services.crises import _begin as begin_crisis_action
+
+    if isinstance(crisis, int):
+        crisis = Crisis(pk=crisis)
+    return begin_crisis_action(by=access_user, desk=desk, crisis=crisis)
+
+
+def report_progress(*, by, crisis: Crisis | int, desk: Desk, note: str = "") -> Crisis:
+    """The acknowledging desk reports progress: the ack timeout starts again.
+
+    Only while acknowledged, by a writing member of a desk that acknowledged this level
+    and round.
+    """
+    with transaction.atomic():
+        _access, crisis, _parties = _begin(by, desk, crisis)
+        if crisis.escalation_state != EscalationState.ACKNOWLEDGED:
+            raise TransitionNotAllowed(
+                "Progress is reported on an acknowledged escalation.",
+                details={"escalation_state": crisis.escalation_state},
+            )
+        acked = EscalationAck.objects.filter(
+            crisis=crisis, level=crisis.current_level, round=crisis.level_repeats, desk=desk
+        ).exists()
+        if not acked:
+            raise PermissionDenied(
+                f"{desk.code} has not acknowledged this level.", code="not_acknowledged"
+            )
+        payload = {"level": crisis.current_level, "note": note[:2000]}
+        ack_timeout = crisis.protocol_snapshot.get("ack_timeout_seconds")
+        if ack_timeout:
+            crisis.level_deadline_at = timezone.now() + timedelta(seconds=int(ack_timeout))
+            crisis.save(update_fields=["level_deadline_at", "updated_at"])
+            _arm_ack_timeout(crisis, desk)
+            payload["progress_due_at"] = crisis.level_deadline_at.isoformat()
+        timeline.record(
+            crisis=crisis, kind="progress_reported", actor=by, desk=desk, payload=payload
+        )
+        return crisis
+
+
+def stop_escalation(*, by, crisis: Crisis | int, desk: Desk, reason: str) -> Crisis:
+    """A supervisor or coordinator of a desk that is party to the crisis stops its
+    escalation, saying why. Nobody is notified any more and nothing stays armed. Refused
+    (409) once stopped or finished; a re-escalation starts the ladder again.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the escalation is stopped.", code="reason_required")
+    with transaction.atomic():
+        access, crisis, _parties = _begin(by, desk, crisis)
+        if access.role_on(desk) not in STOPPING_ROLES:
+            raise PermissionDenied(
+                "Only a supervisor or a coordinator can stop an escalation.",
+                details={"role": access.role_on(desk), "required": sorted(STOPPING_ROLES)},
+            )
+        if crisis.escalation_state in (
+            EscalationState.NOT_STARTED,
+            EscalationState.STOPPED,
+            EscalationState.FINISHED,
+        ):
+            raise TransitionNotAllowed(
+                f"The escalation cannot be stopped (it is {crisis.escalation_state}).",
+                details={"escalation_state": crisis.escalation_state},
+            )
+        cancel_deadlines(subject_key=deadline_subject(crisis))
+        crisis.escalation_state = EscalationState.STOPPED
+        crisis.level_deadline_at = None
+        crisis.save(update_fields=["escalation_state", "level_deadline_at", "updated_at"])
+        payload = {"level": crisis.current_level, "reason": reason[:2000]}
+        timeline.record(
+            crisis=crisis, kind="escalation_stopped", actor=by, desk=desk, payload=payload
+        )
+        publish_on_commit(
+            [desk_group(d) for d in sorted(required_desk_ids(crisis) | {crisis.lead_desk_id})],
+            _event(crisis, "escalation.stopped", desk=desk.code, **payload),
+        )
+        return crisis
+
+
+def finish_escalation(*, crisis: Crisis, by=None) -> None:
+    """The crisis is resolved: no level waits any more. Called holding the row lock."""
+    cancel_deadlines(subject_key=deadline_subject(crisis))
+    crisis.escalation_state = EscalationState.FINISHED
+    crisis.level_deadline_at = None
+    crisis.save(update_fields=["escalation_state", "level_deadline_at", "updated_at"])

@@ -1,0 +1,236 @@
+"""The rules of a good ladder and the ladder as a timeline: pure functions on plain data.
+
+Everything here works on version *content* as :func:`crisis.services.protocols.snapshot_of`
+returns it (levels and checklist as dicts), so the admin forms, file imports, the API and
+publishing check the same rules and say the same words.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from crisis.models import ChecklistItem, LevelAction, NotifyScope, ParticipantRole, Role
+
+#: Bounds that keep values sensible (and inside their database columns).
+MAX_TIMEOUT_SECONDS = 30 * 24 * 3600
+MAX_ORDER = 999
+MAX_REPEATS = 100
+MAX_DUE_AFTER_MINUTES = 366 * 24 * 60
+
+#: Roles a level may name: the people on a desk who can be told (auditors are never paged).
+NOTIFIABLE_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.COORDINATOR)
+CHECKLIST_ROLES = (ChecklistItem.ALL_PARTIES, *ParticipantRole.values)
+
+
+# --- validation: one set of rules and messages for the admin, imports and publishing -----
+def _label(level: dict) -> str:
+    name = (level.get("name") or "").strip()
+    return f"Level {level.get('order')}" + (f" ({name})" if name else "")
+
+
+def level_problems(level: dict, *, structural_only: bool = False) -> list[str]:
+    """What is wrong with one level (a dict as in :func:`snapshot_of`), in words to fix it.
+
+    ``structural_only``: just what the database refuses (a draft may be incomplete, such as
+    a level that notifies nobody yet, but never broken).
+    """
+    problems = []
+    label = _label(level)
+    if not (level.get("name") or "").strip():
+        problems.append(f"{label} has no name: say who it reaches, e.g. 'Affected operators'.")
+    timeout = level.get("timeout_seconds")
+    if isinstance(timeout, int) and timeout > MAX_TIMEOUT_SECONDS:
+        problems.append(f"{label}: the timeout must be at most 30 days.")
+    elif not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+        problems.append(
+            f"{label}: the timeout must be positive: how long this level has to acknowledge "
+            "before the next level is told (e.g. 15m or 900s)."
+        )
+    scopes = list(level.get("notify_scopes") or [])
+    roles = list(level.get("notify_roles") or [])
+    for value in scopes:
+        if value not in NotifyScope.values:
+            problems.append(
+                f"{label}: unknown scope {value!r}; use {', '.join(NotifyScope.values)}."
+            )
+    for value in roles:
+        if value not in NOTIFIABLE_ROLES:
+            problems.append(f"{label}: unknown role {value!r}; use {', '.join(NOTIFIABLE_ROLES)}.")
+    for value in level.get("actions") or []:
+        if value not in LevelAction.values:
+            problems.append(
+                f"{label}: unknown action {value!r}; use {', '.join(LevelAction.values)}."
+            )
+    if structural_only:
+        return problems
+    return problems + audience_problems(level)
+
+
+def audience_problems(level: dict) -> list[str]:
+    """Whether a level reaches somebody: a scope or a desk, and people there in its roles."""
+    problems = []
+    label = _label(level)
+    scopes = list(level.get("notify_scopes") or [])
+    roles = list(level.get("notify_roles") or [])
+    desks = list(level.get("notify_desk_ids") or level.get("notify_desks") or [])
+    if not scopes and not desks:
+        problems.append(
+            f"{label} notifies nobody: choose whose desks are told (e.g. the affected states, "
+            "the regional centre) or pick specific desks."
+        )
+    elif not desks and roles:
+        only_centre = set(scopes) == {NotifyScope.REGIONAL}
+        if only_centre and Role.COORDINATOR not in roles:
+            problems.append(
+                f"{label} notifies nobody: the regional centre is staffed by coordinators; "
+                "add the 'coordinator' role or another scope."
+            )
+        elif NotifyScope.REGIONAL not in scopes and set(roles) == {Role.COORDINATOR}:
+            problems.append(
+                f"{label} notifies nobody: coordinators work only at the regional centre; add "
+                "the 'regional' scope, or operators/supervisors for national desks."
+            )
+    return problems
+
+
+def order_problems(rows: list[dict], *, what: str, example: str, gaps: bool = True) -> list[str]:
+    orders = [row.get("order") for row in rows]
+    problems = []
+    for order, count in sorted(Counter(orders).items(), key=lambda kv: str(kv[0])):
+        if count > 1:
+            problems.append(
+                f"{count} {what}s have order {order}: give each {what} its own place ({example})."
+            )
+    numbers = sorted(o for o in set(orders) if isinstance(o, int))
+    if gaps and numbers and numbers != list(range(1, len(numbers) + 1)):
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        problems.append(
+            f"{what.capitalize()} orders must run 1, 2, 3 … without gaps: found "
+            f"{', '.join(map(str, numbers))}"
+            + (f" (missing {', '.join(map(str, missing))})." if missing else ".")
+        )
+    return problems
+
+
+def ladder_problems(levels: list[dict]) -> list[str]:
+    if not levels:
+        return [
+            "The ladder is empty: add at least one escalation level (e.g. level 1 = the "
+            "affected states' operators, 15 minutes)."
+        ]
+    problems = order_problems(levels, what="level", example="1, 2, 3 …")
+    for level in sorted(levels, key=lambda lv: (str(type(lv.get("order"))), lv.get("order"))):
+        problems += level_problems(level)
+    return problems
+
+
+def content_problems(content: dict) -> list[str]:
+    """Every reason why version content (as in :func:`snapshot_of`) cannot be published."""
+    problems = ladder_problems(list(content.get("levels") or []))
+    if content.get("repeat_last_level") and not content.get("max_repeats"):
+        problems.append(
+            "The top level is set to repeat but 'max repeats' is 0: say how many times it "
+            "repeats (e.g. 3), or switch repeating off."
+        )
+    ack = content.get("ack_timeout_seconds")
+    if ack is not None and (not isinstance(ack, int) or ack <= 0):
+        problems.append(
+            "The acknowledgement timeout must be positive, or empty for 'never times out'."
+        )
+    checklist = list(content.get("checklist") or [])
+    problems += order_problems(checklist, what="checklist item", example="1, 2, 3 …")
+    for item in checklist:
+        if not (item.get("title") or "").strip():
+            problems.append(f"Checklist item {item.get('order')} has no title: say what to do.")
+        if item.get("party_role") not in CHECKLIST_ROLES:
+            problems.append(
+                f"Checklist item {item.get('order')}: unknown party {item.get('party_role')!r}; "
+                f"use {', '.join(CHECKLIST_ROLES)}."
+            )
+    return problems
+
+
+def structural_problems(levels: list[dict], checklist: list[dict]) -> list[str]:
+    """What the database itself would refuse (duplicate orders, bad timeouts, unknown values)."""
+    problems = order_problems(levels, what="level", example="1, 2, 3 …", gaps=False)
+    problems += order_problems(checklist, what="checklist item", example="1, 2, 3 …", gaps=False)
+    for level in levels:
+        problems += level_problems(level, structural_only=True)
+    for item in checklist:
+        if item.get("party_role", ChecklistItem.ALL_PARTIES) not in CHECKLIST_ROLES:
+            problems.append(
+                f"Checklist item {item.get('order')}: unknown party {item.get('party_role')!r}; "
+                f"use {', '.join(CHECKLIST_ROLES)}."
+            )
+    return problems
+
+
+# --- preview: who is told at what minute ---------------------------------------------------
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, rest = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = ([f"{hours} h"] if hours else []) + ([f"{minutes} min"] if minutes else [])
+    return " ".join(parts) + (f" {rest} s" if rest else "")
+
+
+def describe_audience(level: dict) -> str:
+    roles = [Role(r).label.split(" (")[0].lower() + "s" for r in level.get("notify_roles") or []]
+    scopes = [NotifyScope(s).label.lower() for s in level.get("notify_scopes") or []]
+    who = (", ".join(roles) if roles else "everyone on duty") + " at " if scopes else ""
+    text = who + "; ".join(scopes)
+    desks = level.get("notify_desk_codes") or []
+    if desks:
+        text += ("; and " if text else "") + "desks " + ", ".join(desks)
+    return text or "nobody"
+
+
+def ladder_preview(snapshot: dict) -> list[dict]:
+    """The ladder as a timeline from the moment the crisis becomes active.
+
+    Rows ``{"at_seconds", "at", "event", "level", "name", "who", "actions", "deadline"}``:
+    each level entered (if nobody acknowledged the one before), each repeat of the top level,
+    and the moment the ladder runs out unanswered.
+    """
+    rows, at = [], 0
+    levels = sorted(snapshot.get("levels") or [], key=lambda lv: lv["order"])
+    for level in levels:
+        timeout = level["timeout_seconds"]
+        rows.append(_row(at, "notify", level, timeout))
+        at += timeout
+    if not levels:
+        return rows
+    top = levels[-1]
+    if snapshot.get("repeat_last_level"):
+        for repeat in range(1, (snapshot.get("max_repeats") or 0) + 1):
+            row = _row(at, "repeat", top, top["timeout_seconds"])
+            row["name"] = f"{top['name']} (repeat {repeat})"
+            rows.append(row)
+            at += top["timeout_seconds"]
+    rows.append(
+        {
+            "at_seconds": at,
+            "at": f"T+{_duration(at)}",
+            "event": "unanswered",
+            "level": None,
+            "name": "Nobody acknowledged: the crisis is marked unanswered",
+            "who": "",
+            "actions": [],
+            "deadline": "",
+        }
+    )
+    return rows
+
+
+def _row(at: int, event: str, level: dict, timeout: int) -> dict:
+    return {
+        "at_seconds": at,
+        "at": f"T+{_duration(at)}" if at else "T+0",
+        "event": event,
+        "level": level["order"],
+        "name": level["name"],
+        "who": describe_audience(level),
+        "actions": [LevelAction(a).label for a in level.get("actions") or []],
+        "deadline": f"T+{_duration(at + timeout)}" if timeout else "",
+    }

@@ -1,0 +1,1 @@
+"""The hotline's console pages: lines with unread counts, a live conversation."""

@@ -1,0 +1,59 @@
+"""Console reads for the hotline, built on ``hotline.selectors`` (already scoped)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from crisis.access import Access
+from crisis.models import Desk
+from hotline.models import HotlineChannel, Message, Priority, Receipt
+from hotline.selectors import channels_visible_to, messages_in, receipts_of
+
+CONVERSATION_LENGTH = 200
+
+
+def _count_not_done_by(desk: Desk, *, done: str, **filters) -> Subquery:
+    """Per channel: messages from other desks (matching ``filters``) that ``desk`` has no
+    receipt with ``done`` set for."""
+    rows = (
+        Message.objects.filter(channel=OuterRef("pk"), **filters)
+        .exclude(sender_desk=desk)
+        .exclude(
+            Exists(
+                Receipt.objects.filter(
+                    message=OuterRef("pk"), desk=desk, **{f"{done}__isnull": False}
+                )
+            )
+        )
+        .order_by()
+        .values("channel")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def lines_with_unread(access: Access, desk: Desk | None) -> QuerySet[HotlineChannel]:
+    """The caller's channels with ``unread`` (messages from other desks ``desk`` has not
+    read) and ``flash_waiting`` (flash messages it has not acknowledged)."""
+    channels = channels_visible_to(access)
+    if desk is None:
+        zero = Value(0, output_field=IntegerField())
+        return channels.annotate(unread=zero, flash_waiting=zero).order_by("kind", "name")
+    return channels.annotate(
+        unread=_count_not_done_by(desk, done="read_at"),
+        flash_waiting=_count_not_done_by(desk, done="acknowledged_at", priority=Priority.FLASH),
+    ).order_by("kind", "name")
+
+
+def conversation(channel: HotlineChannel) -> tuple[list[Message], dict[int, list[Receipt]]]:
+    """The last messages of a channel (oldest first) and their receipts by message id."""
+    after = max(0, channel.last_seq - CONVERSATION_LENGTH)
+    messages = list(messages_in(channel, after_seq=after))
+    receipts: dict[int, list[Receipt]] = defaultdict(list)
+    for receipt in receipts_of(channel, after_seq=after):
+        receipts[receipt.message_id].append(receipt)
+    return messages, receipts

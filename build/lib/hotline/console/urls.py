@@ -1,0 +1,14 @@
+from django.urls import path
+
+from crisis.console.base import register_nav, register_panel
+from hotline.console import views
+
+register_nav("Hotlines", "console:lines", order=20)
+register_panel(
+    "dashboard", "lines", views.lines_panel, order=20, live_on="message receipt line_status"
+)
+
+urlpatterns = [
+    path("lines/", views.lines, name="lines"),
+    path("lines/<int:pk>/", views.line, name="line"),
+]

@@ -1,0 +1,402 @@
+"""The websocket endpoint of a desk's people and systems (``/ws/v1/``).
+
+Protocol v1 is defined in ``hotline.protocol`` and documented in
+``docs/hotline-protocol.md``. This consumer is an edge: it parses and validates a frame,
+calls a service or selector, and replies. What it owns is delivery order:
+
+- ``subscribe`` registers the connection with the process's fan-out hub *first*
+  (buffering live events), replays from the database everything after ``since_seq``,
+  then drains the buffer and goes live. Every ``message`` frame a client gets on a
+  channel is the next seq: duplicates are dropped, and a gap (the transport lost an
+  event) makes the connection re-read the missing range from the database.
+- Everything it sends goes through one outgoing queue and one writer task, so frames
+  never interleave, and a slow client never holds up the hub (or anybody else): if its
+  queue overflows it is closed with 4408 and resumes with ``since_seq``.
+- A token bucket limits frames per connection; flooding past it closes with 4429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.db import close_old_connections
+
+from crisis.access import access_for
+from crisis.errors import DomainError, error_body, error_frame
+from crisis.events import desk_group
+from hotline import protocol
+from hotline.fanout import get_hub
+from hotline.protocol import (
+    CLIENT_FRAMES,
+    CLOSE_FLOODING,
+    CLOSE_TOO_SLOW,
+    CLOSE_UNAUTHENTICATED,
+    MAX_FRAME_BYTES,
+    PROTOCOL_VERSION,
+    message_frame,
+)
+from hotline.selectors import channel_for, member_desk_ids, messages_in, presence_of
+from hotline.services import messages as message_services
+from hotline.services import presence as presence_services
+from hotline.services.escalation import user_group
+
+logger = logging.getLogger(__name__)
+
+REPLAY_BATCH = 500
+PRESENCE_REFRESH_SECONDS = 30
+
+# Re-exported for callers of the skeleton's names.
+__all__ = ["CLOSE_UNAUTHENTICATED", "MAX_FRAME_BYTES", "PROTOCOL_VERSION", "DeskConsumer"]
+
+
+def _run_in_db(func, *args, **kwargs):
+    close_old_connections()
+    try:
+        return func(*args, **kwargs)
+    finally:
+        close_old_connections()
+
+
+async def db(func, *args, **kwargs):
+    """Run a service/selector in a worker thread with its own database connection.
+
+    Not thread-sensitive (unlike ``database_sync_to_async``): sends on different
+    connections proceed in parallel instead of queueing behind one thread.
+    """
+    return await sync_to_async(_run_in_db, thread_sensitive=False)(func, *args, **kwargs)
+
+
+def _replay_rows(channel_id: int, after_seq: int) -> list[tuple[int, str]]:
+    rows = messages_in(channel_id, after_seq=after_seq)[:REPLAY_BATCH]
+    return [(m.seq, json.dumps(message_frame(m), separators=(",", ":"))) for m in rows]
+
+
+@dataclass
+class Subscription:
+    channel_id: int
+    last_seq: int
+    live: bool = False
+    resync: bool = False
+    buffer: list = field(default_factory=list)
+    task: asyncio.Task | None = None
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: float):
+        self.rate, self.burst, self.tokens, self.at = rate, burst, burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class DeskConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.access = await database_sync_to_async(access_for)(user)
+        self.connection_id = uuid.uuid4().hex
+        self.subs: dict[int, Subscription] = {}
+        self.closing = False
+        self.outbox: asyncio.Queue[str] = asyncio.Queue(
+            maxsize=getattr(settings, "HOTLINE_WS_OUTBOX", 2000)
+        )
+        self.bucket = TokenBucket(
+            getattr(settings, "HOTLINE_WS_RATE_PER_SECOND", 30),
+            getattr(settings, "HOTLINE_WS_BURST", 60),
+        )
+        self.violations = 0
+        self.seen_at = time.monotonic()
+        self.groups_joined = [desk_group(d) for d in sorted(self.access.desk_ids)]
+        self.groups_joined.append(user_group(user.pk))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        self.pump = asyncio.get_running_loop().create_task(self._pump())
+        if self.access.desk_ids:
+            await db(
+                presence_services.connection_opened,
+                user=user,
+                desk_ids=set(self.access.desk_ids),
+                connection=self.connection_id,
+            )
+        await self.send_json(
+            {
+                "type": "hello",
+                "protocol": PROTOCOL_VERSION,
+                "user": user.get_username(),
+                "desks": sorted(self.access.desk_ids),
+            }
+        )
+
+    async def disconnect(self, code):
+        self.closing = True
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if not hasattr(self, "connection_id"):
+            return
+        hub = get_hub()
+        for channel_id, sub in list(self.subs.items()):
+            if sub.task:
+                sub.task.cancel()
+            await hub.discard(channel_id, self)
+        self.subs.clear()
+        self.pump.cancel()
+        if self.access.desk_ids:
+            with contextlib.suppress(Exception):
+                await db(presence_services.connection_closed, connection=self.connection_id)
+
+    # --- outgoing ------------------------------------------------------------------------
+    async def send_json(self, content, close=False):
+        self._enqueue(json.dumps(content, separators=(",", ":")))
+
+    def _enqueue(self, text: str) -> None:
+        if self.closing:
+            return
+        try:
+            self.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            # A client this far behind resumes from the database with since_seq.
+            self.closing = True
+            asyncio.get_running_loop().create_task(self.close(code=CLOSE_TOO_SLOW))
+
+    async def _pump(self):
+        while True:
+            text = await self.outbox.get()
+            await self.send(text_data=text)
+
+    async def send_error(self, code: str, message: str, *, ref=None, details=None):
+        body = {"type": "error", **error_body(code, message, details)}
+        if ref is not None:
+            body["ref"] = ref
+        await self.send_json(body)
+
+    # --- incoming ------------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.bucket.take():
+            self.violations += 1
+            if self.violations > getattr(settings, "HOTLINE_WS_MAX_VIOLATIONS", 20):
+                self.closing = True
+                await self.close(code=CLOSE_FLOODING)
+                return
+            await self.send_error("rate_limited", "Too many frames: slow down.")
+            return
+        if bytes_data is not None or text_data is None:
+            await self.send_error("bad_frame", "Frames are JSON text, not binary.")
+            return
+        if len(text_data) > MAX_FRAME_BYTES or len(text_data.encode()) > MAX_FRAME_BYTES:
+            await self.send_error(
+                "frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes."
+            )
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError as exc:
+            await self.send_error("bad_json", f"Frame is not valid JSON: {exc}")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.send_error("bad_frame", "A frame is a JSON object with a string 'type'.")
+            return
+        ref = frame.get("ref")
+        if frame["type"] not in CLIENT_FRAMES:
+            await self.send_error("unknown_type", f"Unknown frame type {frame['type']!r}.", ref=ref)
+            return
+        try:
+            protocol.validate_client_frame(frame)
+            await getattr(self, "frame_" + frame["type"])(frame)
+        except DomainError as exc:
+            await self.send_json(error_frame(exc, ref=ref))
+        except Exception as exc:
+            await self.send_json(error_frame(exc, ref=ref))
+
+    async def frame_ping(self, frame):
+        await self.send_json({"type": "pong", "ref": frame.get("ref")})
+        if time.monotonic() - self.seen_at > PRESENCE_REFRESH_SECONDS and self.access.desk_ids:
+            self.seen_at = time.monotonic()
+            await db(presence_services.connection_seen, connection=self.connection_id)
+
+    async def frame_subscribe(self, frame):
+        channel_id = frame["channel"]
+        await db(channel_for, self.access, channel_id)  # 404 for hidden or missing
+        old = self.subs.pop(channel_id, None)
+        if old and old.task:
+            old.task.cancel()
+        sub = Subscription(channel_id=channel_id, last_seq=frame.get("since_seq") or 0)
+        self.subs[channel_id] = sub
+        await get_hub().add(channel_id, self)
+        await self._catch_up(sub, ref=frame.get("ref"), announce=True)
+
+    async def frame_unsubscribe(self, frame):
+        sub = self.subs.pop(frame["channel"], None)
+        if sub is not None:
+            if sub.task:
+                sub.task.cancel()
+            await get_hub().discard(sub.channel_id, self)
+        await self.send_json(
+            {"type": "unsubscribed", "channel": frame["channel"], "ref": frame.get("ref")}
+        )
+
+    async def frame_send(self, frame):
+        message, created = await db(
+            message_services.send_message,
+            by=self.user,
+            channel_id=frame["channel"],
+            body=frame["body"],
+            client_msg_id=frame["client_msg_id"],
+            priority=frame.get("priority") or "routine",
+            corrects_id=frame.get("corrects"),
+            desk_id=frame.get("desk"),
+        )
+        await self.send_json(
+            {
+                "type": "sent",
+                "channel": message.channel_id,
+                "id": message.pk,
+                "seq": message.seq,
+                "client_msg_id": str(message.client_msg_id),
+                "duplicate": not created,
+                "ref": frame.get("ref"),
+            }
+        )
+
+    async def frame_delivered(self, frame):
+        count = await db(
+            message_services.mark_delivered,
+            by=self.user,
+            channel_id=frame["channel"],
+            up_to_seq=frame["up_to_seq"],
+            desk_id=frame.get("desk"),
+        )
+        await self.send_json(
+            {"type": "ok", "action": "delivered", "count": count, "ref": frame.get("ref")}
+        )
+
+    async def frame_read(self, frame):
+        await db(
+            message_services.mark_read,
+            by=self.user,
+            message_id=frame["message"],
+            desk_id=frame.get("desk"),
+        )
+        await self.send_json({"type": "ok", "action": "read", "ref": frame.get("ref")})
+
+    async def frame_ack(self, frame):
+        await db(
+            message_services.acknowledge_message,
+            by=self.user,
+            message_id=frame["message"],
+            desk_id=frame.get("desk"),
+        )
+        await self.send_json({"type": "ok", "action": "ack", "ref": frame.get("ref")})
+
+    async def frame_presence(self, frame):
+        def read(channel_id):
+            channel_for(self.access, channel_id)
+            return presence_of(member_desk_ids(channel_id))
+
+        for row in await db(read, frame["channel"]):
+            await self.send_json({"type": "presence", "channel": frame["channel"], **row})
+
+    # --- delivery order ------------------------------------------------------------------
+    async def _catch_up(self, sub: Subscription, *, ref=None, announce=False):
+        """Replay from the database after ``sub.last_seq``, drain what the hub buffered
+        meanwhile, and go live. Loops until no gap is left."""
+        replayed = 0
+        while True:
+            sub.resync = False
+            rows = await db(_replay_rows, sub.channel_id, sub.last_seq)
+            for seq, text in rows:
+                if seq == sub.last_seq + 1:
+                    self._enqueue(text)
+                    sub.last_seq = seq
+                    replayed += 1
+            if len(rows) == REPLAY_BATCH:
+                continue
+            sub.buffer.sort(key=lambda item: item[0])
+            gap = False
+            for seq, text in sub.buffer:
+                if seq <= sub.last_seq:
+                    continue
+                if seq != sub.last_seq + 1:
+                    gap = True
+                    break
+                self._enqueue(text)
+                sub.last_seq = seq
+            sub.buffer = [item for item in sub.buffer if item[0] > sub.last_seq]
+            if gap or sub.resync:
+                continue
+            if self.subs.get(sub.channel_id) is not sub:
+                return  # unsubscribed meanwhile
+            if announce:
+                self._enqueue(
+                    json.dumps(
+                        {
+                            "type": "subscribed",
+                            "channel": sub.channel_id,
+                            "last_seq": sub.last_seq,
+                            "replayed": replayed,
+                            "ref": ref,
+                        }
+                    )
+                )
+            sub.live = True
+            sub.task = None
+            return
+
+    def _start_catch_up(self, sub: Subscription) -> None:
+        sub.live = False
+        if sub.task is None:
+            sub.task = asyncio.get_running_loop().create_task(self._catch_up_quietly(sub))
+
+    async def _catch_up_quietly(self, sub):
+        try:
+            await self._catch_up(sub)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("hotline catch-up failed; retrying on the next event")
+            sub.task = None
+
+    # Called by the hub (same event loop, no await): ordering and dedup by seq.
+    def hotline_push(self, channel_id: int, seq: int, text: str) -> None:
+        sub = self.subs.get(channel_id)
+        if sub is None:
+            return
+        if seq == 0:
+            self._enqueue(text)
+        elif not sub.live:
+            sub.buffer.append((seq, text))
+        elif seq == sub.last_seq + 1:
+            sub.last_seq = seq
+            self._enqueue(text)
+        elif seq > sub.last_seq + 1:
+            sub.buffer.append((seq, text))
+            self._start_catch_up(sub)
+
+    def hotline_resync(self, channel_id: int) -> None:
+        sub = self.subs.get(channel_id)
+        if sub is not None:
+            sub.resync = True
+            self._start_catch_up(sub)
+
+    # Channel-layer handler: events published with crisis.events.publish_on_commit.
+    async def push_event(self, message):
+        await self.send_json(message["event"])

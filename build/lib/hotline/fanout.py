@@ -1,0 +1,209 @@
+"""Fan-out of hotline events: one publish per event, one subscriber per web process.
+
+Why not ``group_send`` to every member's channel: that is one Redis round trip and one
+queue per receiving connection, with a capacity limit that silently drops messages under
+load. Instead:
+
+- a service, after its transaction commits, ``PUBLISH``es the event once on the channel's
+  Redis topic (:func:`publish_on_commit`);
+- each web process runs one :class:`Hub` (per event loop) holding one Redis pub/sub
+  connection, subscribed to the topics of the hotline channels its local connections
+  follow; it hands each event's text (encoded once) to those local connections.
+
+Redis pub/sub is at-most-once, like the channel layer: the database is the record.
+Every ``message`` event carries its per-channel ``seq``; a connection that sees a gap, or
+a hub whose Redis connection was re-established, re-reads the missing range from the
+database (see ``hotline.consumers``). Nothing here needs another process's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import weakref
+from typing import Protocol
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+#: Non-message events (receipts, presence, escalation) are not sequenced.
+UNSEQUENCED = 0
+
+
+def topic_prefix() -> str:
+    """Redis pub/sub ignores the database index, so topics name the database they are
+    about: two deployments (or test runs) sharing one Redis never hear each other."""
+    db = settings.DATABASES["default"]
+    return getattr(settings, "HOTLINE_TOPIC_PREFIX", None) or f"hotline:{db['NAME']}:"
+
+
+def channel_topic(channel_id: int) -> str:
+    return f"{topic_prefix()}ch.{channel_id}"
+
+
+def encode(seq: int, event: dict) -> str:
+    """``<seq>|<json>``: the hub orders and dedups by seq without parsing the JSON."""
+    return f"{seq}|{json.dumps(event, separators=(',', ':'))}"
+
+
+_sync_client: redis.Redis | None = None
+
+
+def _client() -> redis.Redis:
+    global _sync_client
+    if _sync_client is None:
+        _sync_client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
+        )
+    return _sync_client
+
+
+def publish_now(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -> None:
+    """Publish once. Failures are logged, not raised: the database already has the truth."""
+    try:
+        _client().publish(channel_topic(channel_id), encode(seq, event))
+    except redis.RedisError:
+        logger.warning("could not publish %s on channel %s", event.get("type"), channel_id)
+
+
+def publish_on_commit(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -> None:
+    """Queue one publish of ``event`` on the channel's topic for after the commit."""
+    if getattr(settings, "EVENTS_CHECK_JSON", False):
+        event = json.loads(json.dumps(event))
+    else:
+        json.dumps(event)
+    transaction.on_commit(lambda: publish_now(channel_id, event, seq=seq))
+
+
+class Listener(Protocol):
+    def hotline_push(self, channel_id: int, seq: int, text: str) -> None: ...
+
+    def hotline_resync(self, channel_id: int) -> None: ...
+
+
+class Hub:
+    """One per process and event loop: a Redis subscriber dispatching to local listeners."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.listeners: dict[int, set[Listener]] = {}
+        self.topics: dict[str, int] = {}
+        self._redis: aioredis.Redis | None = None
+        self._pubsub = None
+        self._task: asyncio.Task | None = None
+        self._ready = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._control = f"{topic_prefix()}hub"
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def add(self, channel_id: int, listener: Listener) -> None:
+        await self.start()
+        async with self._lock:
+            members = self.listeners.setdefault(channel_id, set())
+            first = not members
+            members.add(listener)
+            if first:
+                topic = channel_topic(channel_id)
+                self.topics[topic] = channel_id
+                await self._pubsub.subscribe(topic)
+
+    async def discard(self, channel_id: int, listener: Listener) -> None:
+        async with self._lock:
+            members = self.listeners.get(channel_id)
+            if not members:
+                return
+            members.discard(listener)
+            if not members:
+                del self.listeners[channel_id]
+                topic = channel_topic(channel_id)
+                self.topics.pop(topic, None)
+                # (if this fails, the reconnect loop resubscribes only what is wanted)
+                with contextlib.suppress(redis.RedisError, OSError):
+                    await self._pubsub.unsubscribe(topic)
+
+    async def stop(self) -> None:
+        """Stop the subscriber (tests; a web process keeps its hub until it exits)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._close_quietly()
+        _hubs.pop(asyncio.get_running_loop(), None)
+
+    async def _connect(self) -> None:
+        self._redis = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        await self._pubsub.subscribe(self._control, *self.topics)
+
+    async def _run(self) -> None:
+        reconnecting = False
+        while True:
+            try:
+                async with self._lock:
+                    await self._connect()
+                self._ready.set()
+                if reconnecting:
+                    # Whatever was published while we were away is in the database.
+                    for channel_id, listeners in list(self.listeners.items()):
+                        for listener in list(listeners):
+                            listener.hotline_resync(channel_id)
+                reconnecting = True
+                while True:
+                    message = await self._pubsub.get_message(timeout=None)
+                    if message is None or message["type"] != "message":
+                        continue
+                    self._dispatch(message["channel"], message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("hotline hub lost Redis; reconnecting", exc_info=True)
+                self._ready.clear()
+                await self._close_quietly()
+                await asyncio.sleep(0.5)
+
+    def _dispatch(self, topic: bytes, data: bytes) -> None:
+        channel_id = self.topics.get(topic.decode())
+        if channel_id is None:
+            return
+        listeners = self.listeners.get(channel_id)
+        if not listeners:
+            return
+        head, _, text = data.decode().partition("|")
+        seq = int(head)
+        for listener in list(listeners):
+            try:
+                listener.hotline_push(channel_id, seq, text)
+            except Exception:
+                logger.exception("hotline listener failed")
+
+    async def _close_quietly(self) -> None:
+        try:
+            if self._pubsub is not None:
+                await self._pubsub.aclose()
+            if self._redis is not None:
+                await self._redis.aclose()
+        except Exception:
+            pass
+
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop (one per process in production)."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        hub = _hubs[loop] = Hub(settings.REDIS_URL)
+    return hub

@@ -1,0 +1,31 @@
+from hotline.models.channels import (
+    ChannelEvent,
+    ChannelEventKind,
+    ChannelKind,
+    ChannelMember,
+    ChannelStatus,
+    HotlineChannel,
+    LineStatus,
+)
+from hotline.models.line_checks import LineCheck, LineCheckStatus
+from hotline.models.messages import MAX_BODY_CHARS, Message, MessageKind, Priority, Receipt
+from hotline.models.presence import DeskPresence, PresenceSession
+
+__all__ = [
+    "MAX_BODY_CHARS",
+    "ChannelEvent",
+    "ChannelEventKind",
+    "ChannelKind",
+    "ChannelMember",
+    "ChannelStatus",
+    "DeskPresence",
+    "HotlineChannel",
+    "LineCheck",
+    "LineCheckStatus",
+    "LineStatus",
+    "Message",
+    "MessageKind",
+    "PresenceSession",
+    "Priority",
+    "Receipt",
+]

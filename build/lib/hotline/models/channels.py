@@ -1,0 +1,143 @@
+"""Hotline channels (lines), their member desks, and the channel's own trace."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ChannelKind(models.TextChoices):
+    BILATERAL = "bilateral", "Bilateral line (two states)"
+    CRISIS_ROOM = "crisis_room", "Multilateral crisis room"
+    BROADCAST = "broadcast", "Regional broadcast (all desks)"
+
+
+class ChannelStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed (waiting for the other state)"
+    ACTIVE = "active", "Active"
+    ARCHIVED = "archived", "Archived (read-only)"
+
+
+class LineStatus(models.TextChoices):
+    UNKNOWN = "unknown", "Not checked yet"
+    OK = "ok", "OK"
+    DEGRADED = "degraded", "Degraded (line check unanswered)"
+
+
+class HotlineChannel(models.Model):
+    """A line between desks. Messages on it are numbered 1, 2, 3 … without gaps.
+
+    ``last_seq`` is the per-channel counter: a sender increments it with one
+    ``UPDATE … RETURNING`` that also locks the row, so sequence numbers are assigned in
+    the sending transaction, in commit order, and a rolled-back send leaves no gap.
+    """
+
+    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    name = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=ChannelStatus.choices, default=ChannelStatus.ACTIVE
+    )
+    last_seq = models.BigIntegerField(default=0)
+    # A generic reference to the crisis a room was opened for (crisis.Crisis, once it
+    # exists): kept as a plain reference so hotline does not block on it.
+    crisis_ref = models.CharField(max_length=64, blank=True, db_index=True)
+    ack_deadline_seconds = models.PositiveIntegerField(
+        default=300, help_text="How long a receiving desk has to acknowledge a flash message."
+    )
+    line_status = models.CharField(
+        max_length=16, choices=LineStatus.choices, default=LineStatus.UNKNOWN
+    )
+    last_check_ok_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    proposed_by_desk = models.ForeignKey(
+        "crisis.Desk", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(last_seq__gte=0), name="channel_seq_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status=ChannelStatus.ARCHIVED, archived_at__isnull=False)
+                | (~Q(status=ChannelStatus.ARCHIVED) & Q(archived_at__isnull=True)),
+                name="channel_archived_iff_archived_at",
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(kind=ChannelKind.BROADCAST) & ~Q(status=ChannelStatus.ARCHIVED),
+                name="one_open_broadcast_channel",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def is_writable(self) -> bool:
+        return self.status == ChannelStatus.ACTIVE
+
+
+class ChannelMember(models.Model):
+    """A desk on a channel. Removal keeps the row (``removed_at``): membership has a trace."""
+
+    channel = models.ForeignKey(HotlineChannel, on_delete=models.CASCADE, related_name="members")
+    desk = models.ForeignKey("crisis.Desk", on_delete=models.PROTECT, related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["channel_id", "desk__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "desk"],
+                condition=Q(removed_at__isnull=True),
+                name="one_current_membership_per_desk",
+            )
+        ]
+        indexes = [models.Index(fields=["desk", "channel"], name="hotline_member_desk_idx")]
+
+    def __str__(self):
+        return f"{self.desk} on {self.channel}"
+
+
+class ChannelEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    PROPOSED = "proposed", "Proposed"
+    ACCEPTED = "accepted", "Accepted"
+    MEMBER_ADDED = "member_added", "Member added"
+    MEMBER_REMOVED = "member_removed", "Member removed"
+    ARCHIVED = "archived", "Archived"
+    ESCALATED = "escalated", "Flash acknowledgement escalated"
+    LINE_CHECK_SENT = "line_check_sent", "Line check sent"
+    LINE_CHECK_PASSED = "line_check_passed", "Line check passed"
+    LINE_CHECK_FAILED = "line_check_failed", "Line check failed: line degraded"
+
+
+class ChannelEvent(models.Model):
+    """Append-only trace of what happened to a channel (membership, state, escalation)."""
+
+    channel = models.ForeignKey(HotlineChannel, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=ChannelEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    desk = models.ForeignKey(
+        "crisis.Desk", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.channel_id}: {self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"

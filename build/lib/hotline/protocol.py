@@ -1,0 +1,315 @@
+"""The hotline websocket protocol, version 1: every frame defined once.
+
+The consumer validates client frames with :func:`validate_client_frame`, services build
+server frames with the ``*_frame`` helpers, ``docs/hotline-protocol.md`` embeds
+:func:`render_markdown` (a test keeps the two equal) and the tests use the same tables.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from crisis.errors import InvalidInput
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 64 * 1024
+
+#: Close codes (4000-4999 are the application's own).
+CLOSE_CODES = {
+    4401: "Not authenticated: connect with a session cookie or `Authorization: Token <key>`.",
+    4408: "Too slow: the connection's outgoing queue overflowed. Reconnect and "
+    "`subscribe` with your last `since_seq`; nothing is lost.",
+    4429: "Flooding: the connection kept sending after `rate_limited` errors.",
+}
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TOO_SLOW = 4408
+CLOSE_FLOODING = 4429
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # int, seq, str, uuid, priority, any
+    required: bool = True
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Frame:
+    type: str
+    doc: str
+    fields: tuple[Field, ...] = field(default_factory=tuple)
+
+
+REF = Field("ref", "any", False, "echoed in the reply, to match replies to requests")
+DESK = Field("desk", "int", False, "the desk you act for (default: your desk on the channel)")
+
+CLIENT_FRAMES: dict[str, Frame] = {
+    f.type: f
+    for f in [
+        Frame("ping", "Heartbeat; the server answers `pong` and refreshes presence.", (REF,)),
+        Frame(
+            "subscribe",
+            "Follow a channel: the server replays every message after `since_seq` in order, "
+            "sends `subscribed`, then streams live `message` frames.",
+            (
+                Field("channel", "int", True, "channel id"),
+                Field("since_seq", "seq", False, "last seq you have (default 0: everything)"),
+                REF,
+            ),
+        ),
+        Frame("unsubscribe", "Stop following a channel.", (Field("channel", "int"), REF)),
+        Frame(
+            "send",
+            "Send a message. The `sent` reply comes only after it is committed. Sending the "
+            "same `client_msg_id` again returns the original (`duplicate: true`).",
+            (
+                Field("channel", "int"),
+                Field("client_msg_id", "uuid", True, "UUID chosen by the sender"),
+                Field("body", "str", True, "text, at most 16,000 characters"),
+                Field("priority", "priority", False, "routine (default), urgent or flash"),
+                Field("corrects", "int", False, "id of the message this one corrects"),
+                DESK,
+                REF,
+            ),
+        ),
+        Frame(
+            "delivered",
+            "Your desk has received every message up to `up_to_seq` (delivered receipts).",
+            (Field("channel", "int"), Field("up_to_seq", "seq"), DESK, REF),
+        ),
+        Frame("read", "Your desk has read a message.", (Field("message", "int"), DESK, REF)),
+        Frame(
+            "ack",
+            "Your desk acknowledges a message (required for flash messages and line checks).",
+            (Field("message", "int"), DESK, REF),
+        ),
+        Frame(
+            "presence",
+            "Ask who on a channel is online; the server answers with `presence` frames.",
+            (Field("channel", "int"), REF),
+        ),
+    ]
+}
+
+SERVER_FRAMES: dict[str, Frame] = {
+    f.type: f
+    for f in [
+        Frame(
+            "hello",
+            "First frame after connecting.",
+            (Field("protocol", "int"), Field("user", "str"), Field("desks", "any")),
+        ),
+        Frame("pong", "Answer to `ping`.", (REF,)),
+        Frame(
+            "subscribed",
+            "Replay is done; live messages follow.",
+            (Field("channel", "int"), Field("last_seq", "seq"), Field("replayed", "int"), REF),
+        ),
+        Frame("unsubscribed", "Answer to `unsubscribe`.", (Field("channel", "int"), REF)),
+        Frame(
+            "message",
+            "A message on a followed channel, replayed or live; seqs are gapless per channel.",
+            (
+                Field("channel", "int"),
+                Field("seq", "seq"),
+                Field("id", "int"),
+                Field("kind", "str", True, "text or line_check"),
+                Field("sender", "str", False, "username (null for line checks)"),
+                Field("sender_desk", "int", False, "desk id (null for line checks)"),
+                Field("body", "str"),
+                Field("priority", "priority"),
+                Field("client_msg_id", "uuid"),
+                Field("corrects", "int", False),
+                Field("created_at", "str", True, "ISO 8601, UTC"),
+            ),
+        ),
+        Frame(
+            "sent",
+            "Your message is committed.",
+            (
+                Field("channel", "int"),
+                Field("id", "int"),
+                Field("seq", "seq"),
+                Field("client_msg_id", "uuid"),
+                Field("duplicate", "any", True, "true if this id was sent before"),
+                REF,
+            ),
+        ),
+        Frame(
+            "receipt",
+            "A desk's receipt of a message changed.",
+            (
+                Field("channel", "int"),
+                Field("message", "int"),
+                Field("seq", "seq"),
+                Field("desk", "int"),
+                Field("delivered_at", "str", False),
+                Field("read_at", "str", False),
+                Field("acknowledged_at", "str", False),
+                Field("by", "str", False, "username of who did it"),
+            ),
+        ),
+        Frame(
+            "ok",
+            "Answer to `delivered`, `read`, `ack`.",
+            (Field("action", "str"), Field("count", "int", False), REF),
+        ),
+        Frame(
+            "presence",
+            "Whether a desk is online and when it was last seen.",
+            (
+                Field("desk", "int"),
+                Field("online", "any"),
+                Field("last_seen_at", "str", False),
+                Field("channel", "int", False),
+            ),
+        ),
+        Frame(
+            "escalation",
+            "A flash message is still unacknowledged: step 1 re-notifies the desk, 2 its "
+            "supervisors, 3 the regional coordinator. Sent to the channel (the sender sees "
+            "each step) and to whoever is being notified.",
+            (
+                Field("channel", "int"),
+                Field("message", "int"),
+                Field("seq", "seq"),
+                Field("step", "int"),
+                Field("level", "str", True, "desk, supervisors or coordinator"),
+                Field("desks", "any", True, "ids of the desks that have not acknowledged"),
+            ),
+        ),
+        Frame(
+            "line_status",
+            "A line check passed or failed.",
+            (
+                Field("channel", "int"),
+                Field("line_status", "str", True, "ok or degraded"),
+                Field("last_check_ok_at", "str", False),
+                Field("missing_desks", "any", False),
+            ),
+        ),
+        Frame(
+            "error",
+            "A frame could not be taken; nothing was written.",
+            (
+                Field("code", "str"),
+                Field("message", "str"),
+                Field("details", "any"),
+                REF,
+            ),
+        ),
+    ]
+}
+
+PRIORITIES = ("routine", "urgent", "flash")
+
+
+def _check(value, kind: str) -> bool:
+    if kind == "any":
+        return True
+    if kind in ("int", "seq"):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return ok and (value >= 0 if kind == "seq" else value > 0)
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "priority":
+        return value in PRIORITIES
+    if kind == "uuid":
+        if not isinstance(value, str):
+            return False
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            return False
+        return True
+    raise AssertionError(kind)
+
+
+KIND_TEXT = {
+    "int": "a positive integer",
+    "seq": "an integer >= 0",
+    "str": "a string",
+    "uuid": "a UUID string",
+    "priority": "one of routine, urgent, flash",
+    "any": "any JSON value",
+}
+
+
+def validate_client_frame(frame: dict) -> Frame:
+    """Check a client frame's fields against its definition; raise ``InvalidInput``."""
+    spec = CLIENT_FRAMES[frame["type"]]
+    for f in spec.fields:
+        if f.name not in frame or frame[f.name] is None:
+            if f.required:
+                raise InvalidInput(
+                    f"'{frame['type']}' needs '{f.name}' ({KIND_TEXT[f.kind]}).",
+                    code="missing_field",
+                    details={"field": f.name},
+                )
+            continue
+        if not _check(frame[f.name], f.kind):
+            raise InvalidInput(
+                f"'{f.name}' must be {KIND_TEXT[f.kind]}.",
+                code="bad_field",
+                details={"field": f.name},
+            )
+    return spec
+
+
+def render_markdown() -> str:
+    """The frame tables of ``docs/hotline-protocol.md`` (kept equal by a test)."""
+    lines = []
+    for title, frames in (("Client → server", CLIENT_FRAMES), ("Server → client", SERVER_FRAMES)):
+        lines += [f"### {title}", ""]
+        for frame in frames.values():
+            lines += [f"#### `{frame.type}`", "", frame.doc, ""]
+            if frame.fields:
+                lines += ["| field | type | required | meaning |", "| --- | --- | --- | --- |"]
+                for f in frame.fields:
+                    req = "yes" if f.required else "no"
+                    lines.append(f"| `{f.name}` | {KIND_TEXT[f.kind]} | {req} | {f.doc} |")
+                lines.append("")
+    lines += ["### Close codes", "", "| code | meaning |", "| --- | --- |"]
+    lines += [f"| {code} | {text} |" for code, text in CLOSE_CODES.items()]
+    return "\n".join(lines) + "\n"
+
+
+# --- server frame builders (one rendering for replay, live and REST) ----------------------
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def message_frame(message) -> dict:
+    return {
+        "type": "message",
+        "channel": message.channel_id,
+        "seq": message.seq,
+        "id": message.pk,
+        "kind": message.kind,
+        "sender": message.sender.get_username() if message.sender_id else None,
+        "sender_desk": message.sender_desk_id,
+        "body": message.body,
+        "priority": message.priority,
+        "client_msg_id": str(message.client_msg_id),
+        "corrects": message.corrects_id,
+        "created_at": _iso(message.created_at),
+    }
+
+
+def receipt_frame(receipt, *, by=None) -> dict:
+    message = receipt.message
+    return {
+        "type": "receipt",
+        "channel": message.channel_id,
+        "message": message.pk,
+        "seq": message.seq,
+        "desk": receipt.desk_id,
+        "delivered_at": _iso(receipt.delivered_at),
+        "read_at": _iso(receipt.read_at),
+        "acknowledged_at": _iso(receipt.acknowledged_at),
+        "by": by.get_username() if by is not None else None,
+    }

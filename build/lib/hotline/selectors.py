@@ -1,0 +1,114 @@
+"""Reads scoped to the caller: a desk sees the channels it is a member of; the regional
+centre's coordinators and auditors see every channel. Hidden looks like missing (404)."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils import timezone
+
+from crisis.access import Access
+from crisis.errors import NotFound
+from hotline.models import (
+    ChannelEvent,
+    ChannelMember,
+    DeskPresence,
+    HotlineChannel,
+    LineCheck,
+    Message,
+    PresenceSession,
+    Receipt,
+)
+
+#: A connection not seen for this long no longer counts as online (crashed process).
+PRESENCE_TTL_SECONDS = 90
+
+
+def current_members() -> QuerySet[ChannelMember]:
+    return ChannelMember.objects.filter(removed_at__isnull=True)
+
+
+def channels_visible_to(access: Access) -> QuerySet[HotlineChannel]:
+    if not access.is_authenticated:
+        return HotlineChannel.objects.none()
+    channels = HotlineChannel.objects.prefetch_related(
+        Prefetch("members", queryset=current_members().select_related("desk", "desk__state"))
+    )
+    if access.sees_all_states:
+        return channels
+    return channels.filter(
+        Exists(current_members().filter(channel=OuterRef("pk"), desk_id__in=access.desk_ids))
+    )
+
+
+def channel_for(access: Access, channel_id: int) -> HotlineChannel:
+    """The channel if the caller may see it, else ``NotFound`` (hidden == missing)."""
+    try:
+        return channels_visible_to(access).get(pk=channel_id)
+    except (HotlineChannel.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such channel.", code="channel_not_found") from None
+
+
+def member_desk_ids(channel: HotlineChannel | int) -> set[int]:
+    channel_id = channel if isinstance(channel, int) else channel.pk
+    return set(current_members().filter(channel_id=channel_id).values_list("desk_id", flat=True))
+
+
+def messages_in(channel: HotlineChannel | int, *, after_seq: int = 0) -> QuerySet[Message]:
+    """Messages of a channel the caller was already allowed to see, in seq order."""
+    channel_id = channel if isinstance(channel, int) else channel.pk
+    return (
+        Message.objects.filter(channel_id=channel_id, seq__gt=after_seq)
+        .select_related("sender", "sender_desk")
+        .order_by("seq")
+    )
+
+
+def message_for(access: Access, message_id: int) -> Message:
+    message = Message.objects.select_related("channel", "sender", "sender_desk").filter(
+        pk=message_id
+    )
+    found = message.first() if isinstance(message_id, int) else None
+    if found is None:
+        raise NotFound("No such message.", code="message_not_found")
+    try:
+        channel_for(access, found.channel_id)
+    except NotFound:
+        raise NotFound("No such message.", code="message_not_found") from None
+    return found
+
+
+def receipts_of(channel: HotlineChannel, *, after_seq: int = 0) -> QuerySet[Receipt]:
+    return (
+        Receipt.objects.filter(message__channel=channel, message__seq__gt=after_seq)
+        .select_related("message", "desk", "delivered_by", "read_by", "acknowledged_by")
+        .order_by("message__seq", "desk__code")
+    )
+
+
+def events_of(channel: HotlineChannel) -> QuerySet[ChannelEvent]:
+    return ChannelEvent.objects.filter(channel=channel).select_related("actor", "desk")
+
+
+def line_checks_of(channel: HotlineChannel) -> QuerySet[LineCheck]:
+    return LineCheck.objects.filter(channel=channel).select_related("message")
+
+
+def presence_of(desk_ids) -> list[dict]:
+    """Online now, and last seen, for each desk id."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=PRESENCE_TTL_SECONDS)
+    online = set(
+        PresenceSession.objects.filter(desk_id__in=desk_ids, last_seen_at__gte=cutoff)
+        .values_list("desk_id", flat=True)
+        .distinct()
+    )
+    seen = dict(
+        DeskPresence.objects.filter(desk_id__in=desk_ids).values_list("desk_id", "last_seen_at")
+    )
+    return [
+        {
+            "desk": desk_id,
+            "online": desk_id in online,
+            "last_seen_at": seen[desk_id].isoformat() if desk_id in seen else None,
+        }
+        for desk_id in sorted(desk_ids)
+    ]

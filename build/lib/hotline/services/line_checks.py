@@ -1,0 +1,149 @@
+"""Line checks: a scheduled test message every member desk must acknowledge in time,
+or the line is marked degraded and the regional coordinator is alerted."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from crisis.events import desk_group
+from crisis.events import publish_on_commit as publish_to_groups
+from hotline import fanout, timers
+from hotline.models import (
+    ChannelEventKind,
+    ChannelStatus,
+    HotlineChannel,
+    LineCheck,
+    LineCheckStatus,
+    LineStatus,
+    Message,
+    MessageKind,
+    Priority,
+    Receipt,
+)
+from hotline.protocol import message_frame
+from hotline.selectors import member_desk_ids
+from hotline.services.common import regional_desk_ids, trace
+from hotline.services.messages import append_message
+
+LINE_CHECK_KIND = "hotline.line_check"
+
+
+def line_check_subject(line_check_id: int) -> str:
+    return f"hotline.line_check:{line_check_id}"
+
+
+def _timeout_seconds() -> int:
+    return getattr(settings, "HOTLINE_LINE_CHECK_TIMEOUT_SECONDS", 600)
+
+
+@transaction.atomic
+def send_line_check(*, channel_id: int, timeout_seconds: int | None = None) -> LineCheck | None:
+    """Post a line-check message on an active channel. Returns None (and writes nothing)
+    if the channel is not active or a check is still pending. Called by Celery beat."""
+    channel = HotlineChannel.objects.select_for_update().filter(pk=channel_id).first()
+    if channel is None or channel.status != ChannelStatus.ACTIVE:
+        return None
+    if LineCheck.objects.filter(channel=channel, status=LineCheckStatus.PENDING).exists():
+        return None
+    timeout_seconds = timeout_seconds or _timeout_seconds()
+    due_at = timezone.now() + timedelta(seconds=timeout_seconds)
+    message = append_message(
+        channel_id=channel.pk,
+        client_msg_id=uuid.uuid4(),
+        kind=MessageKind.LINE_CHECK,
+        priority=Priority.URGENT,
+        body=f"Line check: please acknowledge by {due_at:%H:%M:%S} UTC.",
+    )
+    check = LineCheck.objects.create(channel=channel, message=message, due_at=due_at)
+    trace(channel, ChannelEventKind.LINE_CHECK_SENT, line_check=check.pk, message=message.pk)
+    fanout.publish_on_commit(channel.pk, message_frame(message), seq=message.seq)
+    timers.schedule_deadline(
+        kind=LINE_CHECK_KIND,
+        subject_key=line_check_subject(check.pk),
+        due_at=due_at,
+        payload={"line_check_id": check.pk},
+    )
+    return check
+
+
+def send_line_checks(*, timeout_seconds: int | None = None) -> int:
+    """A line check on every active channel (each in its own transaction)."""
+    sent = 0
+    for channel_id in HotlineChannel.objects.filter(status=ChannelStatus.ACTIVE).values_list(
+        "pk", flat=True
+    ):
+        if send_line_check(channel_id=channel_id, timeout_seconds=timeout_seconds):
+            sent += 1
+    return sent
+
+
+def _missing(check: LineCheck) -> list[int]:
+    members = member_desk_ids(check.channel_id)
+    acked = set(
+        Receipt.objects.filter(
+            message_id=check.message_id, acknowledged_at__isnull=False
+        ).values_list("desk_id", flat=True)
+    )
+    return sorted(members - acked)
+
+
+def _line_status_frame(channel: HotlineChannel, missing: list[int]) -> dict:
+    return {
+        "type": "line_status",
+        "channel": channel.pk,
+        "line_status": channel.line_status,
+        "last_check_ok_at": channel.last_check_ok_at.isoformat()
+        if channel.last_check_ok_at
+        else None,
+        "missing_desks": missing,
+    }
+
+
+def line_check_acknowledged(message: Message) -> None:
+    """Inside ``acknowledge_message``: pass the check once every member desk acked."""
+    check = (
+        LineCheck.objects.select_for_update()
+        .filter(message=message, status=LineCheckStatus.PENDING)
+        .first()
+    )
+    if check is None or _missing(check):
+        return
+    now = timezone.now()
+    check.status, check.finished_at = LineCheckStatus.PASSED, now
+    check.save(update_fields=["status", "finished_at"])
+    channel = HotlineChannel.objects.select_for_update().get(pk=check.channel_id)
+    channel.line_status, channel.last_check_ok_at = LineStatus.OK, now
+    channel.save(update_fields=["line_status", "last_check_ok_at"])
+    trace(channel, ChannelEventKind.LINE_CHECK_PASSED, line_check=check.pk)
+    timers.cancel_deadlines(kind=LINE_CHECK_KIND, subject_key=line_check_subject(check.pk))
+    fanout.publish_on_commit(channel.pk, _line_status_frame(channel, []))
+
+
+@timers.register_handler(LINE_CHECK_KIND)
+def line_check_overdue(deadline) -> None:
+    """The line check was not answered in time: fail it, degrade the line, alert the
+    coordinator. Runs inside the firing transaction (acts once)."""
+    check = (
+        LineCheck.objects.select_for_update()
+        .filter(pk=deadline.payload["line_check_id"], status=LineCheckStatus.PENDING)
+        .first()
+    )
+    if check is None:
+        return
+    missing = _missing(check)
+    check.status, check.finished_at = LineCheckStatus.FAILED, timezone.now()
+    check.missing_desk_ids = missing
+    check.save(update_fields=["status", "finished_at", "missing_desk_ids"])
+    channel = HotlineChannel.objects.select_for_update().get(pk=check.channel_id)
+    channel.line_status = LineStatus.DEGRADED
+    channel.save(update_fields=["line_status"])
+    trace(channel, ChannelEventKind.LINE_CHECK_FAILED, line_check=check.pk, desks=missing)
+    frame = _line_status_frame(channel, missing)
+    fanout.publish_on_commit(channel.pk, frame)
+    alert = dict(frame, type="hotline.line_degraded", name=channel.name)
+    publish_to_groups([desk_group(d) for d in regional_desk_ids()], alert)

@@ -1,0 +1,217 @@
+"""Sending messages and recording receipts (delivered, read, acknowledged)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from crisis.access import access_for
+from crisis.errors import Conflict, InvalidInput, NotFound
+from hotline import fanout
+from hotline.models import (
+    MAX_BODY_CHARS,
+    HotlineChannel,
+    Message,
+    MessageKind,
+    Priority,
+    Receipt,
+)
+from hotline.protocol import message_frame, receipt_frame
+from hotline.selectors import message_for
+from hotline.services.common import acting_desk_id, require_writable
+
+
+class _Duplicate(Exception):
+    def __init__(self, message: Message):
+        self.message = message
+
+
+def append_message(*, channel_id: int, client_msg_id: uuid.UUID, **fields) -> Message:
+    """Give the next seq of the channel to a new message and insert it.
+
+    Assumes it runs inside ``transaction.atomic()``. The ``UPDATE … RETURNING`` takes the
+    channel row's lock until commit, so seqs are handed out one sender at a time, in
+    commit order, and a rolled-back send gives its number back (no gaps). Raises
+    ``_Duplicate`` (to roll back) if this client message id is already on the channel.
+    """
+    table = HotlineChannel._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq, status",
+            [channel_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound("No such channel.", code="channel_not_found")
+    seq, status = row
+    require_writable(status)
+    # Checked under the lock: a concurrent send of the same id has committed by now.
+    existing = Message.objects.filter(channel_id=channel_id, client_msg_id=client_msg_id).first()
+    if existing is not None:
+        raise _Duplicate(existing)
+    return Message.objects.create(
+        channel_id=channel_id, seq=seq, client_msg_id=client_msg_id, **fields
+    )
+
+
+def send_message(
+    *,
+    by,
+    channel_id: int,
+    body: str,
+    client_msg_id: uuid.UUID | str,
+    priority: str = Priority.ROUTINE,
+    corrects_id: int | None = None,
+    desk_id: int | None = None,
+) -> tuple[Message, bool]:
+    """Send ``body`` on a channel for one of the caller's member desks.
+
+    Returns ``(message, created)``. Idempotent on ``client_msg_id``: sending it again
+    returns the original message and ``created=False``; nothing new is written. The
+    message is published to live clients only after the transaction commits. A flash
+    message starts its acknowledgement deadline (see ``hotline.services.escalation``).
+    """
+    try:
+        client_msg_id = uuid.UUID(str(client_msg_id))
+    except ValueError:
+        raise InvalidInput("client_msg_id must be a UUID.", code="bad_field") from None
+    if not isinstance(body, str) or not body.strip():
+        raise InvalidInput("A message needs a body.", code="empty_body")
+    if len(body) > MAX_BODY_CHARS:
+        raise InvalidInput(
+            f"A message body is at most {MAX_BODY_CHARS} characters.",
+            code="body_too_long",
+            details={"limit": MAX_BODY_CHARS, "length": len(body)},
+        )
+    if priority not in Priority.values:
+        raise InvalidInput(
+            f"priority must be one of {', '.join(Priority.values)}.", code="bad_field"
+        )
+    access = access_for(by)
+    try:
+        with transaction.atomic():
+            desk = acting_desk_id(access, channel_id, desk_id)
+            if (
+                corrects_id is not None
+                and not Message.objects.filter(pk=corrects_id, channel_id=channel_id).exists()
+            ):
+                raise InvalidInput(
+                    "A correction must reference a message of the same channel.",
+                    code="bad_correction",
+                    details={"corrects": corrects_id},
+                )
+            message = append_message(
+                channel_id=channel_id,
+                client_msg_id=client_msg_id,
+                sender=by,
+                sender_desk_id=desk,
+                body=body,
+                priority=priority,
+                corrects_id=corrects_id,
+            )
+            fanout.publish_on_commit(channel_id, message_frame(message), seq=message.seq)
+            if priority == Priority.FLASH:
+                from hotline.services.escalation import start_flash_deadline
+
+                start_flash_deadline(message)
+            return message, True
+    except _Duplicate as dup:
+        original = dup.message
+        if original.sender_id != by.pk:
+            raise Conflict(
+                "That client_msg_id is already used on this channel by someone else.",
+                code="client_msg_id_taken",
+            ) from None
+        return original, False
+
+
+def _receiving(access, message: Message, desk_id: int | None) -> int:
+    desk = acting_desk_id(access, message.channel_id, desk_id)
+    if message.sender_desk_id == desk:
+        raise InvalidInput(
+            "Receipts are for receiving desks, not the sender's own desk.", code="own_message"
+        )
+    require_writable(message.channel.status)
+    return desk
+
+
+def _upsert_receipt(message: Message, desk_id: int, by, *, read: bool, ack: bool):
+    """Set delivered (and read, and acknowledged) where not yet set. Returns the receipt
+    and whether anything changed. Runs inside the caller's transaction."""
+    Receipt.objects.bulk_create([Receipt(message=message, desk_id=desk_id)], ignore_conflicts=True)
+    receipt = Receipt.objects.select_for_update().get(message=message, desk_id=desk_id)
+    now = timezone.now()
+    changed = []
+    steps = [("delivered", True), ("read", read or ack), ("acknowledged", ack)]
+    for step, wanted in steps:
+        if wanted and getattr(receipt, f"{step}_at") is None:
+            setattr(receipt, f"{step}_at", now)
+            setattr(receipt, f"{step}_by", by)
+            changed += [f"{step}_at", f"{step}_by"]
+    if changed:
+        receipt.save(update_fields=changed)
+        receipt.message = message
+        fanout.publish_on_commit(message.channel_id, receipt_frame(receipt, by=by))
+    return receipt, bool(changed)
+
+
+@transaction.atomic
+def mark_read(*, by, message_id: int, desk_id: int | None = None) -> Receipt:
+    """The caller's desk has read a message (implies delivered). Idempotent."""
+    access = access_for(by)
+    message = message_for(access, message_id)
+    desk = _receiving(access, message, desk_id)
+    return _upsert_receipt(message, desk, by, read=True, ack=False)[0]
+
+
+@transaction.atomic
+def acknowledge_message(*, by, message_id: int, desk_id: int | None = None) -> Receipt:
+    """The caller's desk acknowledges a message (implies read and delivered). Idempotent.
+
+    When every receiving desk has acknowledged a flash message its escalation stops;
+    when every desk has acknowledged a line check, the check passes.
+    """
+    access = access_for(by)
+    message = message_for(access, message_id)
+    desk = _receiving(access, message, desk_id)
+    receipt, changed = _upsert_receipt(message, desk, by, read=True, ack=True)
+    if changed and message.priority == Priority.FLASH:
+        from hotline.services.escalation import flash_acknowledged
+
+        flash_acknowledged(message)
+    if changed and message.kind == MessageKind.LINE_CHECK:
+        from hotline.services.line_checks import line_check_acknowledged
+
+        line_check_acknowledged(message)
+    return receipt
+
+
+@transaction.atomic
+def mark_delivered(*, by, channel_id: int, up_to_seq: int, desk_id: int | None = None) -> int:
+    """The caller's desk has received every message up to ``up_to_seq``. Idempotent;
+    returns how many receipts were created."""
+    access = access_for(by)
+    desk = acting_desk_id(access, channel_id, desk_id)
+    status = HotlineChannel.objects.filter(pk=channel_id).values_list("status", flat=True)[0]
+    require_writable(status)
+    receipts, messages = Receipt._meta.db_table, Message._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {receipts} (message_id, desk_id, delivered_at, delivered_by_id)
+            SELECT id, %s, %s, %s FROM {messages}
+            WHERE channel_id = %s AND seq <= %s
+              AND (sender_desk_id IS NULL OR sender_desk_id <> %s)
+            ON CONFLICT (message_id, desk_id) DO NOTHING
+            RETURNING message_id
+            """,
+            [desk, timezone.now(), by.pk, channel_id, up_to_seq, desk],
+        )
+        created = [row[0] for row in cursor.fetchall()]
+    for receipt in Receipt.objects.filter(
+        message_id__in=created[:200], desk_id=desk
+    ).select_related("message"):
+        fanout.publish_on_commit(channel_id, receipt_frame(receipt, by=by))
+    return len(created)

@@ -1,0 +1,199 @@
+/*
+ * A hotline conversation in the console, over the page's one websocket (hotline
+ * protocol v1, docs/hotline-protocol.md). Plain JavaScript; licence: the project's.
+ *
+ * - On every (re)connect: subscribe with since_seq = the last seq shown, so the server
+ *   replays exactly what was missed; frames are placed by seq and never shown twice.
+ * - Send: a composed message gets one client_msg_id, kept until the server's `sent`
+ *   arrives. A double click, a retry, or a resend after a reconnect reuses it, so the
+ *   server stores the message once.
+ * - Messages from other desks are marked read; flash messages get an Acknowledge button.
+ */
+(function () {
+  "use strict";
+  var list = document.getElementById("conversation");
+  if (!list || !window.Console) return;
+  var cfg = JSON.parse(list.getAttribute("data-config"));
+  var lastSeq = cfg.lastSeq;
+  var outbox = {};  // client_msg_id -> frame, until `sent`
+  var form = document.getElementById("compose");
+  var status = document.getElementById("compose-status");
+
+  function uuid4() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  var clock = document.querySelector("[data-clock]");
+  var zone = clock ? clock.getAttribute("data-zone") : "UTC";
+  function utc(iso) {
+    if (!iso) return "";
+    var text = iso.replace("T", " ").slice(0, 16) + " UTC";
+    if (zone && zone !== "UTC") {
+      try {
+        text += " · " + new Date(iso).toLocaleTimeString("en-GB",
+          { timeZone: zone, hour: "2-digit", minute: "2-digit" }) + " (" + zone + ")";
+      } catch (e) { /* unknown zone: UTC only */ }
+    }
+    return text;
+  }
+  function code(deskId) { return cfg.deskCodes[String(deskId)] || ("desk " + deskId); }
+
+  function ackButton(id, seq) {
+    var b = el("button", "ack", "Acknowledge flash message #" + seq);
+    b.type = "button";
+    b.setAttribute("data-ack", id);
+    return b;
+  }
+
+  function render(f) {
+    var li = el("li");
+    li.id = "msg-" + f.seq;
+    li.setAttribute("data-seq", f.seq);
+    li.setAttribute("data-id", f.id);
+    li.setAttribute("data-sender-desk", f.sender_desk || "");
+    var mine = cfg.desk && f.sender_desk === cfg.desk;
+    if (mine) li.classList.add("mine");
+    if (f.priority === "flash") li.classList.add("flash");
+    var head = el("div");
+    var prio = f.priority.charAt(0).toUpperCase() + f.priority.slice(1);
+    head.appendChild(el("span", "badge prio-" + f.priority, prio));
+    head.appendChild(document.createTextNode(" "));
+    head.appendChild(el("strong", "", f.sender_desk ? code(f.sender_desk) : "line check"));
+    if (f.sender) head.appendChild(document.createTextNode(" · " + f.sender));
+    head.appendChild(document.createTextNode(" · "));
+    head.appendChild(el("span", "muted", "#" + f.seq + " · " + utc(f.created_at)));
+    li.appendChild(head);
+    li.appendChild(el("div", "body", f.body));
+    var receipts = el("div", "receipts muted");
+    receipts.setAttribute("data-receipts", "");
+    li.appendChild(receipts);
+    if (!mine && cfg.desk && f.priority === "flash") li.appendChild(ackButton(f.id, f.seq));
+    return li;
+  }
+
+  function place(li, seq) {
+    var empty = document.getElementById("no-messages");
+    if (empty) empty.remove();
+    var after = null;
+    list.querySelectorAll("li[data-seq]").forEach(function (other) {
+      if (Number(other.getAttribute("data-seq")) < seq) after = other;
+    });
+    if (after) after.after(li); else list.prepend(li);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function markRead(f) {
+    if (!cfg.desk || !f.sender_desk || f.sender_desk === cfg.desk) return;
+    Console.send({ type: "read", message: f.id, desk: cfg.desk });
+  }
+
+  Console.on("open", function () {
+    Console.send({ type: "subscribe", channel: cfg.channel, since_seq: lastSeq, ref: "sub" });
+    Object.keys(outbox).forEach(function (id) { Console.send(outbox[id]); });
+  });
+
+  Console.on("message", function (f) {
+    if (f.channel !== cfg.channel) return;
+    if (f.seq > lastSeq) lastSeq = f.seq;
+    if (document.getElementById("msg-" + f.seq)) return;  // already shown: once only
+    place(render(f), f.seq);
+    markRead(f);
+  });
+
+  Console.on("close", function () { list.removeAttribute("data-subscribed"); });
+
+  Console.on("subscribed", function (f) {
+    if (f.channel !== cfg.channel) return;
+    list.setAttribute("data-subscribed", String(f.last_seq));
+    if (cfg.desk && f.last_seq > 0) {
+      Console.send({ type: "delivered", channel: cfg.channel, up_to_seq: f.last_seq, desk: cfg.desk });
+    }
+    // Messages shown by the server render that this desk has not read yet.
+    list.querySelectorAll("li[data-seq]").forEach(function (li) {
+      var sender = Number(li.getAttribute("data-sender-desk"));
+      var mineRead = li.querySelector('[data-receipts] [data-desk="' + cfg.desk + '"]');
+      if (sender && sender !== cfg.desk && !(mineRead && /read|acknowledged/.test(mineRead.textContent))) {
+        Console.send({ type: "read", message: Number(li.getAttribute("data-id")), desk: cfg.desk });
+      }
+    });
+  });
+
+  Console.on("receipt", function (f) {
+    if (f.channel !== cfg.channel) return;
+    var li = document.getElementById("msg-" + f.seq);
+    if (!li) return;
+    var box = li.querySelector("[data-receipts]");
+    var word = f.acknowledged_at ? "acknowledged" : f.read_at ? "read" : "delivered";
+    var span = box.querySelector('[data-desk="' + f.desk + '"]');
+    if (!span) {
+      if (box.children.length) box.appendChild(document.createTextNode(" · "));
+      span = el("span");
+      span.setAttribute("data-desk", f.desk);
+      box.appendChild(span);
+    }
+    span.textContent = code(f.desk) + ": " + word;
+    if (f.acknowledged_at && f.desk === cfg.desk) {
+      var button = li.querySelector("button[data-ack]");
+      if (button) button.replaceWith(el("span", "badge ok acked", "Acknowledged"));
+    }
+  });
+
+  Console.on("sent", function (f) {
+    if (!outbox[f.client_msg_id]) return;
+    delete outbox[f.client_msg_id];
+    if (form && form.dataset.clientMsgId === f.client_msg_id) {
+      delete form.dataset.clientMsgId;
+      form.reset();
+      form.querySelector("button[type=submit]").disabled = false;
+      status.textContent = "Sent as #" + f.seq + (f.duplicate ? " (already sent)" : "") + ".";
+    }
+  });
+
+  Console.on("error", function (f) {
+    if (f.ref && outbox[f.ref]) {
+      // Refused (not a transport problem): retrying the same frame would not help.
+      delete outbox[f.ref];
+      if (form) {
+        delete form.dataset.clientMsgId;
+        form.querySelector("button[type=submit]").disabled = false;
+      }
+      if (status) status.textContent = "Not sent: " + f.message;
+    } else if (status && f.message) {
+      status.textContent = f.message;
+    }
+  });
+
+  list.addEventListener("click", function (e) {
+    var button = e.target.closest("button[data-ack]");
+    if (!button) return;
+    button.disabled = true;
+    if (!Console.send({ type: "ack", message: Number(button.getAttribute("data-ack")), desk: cfg.desk })) {
+      button.disabled = false;
+    }
+  });
+
+  if (form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var body = form.body.value;
+      if (!body.trim()) { status.textContent = "Write a message first."; return; }
+      // One id per composed message, reused by every retry until the server confirms.
+      if (!form.dataset.clientMsgId) form.dataset.clientMsgId = uuid4();
+      var id = form.dataset.clientMsgId;
+      var frame = { type: "send", channel: cfg.channel, client_msg_id: id, body: body,
+        priority: form.priority.value, desk: cfg.desk, ref: id };
+      outbox[id] = frame;
+      form.querySelector("button[type=submit]").disabled = true;
+      status.textContent = Console.send(frame) ? "Sending…" : "Offline: will send when the line is back.";
+    });
+  }
+})();

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from crisis.console.base import register_nav, register_panel
+from humanitarian.console import views
+
+register_nav("Humanitarian", "console:aid", order=30)
+register_panel("crisis", "aid", views.aid_panel, order=30, live_on="assistance.")
+
+urlpatterns = [
+    path("aid/", views.board_index, name="aid"),
+    path("aid/<int:crisis_id>/", views.board, name="aid-board"),
+    path("aid/<int:crisis_id>/requests/", views.new_request, name="aid-new-request"),
+    path("aid/<int:crisis_id>/import/", views.import_csv, name="aid-import"),
+    path("aid/requests/<int:request_id>/pledge/", views.pledge, name="aid-pledge"),
+    path(
+        "aid/pledges/<int:pledge_id>/<slug:action>/", views.pledge_action, name="aid-pledge-action"
+    ),
+]

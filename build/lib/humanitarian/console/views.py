@@ -1,0 +1,326 @@
+"""Console pages of the humanitarian area: thin edges over the services and selectors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Count, Max, Prefetch, Sum
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from crisis.access import access_for
+from crisis.console.base import console_view, current_desk, render_console, run_action
+from crisis.console.selectors import OPEN_STATUSES
+from crisis.errors import DomainError, InvalidInput, NotFound
+from crisis.selectors import crises_visible_to
+from humanitarian.console.chart import gap_chart_svg, occupancy_sparkline, rows_from_gaps
+from humanitarian.models import (
+    ITEM_CHOICES,
+    Pledge,
+    PledgeStatus,
+    Priority,
+    RequestStatus,
+    Sector,
+    ShelterOccupancy,
+)
+from humanitarian.selectors import (
+    displacement_visible_to,
+    import_jobs_visible_to,
+    pledges_visible_to,
+    requests_visible_to,
+    shelters_visible_to,
+    visible_crisis,
+)
+from humanitarian.services import assistance, displacement
+from humanitarian.services.gaps import gap_figures
+from humanitarian.services.standby import suggest_standby_assets
+
+EXPORT_KINDS = ("requests", "pledges", "deliveries", "shelters", "displacement")
+SUGGESTIONS_PER_REQUEST = 3
+
+
+class RequestForm(forms.Form):
+    sector = forms.ChoiceField(choices=Sector.choices)
+    item = forms.ChoiceField(choices=ITEM_CHOICES)
+    quantity = forms.IntegerField(min_value=1)
+    needed_by = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="UTC",
+    )
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+    location = forms.CharField(max_length=200, required=False)
+
+
+def _chart(crisis):
+    figures = gap_figures(crisis=crisis)
+    title = f"Requested, pledged and delivered per item — {crisis.reference}"
+    return gap_chart_svg(rows_from_gaps(figures), title=title), figures
+
+
+def aid_panel(request, access, desk, *, crisis):
+    """Crisis page panel: the gap chart and a link to the board."""
+    chart, figures = _chart(crisis)
+    requests_ = (
+        requests_visible_to(access)
+        .filter(crisis=crisis)
+        .exclude(status=RequestStatus.DRAFT)
+        .annotate(pledge_count=Count("pledges"))
+        .order_by("-priority", "needed_by", "pk")[:10]
+    )
+    return "humanitarian/console/panel_aid.html", {
+        "crisis": crisis,
+        "chart": chart,
+        "figures": figures,
+        "requests": list(requests_),
+    }
+
+
+@console_view
+def board_index(request):
+    """The board of the most recent open crisis the desk sees (or a list to pick from)."""
+    access = access_for(request.user)
+    crises = list(crises_visible_to(access).filter(status__in=OPEN_STATUSES)[:30])
+    if len(crises) == 1:
+        return redirect("console:aid-board", crisis_id=crises[0].pk)
+    return render_console(request, "humanitarian/console/index.html", {"crises": crises})
+
+
+@console_view
+def board(request, crisis_id: int):
+    access = access_for(request.user)
+    desk = current_desk(request)
+    crisis = visible_crisis(access, crisis_id)
+    requests_ = list(
+        requests_visible_to(access)
+        .filter(crisis=crisis)
+        .exclude(status=RequestStatus.DRAFT)
+        .order_by("-priority", "needed_by", "pk")
+    )
+    pledges = (
+        pledges_visible_to(access)
+        .filter(crisis=crisis, request__in=[r.pk for r in requests_])
+        .select_related("pledging_desk", "state")
+        .order_by("offered_at", "pk")
+    )
+    by_request: dict[int, list[Pledge]] = {}
+    for pledge in pledges:
+        by_request.setdefault(pledge.request_id, []).append(pledge)
+    can_write = desk is not None and access.can_act_for(desk)
+    my_state = desk.state_id if desk else None
+    rows = []
+    for req in requests_:
+        is_mine = my_state is not None and req.state_id == my_state
+        can_pledge = (
+            can_write
+            and not is_mine
+            and req.status in (RequestStatus.OPEN, RequestStatus.PARTIALLY_PLEDGED)
+        )
+        rows.append(
+            {
+                "request": req,
+                "is_mine": is_mine,
+                "pledges": by_request.get(req.pk, []),
+                "can_pledge": can_pledge,
+                "suggestions": suggest_standby_assets(
+                    access=access, request=req, limit=SUGGESTIONS_PER_REQUEST
+                )
+                if can_pledge
+                else [],
+            }
+        )
+    chart, figures = _chart(crisis)
+    shelters = list(
+        shelters_visible_to(access)
+        .filter(crisis=crisis)
+        .prefetch_related(
+            Prefetch("occupancy", queryset=ShelterOccupancy.objects.order_by("recorded_at", "id"))
+        )
+        .order_by("name")
+    )
+    for shelter in shelters:
+        shelter.sparkline = occupancy_sparkline(shelter.occupancy.all())
+    displacement_qs = displacement_visible_to(access).filter(crisis=crisis)
+    reports = list(displacement_qs.order_by("-reported_on", "country_code", "admin1_code")[:15])
+    latest = displacement_qs.aggregate(latest=Max("reported_on"))["latest"]
+    totals = (
+        displacement_qs.filter(reported_on=latest).aggregate(
+            idps=Sum("idps"), refugees=Sum("refugees"), areas=Count("pk")
+        )
+        if latest
+        else {}
+    )
+    job_id = request.GET.get("import")
+    job = (
+        import_jobs_visible_to(access).filter(pk=job_id, crisis=crisis).first()
+        if job_id and job_id.isdigit()
+        else None
+    )
+    is_affected = (
+        desk is not None
+        and desk.state_id is not None
+        and crisis.affected_states.filter(pk=desk.state_id).exists()
+    )
+    return render_console(
+        request,
+        "humanitarian/console/board.html",
+        {
+            "crisis": crisis,
+            "rows": rows,
+            "chart": chart,
+            "figures": figures,
+            "shelters": shelters,
+            "reports": reports,
+            "displacement_latest": latest,
+            "displacement_totals": totals,
+            "job": job,
+            "request_form": RequestForm() if is_affected and can_write else None,
+            "can_write": can_write,
+            "exports": [
+                (kind, reverse("hum-export", kwargs={"kind": kind}) + f"?crisis={crisis.pk}")
+                for kind in EXPORT_KINDS
+            ],
+            "PledgeStatus": PledgeStatus,
+            "parts": ("aid", "import"),
+        },
+    )
+
+
+def _back(crisis_id: int, **query) -> str:
+    url = reverse("console:aid-board", kwargs={"crisis_id": crisis_id})
+    if query:
+        url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    return url
+
+
+def _int(value, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{name} must be a whole number.") from None
+
+
+def _act(request, crisis_id: int, action, success: str):
+    """Run one service call; its refusal becomes a message on the board."""
+    return run_action(request, action, success=success, redirect_to=_back(crisis_id))
+
+
+@require_POST
+@console_view
+def new_request(request, crisis_id: int):
+    access = access_for(request.user)
+    crisis = visible_crisis(access, crisis_id)
+    form = RequestForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect(_back(crisis.pk))
+    data = form.cleaned_data
+    needed_by: datetime = data["needed_by"]
+    if timezone.is_naive(needed_by):
+        needed_by = timezone.make_aware(needed_by, UTC)
+    return _act(
+        request,
+        crisis.pk,
+        lambda: assistance.create_request(
+            by=request.user,
+            desk=current_desk(request),
+            crisis=crisis,
+            sector=data["sector"],
+            item=data["item"],
+            quantity=data["quantity"],
+            needed_by=needed_by,
+            priority=data["priority"],
+            location=data["location"],
+            submit=True,
+        ),
+        "Request opened.",
+    )
+
+
+@require_POST
+@console_view
+def pledge(request, request_id: int):
+    access = access_for(request.user)
+    req = requests_visible_to(access).filter(pk=request_id).first()
+    if req is None:
+        raise NotFound("No such request.")
+    asset_id = request.POST.get("asset")
+    if asset_id:
+        action = lambda: assistance_offer_from_asset(request, asset_id, req)  # noqa: E731
+    else:
+        quantity = _int(request.POST.get("quantity"), "Quantity")
+        action = lambda: assistance.make_pledge(  # noqa: E731
+            by=request.user, desk=current_desk(request), request_id=req.pk, quantity=quantity
+        )
+    return _act(request, req.crisis_id, action, f"Pledged against {req.reference}.")
+
+
+def assistance_offer_from_asset(request, asset_id, req):
+    from humanitarian.services.standby import offer_from_asset
+
+    return offer_from_asset(by=request.user, asset_id=_int(asset_id, "Asset"), request_id=req.pk)
+
+
+@require_POST
+@console_view
+def pledge_action(request, pledge_id: int, action: str):
+    access = access_for(request.user)
+    seen = pledges_visible_to(access).filter(pk=pledge_id).first()
+    if seen is None:
+        raise NotFound("No such pledge.")
+    by = request.user
+    calls = {
+        "accept": (lambda: assistance.accept_pledge(by=by, pledge_id=seen.pk), "Pledge accepted."),
+        "decline": (
+            lambda: assistance.decline_pledge(
+                by=by, pledge_id=seen.pk, reason=request.POST.get("reason", "")
+            ),
+            "Pledge declined.",
+        ),
+        "dispatch": (lambda: assistance.dispatch_pledge(by=by, pledge_id=seen.pk), "Dispatched."),
+        "confirm": (
+            lambda: assistance.confirm_delivery(
+                by=by,
+                pledge_id=seen.pk,
+                quantity_received=_int(request.POST.get("quantity_received"), "Quantity received"),
+                notes=request.POST.get("notes", ""),
+            ),
+            "Receipt confirmed.",
+        ),
+    }
+    if action not in calls:
+        raise InvalidInput(f"Unknown action {action!r}.")
+    call, success = calls[action]
+    return _act(request, seen.crisis_id, call, success)
+
+
+@require_POST
+@console_view
+def import_csv(request, crisis_id: int):
+    access = access_for(request.user)
+    crisis = visible_crisis(access, crisis_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Choose a CSV file to import.")
+        return redirect(_back(crisis.pk))
+    try:
+        content = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        messages.error(request, "The file is not UTF-8 text.")
+        return redirect(_back(crisis.pk))
+    try:
+        job = displacement.start_import(
+            by=request.user,
+            desk=current_desk(request),
+            crisis=crisis,
+            content=content,
+            filename=upload.name,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(_back(crisis.pk))
+    return redirect(_back(crisis.pk, **{"import": job.pk}) + "#import")

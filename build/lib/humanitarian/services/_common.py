@@ -1,0 +1,69 @@
+"""Pieces every humanitarian service shares: who acts for which state, and announcing."""
+
+from __future__ import annotations
+
+from crisis.access import Access
+from crisis.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
+from crisis.events import desk_group, publish_on_commit
+from crisis.models import Crisis, CrisisStatus, Desk
+from humanitarian.models import ITEMS
+
+#: A crisis takes new assistance records while it is not resolved or closed.
+WORKING_CRISIS_STATUSES = frozenset(
+    {CrisisStatus.REPORTED, CrisisStatus.ACTIVE, CrisisStatus.DE_ESCALATING}
+)
+
+
+def desk_acting_for_state(access: Access, state_id: int | None, *, what: str) -> Desk:
+    """The caller's writing desk for ``state_id`` (the centre's desk when it is None).
+
+    Called once the caller is known to see the record, so a refusal is 403, not 404.
+    """
+    for desk in access.writing_desks():
+        if desk.state_id == state_id:
+            return desk
+    if access.is_auditor and not access.can_write:
+        raise PermissionDenied("Auditors have read-only access.", code="read_only")
+    owner = "the regional coordination centre" if state_id is None else "the owning member state"
+    raise PermissionDenied(
+        f"Only a desk of {owner} may {what}.", code="not_owner", details={"action": what}
+    )
+
+
+def require_working_crisis(crisis: Crisis) -> None:
+    if crisis.status not in WORKING_CRISIS_STATUSES:
+        raise TransitionNotAllowed(
+            f"Crisis {crisis.reference} is {crisis.status}: it takes no new assistance records.",
+            code="crisis_not_working",
+            details={"crisis_status": crisis.status},
+        )
+
+
+def check_item(*, sector: str, item: str) -> str:
+    """Validate ``item`` against the catalogue and ``sector``; return its unit."""
+    found = ITEMS.get(item)
+    if found is None:
+        raise InvalidInput(
+            f"Unknown item {item!r}: use an item code from the catalogue.",
+            code="unknown_item",
+            details={"fields": {"item": [f"unknown item {item!r}"]}},
+        )
+    if found.sector != sector:
+        raise InvalidInput(
+            f"Item {item!r} belongs to sector {found.sector!r}, not {sector!r}.",
+            code="item_not_in_sector",
+            details={"fields": {"item": [f"belongs to sector {found.sector!r}"]}},
+        )
+    return found.unit
+
+
+def announce(crisis: Crisis, event: dict, *desks: Desk | int | None) -> None:
+    """Tell the crisis's participating desks and the given desks, after commit."""
+    desk_ids = set(crisis.participants.values_list("desk_id", flat=True))
+    for desk in desks:
+        if desk is not None:
+            desk_ids.add(desk if isinstance(desk, int) else desk.pk)
+    publish_on_commit(
+        [desk_group(desk_id) for desk_id in sorted(desk_ids)],
+        {"crisis_id": crisis.pk, **event},
+    )

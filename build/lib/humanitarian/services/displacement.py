@@ -1,0 +1,333 @@
+"""Importing displacement figures (IOM DTM shape) from CSV, HXL-tagged or not.
+
+The import is all or nothing: every row is validated first (the job's progress figure
+moves as it goes, committed as it goes so another request can read it), and only a file
+with no bad row is written, in one transaction. The report names each bad row (its line
+number in the file) and column (its header).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from crisis.access import access_for
+from crisis.errors import InvalidInput
+from crisis.models import Crisis, Desk
+from crisis.services import timeline
+from humanitarian.models import AssessmentType, DisplacementReport, ImportJob, ImportStatus
+from humanitarian.selectors import visible_crisis
+from humanitarian.services._common import announce
+
+#: Files up to this many data rows are imported within the upload request; larger ones
+#: go to a Celery worker and the caller follows the job's progress.
+INLINE_ROWS = 500
+PROGRESS_EVERY = 200
+MAX_REPORTED_ERRORS = 500
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    header: str  # the human header we export
+    tag: str  # the HXL hashtag we export (and accept back)
+    required: bool = True
+
+
+#: The displacement columns, in export order. Import matches HXL tags by hashtag and
+#: attributes (extra attributes are fine), or plain headers by the human header/field.
+COLUMNS = [
+    Column("country_code", "Country code", "#country+code"),
+    Column("country_name", "Country", "#country+name"),
+    Column("admin1_name", "Admin 1", "#adm1+name"),
+    Column("admin1_code", "Admin 1 code", "#adm1+code"),
+    Column("admin2_name", "Admin 2", "#adm2+name", required=False),
+    Column("admin2_code", "Admin 2 code", "#adm2+code", required=False),
+    Column("reported_on", "Reporting date", "#date+reported"),
+    Column("round", "Round", "#meta+round"),
+    Column("assessment_type", "Assessment type", "#meta+assessment", required=False),
+    Column("idps", "IDPs (individuals)", "#affected+idps+ind"),
+    Column("refugees", "Refugees (individuals)", "#affected+refugees+ind"),
+    Column("source", "Source", "#meta+source"),
+]
+
+
+def _parse_tag(text: str) -> tuple[str, frozenset[str]] | None:
+    text = text.strip().lower().replace(" ", "")
+    if not re.fullmatch(r"#[a-z][a-z0-9_]*(\+[a-z][a-z0-9_]*)*", text):
+        return None
+    name, *attrs = text.split("+")
+    return name, frozenset(attrs)
+
+
+def _is_hashtag_row(row: list[str]) -> bool:
+    cells = [c.strip() for c in row if c.strip()]
+    return bool(cells) and all(_parse_tag(c) is not None for c in cells)
+
+
+@dataclass
+class Layout:
+    header_row: int  # 1-based line of the row that names the columns
+    indexes: dict[str, int]  # field -> column index
+    names: dict[str, str]  # field -> how the file names that column
+
+
+def _layout(rows: list[list[str]]) -> Layout:
+    """Find the HXL hashtag row (first 25 rows, as libhxl does) or use the first row."""
+    for i, row in enumerate(rows[:25]):
+        if _is_hashtag_row(row):
+            tags = [_parse_tag(c) if c.strip() else None for c in row]
+            indexes, names = {}, {}
+            for column in COLUMNS:
+                want_name, want_attrs = _parse_tag(column.tag)
+                for j, tag in enumerate(tags):
+                    if tag and tag[0] == want_name and want_attrs <= tag[1]:
+                        human = rows[i - 1][j].strip() if i and j < len(rows[i - 1]) else ""
+                        indexes[column.field] = j
+                        tag_text = row[j].strip()
+                        names[column.field] = f"{human} ({tag_text})" if human else tag_text
+                        break
+            return Layout(i + 1, indexes, names)
+    if not rows:
+        raise InvalidInput("The file is empty.", code="empty_file")
+    header = [c.strip().lower() for c in rows[0]]
+    indexes, names = {}, {}
+    for column in COLUMNS:
+        for j, text in enumerate(header):
+            if text in (column.header.lower(), column.field):
+                indexes[column.field] = j
+                names[column.field] = rows[0][j].strip()
+                break
+    return Layout(1, indexes, names)
+
+
+def _read_rows(content: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.lstrip("\ufeff"))))
+
+
+def data_row_count(content: str) -> int:
+    rows = _read_rows(content)
+    try:
+        layout = _layout(rows)
+    except InvalidInput:
+        return 0
+    return sum(1 for row in rows[layout.header_row :] if any(c.strip() for c in row))
+
+
+def _validate_row(values: dict[str, str], err) -> dict | None:
+    out: dict = {}
+    ok = True
+
+    def fail(field, message):
+        nonlocal ok
+        ok = False
+        err(field, message)
+
+    for column in COLUMNS:
+        raw = values.get(column.field, "").strip()
+        if column.required and not raw:
+            fail(column.field, "is required")
+            continue
+        out[column.field] = raw
+    if not ok:
+        return None
+    code = out["country_code"].upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        fail("country_code", f"{out['country_code']!r} is not an ISO 3166-1 alpha-3 code")
+    out["country_code"] = code
+    try:
+        out["reported_on"] = date.fromisoformat(out["reported_on"])
+        if out["reported_on"] > timezone.now().date():
+            fail("reported_on", "is in the future")
+    except ValueError:
+        fail("reported_on", f"{out['reported_on']!r} is not a date (YYYY-MM-DD)")
+    for field, minimum in (("round", 1), ("idps", 0), ("refugees", 0)):
+        text = out[field].replace(",", "")
+        if not re.fullmatch(r"\d+", text) or int(text) < minimum:
+            fail(field, f"{out[field]!r} is not a whole number of {minimum} or more")
+        else:
+            out[field] = int(text)
+    kind = (out.get("assessment_type") or AssessmentType.BASELINE).lower()
+    if kind not in AssessmentType.values:
+        fail("assessment_type", f"{kind!r} is not one of {', '.join(AssessmentType.values)}")
+    out["assessment_type"] = kind
+    for field, limit in (("country_name", 100), ("admin1_name", 120), ("admin2_name", 120),
+                         ("admin1_code", 20), ("admin2_code", 20), ("source", 200)):  # fmt: skip
+        if len(out.get(field, "")) > limit:
+            fail(field, f"is longer than {limit} characters")
+    return out if ok else None
+
+
+def start_import(*, by, desk: Desk, crisis: Crisis, content: str, filename: str = "") -> ImportJob:
+    """Accept a CSV upload as an import job.
+
+    Small files are validated and written before this returns; larger ones are handed to
+    a worker (``humanitarian.tasks.run_displacement_import``) after commit.
+    """
+    access = access_for(by)
+    with transaction.atomic():
+        crisis = visible_crisis(access, crisis.pk)
+        access.require_act_for(desk)
+        if len(content.encode()) > MAX_FILE_BYTES:
+            raise InvalidInput("The file is larger than 20 MB.", code="file_too_large")
+        total = data_row_count(content)
+        job = ImportJob.objects.create(
+            crisis=crisis,
+            desk=desk,
+            created_by=by,
+            filename=filename[:200],
+            content=content,
+            total_rows=total,
+        )
+        if total > INLINE_ROWS:
+            from humanitarian.tasks import run_displacement_import
+
+            transaction.on_commit(lambda: run_displacement_import.delay(job.pk))
+    if total <= INLINE_ROWS:
+        run_import(job_id=job.pk)
+        job.refresh_from_db()
+    return job
+
+
+def run_import(*, job_id: int) -> None:
+    """Validate every row, then write all of them in one transaction or none.
+
+    Safe to run twice: only a pending job is taken (the first run marks it running).
+    """
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status != ImportStatus.PENDING:
+            return
+        job.status = ImportStatus.RUNNING
+        job.save(update_fields=["status"])
+
+    errors: list[dict] = []
+    valid: list[dict] = []
+    rows = _read_rows(job.content)
+    try:
+        layout = _layout(rows)
+    except InvalidInput as exc:
+        return _finish(job, [{"row": 1, "column": "", "message": exc.message}], [])
+    missing = [c for c in COLUMNS if c.required and c.field not in layout.indexes]
+    if missing:
+        errors = [
+            {
+                "row": layout.header_row,
+                "column": f"{c.header} ({c.tag})",
+                "message": "column is missing from the file",
+            }
+            for c in missing
+        ]
+        return _finish(job, errors, [])
+
+    seen_keys: dict[tuple, int] = {}
+    existing = set(
+        DisplacementReport.objects.filter(crisis_id=job.crisis_id).values_list(
+            "country_code", "admin1_code", "admin2_code", "round"
+        )
+    )
+    processed = 0
+    for line, row in enumerate(rows[layout.header_row :], start=layout.header_row + 1):
+        if not any(c.strip() for c in row):
+            continue
+        values = {f: (row[i] if i < len(row) else "") for f, i in layout.indexes.items()}
+
+        def err(field, message, line=line):
+            if len(errors) < MAX_REPORTED_ERRORS:
+                errors.append(
+                    {
+                        "row": line,
+                        "column": layout.names.get(field) or field,
+                        "field": field,
+                        "message": message,
+                    }
+                )
+
+        clean = _validate_row(values, err)
+        if clean is not None:
+            key = (
+                clean["country_code"],
+                clean["admin1_code"],
+                clean["admin2_code"],
+                clean["round"],
+            )
+            if key in seen_keys:
+                err("round", f"repeats the area and round of row {seen_keys[key]}")
+            elif key in existing:
+                err("round", "this area already has a figure for this round")
+            else:
+                seen_keys[key] = line
+                valid.append(clean)
+        processed += 1
+        if processed % PROGRESS_EVERY == 0:
+            ImportJob.objects.filter(pk=job.pk).update(processed_rows=processed)
+    job.processed_rows = processed
+    return _finish(job, errors, valid)
+
+
+def _finish(job: ImportJob, errors: list[dict], valid: list[dict]) -> None:
+    job.finished_at = timezone.now()
+    if errors:
+        job.status = ImportStatus.FAILED
+        job.errors = errors
+        job.save(update_fields=["status", "errors", "processed_rows", "finished_at"])
+        return
+    try:
+        with transaction.atomic():
+            DisplacementReport.objects.bulk_create(
+                [
+                    DisplacementReport(
+                        crisis_id=job.crisis_id,
+                        reported_by_desk_id=job.desk_id,
+                        import_job=job,
+                        **row,
+                    )
+                    for row in valid
+                ],
+                batch_size=1000,
+            )
+            job.status = ImportStatus.SUCCEEDED
+            job.created_count = len(valid)
+            job.processed_rows = job.total_rows = len(valid)
+            job.save(
+                update_fields=[
+                    "status",
+                    "created_count",
+                    "processed_rows",
+                    "total_rows",
+                    "finished_at",
+                ]
+            )
+            crisis = Crisis.objects.get(pk=job.crisis_id)
+            timeline.record(
+                kind="displacement.imported",
+                crisis=crisis,
+                actor=job.created_by,
+                desk=job.desk,
+                payload={
+                    "import_job": job.pk,
+                    "rows": len(valid),
+                    "idps": sum(r["idps"] for r in valid),
+                    "refugees": sum(r["refugees"] for r in valid),
+                    "filename": job.filename,
+                },
+            )
+            announce(crisis, {"type": "displacement.imported", "import_job": job.pk}, job.desk_id)
+    except IntegrityError:
+        job.status = ImportStatus.FAILED
+        job.errors = [
+            {
+                "row": 0,
+                "column": "",
+                "message": "Another import wrote figures for the same areas and rounds "
+                "meanwhile; nothing was written. Upload the file again to see which.",
+            }
+        ]
+        job.save(update_fields=["status", "errors", "processed_rows", "finished_at"])
