@@ -1,5 +1,5 @@
-"""Demo hotlines: the regional broadcast line, a Thailand-Cambodia bilateral line, and a
-crisis room, each with a few messages. Idempotent (found by name; messages by their
+"""Demo hotlines: the regional broadcast line, a Thailand-Cambodia bilateral line, and the
+demo crisis's room, each with a few messages. Idempotent (found by name; messages by their
 fixed client ids)."""
 
 from __future__ import annotations
@@ -11,11 +11,7 @@ from django.db import transaction
 
 from crisis.models import Desk
 from hotline.models import ChannelKind, ChannelStatus, HotlineChannel
-from hotline.services.channels import (
-    open_broadcast_channel,
-    open_crisis_room,
-    set_up_bilateral_channel,
-)
+from hotline.services.channels import open_broadcast_channel, set_up_bilateral_channel
 from hotline.services.messages import send_message
 
 NAMESPACE = uuid.UUID("5a0c1f7e-6a53-4f0e-9a55-6c1e3f0d2b10")
@@ -49,9 +45,7 @@ def seed() -> list:
     if len(desks) < 5:
         return []  # the crisis demo (directory) has not run
     coordinator = User.objects.get(username="coordinator")
-    tha, khm, phl = (
-        User.objects.get(username=u) for u in ("tha-operator", "khm-operator", "phl-operator")
-    )
+    tha, khm = (User.objects.get(username=u) for u in ("tha-operator", "khm-operator"))
 
     broadcast = _channel(
         "Regional broadcast", ChannelKind.BROADCAST, lambda: open_broadcast_channel(by=coordinator)
@@ -72,15 +66,15 @@ def seed() -> list:
     _say(tha, line, 1, "Flooding on the Mekong near the border crossing; road closed.")
     _say(khm, line, 2, "Received. Our side is open; we will reroute trucks.", "urgent")
 
-    room = _channel(
-        "Typhoon (demo) crisis room",
-        ChannelKind.CRISIS_ROOM,
-        lambda: open_crisis_room(
-            by=coordinator,
-            name="Typhoon (demo) crisis room",
-            desk_ids=[desks["PHL-NDRRMC"].pk, desks["VNM-VDDMA"].pk],
-            crisis_ref="demo-typhoon",
-        ),
-    )
-    _say(phl, room, 1, "Landfall expected 02:00 UTC, Eastern Samar.", "flash")
+    # The demo crisis's room, opened as a protocol level would open it.
+    from crisis.demo_crises import TITLE
+    from crisis.models import Crisis
+    from hotline.services.crisis_rooms import open_room_for_crisis
+
+    crisis = Crisis.objects.filter(title=TITLE).first()
+    if crisis is not None:
+        room = open_room_for_crisis(crisis=crisis, level={})
+        mys = User.objects.get(username="mys-operator")
+        _say(tha, room, 1, "Oil sheen 2 nm east of the collision site; booms requested.", "flash")
+        _say(mys, room, 2, "MMEA vessel on scene in 40 minutes; we take the northern sector.")
     return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from crisis.access import access_for
@@ -13,6 +14,7 @@ from hotline import fanout
 from hotline.models import (
     MAX_BODY_CHARS,
     ChannelMember,
+    ChannelStatus,
     HotlineChannel,
     Message,
     MessageKind,
@@ -79,6 +81,11 @@ def append_message(
     ``_Duplicate`` (to roll back) if the client message id is already on the channel.
     One statement (plus the commit), because every round trip to the database is latency.
     """
+    if connection.vendor != "postgresql":
+        return _append_message_portable(
+            channel_id=channel_id, client_msg_id=client_msg_id, body=body, desk_ids=desk_ids,
+            sender=sender, kind=kind, priority=priority, corrects_id=corrects_id,
+        )  # fmt: skip
     tables = {
         "channels": HotlineChannel._meta.db_table,
         "members": ChannelMember._meta.db_table,
@@ -110,6 +117,47 @@ def append_message(
         client_msg_id=client_msg_id,
         corrects_id=corrects_id,
         created_at=now,
+    )
+
+
+def _append_message_portable(
+    *, channel_id, client_msg_id, body, desk_ids, sender, kind, priority, corrects_id
+) -> Message | None:
+    """:func:`append_message` for the one-machine demo on SQLite, with the ORM.
+
+    Same contract. SQLite has no row locks, but its writers are serialised
+    (``BEGIN IMMEDIATE``, see settings), which makes read-then-increment safe there.
+    """
+    channel = (
+        HotlineChannel.objects.select_for_update()
+        .filter(pk=channel_id, status=ChannelStatus.ACTIVE)
+        .first()
+    )
+    if channel is None:
+        return None
+    desk_id = None
+    if desk_ids is not None:
+        desk_id = ChannelMember.objects.filter(
+            channel_id=channel_id, removed_at__isnull=True, desk_id__in=desk_ids
+        ).aggregate(first=Min("desk_id"))["first"]
+        if desk_id is None:
+            return None
+    existing = Message.objects.filter(channel_id=channel_id, client_msg_id=client_msg_id).first()
+    if existing is not None:
+        raise _Duplicate(existing)
+    seq = channel.last_seq + 1
+    HotlineChannel.objects.filter(pk=channel_id).update(last_seq=seq)
+    return Message.objects.create(
+        channel_id=channel_id,
+        seq=seq,
+        kind=kind,
+        sender=sender,
+        sender_desk_id=desk_id,
+        body=body,
+        priority=priority,
+        client_msg_id=client_msg_id,
+        corrects_id=corrects_id,
+        created_at=timezone.now(),
     )
 
 

@@ -21,4 +21,4 @@ def test_seed_demo_makes_hotlines_once():
     assert snapshot() == first
     channels, _members, messages = first
     assert {kind for _, _, kind, _, _ in channels} == {"broadcast", "bilateral", "crisis_room"}
-    assert len(messages) == 4
+    assert len(messages) == 5  # broadcast 1, bilateral 2, the demo crisis room 2
