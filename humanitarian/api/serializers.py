@@ -21,9 +21,9 @@ from humanitarian.models import (
     SituationReport,
     StandbyAsset,
 )
+from humanitarian.services._common import MAX_COUNT
 
 # PostgreSQL integer columns: larger values are a clear 400 here, not a 500 at the database.
-MAX_COUNT = 2_147_483_647
 MAX_ID = 2**63 - 1
 
 ITEM_FIELD_HELP = "Item code from the catalogue (GET /api/v1/humanitarian/catalogue/)."
