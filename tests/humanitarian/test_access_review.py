@@ -92,3 +92,13 @@ def test_nonsense_numbers_in_console_forms_are_refused_not_500(region, world):
         response = client.post("/desk/", {"desk": value})
         assert response.status_code in {302, 400, 404}, (value, response.status_code)
     assert _counts() == before
+
+
+def test_nul_byte_in_a_query_string_is_a_400(region, world, api_client):
+    client = Client()
+    client.force_login(region.operator_a)
+    assert client.get(f"/aid/{world['crisis'].pk}/", {"import": "\x00"}).status_code == 400
+    api_client.force_authenticate(region.operator_a)
+    response = api_client.get("/api/v1/humanitarian/requests/", {"sector": "shel\x00ter"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_input"
