@@ -264,3 +264,24 @@ def test_junk_query_parameters_get_a_clear_answer(region, world, api_client):
                 assert response.status_code < 500, (path, name, value, response.content[:300])
                 if response.status_code >= 400:
                     _assert_error_body(response)
+
+
+def test_third_state_reads_nothing_of_a_crisis_it_is_not_party_to(region, world, api_client):
+    """Every read of the crisis's own records, by id, as state C: 404, never data."""
+    api_client.force_authenticate(region.operator_c)
+    shared = ("/api/v1/desks/", "/api/v1/states/", "/api/v1/protocols/", "/api/v1/humanitarian/st")
+    for path in READ_OPERATIONS:
+        if "{id}" not in path or path.startswith(shared):
+            continue
+        response = api_client.get(_url(path, world))
+        assert response.status_code == 404, (path, response.status_code, response.content[:200])
+        _assert_error_body(response)
+    crisis = world["crisis"].pk
+    for path in ("/api/v1/humanitarian/gaps/", "/api/v1/humanitarian/gaps/summary/"):
+        assert api_client.get(path, {"crisis": crisis}).status_code == 404, path
+    for kind in ("requests", "pledges", "deliveries", "shelters", "displacement"):
+        response = api_client.get(f"/api/v1/humanitarian/exports/{kind}.csv", {"crisis": crisis})
+        assert response.status_code in {200, 404}, kind
+        if response.status_code == 200:
+            rows = response.content.decode().strip().splitlines()
+            assert len(rows) == 2, (kind, rows)  # the header rows only
