@@ -102,3 +102,15 @@ def test_nul_byte_in_a_query_string_is_a_400(region, world, api_client):
     response = api_client.get("/api/v1/humanitarian/requests/", {"sector": "shel\x00ter"})
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_input"
+
+
+def test_import_with_a_figure_beyond_an_integer_column_names_the_row(region, world, api_client):
+    from humanitarian.models import DisplacementReport
+    from tests.humanitarian.test_displacement_import import HXL_FILE, upload
+
+    bad = HXL_FILE.replace("2025-11-20,1,site,800", "2025-11-20,1,site,99999999999")
+    api_client.force_authenticate(region.operator_a)
+    response = upload(api_client, world["crisis"], bad)
+    assert response.status_code == 400, response.content
+    assert response.json()["details"]["errors"][0]["row"] == 4
+    assert not DisplacementReport.objects.exists()
