@@ -285,3 +285,38 @@ def test_third_state_reads_nothing_of_a_crisis_it_is_not_party_to(region, world,
         if response.status_code == 200:
             rows = response.content.decode().strip().splitlines()
             assert len(rows) == 2, (kind, rows)  # the header rows only
+
+
+LADDER_JUNK = [10**30, -1, "NaN", "x", None, [], {}, "\x00", 1.5, True]
+
+
+def test_draft_ladder_junk_gets_a_clear_answer(region, world, api_client):
+    """PATCH a draft's ladder and checklist with nonsense in every key: 400, not 500."""
+    from crisis.models import ProtocolVersion, VersionStatus
+
+    draft = ProtocolVersion.objects.create(
+        protocol=world["version"].protocol, number=2, status=VersionStatus.DRAFT
+    )
+    from django.contrib.auth import get_user_model
+
+    author = get_user_model().objects.create_superuser("author", "a@example.org", "x")
+    api_client.force_authenticate(author)
+    url = f"/api/v1/protocols/{draft.protocol_id}/versions/2/"
+    level = {"order": 1, "name": "L1", "timeout_seconds": 60, "notify_scopes": ["affected"],
+             "notify_roles": ["operator"]}  # fmt: skip
+    item = {"order": 1, "party_role": "all", "title": "Confirm", "due_after_minutes": 30}
+    ok = api_client.patch(url, {"levels": [level]}, format="json")
+    assert ok.status_code == 200, ok.content
+    for key in ["name", "timeout_seconds", "timeout_minutes", "notify_scopes", "notify_roles",
+                "notify_desks", "order"]:  # fmt: skip
+        for value in LADDER_JUNK:
+            body = {"levels": [{**level, key: value}]}
+            response = api_client.patch(url, body, format="json")
+            assert response.status_code in {200, 400}, (key, value, response.content[:300])
+    for key in ["party_role", "title", "due_after_minutes", "order", "description"]:
+        for value in LADDER_JUNK:
+            response = api_client.patch(url, {"checklist": [{**item, key: value}]}, format="json")
+            assert response.status_code in {200, 400}, (key, value, response.content[:300])
+    for body in [{"levels": "x"}, {"levels": [1]}, {"checklist": [None]}, {"max_repeats": 10**30}]:
+        response = api_client.patch(url, body, format="json")
+        assert response.status_code == 400, (body, response.content[:300])
