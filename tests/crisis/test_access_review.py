@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
@@ -320,3 +321,14 @@ def test_draft_ladder_junk_gets_a_clear_answer(region, world, api_client):
     for body in [{"levels": "x"}, {"levels": [1]}, {"checklist": [None]}, {"max_repeats": 10**30}]:
         response = api_client.patch(url, body, format="json")
         assert response.status_code == 400, (body, response.content[:300])
+
+
+def test_token_endpoint_junk_gets_a_clear_answer(region, api_client):
+    for body in [{"username": "\x00", "password": "x"}, {"username": ["a"]}, {}, [],
+                 {"username": "x" * 20000, "password": None}]:  # fmt: skip
+        response = api_client.post("/api/v1/auth/token/", body, format="json")
+        assert 400 <= response.status_code < 500, (body, response.content[:200])
+        _assert_error_body(response)
+    client = Client()
+    response = client.post("/login/", {"username": "op\x00a", "password": "x"})
+    assert response.status_code == 200  # the form again, with its error
