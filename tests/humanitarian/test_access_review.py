@@ -114,3 +114,19 @@ def test_import_with_a_figure_beyond_an_integer_column_names_the_row(region, wor
     assert response.status_code == 400, response.content
     assert response.json()["details"]["errors"][0]["row"] == 4
     assert not DisplacementReport.objects.exists()
+
+
+def test_nul_in_console_free_text_is_refused_not_500(region, world):
+    client = Client()
+    client.force_login(region.operator_a)
+    before = _counts()
+    c, p = world["crisis"].pk, world["pledge"].pk
+    for url, body in [
+        (f"/aid/pledges/{p}/decline/", {"reason": "no\x00"}),
+        (f"/aid/pledges/{p}/confirm/", {"quantity_received": "1", "notes": "a\x00"}),
+        (f"/crises/{c}/transition/", {"to_status": "de_escalating", "reason": "r\x00"}),
+        (f"/crises/{c}/transition/", {"to_status": "de\x00", "reason": ""}),
+    ]:
+        response = client.post(url, body)
+        assert response.status_code in {302, 400}, (url, response.status_code)
+    assert _counts() == before
