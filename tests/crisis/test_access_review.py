@@ -332,3 +332,19 @@ def test_token_endpoint_junk_gets_a_clear_answer(region, api_client):
     client = Client()
     response = client.post("/login/", {"username": "op\x00a", "password": "x"})
     assert response.status_code == 200  # the form again, with its error
+
+
+def test_huge_ids_in_paths_are_404(region, world, api_client):
+    api_client.force_authenticate(region.supervisor_a)
+    huge = "99999999999999999999"
+    for path in READ_OPERATIONS:
+        if "{id}" not in path and "{protocol_id}" not in path:
+            continue
+        url = re.sub(r"/\d+/", f"/{huge}/", _url(path, world), count=1)
+        response = api_client.get(url)
+        assert response.status_code == 404, (url, response.status_code, response.content[:200])
+    for method, path in OPERATIONS:
+        if "{id}" in path:
+            url = re.sub(r"/\d+/", f"/{huge}/", _url(path, world), count=1)
+            response = getattr(api_client, method)(url, {}, format="json")
+            assert response.status_code in {400, 404}, (url, response.content[:200])
