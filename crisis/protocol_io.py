@@ -203,6 +203,9 @@ class _Checker:
         if not isinstance(value, str):
             self.fail(f"{path}.{key}", "must be text")
             return ""
+        if "\x00" in value:
+            self.fail(f"{path}.{key}", "must not contain a NUL character")
+            return ""
         if not blank and not value.strip():
             self.fail(f"{path}.{key}", "must not be empty")
         if max_length and len(value) > max_length:
@@ -284,7 +287,9 @@ def parse_levels(check: _Checker, raw, path: str) -> list[dict]:
                 data, "timeout_seconds", here, minimum=1, maximum=rules.MAX_TIMEOUT_SECONDS
             )
         desks = data.get("notify_desks", [])
-        if not isinstance(desks, list) or not all(isinstance(d, str) for d in desks):
+        if not isinstance(desks, list) or not all(
+            isinstance(d, str) and "\x00" not in d for d in desks
+        ):
             check.fail(f"{here}.notify_desks", "must be a list of desk codes")
             desks = []
         levels.append(

@@ -21,6 +21,10 @@ from humanitarian.models import (
     SituationReport,
     StandbyAsset,
 )
+from humanitarian.services._common import MAX_COUNT
+
+# PostgreSQL integer columns: larger values are a clear 400 here, not a 500 at the database.
+MAX_ID = 2**63 - 1
 
 ITEM_FIELD_HELP = "Item code from the catalogue (GET /api/v1/humanitarian/catalogue/)."
 
@@ -37,12 +41,18 @@ class DeskField(serializers.SlugRelatedField):
         )
         super().__init__(**kwargs)
 
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
 
 class CrisisField(serializers.IntegerField):
     """A crisis id. Resolved by the view through the caller's visibility (hidden = 404)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "Crisis id.")
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(**kwargs)
 
 
@@ -304,7 +314,7 @@ class RequestCreateSerializer(serializers.Serializer):
     desk = DeskField()
     sector = serializers.ChoiceField(choices=Sector.choices)
     item = serializers.ChoiceField(choices=ITEM_CHOICES, help_text=ITEM_FIELD_HELP)
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_COUNT)
     needed_by = serializers.DateTimeField()
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     location = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
@@ -325,12 +335,14 @@ class ReasonSerializer(serializers.Serializer):
 class PledgeCreateSerializer(serializers.Serializer):
     """Against a request (``request``), or a standalone offer (``crisis``, ``sector``, ``item``)."""
 
-    request = serializers.IntegerField(required=False, help_text="Request id; omit for an offer.")
+    request = serializers.IntegerField(
+        max_value=MAX_ID, required=False, help_text="Request id; omit for an offer."
+    )
     crisis = CrisisField(required=False)
     sector = serializers.ChoiceField(choices=Sector.choices, required=False)
     item = serializers.ChoiceField(choices=ITEM_CHOICES, required=False, help_text=ITEM_FIELD_HELP)
     desk = DeskField()
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_COUNT)
     eta = serializers.DateTimeField(required=False, allow_null=True, default=None)
     conditions = serializers.CharField(required=False, default="", allow_blank=True)
 
@@ -345,14 +357,18 @@ class PledgeCreateSerializer(serializers.Serializer):
 
 
 class AcceptSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=MAX_COUNT, required=False, allow_null=True, default=None
+    )
     accept_surplus = serializers.BooleanField(
         default=False, help_text="Accept more than is still open (explicit surplus)."
     )
 
 
 class ClaimSerializer(AcceptSerializer):
-    request = serializers.IntegerField(help_text="Your request to claim this offer for.")
+    request = serializers.IntegerField(
+        max_value=MAX_ID, help_text="Your request to claim this offer for."
+    )
 
 
 class DispatchSerializer(serializers.Serializer):
@@ -360,13 +376,17 @@ class DispatchSerializer(serializers.Serializer):
 
 
 class DeliverySerializer(serializers.Serializer):
-    quantity_received = serializers.IntegerField(min_value=0)
+    quantity_received = serializers.IntegerField(min_value=0, max_value=MAX_COUNT)
     notes = serializers.CharField(required=False, default="", allow_blank=True)
 
 
 class OfferFromAssetSerializer(serializers.Serializer):
-    request = serializers.IntegerField()
-    quantity = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    request = serializers.IntegerField(
+        max_value=MAX_ID,
+    )
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=MAX_COUNT, required=False, allow_null=True, default=None
+    )
     eta = serializers.DateTimeField(required=False, allow_null=True, default=None)
     conditions = serializers.CharField(required=False, default="", allow_blank=True)
 
@@ -375,8 +395,8 @@ class ShelterCreateSerializer(serializers.Serializer):
     crisis = CrisisField()
     desk = DeskField()
     name = serializers.CharField(max_length=200)
-    capacity = serializers.IntegerField(min_value=1)
-    population = serializers.IntegerField(min_value=0, default=0)
+    capacity = serializers.IntegerField(min_value=1, max_value=MAX_COUNT)
+    population = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, default=0)
     location = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     latitude = serializers.DecimalField(
         max_digits=8, decimal_places=5, min_value=-90, max_value=90, required=False, default=None
@@ -398,8 +418,8 @@ class ShelterCreateSerializer(serializers.Serializer):
 
 
 class ShelterUpdateSerializer(serializers.Serializer):
-    population = serializers.IntegerField(min_value=0, required=False)
-    capacity = serializers.IntegerField(min_value=1, required=False)
+    population = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
+    capacity = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, required=False)
     status = serializers.ChoiceField(choices=ShelterStatus.choices, required=False)
     services = serializers.ListField(
         child=serializers.ChoiceField(choices=ShelterService.choices), required=False

@@ -36,6 +36,7 @@ from humanitarian.selectors import (
     visible_crisis,
 )
 from humanitarian.services import assistance, displacement
+from humanitarian.services._common import MAX_COUNT
 from humanitarian.services.gaps import gap_figures
 from humanitarian.services.standby import suggest_standby_assets
 
@@ -46,7 +47,7 @@ SUGGESTIONS_PER_REQUEST = 3
 class RequestForm(forms.Form):
     sector = forms.ChoiceField(choices=Sector.choices)
     item = forms.ChoiceField(choices=ITEM_CHOICES)
-    quantity = forms.IntegerField(min_value=1)
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_COUNT)
     needed_by = forms.DateTimeField(
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="UTC",
@@ -198,9 +199,12 @@ def _back(crisis_id: int, **query) -> str:
 
 def _int(value, name: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise InvalidInput(f"{name} must be a whole number.") from None
+    if abs(number) > MAX_COUNT:
+        raise InvalidInput(f"{name} is too large (at most {MAX_COUNT}).")
+    return number
 
 
 def _act(request, crisis_id: int, action, success: str):

@@ -8,6 +8,10 @@ from crisis.events import desk_group, publish_on_commit
 from crisis.models import Crisis, CrisisStatus, Desk
 from humanitarian.models import ITEMS
 
+#: The largest count (quantity, capacity, population) a PostgreSQL integer column holds;
+#: the edges refuse larger numbers with a 400 instead of failing at the database.
+MAX_COUNT = 2_147_483_647
+
 #: A crisis takes new assistance records while it is not resolved or closed.
 WORKING_CRISIS_STATUSES = frozenset(
     {CrisisStatus.REPORTED, CrisisStatus.ACTIVE, CrisisStatus.DE_ESCALATING}

@@ -23,7 +23,7 @@ from crisis.models import Crisis, Desk
 from crisis.services import timeline
 from humanitarian.models import AssessmentType, DisplacementReport, ImportJob, ImportStatus
 from humanitarian.selectors import visible_crisis
-from humanitarian.services._common import announce
+from humanitarian.services._common import MAX_COUNT, announce
 
 #: Files up to this many data rows are imported within the upload request; larger ones
 #: go to a Celery worker and the caller follows the job's progress.
@@ -150,8 +150,10 @@ def _validate_row(values: dict[str, str], err) -> dict | None:
         fail("reported_on", f"{out['reported_on']!r} is not a date (YYYY-MM-DD)")
     for field, minimum in (("round", 1), ("idps", 0), ("refugees", 0)):
         text = out[field].replace(",", "")
-        if not re.fullmatch(r"\d+", text) or int(text) < minimum:
+        if not re.fullmatch(r"[0-9]+", text) or int(text) < minimum:
             fail(field, f"{out[field]!r} is not a whole number of {minimum} or more")
+        elif int(text) > MAX_COUNT:
+            fail(field, f"{out[field]!r} is larger than {MAX_COUNT}")
         else:
             out[field] = int(text)
     kind = (out.get("assessment_type") or AssessmentType.BASELINE).lower()
