@@ -1,8 +1,0 @@
-"""WSGI entry point, for HTTP-only deployments and tools that want one."""
-
-import os
-
-from django.core.wsgi import get_wsgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()

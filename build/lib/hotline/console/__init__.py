@@ -1,1 +1,0 @@
-"""The hotline's console pages: lines with unread counts, a live conversation."""
