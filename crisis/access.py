@@ -100,6 +100,22 @@ class Access:
                 details={"role": role, "required": sorted(roles)},
             )
 
+    def acting_desk(self, code: str | None = None) -> Desk:
+        """The desk the caller acts for: the one named by ``code`` (they must be on it,
+        else 404), else their first writing desk. Read-only people have none: 403."""
+        if code:
+            for desk in self.desks():
+                if desk.code.lower() == code.strip().lower():
+                    return desk
+            raise NotFound(f"You are not a member of desk {code!r}.", details={"desk": code})
+        desk = self.default_desk()
+        if desk is None:
+            raise PermissionDenied(
+                "You act for no desk in a writing role (auditors are read-only).",
+                code="read_only",
+            )
+        return desk
+
     def default_desk(self) -> Desk | None:
         """The desk a person acts for when they do not say (their first writing desk)."""
         writing = self.writing_desks()

@@ -18,7 +18,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from crisis.api.base import AccessMixin
-from crisis.errors import InvalidInput, NotFound, PermissionDenied
+from crisis.errors import InvalidInput, NotFound
 from crisis.models import (
     CapAlert,
     CapDirection,
@@ -276,19 +276,8 @@ class CapXmlParser(XmlParser):
 
 
 def acting_desk(access, code: str | None) -> Desk:
-    """The desk the caller acts for: the one named (they must be on it), else their first
-    writing desk. Readers (auditors) have none: 403."""
-    if code:
-        for desk in access.desks():
-            if desk.code.lower() == code.strip().lower():
-                return desk
-        raise NotFound(f"You are not a member of desk {code!r}.", details={"desk": code})
-    desk = access.default_desk()
-    if desk is None:
-        raise PermissionDenied(
-            "Your role is read-only: you cannot change crises.", code="read_only"
-        )
-    return desk
+    """The desk the caller acts for (see :meth:`crisis.access.Access.acting_desk`)."""
+    return access.acting_desk(code)
 
 
 CRISIS_EXAMPLE = {

@@ -67,3 +67,14 @@ def test_anonymous_has_no_access():
 
     access = access_for(AnonymousUser())
     assert not access.is_authenticated and not access.can_write and not access.sees_all_states
+
+
+def test_acting_desk_named_default_and_read_only(region):
+    operator = access_for(region.operator_a)
+    assert operator.acting_desk() == region.desk_a
+    assert operator.acting_desk(" aaa-desk ") == region.desk_a
+    with pytest.raises(NotFound):
+        operator.acting_desk("BBB-DESK")
+    with pytest.raises(PermissionDenied) as exc:
+        access_for(region.auditor).acting_desk()
+    assert exc.value.code == "read_only"
