@@ -1,5 +1,6 @@
 # The two commands: `make run` (demo, embedded defaults) and `make test` (whole suite on
-# PostgreSQL + Redis). `make lint` runs ruff; `make test` runs it first.
+# PostgreSQL + Redis). `make lint` runs ruff and the import-layer contracts (import-linter);
+# `make test` runs it first.
 
 PYTHON ?= python3
 VENV := .venv
@@ -25,6 +26,7 @@ run: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

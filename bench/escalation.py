@@ -112,8 +112,8 @@ def run_engine(n: int, label: str) -> dict:
     from django.db.models import Count
     from django.utils import timezone
 
-    from crisis.models import DeadlineProbe
-    from crisis.services.deadlines import PROBE_KIND, DeadlineSpec, schedule_deadlines_bulk
+    from deadlines.models import DeadlineProbe
+    from deadlines.services import PROBE_KIND, DeadlineSpec, schedule_deadlines_bulk
 
     start = timezone.now() + timedelta(seconds=lead_seconds(n))
     specs = [

@@ -15,15 +15,8 @@ from datetime import timedelta
 
 
 def _fixtures():
-    from crisis.models import (
-        Desk,
-        DeskKind,
-        EscalationLevel,
-        MemberState,
-        Protocol,
-        ProtocolVersion,
-        VersionStatus,
-    )
+    from crisis.models import EscalationLevel, Protocol, ProtocolVersion, VersionStatus
+    from directory.models import Desk, DeskKind, MemberState
 
     state, _ = MemberState.objects.get_or_create(code="ZZB", defaults={"name": "Bench state"})
     desk, _ = Desk.objects.get_or_create(
@@ -51,9 +44,9 @@ def run(n: int, label: str, lead: float, window: float, summarize, wait_until) -
     from django.utils import timezone
 
     from crisis.models import Crisis, CrisisStatus, EscalationState, TimelineEntry
-    from crisis.services.deadlines import DeadlineSpec, schedule_deadlines_bulk
     from crisis.services.escalation import DEADLINE_KIND, deadline_subject
     from crisis.services.protocols import snapshot_of
+    from deadlines.services import DeadlineSpec, schedule_deadlines_bulk
 
     desk, version = _fixtures()
     snapshot = snapshot_of(version)

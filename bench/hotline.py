@@ -210,7 +210,7 @@ def prepare(desk_count: int) -> list[dict]:
     from django.contrib.auth.hashers import make_password
     from rest_framework.authtoken.models import Token
 
-    from crisis.models import Desk, DeskKind, DeskMembership, MemberState, Role
+    from directory.models import Desk, DeskKind, DeskMembership, MemberState, Role
     from hotline.services.channels import open_crisis_room
 
     User = get_user_model()

@@ -5,6 +5,7 @@ from django.urls import include, path
 app_name = "console"
 
 urlpatterns = [
+    path("", include("core.console.urls")),
     path("", include("crisis.console.urls")),
     path("", include("hotline.console.urls")),
     path("", include("humanitarian.console.urls")),

@@ -9,6 +9,7 @@ sets ``DEBUG=false`` plus the variables listed in the README and must pass
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,6 +48,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "channels",
+    # The platform (core, directory, deadlines), then the domain apps above it; the layers
+    # are in docs/architecture.md and held by import-linter (make lint).
+    "core",
+    "directory",
+    "deadlines",
     "crisis",
     "hotline",
     "humanitarian",
@@ -61,7 +67,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "crisis.middleware.RejectNulBytesMiddleware",
+    "core.middleware.RejectNulBytesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -132,7 +138,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 # bulk work (reports, imports) never delays it.
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "crisis.tasks.*": {"queue": "escalation"},
+    "deadlines.tasks.*": {"queue": "escalation"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged message after this many seconds. We never hand the
@@ -140,7 +146,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 }
-CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Deadlines (the escalation engine, docs/escalation.md) -------------------------------
@@ -164,12 +169,6 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] < DEADLINE_ENQUEUE_HORI
     raise ImproperlyConfigured(
         "DEADLINE_ENQUEUE_HORIZON_SECONDS must stay well below CELERY_VISIBILITY_TIMEOUT"
     )
-CELERY_BEAT_SCHEDULE["sweep-deadlines"] = {
-    "task": "crisis.tasks.sweep_deadlines",
-    "schedule": DEADLINE_SWEEP_INTERVAL_SECONDS,
-    # A sweep nobody ran in time is useless; the next one does the same work.
-    "options": {"expires": max(DEADLINE_SWEEP_INTERVAL_SECONDS * 3, 5)},
-}
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -179,6 +178,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+# Who is asking (desks, roles, reach): the platform asks the directory through this name.
+ACCESS_RESOLVER = "directory.access.access_for"
 
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -191,7 +192,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "crisis.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
@@ -206,12 +207,21 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    # One name per choice set used under several field names (role, status/to).
+    # One name per choice set used under several field names (role, status, priority).
     "ENUM_NAME_OVERRIDES": {
-        "DeskRoleEnum": "crisis.models.directory.Role",
+        "DeskRoleEnum": "directory.models.Role",
         "ParticipantRoleEnum": "crisis.models.protocols.ParticipantRole",
         "CrisisStatusEnum": "crisis.models.crises.CrisisStatus",
         "ProtocolVersionStatusEnum": "crisis.models.protocols.VersionStatus",
+        "ChannelKindEnum": "hotline.models.ChannelKind",
+        "MessageKindEnum": "hotline.models.MessageKind",
+        "ChannelEventKindEnum": "hotline.models.ChannelEventKind",
+        "MessagePriorityEnum": "hotline.models.Priority",
+        "RequestPriorityEnum": "humanitarian.models.assistance.Priority",
+        "RequestStatusEnum": "humanitarian.models.RequestStatus",
+        "PledgeStatusEnum": "humanitarian.models.PledgeStatus",
+        "ShelterStatusEnum": "humanitarian.models.ShelterStatus",
+        "ImportStatusEnum": "humanitarian.models.ImportStatus",
     },
 }
 
@@ -271,15 +281,6 @@ CAP_SENDER = env.str("CAP_SENDER", default="crisis-hotline.example.org")
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo")
 
 # --- Hotline ------------------------------------------------------------------------------
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "ChannelKindEnum": "hotline.models.ChannelKind",
-        "MessageKindEnum": "hotline.models.MessageKind",
-        "ChannelEventKindEnum": "hotline.models.ChannelEventKind",
-        "MessagePriorityEnum": "hotline.models.Priority",
-        "RequestPriorityEnum": "humanitarian.models.assistance.Priority",
-    }
-)
 # Per-connection websocket frame rate (token bucket) and how many refused frames in a
 # row close the connection (4429); the outgoing queue a slow client may fill (4408).
 HOTLINE_WS_RATE_PER_SECOND = env.float("HOTLINE_WS_RATE_PER_SECOND", default=30)
@@ -291,34 +292,31 @@ HOTLINE_DB_THREADS = env.int("HOTLINE_DB_THREADS", default=16)
 # How long the other side has to acknowledge a line check, and how often lines are checked.
 HOTLINE_LINE_CHECK_TIMEOUT_SECONDS = env.int("HOTLINE_LINE_CHECK_TIMEOUT_SECONDS", default=600)
 HOTLINE_LINE_CHECK_EVERY_SECONDS = env.int("HOTLINE_LINE_CHECK_EVERY_SECONDS", default=6 * 3600)
-CELERY_BEAT_SCHEDULE["hotline-line-checks"] = {
-    "task": "hotline.tasks.send_line_checks",
-    "schedule": HOTLINE_LINE_CHECK_EVERY_SECONDS,
+
+# --- Humanitarian ---------------------------------------------------------------------------
+# How often beat sweeps for pledges past their ETA and needs past their needed-by date.
+HUMANITARIAN_REMINDER_SECONDS = env.int("HUMANITARIAN_REMINDER_SECONDS", default=900)
+
+# --- Periodic work (Celery beat), all in one place ------------------------------------------
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deadlines": {
+        "task": "deadlines.tasks.sweep_deadlines",
+        "schedule": DEADLINE_SWEEP_INTERVAL_SECONDS,
+        # A sweep nobody ran in time is useless; the next one does the same work.
+        "options": {"expires": max(DEADLINE_SWEEP_INTERVAL_SECONDS * 3, 5)},
+    },
+    "hotline-line-checks": {
+        "task": "hotline.tasks.send_line_checks",
+        "schedule": HOTLINE_LINE_CHECK_EVERY_SECONDS,
+    },
+    # Reminders scan the database (idempotent: a sent reminder is recorded).
+    "humanitarian-reminders": {
+        "task": "humanitarian.tasks.send_reminders",
+        "schedule": HUMANITARIAN_REMINDER_SECONDS,
+    },
+    # The daily situation report, once per active crisis and day.
+    "humanitarian-daily-sitrep": {
+        "task": "humanitarian.tasks.post_daily_situation_reports",
+        "schedule": crontab(hour=0, minute=5),
+    },
 }
-# --- Humanitarian periodic work ------------------------------------------------------------
-# Reminders scan the database (idempotent: a sent reminder is recorded); the daily
-# situation report is posted once per active crisis and day.
-from celery.schedules import crontab  # noqa: E402
-
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "humanitarian-reminders": {
-            "task": "humanitarian.tasks.send_reminders",
-            "schedule": env.int("HUMANITARIAN_REMINDER_SECONDS", default=900),
-        },
-        "humanitarian-daily-sitrep": {
-            "task": "humanitarian.tasks.post_daily_situation_reports",
-            "schedule": crontab(hour=0, minute=5),
-        },
-    }
-)
-
-# Humanitarian choice sets share field names ("status"): name their schema enums.
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "RequestStatusEnum": "humanitarian.models.RequestStatus",
-        "PledgeStatusEnum": "humanitarian.models.PledgeStatus",
-        "ShelterStatusEnum": "humanitarian.models.ShelterStatus",
-        "ImportStatusEnum": "humanitarian.models.ImportStatus",
-    }
-)

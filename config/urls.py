@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from crisis import health
-from crisis.errors import json_not_found_or_default
+from core import health
+from core.errors import json_not_found_or_default
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -11,6 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("directory.urls")),
+    path("api/v1/", include("deadlines.urls")),
     path("api/v1/", include("crisis.urls")),
     path("api/v1/", include("hotline.urls")),
     path("api/v1/", include("humanitarian.urls")),
@@ -18,4 +20,4 @@ urlpatterns = [
 ]
 
 handler404 = json_not_found_or_default
-handler500 = "crisis.errors.json_server_error_or_default"
+handler500 = "core.errors.json_server_error_or_default"

@@ -2,7 +2,7 @@
 
 Parsing is strict about what CAP 1.2 requires (the elements, their order-independent
 presence, the enumerations, the ``sent`` time with a numeric offset) and says which element
-is wrong: a malformed or non-CAP document raises :class:`crisis.errors.InvalidInput` with
+is wrong: a malformed or non-CAP document raises :class:`core.errors.InvalidInput` with
 ``details["element"]``. External entities and network access are off in the XML parser.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from crisis.errors import InvalidInput
+from core.errors import InvalidInput
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "cap-1.2.xsd"

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from crisis import demo_protocols
-from crisis.models import Desk, DeskKind, DeskMembership, MemberState, Role
+from directory.models import Desk, DeskKind, DeskMembership, MemberState, Role
 
 #: (ISO 3166-1 alpha-3, name, [(desk code, desk name, IANA time zone, phone)])
 ASEAN = [

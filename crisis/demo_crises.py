@@ -10,9 +10,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from crisis.models import Crisis, Desk
+from crisis.models import Crisis
 from crisis.services import crises as services
 from crisis.services.protocols import published_version_for
+from directory.models import Desk
 
 TITLE = "Tanker MT Andaman Star and fishing vessel collide, Strait of Malacca"
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.utils.text import slugify
 
-from crisis.errors import InvalidInput
+from core.errors import InvalidInput
 from crisis.models import ChecklistItem, CrisisCategory, Protocol, ProtocolVersion
 from crisis.services import protocol_rules as rules
 from crisis.services import protocols as protocol_services

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from crisis.access import Access
 from crisis.models import ChecklistItem, EscalationLevel, Protocol, ProtocolVersion, VersionStatus
 from crisis.services.protocols import is_author
+from directory.access import Access
 
 
 def _versions_visible_to(access: Access) -> QuerySet[ProtocolVersion]:

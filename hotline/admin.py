@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from hotline.models import ChannelEvent, ChannelMember, HotlineChannel, LineCheck, Message
 
 
@@ -27,19 +28,10 @@ class HotlineChannelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     list_display = ["channel", "seq", "priority", "kind", "sender_desk", "created_at"]
     list_filter = ["priority", "kind"]
     search_fields = ["body"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(ChannelEvent)

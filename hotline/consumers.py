@@ -32,9 +32,9 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import close_old_connections
 
-from crisis.access import access_for
-from crisis.errors import DomainError, error_body, error_frame
-from crisis.events import desk_group
+from core.errors import DomainError, error_body, error_frame
+from core.events import desk_group
+from directory.access import access_for
 from hotline import protocol
 from hotline.fanout import CONTROL, deferred_publishes, get_hub
 from hotline.protocol import (
@@ -477,6 +477,6 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             sub.resync = True
             self._start_catch_up(sub)
 
-    # Channel-layer handler: events published with crisis.events.publish_on_commit.
+    # Channel-layer handler: events published with core.events.publish_on_commit.
     async def push_event(self, message):
         await self.send_json(message["event"])

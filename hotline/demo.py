@@ -9,7 +9,7 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from crisis.models import Desk
+from directory.models import Desk
 from hotline.models import ChannelKind, ChannelStatus, HotlineChannel
 from hotline.services.channels import open_broadcast_channel, set_up_bilateral_channel
 from hotline.services.messages import send_message

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from crisis.errors import InvalidInput
+from core.errors import InvalidInput
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024

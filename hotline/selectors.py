@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
-from crisis.access import Access
-from crisis.errors import NotFound
+from core.errors import NotFound
+from directory.access import Access
 from hotline.models import (
     ChannelEvent,
     ChannelMember,

@@ -6,6 +6,7 @@ pages are read-only; the standby register and shelters are maintained here.
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from humanitarian.models import (
     AssistanceRequest,
     DisplacementReport,
@@ -17,19 +18,6 @@ from humanitarian.models import (
     SituationReport,
     StandbyAsset,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records whose changes go through services (and the timeline): view only."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PledgeInline(admin.TabularInline):

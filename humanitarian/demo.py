@@ -16,7 +16,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crisis.models import Crisis, CrisisParticipant, Desk, MemberState, ParticipantRole
+from crisis.models import Crisis, CrisisParticipant, ParticipantRole
+from directory.models import Desk, MemberState
 from humanitarian.models import (
     ITEMS,
     AssetKind,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from crisis.access import Access
-from crisis.errors import NotFound
+from core.errors import NotFound
 from crisis.selectors import crises_visible_to
+from directory.access import Access
 from humanitarian.models import (
     AssistanceRequest,
     DisplacementReport,

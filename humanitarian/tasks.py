@@ -7,7 +7,13 @@ from celery import shared_task
 from humanitarian.services import displacement, reminders, sitreps
 
 
-@shared_task(acks_late=True, max_retries=0, time_limit=600, soft_time_limit=540)
+@shared_task(
+    name=displacement.IMPORT_TASK,
+    acks_late=True,
+    max_retries=0,
+    time_limit=600,
+    soft_time_limit=540,
+)
 def run_displacement_import(job_id: int) -> None:
     """Validate and write one import job (only a pending job is taken)."""
     displacement.run_import(job_id=job_id)

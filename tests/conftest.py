@@ -59,7 +59,7 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _strict_events(settings):
-    """Events are round-tripped through JSON where they are built (see crisis.events)."""
+    """Events are round-tripped through JSON where they are built (see core.events)."""
     settings.EVENTS_CHECK_JSON = True
     # Password hashing is deliberately slow; tests do not need that.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

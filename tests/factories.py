@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from crisis.models import Desk, DeskKind, DeskMembership, MemberState, Role
+from directory.models import Desk, DeskKind, DeskMembership, MemberState, Role
 
 _seq = itertools.count(1)
 

@@ -1,3 +1,3 @@
 """Admin pages, one module per area; importing them registers them."""
 
-from crisis.admin import crises, deadlines, directory, protocols  # noqa: F401
+from crisis.admin import crises, notifications, protocols  # noqa: F401

@@ -7,6 +7,7 @@ here (nor anywhere else: the model and a database trigger refuse it).
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyMixin
 from crisis.models import (
     CapAlert,
     Crisis,
@@ -15,17 +16,6 @@ from crisis.models import (
     SituationUpdate,
     TimelineEntry,
 )
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ParticipantInline(ReadOnlyMixin, admin.TabularInline):

@@ -9,8 +9,9 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from crisis.models import ChecklistItem, Desk, EscalationLevel, LevelAction, NotifyScope
+from crisis.models import ChecklistItem, EscalationLevel, LevelAction, NotifyScope
 from crisis.services import protocol_rules as rules
+from directory.models import Desk
 
 # --- timeouts in seconds or minutes ---------------------------------------------------------
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s?)?\s*$", re.I)

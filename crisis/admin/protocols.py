@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.errors import DomainError
 from crisis import protocol_io
 from crisis.admin.protocol_forms import (
     ChecklistFormSet,
@@ -26,7 +27,6 @@ from crisis.admin.protocol_forms import (
     LevelFormSet,
     format_timeout,
 )
-from crisis.errors import DomainError
 from crisis.models import (
     ChecklistItem,
     EscalationLevel,

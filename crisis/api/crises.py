@@ -17,8 +17,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
-from crisis.api.base import AccessMixin
-from crisis.errors import InvalidInput, NotFound
+from core.api import AccessMixin
+from core.errors import InvalidInput, NotFound
 from crisis.models import (
     CapAlert,
     CapDirection,
@@ -27,8 +27,6 @@ from crisis.models import (
     CrisisParticipant,
     CrisisStatus,
     CrisisTask,
-    Desk,
-    MemberState,
     ParticipantRole,
     SituationUpdate,
     TimelineEntry,
@@ -36,6 +34,7 @@ from crisis.models import (
 from crisis.selectors import crises_visible_to
 from crisis.services import crises as services
 from crisis.services import escalation
+from directory.models import Desk, MemberState
 
 # --- serializers ---
 
@@ -276,7 +275,7 @@ class CapXmlParser(XmlParser):
 
 
 def acting_desk(access, code: str | None) -> Desk:
-    """The desk the caller acts for (see :meth:`crisis.access.Access.acting_desk`)."""
+    """The desk the caller acts for (see :meth:`directory.access.Access.acting_desk`)."""
     return access.acting_desk(code)
 
 

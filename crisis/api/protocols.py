@@ -16,9 +16,9 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from core.api import AccessMixin
+from core.errors import InvalidInput
 from crisis import protocol_io
-from crisis.api.base import AccessMixin
-from crisis.errors import InvalidInput
 from crisis.models import ChecklistItem, EscalationLevel, Protocol, ProtocolVersion
 from crisis.protocol_selectors import (
     protocol_detail_queryset,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from crisis.models import CrisisCategory, MemberState, Severity
+from crisis.models import CrisisCategory, Severity
+from directory.models import MemberState
 
 
 class ReportCrisisForm(forms.Form):

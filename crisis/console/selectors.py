@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from crisis.access import Access
-from crisis.errors import NotFound
+from core.errors import NotFound
 from crisis.models import (
     Crisis,
     CrisisStatus,
     CrisisTask,
-    Desk,
     EscalationAck,
     EscalationState,
     TimelineEntry,
 )
 from crisis.selectors import crises_visible_to
+from directory.access import Access
+from directory.models import Desk
 
 OPEN_STATUSES = (CrisisStatus.REPORTED, CrisisStatus.ACTIVE, CrisisStatus.DE_ESCALATING)
 

@@ -4,9 +4,6 @@ from crisis.console import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", views.LogoutView.as_view(), name="logout"),
-    path("desk/", views.switch_desk_view, name="switch-desk"),
     path("crises/new/", views.report_crisis_view, name="report-crisis"),
     path("crises/<int:pk>/", views.crisis_detail, name="crisis"),
     path("crises/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge-crisis"),

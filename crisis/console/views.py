@@ -1,68 +1,33 @@
-"""Console pages for crises: log in/out, desk switcher, dashboard, crisis, report form."""
+"""Console pages for crises: dashboard, crisis, report form."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from crisis.access import access_for
-from crisis.console import selectors
-from crisis.console.base import (
+from core.console.shell import (
     console_view,
     current_desk,
     panels_for,
     render_console,
     run_action,
-    switch_desk,
+    safe_next,
 )
+from core.errors import DomainError
+from crisis.console import selectors
 from crisis.console.forms import ReportCrisisForm
-from crisis.errors import DomainError, InvalidInput
-from crisis.selectors import states_visible_to
 from crisis.services.crises import (
     acknowledge_crisis,
     report_crisis,
     set_task_done,
     transition_crisis,
 )
+from directory.access import access_for
+from directory.selectors import states_visible_to
 
 TIMELINE_LIMIT = 100
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "console/login.html"
-    redirect_authenticated_user = True
-
-    def get_default_redirect_url(self):
-        return reverse("console:dashboard")
-
-
-class LogoutView(auth_views.LogoutView):
-    next_page = "console:login"
-
-
-def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return fallback
-
-
-@require_POST
-@console_view
-def switch_desk_view(request):
-    try:
-        desk_id = int(request.POST.get("desk", ""))
-    except ValueError:
-        raise InvalidInput("Choose one of your desks.") from None
-    desk = switch_desk(request, desk_id)
-    if desk is None:
-        raise InvalidInput("You are not on that desk.", code="not_your_desk")
-    messages.info(request, f"You now work for {desk.name} ({desk.code}).")
-    return redirect(_safe_next(request, reverse("console:dashboard")))
 
 
 @console_view
@@ -166,7 +131,7 @@ def task_done(request, pk: int):
         request,
         lambda: set_task_done(by=request.user, task=task, done=request.POST.get("done") == "1"),
         success=None,
-        redirect_to=_safe_next(request, reverse("console:crisis", kwargs={"pk": task.crisis_id})),
+        redirect_to=safe_next(request, reverse("console:crisis", kwargs={"pk": task.crisis_id})),
     )
 
 

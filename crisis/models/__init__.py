@@ -11,8 +11,6 @@ from crisis.models.crises import (
     Severity,
     SituationUpdate,
 )
-from crisis.models.deadlines import Deadline, DeadlineProbe, DeadlineState, SweepHeartbeat
-from crisis.models.directory import Desk, DeskKind, DeskMembership, MemberState, Role
 from crisis.models.notifications import Notification
 from crisis.models.protocols import (
     ChecklistItem,
@@ -36,27 +34,18 @@ __all__ = [
     "CrisisParticipant",
     "CrisisStatus",
     "CrisisTask",
-    "Deadline",
-    "DeadlineProbe",
-    "DeadlineState",
-    "Desk",
-    "DeskKind",
-    "DeskMembership",
     "EscalationAck",
     "EscalationLevel",
     "EscalationState",
     "LevelAction",
-    "MemberState",
     "Notification",
     "NotifyScope",
     "ParticipantRole",
     "Protocol",
     "ProtocolVersion",
     "ReferenceCounter",
-    "Role",
     "Severity",
     "SituationUpdate",
-    "SweepHeartbeat",
     "TimelineEntry",
     "TimelineStream",
     "VersionStatus",

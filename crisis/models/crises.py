@@ -5,8 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from crisis.models.directory import Desk, MemberState
 from crisis.models.protocols import CrisisCategory, ParticipantRole, ProtocolVersion
+from directory.models import Desk, MemberState
 
 
 class Severity(models.IntegerChoices):

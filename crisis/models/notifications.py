@@ -3,7 +3,7 @@
 from django.db import models
 
 from crisis.models.crises import Crisis
-from crisis.models.directory import Desk
+from directory.models import Desk
 
 
 class Notification(models.Model):

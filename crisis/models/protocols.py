@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
-from crisis.errors import Conflict
-from crisis.models.directory import Desk
+from core.errors import Conflict
+from directory.models import Desk
 
 
 class VersionImmutable(Conflict):

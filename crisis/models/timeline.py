@@ -15,7 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from crisis.models.crises import Crisis
-from crisis.models.directory import Desk
+from directory.models import Desk
 
 GENESIS_HASH = "0" * 64
 

@@ -1,4 +1,4 @@
 """Write actions of the crisis app, one module per area (directory, protocols, crises, …).
 
-Import from the area module: ``from crisis.services.directory import issue_token``.
+Import from the area module: ``from directory.services import issue_token``.
 """

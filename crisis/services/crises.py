@@ -1,10 +1,10 @@
 """The crisis lifecycle: report, transition, acknowledge, severity, participants, tasks,
 situation updates, CAP intake.
 
-Every action here is one transaction: it checks who is asking (``crisis.access``), locks
+Every action here is one transaction: it checks who is asking (``directory.access``), locks
 the crisis row, checks the crisis's state, writes, appends to the crisis's hash-chained
 timeline and, after commit, pushes a ``crisis.updated`` event to every desk concerned.
-Refusals are domain errors (``crisis.errors``) and leave nothing written.
+Refusals are domain errors (``core.errors``) and leave nothing written.
 
 Who may do which transition is the one table :data:`TRANSITIONS`.
 """
@@ -19,10 +19,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from core.events import desk_group, publish_on_commit
 from crisis import cap
-from crisis.access import Access, access_for
-from crisis.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
-from crisis.events import desk_group, publish_on_commit
 from crisis.models import (
     CapAlert,
     CapDirection,
@@ -31,14 +30,10 @@ from crisis.models import (
     CrisisParticipant,
     CrisisStatus,
     CrisisTask,
-    Desk,
-    DeskKind,
     EscalationAck,
     EscalationState,
-    MemberState,
     ParticipantRole,
     ReferenceCounter,
-    Role,
     Severity,
     SituationUpdate,
 )
@@ -52,6 +47,8 @@ from crisis.services.cap_alerts import (
     state_codes_in,
 )
 from crisis.services.protocols import published_version_for, snapshot_of
+from directory.access import Access, access_for
+from directory.models import Desk, DeskKind, MemberState, Role
 
 S = CrisisStatus
 

@@ -31,29 +31,27 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crisis.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
-from crisis.events import desk_group, publish_on_commit
+from core.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
+from core.events import desk_group, publish_on_commit
 from crisis.models import (
     Crisis,
     CrisisParticipant,
     CrisisStatus,
-    Deadline,
-    Desk,
-    DeskKind,
     EscalationAck,
     EscalationState,
     Notification,
     ParticipantRole,
-    Role,
 )
 from crisis.services import timeline
-from crisis.services.deadlines import (
+from crisis.services.level_actions import run_level_actions
+from deadlines.models import Deadline
+from deadlines.services import (
     DeadlineBusy,
     cancel_deadlines,
     register_handler,
     schedule_deadline,
 )
-from crisis.services.level_actions import run_level_actions
+from directory.models import Desk, DeskKind, Role
 
 DEADLINE_KIND = "crisis.escalation"
 #: While acknowledged with an ack timeout, the desk is reminded half-way through it.

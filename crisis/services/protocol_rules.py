@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from crisis.models import ChecklistItem, LevelAction, NotifyScope, ParticipantRole, Role
+from crisis.models import ChecklistItem, LevelAction, NotifyScope, ParticipantRole
+from directory.models import Role
 
 #: Bounds that keep values sensible (and inside their database columns).
 MAX_TIMEOUT_SECONDS = 30 * 24 * 3600

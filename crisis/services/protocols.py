@@ -19,11 +19,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from crisis.errors import Conflict, InvalidInput, PermissionDenied
+from core.errors import Conflict, InvalidInput, PermissionDenied
 from crisis.models import (
     ChecklistItem,
     CrisisCategory,
-    Desk,
     EscalationLevel,
     Protocol,
     ProtocolVersion,
@@ -32,6 +31,7 @@ from crisis.models import (
 from crisis.models.protocols import VersionImmutable
 from crisis.services import protocol_rules as rules
 from crisis.services import timeline
+from directory.models import Desk
 
 AUTHOR_PERMISSION = "crisis.author_protocol"
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from crisis.models import Crisis, Desk, TimelineEntry, TimelineStream
+from crisis.models import Crisis, TimelineEntry, TimelineStream
 from crisis.models.timeline import GENESIS_HASH
+from directory.models import Desk
 
 
 def _stream_for(*, stream: str | None, crisis: Crisis | None) -> TimelineStream:

@@ -3,7 +3,7 @@
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
-from crisis.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 def int_param(request, name: str, default: int, *, minimum: int = 0, maximum=None) -> int:

@@ -10,8 +10,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from crisis.api.base import AccessMixin
-from crisis.errors import NotFound
+from core.api import AccessMixin
+from core.errors import NotFound
 from hotline.api.pagination import SeqPagination, int_param
 from hotline.api.serializers import (
     ChannelCreateSerializer,

@@ -7,8 +7,8 @@ from collections import defaultdict
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from crisis.access import Access
-from crisis.models import Desk
+from directory.access import Access
+from directory.models import Desk
 from hotline.models import HotlineChannel, Message, Priority, Receipt
 from hotline.selectors import channels_visible_to, messages_in, receipts_of
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crisis.console.base import register_nav, register_panel
+from core.console.shell import register_nav, register_panel
 from hotline.console import views
 
 register_nav("Hotlines", "console:lines", order=20)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from crisis.access import access_for
-from crisis.console.base import console_view, current_desk, render_console
+from core.console.shell import console_view, current_desk, render_console
+from directory.access import access_for
 from hotline.console import selectors
 from hotline.models import Priority
 from hotline.selectors import channel_for, current_members

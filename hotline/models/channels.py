@@ -51,7 +51,7 @@ class HotlineChannel(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     proposed_by_desk = models.ForeignKey(
-        "crisis.Desk", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        "directory.Desk", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -84,7 +84,7 @@ class ChannelMember(models.Model):
     """A desk on a channel. Removal keeps the row (``removed_at``): membership has a trace."""
 
     channel = models.ForeignKey(HotlineChannel, on_delete=models.CASCADE, related_name="members")
-    desk = models.ForeignKey("crisis.Desk", on_delete=models.PROTECT, related_name="+")
+    desk = models.ForeignKey("directory.Desk", on_delete=models.PROTECT, related_name="+")
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -131,7 +131,7 @@ class ChannelEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     desk = models.ForeignKey(
-        "crisis.Desk", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        "directory.Desk", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     data = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(auto_now_add=True)

@@ -32,7 +32,7 @@ class Message(models.Model):
     )
     # Empty for system messages (line checks).
     sender_desk = models.ForeignKey(
-        "crisis.Desk", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        "directory.Desk", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     body = models.TextField()
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.ROUTINE)
@@ -67,7 +67,7 @@ class Receipt(models.Model):
     """
 
     message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="receipts")
-    desk = models.ForeignKey("crisis.Desk", on_delete=models.PROTECT, related_name="+")
+    desk = models.ForeignKey("directory.Desk", on_delete=models.PROTECT, related_name="+")
     delivered_at = models.DateTimeField(null=True, blank=True)
     delivered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True

@@ -8,7 +8,7 @@ class PresenceSession(models.Model):
     """An open connection of a desk's person. Deleted on disconnect; a crashed process
     leaves rows whose ``last_seen_at`` stops moving, so "online" means seen recently."""
 
-    desk = models.ForeignKey("crisis.Desk", on_delete=models.CASCADE, related_name="+")
+    desk = models.ForeignKey("directory.Desk", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     connection = models.CharField(max_length=64)
     connected_at = models.DateTimeField(auto_now_add=True)
@@ -26,7 +26,7 @@ class PresenceSession(models.Model):
 
 
 class DeskPresence(models.Model):
-    desk = models.OneToOneField("crisis.Desk", on_delete=models.CASCADE, related_name="+")
+    desk = models.OneToOneField("directory.Desk", on_delete=models.CASCADE, related_name="+")
     last_seen_at = models.DateTimeField()
 
     class Meta:

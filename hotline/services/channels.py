@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from crisis.access import access_for
-from crisis.errors import Conflict, InvalidInput, NotFound
-from crisis.events import desk_group
-from crisis.events import publish_on_commit as publish_to_desks
-from crisis.models import Desk, DeskKind
+from core.errors import Conflict, InvalidInput, NotFound
+from core.events import desk_group
+from core.events import publish_on_commit as publish_to_desks
+from directory.access import access_for
+from directory.models import Desk, DeskKind
 from hotline import fanout
 from hotline.models import (
     ChannelEventKind,

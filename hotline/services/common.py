@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from crisis.access import Access
-from crisis.errors import Conflict, NotFound, PermissionDenied
-from crisis.models import Desk, DeskKind
-from crisis.models.directory import WRITING_ROLES
+from core.errors import Conflict, NotFound, PermissionDenied
+from directory.access import Access
+from directory.models import WRITING_ROLES, Desk, DeskKind
 from hotline.models import ChannelEvent, ChannelMember, ChannelStatus, HotlineChannel
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from crisis.models import Crisis, Desk, LevelAction
+from crisis.models import Crisis, LevelAction
 from crisis.services.level_actions import register_level_action
+from directory.models import Desk
 from hotline.models import ChannelKind, ChannelStatus, HotlineChannel
 from hotline.services.channels import open_crisis_room
 

@@ -4,7 +4,7 @@ A missing acknowledgement escalates in three steps, one deadline apart: re-notif
 desk (step 1), then its supervisors (2), then the regional coordinator (3). Each step
 is traced on the channel and sent as an ``escalation`` frame to whoever is notified and
 to the sender's desk, so the sender sees each step. The timers are the deadline
-engine's (``crisis.services.deadlines``): a step acts once, inside the firing
+engine's (``deadlines.services``): a step acts once, inside the firing
 transaction, and the last acknowledgement cancels what is left.
 """
 
@@ -14,10 +14,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from crisis.events import desk_group
-from crisis.events import publish_on_commit as publish_to_groups
-from crisis.models import DeskMembership, Role
-from crisis.services.deadlines import cancel_deadlines, register_handler, schedule_deadline
+from core.events import desk_group
+from core.events import publish_on_commit as publish_to_groups
+from deadlines.services import cancel_deadlines, register_handler, schedule_deadline
+from directory.models import DeskMembership, Role
 from hotline.models import ChannelEventKind, Message, Priority, Receipt
 from hotline.selectors import member_desk_ids
 from hotline.services.common import regional_desk_ids, trace

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from crisis.events import desk_group
-from crisis.events import publish_on_commit as publish_to_groups
-from crisis.services.deadlines import cancel_deadlines, register_handler, schedule_deadline
+from core.events import desk_group
+from core.events import publish_on_commit as publish_to_groups
+from deadlines.services import cancel_deadlines, register_handler, schedule_deadline
 from hotline import fanout
 from hotline.models import (
     ChannelEventKind,

@@ -8,8 +8,8 @@ from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from crisis.access import access_for
-from crisis.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
+from directory.access import access_for
 from hotline import fanout
 from hotline.models import (
     MAX_BODY_CHARS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from crisis.models import Desk
+from directory.models import Desk
 from humanitarian.models import (
     ITEM_CHOICES,
     AssetKind,

@@ -13,8 +13,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crisis.api.base import AccessMixin
-from crisis.errors import InvalidInput, error_body
+from core.api import AccessMixin
+from core.errors import InvalidInput, error_body
 from humanitarian.api import filters as f
 from humanitarian.api import serializers as s
 from humanitarian.models import ITEMS, PledgeStatus

@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crisis.access import access_for
-from crisis.console.base import console_view, current_desk, render_console, run_action
+from core.console.shell import console_view, current_desk, render_console, run_action
+from core.errors import DomainError, InvalidInput, NotFound
 from crisis.console.selectors import OPEN_STATUSES
-from crisis.errors import DomainError, InvalidInput, NotFound
 from crisis.selectors import crises_visible_to
+from directory.access import access_for
 from humanitarian.console.chart import gap_chart_svg, occupancy_sparkline, rows_from_gaps
 from humanitarian.models import (
     ITEM_CHOICES,

@@ -14,7 +14,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from crisis.models import Crisis, Desk, MemberState
+from crisis.models import Crisis
+from directory.models import Desk, MemberState
 from humanitarian.models.catalogue import ITEM_CHOICES, Sector, Unit
 
 

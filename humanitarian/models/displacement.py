@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from crisis.models import Crisis, Desk
+from crisis.models import Crisis
+from directory.models import Desk
 
 
 class AssessmentType(models.TextChoices):

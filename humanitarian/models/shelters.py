@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from crisis.models import Crisis, Desk, MemberState
+from crisis.models import Crisis
+from directory.models import Desk, MemberState
 
 
 class ShelterStatus(models.TextChoices):

@@ -6,7 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from crisis.models import Desk, MemberState
+from directory.models import Desk, MemberState
 from humanitarian.models.catalogue import ITEM_CHOICES, Sector, Unit
 
 

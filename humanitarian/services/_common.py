@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from crisis.access import Access
-from crisis.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
-from crisis.events import desk_group, publish_on_commit
-from crisis.models import Crisis, CrisisStatus, Desk
+from core.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
+from core.events import desk_group, publish_on_commit
+from crisis.models import Crisis, CrisisStatus
+from directory.access import Access
+from directory.models import Desk
 from humanitarian.models import ITEMS
 
 #: The largest count (quantity, capacity, population) a PostgreSQL integer column holds;

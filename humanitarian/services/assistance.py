@@ -15,10 +15,11 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from crisis.access import access_for
-from crisis.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
-from crisis.models import Crisis, Desk, DeskKind
+from core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
+from crisis.models import Crisis
 from crisis.services import timeline
+from directory.access import access_for
+from directory.models import Desk, DeskKind
 from humanitarian.models import (
     LIVE_REQUEST_STATUSES,
     AssistanceRequest,

@@ -14,13 +14,15 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from celery import current_app
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crisis.access import access_for
-from crisis.errors import InvalidInput
-from crisis.models import Crisis, Desk
+from core.errors import InvalidInput
+from crisis.models import Crisis
 from crisis.services import timeline
+from directory.access import access_for
+from directory.models import Desk
 from humanitarian.models import AssessmentType, DisplacementReport, ImportJob, ImportStatus
 from humanitarian.selectors import visible_crisis
 from humanitarian.services._common import MAX_COUNT, announce
@@ -28,6 +30,8 @@ from humanitarian.services._common import MAX_COUNT, announce
 #: Files up to this many data rows are imported within the upload request; larger ones
 #: go to a Celery worker and the caller follows the job's progress.
 INLINE_ROWS = 500
+#: The worker task that runs a larger import (``humanitarian.tasks``), sent by name.
+IMPORT_TASK = "humanitarian.tasks.run_displacement_import"
 PROGRESS_EVERY = 200
 MAX_REPORTED_ERRORS = 500
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -189,9 +193,7 @@ def start_import(*, by, desk: Desk, crisis: Crisis, content: str, filename: str 
             total_rows=total,
         )
         if total > INLINE_ROWS:
-            from humanitarian.tasks import run_displacement_import
-
-            transaction.on_commit(lambda: run_displacement_import.delay(job.pk))
+            transaction.on_commit(lambda: current_app.send_task(IMPORT_TASK, (job.pk,)))
     if total <= INLINE_ROWS:
         run_import(job_id=job.pk)
         job.refresh_from_db()

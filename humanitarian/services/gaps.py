@@ -13,9 +13,9 @@ from datetime import datetime
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from crisis.access import Access
-from crisis.errors import InvalidInput
+from core.errors import InvalidInput
 from crisis.models import Crisis
+from directory.access import Access
 from humanitarian.models import (
     ITEMS,
     LIVE_REQUEST_STATUSES,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from crisis.access import access_for
-from crisis.errors import InvalidInput, NotFound
-from crisis.models import Crisis, Desk
+from core.errors import InvalidInput, NotFound
+from crisis.models import Crisis
 from crisis.services import timeline
+from directory.access import access_for
+from directory.models import Desk
 from humanitarian.models import Shelter, ShelterOccupancy, ShelterService, ShelterStatus
 from humanitarian.selectors import shelters_visible_to, visible_crisis
 from humanitarian.services._common import announce, desk_acting_for_state, require_working_crisis

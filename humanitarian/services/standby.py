@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
-from crisis.access import Access, access_for
-from crisis.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
+from directory.access import Access, access_for
 from humanitarian.models import AssistanceRequest, Pledge, StandbyAsset
 from humanitarian.selectors import requests_visible_to, standby_assets_visible_to
 from humanitarian.services.assistance import make_pledge

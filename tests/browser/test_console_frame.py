@@ -3,7 +3,8 @@
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-from crisis.models import Crisis, CrisisCategory, DeskMembership, Role
+from crisis.models import Crisis, CrisisCategory
+from directory.models import DeskMembership, Role
 from tests.browser.conftest import screenshot, wait_socket_open
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -9,9 +9,10 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from crisis.console.base import SESSION_DESK_KEY
-from crisis.models import Crisis, CrisisStatus, DeskMembership, Role
+from core.console.shell import SESSION_DESK_KEY
+from crisis.models import Crisis, CrisisStatus
 from crisis.services.crises import acknowledge_crisis, report_crisis, transition_crisis
+from directory.models import DeskMembership, Role
 from hotline.services.channels import set_up_bilateral_channel
 from hotline.services.messages import send_message
 from tests.crisis.crisis_helpers import make_protocol

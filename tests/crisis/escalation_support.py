@@ -12,16 +12,16 @@ from crisis.models import (
     Crisis,
     CrisisParticipant,
     CrisisStatus,
-    Deadline,
     EscalationLevel,
     ParticipantRole,
     Protocol,
     ProtocolVersion,
     VersionStatus,
 )
-from crisis.services.deadlines import fire_due_deadlines
 from crisis.services.escalation import DEADLINE_KIND, deadline_subject, start_escalation
 from crisis.services.protocols import snapshot_of
+from deadlines.models import Deadline
+from deadlines.services import fire_due_deadlines
 
 _seq = itertools.count(1)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from crisis.models import Role
 from crisis.services import protocols as services
+from directory.models import Role
 from tests.factories import make_person
 
 

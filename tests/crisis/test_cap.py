@@ -5,8 +5,8 @@ from datetime import datetime
 import pytest
 from lxml import etree
 
+from core.errors import InvalidInput
 from crisis import cap
-from crisis.errors import InvalidInput
 from crisis.models import CapAlert, Crisis, TimelineEntry
 from crisis.services import cap_alerts
 from crisis.services import crises as services

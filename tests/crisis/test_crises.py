@@ -8,8 +8,8 @@ from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from crisis.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
-from crisis.events import desk_group
+from core.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from core.events import desk_group
 from crisis.models import (
     CapAlert,
     ChecklistItem,

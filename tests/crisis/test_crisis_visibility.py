@@ -1,8 +1,8 @@
 import pytest
 
-from crisis.access import access_for
 from crisis.models import Crisis, CrisisParticipant, ParticipantRole
 from crisis.selectors import crises_visible_to
+from directory.access import access_for
 
 pytestmark = pytest.mark.django_db
 

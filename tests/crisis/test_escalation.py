@@ -12,20 +12,14 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.utils import timezone
 
-from crisis.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
-from crisis.events import desk_group
-from crisis.models import (
-    Crisis,
-    Deadline,
-    EscalationLevel,
-    EscalationState,
-    Notification,
-    TimelineEntry,
-)
+from core.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from core.events import desk_group
+from crisis.models import Crisis, EscalationLevel, EscalationState, Notification, TimelineEntry
 from crisis.services import timeline
 from crisis.services.crises import acknowledge_crisis
-from crisis.services.deadlines import fire_deadline, fire_due_deadlines, sweep
 from crisis.services.escalation import report_progress, stop_escalation
+from deadlines.models import Deadline
+from deadlines.services import fire_deadline, fire_due_deadlines, sweep
 from tests.crisis.escalation_support import (
     AFFECTED,
     expire,

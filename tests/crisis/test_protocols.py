@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from crisis.errors import Conflict, InvalidInput, PermissionDenied
+from core.errors import Conflict, InvalidInput, PermissionDenied
 from crisis.models import (
     ChecklistItem,
     EscalationLevel,

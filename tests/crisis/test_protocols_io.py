@@ -6,8 +6,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from core.errors import InvalidInput, PermissionDenied
 from crisis import protocol_io
-from crisis.errors import InvalidInput, PermissionDenied
 from crisis.models import Protocol, ProtocolVersion, VersionStatus
 from crisis.services import protocols as services
 from tests.crisis.protocol_fixtures import (

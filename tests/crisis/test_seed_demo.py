@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
-from crisis.models import Desk, DeskMembership, MemberState
+from directory.models import Desk, DeskMembership, MemberState
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from crisis.models import Deadline, DeadlineState
-from crisis.services.deadlines import fire_deadline
+from deadlines.models import Deadline, DeadlineState
+from deadlines.services import fire_deadline
 from hotline.models import ChannelEvent, HotlineChannel, LineCheck
 from hotline.services.escalation import FLASH_KIND, flash_subject
 from hotline.services.line_checks import LINE_CHECK_KIND, line_check_subject, send_line_check

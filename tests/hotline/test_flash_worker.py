@@ -10,7 +10,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from crisis.models import Deadline
+from deadlines.models import Deadline
 from hotline.models import ChannelEvent, HotlineChannel, LineCheck
 from hotline.services.escalation import flash_subject
 from tests.support.celery_worker import Worker, broker

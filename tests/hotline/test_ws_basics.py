@@ -8,7 +8,7 @@ from channels.testing import WebsocketCommunicator
 from rest_framework.authtoken.models import Token
 
 from config.asgi import application
-from crisis.events import desk_group, publish
+from core.events import desk_group, publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

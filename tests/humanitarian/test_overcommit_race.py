@@ -11,8 +11,9 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
-from crisis.errors import Conflict
-from crisis.models import DeskMembership, Role, TimelineEntry
+from core.errors import Conflict
+from crisis.models import TimelineEntry
+from directory.models import DeskMembership, Role
 from humanitarian.models import AssistanceRequest, Pledge, PledgeStatus, RequestStatus
 from humanitarian.services import assistance
 from tests.factories import make_person

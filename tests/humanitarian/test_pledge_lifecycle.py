@@ -2,7 +2,7 @@
 
 import pytest
 
-from crisis.errors import Conflict, InvalidInput, TransitionNotAllowed
+from core.errors import Conflict, InvalidInput, TransitionNotAllowed
 from crisis.models import TimelineEntry
 from humanitarian.models import Pledge, PledgeStatus, RequestStatus
 from humanitarian.services import assistance

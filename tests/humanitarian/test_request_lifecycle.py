@@ -2,7 +2,7 @@
 
 import pytest
 
-from crisis.errors import InvalidInput, TransitionNotAllowed
+from core.errors import InvalidInput, TransitionNotAllowed
 from crisis.models import TimelineEntry
 from crisis.services.timeline import verify_all
 from humanitarian.models import AssistanceRequest, PledgeStatus, RequestStatus

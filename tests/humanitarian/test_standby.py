@@ -2,7 +2,7 @@
 
 import pytest
 
-from crisis.errors import InvalidInput
+from core.errors import InvalidInput
 from crisis.models import TimelineEntry
 from humanitarian.models import AssetKind, PledgeStatus, StandbyAsset
 from humanitarian.services.standby import suggest_standby_assets
@@ -51,7 +51,7 @@ def test_suggestions_order(region, crisis, register):
 
 
 def _access(user):
-    from crisis.access import access_for
+    from directory.access import access_for
 
     return access_for(user)
 

@@ -1,0 +1,85 @@
+"""Liveness and readiness probes for the orchestrator and for people on call."""
+
+from __future__ import annotations
+
+import redis
+from celery import current_app
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+PROBE_TIMEOUT_SECONDS = 2.0
+
+#: Extra readiness checks other parts register: name -> callable returning None or a reason.
+EXTRA_CHECKS: dict[str, callable] = {}
+
+
+def _check_database() -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return None
+
+
+def _check_redis_url(url: str) -> str | None:
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=PROBE_TIMEOUT_SECONDS, socket_timeout=PROBE_TIMEOUT_SECONDS
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return None
+
+
+def _check_broker() -> str | None:
+    # The project's Celery app (config.celery) is the current one in every process.
+    with current_app.connection_for_write() as conn:
+        conn.ensure_connection(
+            max_retries=1, interval_start=0, interval_step=0.2, timeout=PROBE_TIMEOUT_SECONDS
+        )
+    return None
+
+
+def run_checks() -> dict[str, str]:
+    checks = {
+        "database": _check_database,
+        "redis": lambda: _check_redis_url(settings.REDIS_URL),
+        "broker": _check_broker,
+        **EXTRA_CHECKS,
+    }
+    results = {}
+    for name, check in checks.items():
+        try:
+            reason = check()
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        results[name] = "ok" if reason is None else reason
+    return results
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """The process is up and serving requests."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """Database, Redis (channel layer) and the Celery broker all answer; 503 says which not."""
+    results = run_checks()
+    failing = {name: reason for name, reason in results.items() if reason != "ok"}
+    if failing:
+        return JsonResponse(
+            {
+                "status": "unavailable",
+                "code": "not_ready",
+                "message": "Not ready: " + ", ".join(sorted(failing)) + " unavailable.",
+                "checks": results,
+            },
+            status=503,
+        )
+    return JsonResponse({"status": "ok", "checks": results})

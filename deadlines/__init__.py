@@ -1,0 +1,1 @@
+"""The deadline engine: timed things that must act once (see ``deadlines.services``)."""

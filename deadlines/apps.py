@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class DeadlinesConfig(AppConfig):
+    name = "deadlines"
+    verbose_name = "Deadline engine"
+
+    def ready(self):
+        from core import health
+        from deadlines import services
+
+        # The watchdog: a dead beat or a worker not consuming shows on /readyz.
+        health.EXTRA_CHECKS.setdefault("deadlines", services.check_health)

@@ -1,0 +1,1 @@
+"""The member-state directory: states, desks, people and their roles, and access."""

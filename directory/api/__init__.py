@@ -1,0 +1,1 @@
+"""REST edges of the directory: the token endpoint, /me/, /states/ and /desks/."""

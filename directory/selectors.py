@@ -1,0 +1,34 @@
+"""Reads of the directory, scoped to the caller. Views start here, never from ``Model.objects``."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from core.errors import InvalidInput
+from directory.access import Access
+from directory.models import Desk, MemberState
+
+
+def states_visible_to(access: Access) -> QuerySet[MemberState]:
+    """The member-state directory is shared across the region with every signed-in person."""
+    if not access.is_authenticated:
+        return MemberState.objects.none()
+    return MemberState.objects.all()
+
+
+def desks_visible_to(access: Access, *, state_code: str | None = None) -> QuerySet[Desk]:
+    """Every active desk is in the shared directory (who to call is not a secret)."""
+    if not access.is_authenticated:
+        return Desk.objects.none()
+    desks = Desk.objects.filter(is_active=True).select_related("state")
+    if state_code:
+        code = state_code.strip().upper()
+        if not MemberState.objects.filter(code=code).exists():
+            raise InvalidInput(
+                f"Unknown state code {state_code!r}: use an ISO 3166-1 alpha-3 code of a "
+                "member state, e.g. THA.",
+                code="unknown_state",
+                details={"state": state_code},
+            )
+        desks = desks.filter(state__code=code)
+    return desks

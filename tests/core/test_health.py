@@ -1,0 +1,44 @@
+import pytest
+
+from tests.support.redis import PrivateRedis
+
+
+@pytest.mark.django_db
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_ok_with_all_services(client):
+    from deadlines.services import sweep
+
+    sweep()  # the deadline watchdog wants a recent sweep heartbeat
+    body = client.get("/readyz").json()
+    assert body["status"] == "ok"
+    assert body["checks"] == {"database": "ok", "redis": "ok", "broker": "ok", "deadlines": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_reports_a_stopped_redis_as_503(client, settings):
+    from config.celery import app
+    from deadlines.services import sweep
+
+    sweep()  # the deadline watchdog wants a recent sweep heartbeat
+    private = PrivateRedis().start()
+    try:
+        settings.REDIS_URL = private.url
+        app.conf.broker_url = private.url
+        assert client.get("/readyz").status_code == 200
+
+        private.kill()
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        body = response.json()
+        assert body["checks"]["database"] == "ok"
+        assert body["checks"]["redis"] != "ok" and "Connection" in body["checks"]["redis"]
+        assert body["checks"]["broker"] != "ok"
+        assert "redis" in body["message"] and "broker" in body["message"]
+    finally:
+        private.stop()
+        app.conf.broker_url = settings.CELERY_BROKER_URL
