@@ -15,6 +15,8 @@ from datetime import timedelta
 
 
 def _fixtures():
+    from django.utils import timezone
+
     from crisis.models import EscalationLevel, Protocol, ProtocolVersion, VersionStatus
     from directory.models import Desk, DeskKind, MemberState
 
@@ -26,15 +28,19 @@ def _fixtures():
     protocol, _ = Protocol.objects.get_or_create(
         name="Bench protocol", defaults={"category": "other"}
     )
-    version, created = ProtocolVersion.objects.get_or_create(
-        protocol=protocol, number=1, defaults={"status": VersionStatus.PUBLISHED}
-    )
+    version, created = ProtocolVersion.objects.get_or_create(protocol=protocol, number=1)
     if created:
+        # Levels go into a draft (a published version is immutable), then it is published
+        # in place: the bench measures firing, not the authoring rules publishing checks.
         for order, timeout in ((1, 60), (2, 3600)):
             level = EscalationLevel.objects.create(
                 version=version, order=order, name=f"Level {order}", timeout_seconds=timeout
             )
             level.notify_desks.add(desk)
+        ProtocolVersion.objects.filter(pk=version.pk).update(
+            status=VersionStatus.PUBLISHED, published_at=timezone.now()
+        )
+        version.refresh_from_db()
     return desk, version
 
 

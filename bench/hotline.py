@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://…/h3 .venv/bin/python bench/hotline.py --desks 1000 --rate 100 \\
         --seconds 20 [--servers 1] [--json]
+    DATABASE_URL=postgres://…/h3 .venv/bin/python bench/hotline.py --smoke  # seconds; make test
 
 Real uvicorn server process(es) against PostgreSQL and a private Redis; the load comes
 from a separate client process using the ``websockets`` library on loopback: C desks
@@ -335,7 +336,14 @@ def main(argv=None):
     parser.add_argument(
         "--deflate", action="store_true", help="clients ask for permessage-deflate (both runs)"
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes (40 desks, 20 msg/s, 2 s, both runs): proves the bench runs",
+    )
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.desks, args.rate, args.seconds = 40, 20.0, 2.0
 
     setup_django()
     from django.conf import settings
