@@ -8,6 +8,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl \
 
 COPY pyproject.toml README.md ./
 COPY config ./config
+COPY core ./core
+COPY directory ./directory
+COPY deadlines ./deadlines
 COPY crisis ./crisis
 COPY hotline ./hotline
 COPY humanitarian ./humanitarian
