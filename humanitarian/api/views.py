@@ -45,6 +45,20 @@ class HumanitarianView(AccessMixin):
         data.is_valid(raise_exception=True)
         return data.validated_data
 
+    def done(self, obj, code=status.HTTP_200_OK) -> Response:
+        """Answer a write with the record as this view lists it to the caller."""
+        return read_back(self.get_queryset(), self.get_serializer_class(), obj, code)
+
+
+def read_back(queryset, serializer_class, obj, code=status.HTTP_200_OK) -> Response:
+    """Render ``obj`` re-read through a caller-scoped ``queryset``.
+
+    A service returns the row it wrote; reading it back through the selector gives the
+    serializer the related rows it expects (no query per field) and never shows the
+    caller more than the list would.
+    """
+    return Response(serializer_class(queryset.get(pk=obj.pk)).data, status=code)
+
 
 # --- requests -----------------------------------------------------------------------------
 
@@ -57,10 +71,6 @@ class RequestViewSet(HumanitarianView, mixins.CreateModelMixin, viewsets.ReadOnl
 
     def get_queryset(self):
         return requests_visible_to(self.access).order_by("-created_at", "-id")
-
-    def done(self, obj, code=status.HTTP_200_OK):
-        obj = self.get_queryset().get(pk=obj.pk)
-        return Response(s.RequestSerializer(obj).data, status=code)
 
     @extend_schema(request=s.RequestCreateSerializer, responses={201: s.RequestSerializer})
     def create(self, request, *args, **kwargs):
@@ -113,10 +123,6 @@ class PledgeViewSet(HumanitarianView, mixins.CreateModelMixin, viewsets.ReadOnly
 
     def get_queryset(self):
         return pledges_visible_to(self.access).order_by("-offered_at", "-id")
-
-    def done(self, obj, code=status.HTTP_200_OK):
-        obj = self.get_queryset().get(pk=obj.pk)
-        return Response(s.PledgeSerializer(obj).data, status=code)
 
     @extend_schema(request=s.PledgeCreateSerializer, responses={201: s.PledgeSerializer})
     def create(self, request, *args, **kwargs):
@@ -235,8 +241,9 @@ class StandbyAssetViewSet(HumanitarianView, viewsets.ReadOnlyModelViewSet):
             eta=data["eta"],
             conditions=data["conditions"],
         )
-        obj = pledges_visible_to(self.access).get(pk=pledge.pk)
-        return Response(s.PledgeSerializer(obj).data, status=status.HTTP_201_CREATED)
+        return read_back(
+            pledges_visible_to(self.access), s.PledgeSerializer, pledge, status.HTTP_201_CREATED
+        )
 
 
 # --- shelters -----------------------------------------------------------------------------
@@ -256,9 +263,6 @@ class ShelterViewSet(
 
     def get_queryset(self):
         return shelters_visible_to(self.access)
-
-    def done(self, obj, code=status.HTTP_200_OK):
-        return Response(s.ShelterSerializer(self.get_queryset().get(pk=obj.pk)).data, status=code)
 
     @extend_schema(request=s.ShelterCreateSerializer, responses={201: s.ShelterSerializer})
     def create(self, request, *args, **kwargs):
