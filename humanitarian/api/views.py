@@ -326,21 +326,13 @@ class ImportJobViewSet(HumanitarianView, mixins.CreateModelMixin, viewsets.ReadO
     )
     def create(self, request, *args, **kwargs):
         data = self.input(s.ImportCreateSerializer)
-        if data.get("file"):
-            raw = data["file"].read()
-            try:
-                content = raw.decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                raise InvalidInput("The file is not UTF-8 text.", code="not_utf8") from exc
-            filename = data["file"].name
-        else:
-            content, filename = data["content"], ""
+        upload = data.get("file")
         job = displacement.start_import(
             by=request.user,
             desk=self.acting_desk(data),
             crisis=self.crisis_from(data),
-            content=content,
-            filename=filename,
+            content=upload or data["content"],
+            filename=upload.name if upload else "",
         )
         body = s.ImportJobSerializer(job).data
         if job.status == "failed":

@@ -312,16 +312,11 @@ def import_csv(request, crisis_id: int):
         messages.error(request, "Choose a CSV file to import.")
         return redirect(_back(crisis.pk))
     try:
-        content = upload.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        messages.error(request, "The file is not UTF-8 text.")
-        return redirect(_back(crisis.pk))
-    try:
         job = displacement.start_import(
             by=request.user,
             desk=current_desk(request),
             crisis=crisis,
-            content=content,
+            content=upload,
             filename=upload.name,
         )
     except DomainError as exc:

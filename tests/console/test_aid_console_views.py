@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crisis.services.crises import report_crisis, transition_crisis
-from humanitarian.models import Pledge
+from humanitarian.models import ImportJob, Pledge
 from humanitarian.services.assistance import create_request, make_pledge
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +64,15 @@ def test_hidden_pledge_and_board_are_404_for_state_c(client, region, need):
     assert response.status_code == 404
     pledge.refresh_from_db()
     assert pledge.status == "offered"
+
+
+def test_import_that_is_not_utf8_is_a_message_from_the_service(client, region, need):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(region.operator_a)
+    upload = SimpleUploadedFile("dtm.csv", "Pa\xefs,é\n".encode("latin-1"), "text/csv")
+    response = client.post(reverse("console:aid-import", args=[need.crisis_id]), {"file": upload})
+    assert response.status_code == 302
+    said = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "The file is not UTF-8 text." in said
+    assert not ImportJob.objects.exists()

@@ -3,6 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.errors import InvalidInput
 from crisis.models import TimelineEntry
 from humanitarian.models import DisplacementReport, ImportJob, ImportStatus
 from humanitarian.services import displacement
@@ -167,3 +168,31 @@ def test_export_can_be_imported_back(region, crisis, api_client):
     )
     assert job.status == ImportStatus.SUCCEEDED, job.errors
     assert DisplacementReport.objects.count() == 3
+
+
+def test_upload_is_sized_and_decoded_once_by_the_service(region, crisis, api_client, monkeypatch):
+    api_client.force_authenticate(region.operator_a)
+    # A spreadsheet's byte-order mark does not hide the first header.
+    plain = (
+        "\ufeffcountry_code,country_name,admin1_name,admin1_code,reported_on,round,idps,"
+        "refugees,source\nAAA,State A,Coast,AA-01,2025-11-20,2,10,0,DTM\n"
+    )
+    response = upload(api_client, crisis, plain)
+    assert response.status_code == 201, response.content
+    assert response.json()["created_count"] == 1
+    response = api_client.post(
+        f"{API}/displacement/imports/",
+        {"crisis": crisis.pk, "file": SimpleUploadedFile("dtm.csv", "é".encode("latin-1"))},
+        format="multipart",
+    )
+    assert response.status_code == 400 and response.json()["code"] == "not_utf8"
+    monkeypatch.setattr(displacement, "MAX_FILE_BYTES", len(HXL_FILE) - 1)
+    for sent in (HXL_FILE, HXL_FILE.encode()):
+        with pytest.raises(InvalidInput) as exc:
+            displacement.start_import(
+                by=region.operator_a, desk=region.desk_a, crisis=crisis, content=sent
+            )
+        assert exc.value.code == "file_too_large"
+    response = upload(api_client, crisis, HXL_FILE)
+    assert response.status_code == 400 and response.json()["code"] == "file_too_large"
+    assert ImportJob.objects.count() == 1  # only the first, good file
