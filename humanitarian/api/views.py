@@ -27,6 +27,7 @@ from humanitarian.selectors import (
     shelters_visible_to,
     situation_reports_visible_to,
     standby_assets_visible_to,
+    suggest_standby_assets,
     visible_crisis,
 )
 from humanitarian.services import assistance, displacement, exports, gaps, shelters, standby
@@ -108,7 +109,7 @@ class RequestViewSet(HumanitarianView, mixins.CreateModelMixin, viewsets.ReadOnl
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def suggestions(self, request, pk=None):
         """Standby assets of other states that match this need, best first."""
-        found = standby.suggest_standby_assets(access=self.access, request=self.get_object())
+        found = suggest_standby_assets(access=self.access, request=self.get_object())
         return Response(s.SuggestionSerializer(found, many=True).data)
 
 

@@ -5,7 +5,7 @@ import pytest
 from core.errors import InvalidInput
 from crisis.models import TimelineEntry
 from humanitarian.models import AssetKind, PledgeStatus, StandbyAsset
-from humanitarian.services.standby import suggest_standby_assets
+from humanitarian.selectors import suggest_standby_assets
 from tests.humanitarian.conftest import make_crisis, make_request
 
 pytestmark = pytest.mark.django_db
