@@ -7,32 +7,9 @@ from core.errors import InvalidInput
 from crisis.models import TimelineEntry
 from humanitarian.models import DisplacementReport, ImportJob, ImportStatus
 from humanitarian.services import displacement
+from tests.humanitarian.conftest import API, HXL_FILE, import_displacement, upload
 
 pytestmark = pytest.mark.django_db
-
-API = "/api/v1/humanitarian"
-
-HXL_FILE = "\n".join(
-    [
-        "Country code,Country,Admin 1,Admin 1 code,Admin 2,Admin 2 code,Reporting date,Round,"
-        "Assessment type,IDPs (individuals),Refugees (individuals),Source",
-        "#country+code,#country+name,#adm1+name,#adm1+code,#adm2+name,#adm2+code,"
-        "#date+reported,#meta+round,#meta+assessment,#affected+idps+ind,"
-        "#affected+refugees+ind,#meta+source",
-        "AAA,State A,Coast,AA-01,Harbour,AA-01-01,2025-11-20,1,baseline,1200,0,IOM DTM",
-        "AAA,State A,Coast,AA-01,Bay,AA-01-02,2025-11-20,1,site,800,150,IOM DTM",
-        'AAA,State A,Hills,AA-02,,,2025-11-21,1,baseline,"2,500",40,IOM DTM',
-        "",
-    ]
-)
-
-
-def upload(api_client, crisis, text, name="dtm.csv"):
-    return api_client.post(
-        f"{API}/displacement/imports/",
-        {"crisis": crisis.pk, "file": SimpleUploadedFile(name, text.encode(), "text/csv")},
-        format="multipart",
-    )
 
 
 def test_hxl_file_imports_every_row(region, crisis, api_client):
@@ -157,9 +134,7 @@ def test_large_file_goes_to_a_worker_with_progress(
 
 
 def test_export_can_be_imported_back(region, crisis, api_client):
-    displacement.start_import(
-        by=region.operator_a, desk=region.desk_a, crisis=crisis, content=HXL_FILE
-    )
+    import_displacement(region, crisis)
     api_client.force_authenticate(region.operator_a)
     exported = api_client.get(f"{API}/exports/displacement.csv?crisis={crisis.pk}").content.decode()
     DisplacementReport.objects.all().delete()
