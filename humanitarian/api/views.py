@@ -27,6 +27,7 @@ from humanitarian.selectors import (
     shelters_visible_to,
     situation_reports_visible_to,
     standby_assets_visible_to,
+    suggest_standby_assets,
     visible_crisis,
 )
 from humanitarian.services import assistance, displacement, exports, gaps, shelters, standby
@@ -45,6 +46,20 @@ class HumanitarianView(AccessMixin):
         data.is_valid(raise_exception=True)
         return data.validated_data
 
+    def done(self, obj, code=status.HTTP_200_OK) -> Response:
+        """Answer a write with the record as this view lists it to the caller."""
+        return read_back(self.get_queryset(), self.get_serializer_class(), obj, code)
+
+
+def read_back(queryset, serializer_class, obj, code=status.HTTP_200_OK) -> Response:
+    """Render ``obj`` re-read through a caller-scoped ``queryset``.
+
+    A service returns the row it wrote; reading it back through the selector gives the
+    serializer the related rows it expects (no query per field) and never shows the
+    caller more than the list would.
+    """
+    return Response(serializer_class(queryset.get(pk=obj.pk)).data, status=code)
+
 
 # --- requests -----------------------------------------------------------------------------
 
@@ -57,10 +72,6 @@ class RequestViewSet(HumanitarianView, mixins.CreateModelMixin, viewsets.ReadOnl
 
     def get_queryset(self):
         return requests_visible_to(self.access).order_by("-created_at", "-id")
-
-    def done(self, obj, code=status.HTTP_200_OK):
-        obj = self.get_queryset().get(pk=obj.pk)
-        return Response(s.RequestSerializer(obj).data, status=code)
 
     @extend_schema(request=s.RequestCreateSerializer, responses={201: s.RequestSerializer})
     def create(self, request, *args, **kwargs):
@@ -98,7 +109,7 @@ class RequestViewSet(HumanitarianView, mixins.CreateModelMixin, viewsets.ReadOnl
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def suggestions(self, request, pk=None):
         """Standby assets of other states that match this need, best first."""
-        found = standby.suggest_standby_assets(access=self.access, request=self.get_object())
+        found = suggest_standby_assets(access=self.access, request=self.get_object())
         return Response(s.SuggestionSerializer(found, many=True).data)
 
 
@@ -113,10 +124,6 @@ class PledgeViewSet(HumanitarianView, mixins.CreateModelMixin, viewsets.ReadOnly
 
     def get_queryset(self):
         return pledges_visible_to(self.access).order_by("-offered_at", "-id")
-
-    def done(self, obj, code=status.HTTP_200_OK):
-        obj = self.get_queryset().get(pk=obj.pk)
-        return Response(s.PledgeSerializer(obj).data, status=code)
 
     @extend_schema(request=s.PledgeCreateSerializer, responses={201: s.PledgeSerializer})
     def create(self, request, *args, **kwargs):
@@ -235,8 +242,9 @@ class StandbyAssetViewSet(HumanitarianView, viewsets.ReadOnlyModelViewSet):
             eta=data["eta"],
             conditions=data["conditions"],
         )
-        obj = pledges_visible_to(self.access).get(pk=pledge.pk)
-        return Response(s.PledgeSerializer(obj).data, status=status.HTTP_201_CREATED)
+        return read_back(
+            pledges_visible_to(self.access), s.PledgeSerializer, pledge, status.HTTP_201_CREATED
+        )
 
 
 # --- shelters -----------------------------------------------------------------------------
@@ -256,9 +264,6 @@ class ShelterViewSet(
 
     def get_queryset(self):
         return shelters_visible_to(self.access)
-
-    def done(self, obj, code=status.HTTP_200_OK):
-        return Response(s.ShelterSerializer(self.get_queryset().get(pk=obj.pk)).data, status=code)
 
     @extend_schema(request=s.ShelterCreateSerializer, responses={201: s.ShelterSerializer})
     def create(self, request, *args, **kwargs):
@@ -322,21 +327,13 @@ class ImportJobViewSet(HumanitarianView, mixins.CreateModelMixin, viewsets.ReadO
     )
     def create(self, request, *args, **kwargs):
         data = self.input(s.ImportCreateSerializer)
-        if data.get("file"):
-            raw = data["file"].read()
-            try:
-                content = raw.decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                raise InvalidInput("The file is not UTF-8 text.", code="not_utf8") from exc
-            filename = data["file"].name
-        else:
-            content, filename = data["content"], ""
+        upload = data.get("file")
         job = displacement.start_import(
             by=request.user,
             desk=self.acting_desk(data),
             crisis=self.crisis_from(data),
-            content=content,
-            filename=filename,
+            content=upload or data["content"],
+            filename=upload.name if upload else "",
         )
         body = s.ImportJobSerializer(job).data
         if job.status == "failed":

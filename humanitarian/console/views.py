@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count, Max, Prefetch, Sum
+from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -20,28 +20,21 @@ from directory.access import access_for
 from humanitarian.console.chart import gap_chart_svg, occupancy_sparkline, rows_from_gaps
 from humanitarian.models import (
     ITEM_CHOICES,
-    Pledge,
-    PledgeStatus,
     Priority,
     RequestStatus,
     Sector,
-    ShelterOccupancy,
 )
 from humanitarian.selectors import (
-    displacement_visible_to,
-    import_jobs_visible_to,
+    aid_board,
     pledges_visible_to,
     requests_visible_to,
-    shelters_visible_to,
     visible_crisis,
 )
-from humanitarian.services import assistance, displacement
+from humanitarian.services import assistance, displacement, standby
 from humanitarian.services._common import MAX_COUNT
 from humanitarian.services.gaps import gap_figures
-from humanitarian.services.standby import suggest_standby_assets
 
 EXPORT_KINDS = ("requests", "pledges", "deliveries", "shelters", "displacement")
-SUGGESTIONS_PER_REQUEST = 3
 
 
 class RequestForm(forms.Form):
@@ -92,99 +85,29 @@ def board_index(request):
 
 @console_view
 def board(request, crisis_id: int):
-    access = access_for(request.user)
-    desk = current_desk(request)
-    crisis = visible_crisis(access, crisis_id)
-    requests_ = list(
-        requests_visible_to(access)
-        .filter(crisis=crisis)
-        .exclude(status=RequestStatus.DRAFT)
-        .order_by("-priority", "needed_by", "pk")
+    """The humanitarian board of a crisis: needs and pledges, shelters, displacement."""
+    import_job = request.GET.get("import", "")
+    board = aid_board(
+        access_for(request.user),
+        desk=current_desk(request),
+        crisis_id=crisis_id,
+        import_job_id=int(import_job) if import_job.isdigit() else None,
     )
-    pledges = (
-        pledges_visible_to(access)
-        .filter(crisis=crisis, request__in=[r.pk for r in requests_])
-        .select_related("pledging_desk", "state")
-        .order_by("offered_at", "pk")
-    )
-    by_request: dict[int, list[Pledge]] = {}
-    for pledge in pledges:
-        by_request.setdefault(pledge.request_id, []).append(pledge)
-    can_write = desk is not None and access.can_act_for(desk)
-    my_state = desk.state_id if desk else None
-    rows = []
-    for req in requests_:
-        is_mine = my_state is not None and req.state_id == my_state
-        can_pledge = (
-            can_write
-            and not is_mine
-            and req.status in (RequestStatus.OPEN, RequestStatus.PARTIALLY_PLEDGED)
-        )
-        rows.append(
-            {
-                "request": req,
-                "is_mine": is_mine,
-                "pledges": by_request.get(req.pk, []),
-                "can_pledge": can_pledge,
-                "suggestions": suggest_standby_assets(
-                    access=access, request=req, limit=SUGGESTIONS_PER_REQUEST
-                )
-                if can_pledge
-                else [],
-            }
-        )
-    chart, figures = _chart(crisis)
-    shelters = list(
-        shelters_visible_to(access)
-        .filter(crisis=crisis)
-        .prefetch_related(
-            Prefetch("occupancy", queryset=ShelterOccupancy.objects.order_by("recorded_at", "id"))
-        )
-        .order_by("name")
-    )
-    for shelter in shelters:
-        shelter.sparkline = occupancy_sparkline(shelter.occupancy.all())
-    displacement_qs = displacement_visible_to(access).filter(crisis=crisis)
-    reports = list(displacement_qs.order_by("-reported_on", "country_code", "admin1_code")[:15])
-    latest = displacement_qs.aggregate(latest=Max("reported_on"))["latest"]
-    totals = (
-        displacement_qs.filter(reported_on=latest).aggregate(
-            idps=Sum("idps"), refugees=Sum("refugees"), areas=Count("pk")
-        )
-        if latest
-        else {}
-    )
-    job_id = request.GET.get("import")
-    job = (
-        import_jobs_visible_to(access).filter(pk=job_id, crisis=crisis).first()
-        if job_id and job_id.isdigit()
-        else None
-    )
-    is_affected = (
-        desk is not None
-        and desk.state_id is not None
-        and crisis.affected_states.filter(pk=desk.state_id).exists()
-    )
+    chart, figures = _chart(board.crisis)
     return render_console(
         request,
         "humanitarian/console/board.html",
         {
-            "crisis": crisis,
-            "rows": rows,
+            "board": board,
+            "crisis": board.crisis,
             "chart": chart,
             "figures": figures,
-            "shelters": shelters,
-            "reports": reports,
-            "displacement_latest": latest,
-            "displacement_totals": totals,
-            "job": job,
-            "request_form": RequestForm() if is_affected and can_write else None,
-            "can_write": can_write,
+            "shelters": [(s, occupancy_sparkline(s.occupancy.all())) for s in board.shelters],
+            "request_form": RequestForm() if board.may_request else None,
             "exports": [
-                (kind, reverse("hum-export", kwargs={"kind": kind}) + f"?crisis={crisis.pk}")
+                (kind, reverse("hum-export", kwargs={"kind": kind}) + f"?crisis={crisis_id}")
                 for kind in EXPORT_KINDS
             ],
-            "PledgeStatus": PledgeStatus,
             "parts": ("aid", "import"),
         },
     )
@@ -254,19 +177,15 @@ def pledge(request, request_id: int):
         raise NotFound("No such request.")
     asset_id = request.POST.get("asset")
     if asset_id:
-        action = lambda: assistance_offer_from_asset(request, asset_id, req)  # noqa: E731
+        action = lambda: standby.offer_from_asset(  # noqa: E731
+            by=request.user, asset_id=_int(asset_id, "Asset"), request_id=req.pk
+        )
     else:
         quantity = _int(request.POST.get("quantity"), "Quantity")
         action = lambda: assistance.make_pledge(  # noqa: E731
             by=request.user, desk=current_desk(request), request_id=req.pk, quantity=quantity
         )
     return _act(request, req.crisis_id, action, f"Pledged against {req.reference}.")
-
-
-def assistance_offer_from_asset(request, asset_id, req):
-    from humanitarian.services.standby import offer_from_asset
-
-    return offer_from_asset(by=request.user, asset_id=_int(asset_id, "Asset"), request_id=req.pk)
 
 
 @require_POST
@@ -312,16 +231,11 @@ def import_csv(request, crisis_id: int):
         messages.error(request, "Choose a CSV file to import.")
         return redirect(_back(crisis.pk))
     try:
-        content = upload.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        messages.error(request, "The file is not UTF-8 text.")
-        return redirect(_back(crisis.pk))
-    try:
         job = displacement.start_import(
             by=request.user,
             desk=current_desk(request),
             crisis=crisis,
-            content=content,
+            content=upload,
             filename=upload.name,
         )
     except DomainError as exc:

@@ -15,11 +15,11 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidInput, NotFound, TransitionNotAllowed
+from core.errors import Conflict, InvalidInput, NotFound
 from crisis.models import Crisis
 from crisis.services import timeline
 from directory.access import access_for
-from directory.models import Desk, DeskKind
+from directory.models import Desk
 from humanitarian.models import (
     LIVE_REQUEST_STATUSES,
     AssistanceRequest,
@@ -28,6 +28,7 @@ from humanitarian.models import (
     Priority,
     RequestStatus,
 )
+from humanitarian.rules import may_pledge, status_refusal
 from humanitarian.selectors import pledges_visible_to, requests_visible_to, visible_crisis
 from humanitarian.services._common import (
     announce,
@@ -66,13 +67,9 @@ def _lock_pledge(pledge_id: int) -> Pledge:
 
 
 def _require_status(obj, allowed: set[str], action: str) -> None:
-    if obj.status not in allowed:
-        label = "request" if isinstance(obj, AssistanceRequest) else "pledge"
-        raise TransitionNotAllowed(
-            f"Cannot {action} a {label} that is {obj.status}; it must be "
-            f"{' or '.join(sorted(allowed))}.",
-            details={"status": obj.status, "allowed_from": sorted(allowed)},
-        )
+    refusal = status_refusal(obj, allowed, action)
+    if refusal is not None:
+        raise refusal
 
 
 def _refresh_request_status(req: AssistanceRequest) -> None:
@@ -152,16 +149,6 @@ def _record_pledge(pledge: Pledge, kind: str, *, by, desk: Desk, **extra) -> Non
         pledge.pledging_desk_id,
         requesting,
     )
-
-
-def _check_pledging_desk(access, desk: Desk, *, requester_state_id: int | None) -> None:
-    access.require_act_for(desk)
-    if desk.kind == DeskKind.NATIONAL and desk.state_id == requester_state_id:
-        raise InvalidInput(
-            "A state does not pledge against its own request.",
-            code="own_request",
-            details={"desk": desk.code},
-        )
 
 
 def _over_commit(req: AssistanceRequest, quantity: int) -> Conflict:
@@ -345,12 +332,15 @@ def make_pledge(
     conditions: str = "",
     source_asset=None,
 ) -> Pledge:
-    """Another state's desk (or the centre) offers ``quantity`` against a request."""
+    """Another state's desk (or the centre) offers ``quantity`` against a request.
+
+    Refused for the reasons of :func:`humanitarian.rules.may_pledge`, asked holding the
+    request's row lock; then for a quantity below 1.
+    """
     access = access_for(by)
     with transaction.atomic():
         req = _lock_request(access, request_id)
-        _check_pledging_desk(access, desk, requester_state_id=req.state_id)
-        _require_status(req, {RequestStatus.OPEN, RequestStatus.PARTIALLY_PLEDGED}, "pledge to")
+        may_pledge(access, desk, req).or_raise()
         _require_positive(quantity)
         pledge = Pledge.objects.create(
             crisis=req.crisis,

@@ -13,6 +13,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import IO
 
 from celery import current_app
 from django.db import IntegrityError, transaction
@@ -113,7 +114,7 @@ def _layout(rows: list[list[str]]) -> Layout:
 
 
 def _read_rows(content: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(content.lstrip("\ufeff"))))
+    return list(csv.reader(io.StringIO(content)))
 
 
 def data_row_count(content: str) -> int:
@@ -171,18 +172,42 @@ def _validate_row(values: dict[str, str], err) -> dict | None:
     return out if ok else None
 
 
-def start_import(*, by, desk: Desk, crisis: Crisis, content: str, filename: str = "") -> ImportJob:
-    """Accept a CSV upload as an import job.
+def upload_text(content: str | bytes | IO[bytes]) -> str:
+    """The CSV text of an upload, however it came: an uploaded file, its bytes, or text.
+
+    The one place an upload is sized and decoded. At most ``MAX_FILE_BYTES`` are read
+    (``file_too_large`` beyond); bytes must be UTF-8 (``not_utf8`` otherwise); a leading
+    byte-order mark, which spreadsheet programs write, is dropped so the first header
+    matches.
+    """
+    if not isinstance(content, str | bytes):
+        # Read one byte past the limit: enough to know it is too large, never the whole.
+        content = content.read(MAX_FILE_BYTES + 1)
+    size = len(content) if isinstance(content, bytes) else len(content.encode())
+    if size > MAX_FILE_BYTES:
+        raise InvalidInput("The file is larger than 20 MB.", code="file_too_large")
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("The file is not UTF-8 text.", code="not_utf8") from exc
+    return content.lstrip("\ufeff")
+
+
+def start_import(
+    *, by, desk: Desk, crisis: Crisis, content: str | bytes | IO[bytes], filename: str = ""
+) -> ImportJob:
+    """Accept a CSV upload as an import job (see :func:`upload_text` for what is accepted).
 
     Small files are validated and written before this returns; larger ones are handed to
-    a worker (``humanitarian.tasks.run_displacement_import``) after commit.
+    a worker (``humanitarian.tasks.run_displacement_import``) after commit. The caller
+    must act for ``desk`` and see ``crisis``; that is checked before the file is read.
     """
     access = access_for(by)
     with transaction.atomic():
         crisis = visible_crisis(access, crisis.pk)
         access.require_act_for(desk)
-        if len(content.encode()) > MAX_FILE_BYTES:
-            raise InvalidInput("The file is larger than 20 MB.", code="file_too_large")
+        content = upload_text(content)
         total = data_row_count(content)
         job = ImportJob.objects.create(
             crisis=crisis,

@@ -1,68 +1,20 @@
-"""Standby assets: suggestions for a request, and an offer from an asset in one call."""
+"""Standby assets: an offer from an asset in one call.
+
+Which assets to suggest for a request is a read: ``humanitarian.selectors.suggest_standby_assets``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from core.errors import InvalidInput, NotFound
-from directory.access import Access, access_for
-from humanitarian.models import AssistanceRequest, Pledge, StandbyAsset
+from directory.access import access_for
+from humanitarian.models import Pledge
 from humanitarian.selectors import requests_visible_to, standby_assets_visible_to
 from humanitarian.services.assistance import make_pledge
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    asset: StandbyAsset
-    item_matches: bool
-    covers_remaining: bool
-    suggested_quantity: int
-    ready_at: datetime
-
-
-def suggest_standby_assets(
-    *, access: Access, request: AssistanceRequest, limit: int = 20
-) -> list[Suggestion]:
-    """Available assets of *other* states for the request's sector, best first.
-
-    Order: the exact item before other items of the sector, then assets that can cover
-    everything still open, then the shortest readiness time, then the largest capacity.
-    """
-    remaining = max(request.quantity_remaining, 1)
-    assets = (
-        standby_assets_visible_to(access)
-        .filter(sector=request.sector, is_available=True)
-        .exclude(state_id=request.state_id)
-        .annotate(
-            item_rank=Case(
-                When(item=request.item, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-            cover_rank=Case(
-                When(capacity__gte=remaining, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-        )
-        .order_by("item_rank", "cover_rank", "readiness_hours", "-capacity", "state__code", "pk")
-    )[:limit]
-    now = timezone.now()
-    return [
-        Suggestion(
-            asset=asset,
-            item_matches=asset.item == request.item,
-            covers_remaining=asset.capacity >= remaining,
-            suggested_quantity=min(asset.capacity, remaining),
-            ready_at=now + timedelta(hours=asset.readiness_hours),
-        )
-        for asset in assets
-    ]
 
 
 def offer_from_asset(

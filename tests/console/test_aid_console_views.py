@@ -1,16 +1,13 @@
 """The humanitarian board's edge rules: read-only people get no forms, writes refused by
 the services write nothing, hidden records are 404 pages."""
 
-from datetime import timedelta
-
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from django.utils import timezone
 
 from crisis.services.crises import report_crisis, transition_crisis
-from humanitarian.models import Pledge
-from humanitarian.services.assistance import create_request, make_pledge
+from humanitarian.models import ImportJob, Pledge
+from tests.humanitarian.conftest import make_pledge, make_request
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +19,7 @@ def need(region):
         affected_state_codes=["AAA"],
     )  # fmt: skip
     transition_crisis(by=region.supervisor_a, desk=region.desk_a, crisis=crisis, to_status="active")
-    return create_request(
-        by=region.operator_a, desk=region.desk_a, crisis=crisis, sector="shelter",
-        item="family_tent", quantity=50, needed_by=timezone.now() + timedelta(days=2), submit=True,
-    )  # fmt: skip
+    return make_request(region, crisis, quantity=50)
 
 
 def test_auditor_sees_the_board_without_forms_and_cannot_pledge(client, region, need):
@@ -41,7 +35,7 @@ def test_auditor_sees_the_board_without_forms_and_cannot_pledge(client, region, 
 
 
 def test_requester_accepts_through_the_service_and_bad_input_is_a_message(client, region, need):
-    pledge = make_pledge(by=region.coordinator, desk=region.centre, request_id=need.pk, quantity=20)
+    pledge = make_pledge(region, need, quantity=20, by=region.coordinator, desk=region.centre)
     client.force_login(region.operator_a)
     response = client.post(reverse("console:aid-pledge-action", args=[pledge.pk, "confirm"]), {})
     said = " ".join(str(m) for m in get_messages(response.wsgi_request))
@@ -57,10 +51,22 @@ def test_requester_accepts_through_the_service_and_bad_input_is_a_message(client
 
 
 def test_hidden_pledge_and_board_are_404_for_state_c(client, region, need):
-    pledge = make_pledge(by=region.coordinator, desk=region.centre, request_id=need.pk, quantity=20)
+    pledge = make_pledge(region, need, quantity=20, by=region.coordinator, desk=region.centre)
     client.force_login(region.operator_c)
     assert client.get(reverse("console:aid-board", args=[need.crisis_id])).status_code == 404
     response = client.post(reverse("console:aid-pledge-action", args=[pledge.pk, "accept"]))
     assert response.status_code == 404
     pledge.refresh_from_db()
     assert pledge.status == "offered"
+
+
+def test_import_that_is_not_utf8_is_a_message_from_the_service(client, region, need):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(region.operator_a)
+    upload = SimpleUploadedFile("dtm.csv", "Pa\xefs,é\n".encode("latin-1"), "text/csv")
+    response = client.post(reverse("console:aid-import", args=[need.crisis_id]), {"file": upload})
+    assert response.status_code == 302
+    said = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "The file is not UTF-8 text." in said
+    assert not ImportJob.objects.exists()

@@ -7,9 +7,9 @@ import pytest
 from django.test import Client
 
 from crisis.models import CrisisTask, TimelineEntry
-from humanitarian.models import AssetKind, AssistanceRequest, Pledge, StandbyAsset
+from humanitarian.models import AssistanceRequest, DisplacementReport, Pledge
 from tests.crisis.crisis_helpers import activate, make_protocol, report
-from tests.humanitarian.conftest import make_pledge, make_request
+from tests.humanitarian.conftest import HXL_FILE, make_asset, make_pledge, make_request, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +22,7 @@ def world(region):
     crisis = activate(region, report(region))
     req = make_request(region, crisis, sector="sar", item="usar_team", quantity=3)
     pledge = make_pledge(region, req, quantity=1)
-    StandbyAsset.objects.create(
-        state=region.state_b, desk=region.desk_b, name="B USAR", kind=AssetKind.SAR_TEAM,
-        sector="sar", item="usar_team", unit="team", capacity=5, readiness_hours=6,
-    )  # fmt: skip
+    make_asset(region.state_b, region.desk_b, "B USAR", capacity=5, readiness_hours=6)
     task = CrisisTask.objects.filter(crisis=crisis).first()
     return {"crisis": crisis, "request": req, "pledge": pledge, "task": task}
 
@@ -105,9 +102,6 @@ def test_nul_byte_in_a_query_string_is_a_400(region, world, api_client):
 
 
 def test_import_with_a_figure_beyond_an_integer_column_names_the_row(region, world, api_client):
-    from humanitarian.models import DisplacementReport
-    from tests.humanitarian.test_displacement_import import HXL_FILE, upload
-
     bad = HXL_FILE.replace("2025-11-20,1,site,800", "2025-11-20,1,site,99999999999")
     api_client.force_authenticate(region.operator_a)
     response = upload(api_client, world["crisis"], bad)

@@ -6,13 +6,20 @@ import pytest
 from django.utils import timezone
 from openapi_spec_validator import validate
 
-from humanitarian.models import ShelterStatus, StandbyAsset
-from humanitarian.services import assistance, displacement, shelters, sitreps
-from tests.humanitarian.conftest import make_crisis, make_pledge, make_request
+from humanitarian.models import AssetKind, ShelterStatus
+from humanitarian.services import assistance, shelters, sitreps
+from tests.humanitarian.conftest import (
+    API,
+    import_displacement,
+    make_asset,
+    make_crisis,
+    make_pledge,
+    make_request,
+    make_shelter,
+)
 
 pytestmark = pytest.mark.django_db
 
-API = "/api/v1/humanitarian"
 LISTS = [
     "requests",
     "pledges",
@@ -31,21 +38,15 @@ def populate(region, crisis, n, start=0):
         pledge = make_pledge(region, req, quantity=5)
         assistance.accept_pledge(by=region.operator_a, pledge_id=pledge.pk)
         assistance.dispatch_pledge(by=region.operator_b, pledge_id=pledge.pk)
-        shelter = shelters.register_shelter(
-            by=region.operator_a, desk=region.desk_a, crisis=crisis, name=f"School {i}",
-            capacity=100,
-        )  # fmt: skip
+        shelter = make_shelter(region, crisis, name=f"School {i}", capacity=100)
         shelters.update_shelter(by=region.operator_a, shelter_id=shelter.pk, population=10 * i)
-        StandbyAsset.objects.create(
-            state=region.state_b, desk=region.desk_b, name=f"Stockpile {i}", kind="stockpile",
-            sector="food", item="rice", unit="tonne", capacity=10, readiness_hours=12,
-        )  # fmt: skip
+        make_asset(region.state_b, region.desk_b, f"Stockpile {i}", kind=AssetKind.STOCKPILE,
+                   sector="food", item="rice", unit="tonne", capacity=10)  # fmt: skip
         csv = (
             "country_code,country_name,admin1_name,admin1_code,reported_on,round,idps,"
             f"refugees,source\nAAA,State A,Coast,AA-01,2025-01-01,{i + 1},10,0,DTM\n"
         )
-        displacement.start_import(by=region.operator_a, desk=region.desk_a, crisis=crisis,
-                                  content=csv)  # fmt: skip
+        import_displacement(region, crisis, csv)
         sitreps.post_situation_report(crisis_id=crisis.pk, report_date=date(2025, 1, 1 + i))
 
 

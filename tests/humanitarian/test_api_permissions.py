@@ -7,11 +7,9 @@ import pytest
 from django.utils import timezone
 
 from humanitarian.models import AssistanceRequest, Pledge, PledgeStatus
-from tests.humanitarian.conftest import make_pledge, make_request
+from tests.humanitarian.conftest import API, make_pledge, make_request
 
 pytestmark = pytest.mark.django_db
-
-API = "/api/v1/humanitarian"
 
 
 def as_user(api_client, user):

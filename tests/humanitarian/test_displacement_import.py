@@ -3,35 +3,13 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.errors import InvalidInput
 from crisis.models import TimelineEntry
 from humanitarian.models import DisplacementReport, ImportJob, ImportStatus
 from humanitarian.services import displacement
+from tests.humanitarian.conftest import API, HXL_FILE, import_displacement, upload
 
 pytestmark = pytest.mark.django_db
-
-API = "/api/v1/humanitarian"
-
-HXL_FILE = "\n".join(
-    [
-        "Country code,Country,Admin 1,Admin 1 code,Admin 2,Admin 2 code,Reporting date,Round,"
-        "Assessment type,IDPs (individuals),Refugees (individuals),Source",
-        "#country+code,#country+name,#adm1+name,#adm1+code,#adm2+name,#adm2+code,"
-        "#date+reported,#meta+round,#meta+assessment,#affected+idps+ind,"
-        "#affected+refugees+ind,#meta+source",
-        "AAA,State A,Coast,AA-01,Harbour,AA-01-01,2025-11-20,1,baseline,1200,0,IOM DTM",
-        "AAA,State A,Coast,AA-01,Bay,AA-01-02,2025-11-20,1,site,800,150,IOM DTM",
-        'AAA,State A,Hills,AA-02,,,2025-11-21,1,baseline,"2,500",40,IOM DTM',
-        "",
-    ]
-)
-
-
-def upload(api_client, crisis, text, name="dtm.csv"):
-    return api_client.post(
-        f"{API}/displacement/imports/",
-        {"crisis": crisis.pk, "file": SimpleUploadedFile(name, text.encode(), "text/csv")},
-        format="multipart",
-    )
 
 
 def test_hxl_file_imports_every_row(region, crisis, api_client):
@@ -156,9 +134,7 @@ def test_large_file_goes_to_a_worker_with_progress(
 
 
 def test_export_can_be_imported_back(region, crisis, api_client):
-    displacement.start_import(
-        by=region.operator_a, desk=region.desk_a, crisis=crisis, content=HXL_FILE
-    )
+    import_displacement(region, crisis)
     api_client.force_authenticate(region.operator_a)
     exported = api_client.get(f"{API}/exports/displacement.csv?crisis={crisis.pk}").content.decode()
     DisplacementReport.objects.all().delete()
@@ -167,3 +143,31 @@ def test_export_can_be_imported_back(region, crisis, api_client):
     )
     assert job.status == ImportStatus.SUCCEEDED, job.errors
     assert DisplacementReport.objects.count() == 3
+
+
+def test_upload_is_sized_and_decoded_once_by_the_service(region, crisis, api_client, monkeypatch):
+    api_client.force_authenticate(region.operator_a)
+    # A spreadsheet's byte-order mark does not hide the first header.
+    plain = (
+        "\ufeffcountry_code,country_name,admin1_name,admin1_code,reported_on,round,idps,"
+        "refugees,source\nAAA,State A,Coast,AA-01,2025-11-20,2,10,0,DTM\n"
+    )
+    response = upload(api_client, crisis, plain)
+    assert response.status_code == 201, response.content
+    assert response.json()["created_count"] == 1
+    response = api_client.post(
+        f"{API}/displacement/imports/",
+        {"crisis": crisis.pk, "file": SimpleUploadedFile("dtm.csv", "é".encode("latin-1"))},
+        format="multipart",
+    )
+    assert response.status_code == 400 and response.json()["code"] == "not_utf8"
+    monkeypatch.setattr(displacement, "MAX_FILE_BYTES", len(HXL_FILE) - 1)
+    for sent in (HXL_FILE, HXL_FILE.encode()):
+        with pytest.raises(InvalidInput) as exc:
+            displacement.start_import(
+                by=region.operator_a, desk=region.desk_a, crisis=crisis, content=sent
+            )
+        assert exc.value.code == "file_too_large"
+    response = upload(api_client, crisis, HXL_FILE)
+    assert response.status_code == 400 and response.json()["code"] == "file_too_large"
+    assert ImportJob.objects.count() == 1  # only the first, good file

@@ -7,11 +7,9 @@ from django.utils import timezone
 
 from humanitarian.services import assistance
 from humanitarian.services.gaps import gap_figures
-from tests.humanitarian.conftest import make_pledge, make_request
+from tests.humanitarian.conftest import API, make_offer, make_pledge, make_request
 
 pytestmark = pytest.mark.django_db
-
-API = "/api/v1/humanitarian"
 
 
 @pytest.fixture
@@ -39,8 +37,7 @@ def known(region, crisis):
     assistance.withdraw_pledge(by=region.operator_b, pledge_id=withdrawn.pk)
     r = make_pledge(region, rice, quantity=20)
     assistance.accept_pledge(by=a, pledge_id=r.pk)
-    assistance.offer_capacity(by=region.operator_b, desk=region.desk_b, crisis=crisis,
-                              sector="shelter", item="tarpaulin", quantity=80)  # fmt: skip
+    make_offer(region, crisis, item="tarpaulin", quantity=80)
     return {"tents": tents, "tarps": tarps, "rice": rice}
 
 

@@ -5,13 +5,16 @@ import io
 import hxl
 import pytest
 
-from humanitarian.services import assistance, displacement, shelters
-from tests.humanitarian.conftest import make_pledge, make_request
-from tests.humanitarian.test_displacement_import import HXL_FILE
+from humanitarian.services import assistance
+from tests.humanitarian.conftest import (
+    API,
+    import_displacement,
+    make_pledge,
+    make_request,
+    make_shelter,
+)
 
 pytestmark = pytest.mark.django_db
-
-API = "/api/v1/humanitarian"
 
 
 @pytest.fixture
@@ -28,12 +31,10 @@ def scenario(region, crisis):
     assistance.dispatch_pledge(by=region.operator_b, pledge_id=p1.pk)
     assistance.dispatch_pledge(by=region.coordinator, pledge_id=p2.pk)
     assistance.confirm_delivery(by=region.operator_a, pledge_id=p1.pk, quantity_received=58)
-    shelters.register_shelter(by=region.operator_a, desk=region.desk_a, crisis=crisis,
-                              name="Harbour school", capacity=300, population=120,
-                              latitude="8.45000", longitude="98.53000", admin1_code="AA-01",
-                              admin1_name="Coast", services=["water", "health"])  # fmt: skip
-    displacement.start_import(by=region.operator_a, desk=region.desk_a, crisis=crisis,
-                              content=HXL_FILE)  # fmt: skip
+    make_shelter(region, crisis, name="Harbour school", capacity=300, population=120,
+                 latitude="8.45000", longitude="98.53000", admin1_code="AA-01",
+                 admin1_name="Coast", services=["water", "health"])  # fmt: skip
+    import_displacement(region, crisis)
     return crisis
 
 

@@ -17,7 +17,7 @@ from directory.models import DeskMembership, Role
 from humanitarian.models import AssistanceRequest, Pledge, PledgeStatus, RequestStatus
 from humanitarian.services import assistance
 from tests.factories import make_person
-from tests.humanitarian.conftest import make_crisis, make_pledge, make_request
+from tests.humanitarian.conftest import make_crisis, make_offer, make_pledge, make_request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,8 +75,7 @@ def test_two_acceptances_of_the_last_need_one_wins(region):
 
 def test_two_claims_of_one_standalone_offer_never_exceed_it(region):
     crisis = make_crisis(region, affected=[region.state_a, region.state_c])
-    offer = assistance.offer_capacity(by=region.operator_b, desk=region.desk_b, crisis=crisis,
-                                      sector="food", item="rice", quantity=10)  # fmt: skip
+    offer = make_offer(region, crisis, sector="food", item="rice", quantity=10)
     req_a = make_request(region, crisis, quantity=10, sector="food", item="rice")
     desk_c_person = make_person(region.desk_c, Role.SUPERVISOR, username="sup-c")
     assert DeskMembership.objects.filter(user=desk_c_person).exists()

@@ -6,7 +6,7 @@ from core.errors import Conflict, InvalidInput, TransitionNotAllowed
 from crisis.models import TimelineEntry
 from humanitarian.models import Pledge, PledgeStatus, RequestStatus
 from humanitarian.services import assistance
-from tests.humanitarian.conftest import make_pledge, make_request
+from tests.humanitarian.conftest import make_offer, make_pledge, make_request
 
 pytestmark = pytest.mark.django_db
 
@@ -120,10 +120,7 @@ def test_centre_pledges_and_withdraws(region, crisis):
 
 
 def test_standalone_offer_claimed_in_parts(region, crisis):
-    offer = assistance.offer_capacity(
-        by=region.operator_b, desk=region.desk_b, crisis=crisis, sector="shelter",
-        item="family_tent", quantity=300,
-    )  # fmt: skip
+    offer = make_offer(region, crisis, quantity=300)
     assert offer.request is None and offer.quantity_available == 300
     req = make_request(region, crisis, quantity=120)
     claim = assistance.claim_offer(by=region.operator_a, offer_id=offer.pk, request_id=req.pk)

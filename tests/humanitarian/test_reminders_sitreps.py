@@ -10,15 +10,19 @@ from crisis.models import TimelineEntry
 from crisis.services.timeline import verify_all
 from humanitarian import tasks
 from humanitarian.models import Reminder, SituationReport
-from humanitarian.services import assistance, displacement, shelters
+from humanitarian.services import assistance
 from humanitarian.services.reminders import send_due_reminders
 from humanitarian.services.sitreps import post_situation_report
-from tests.humanitarian.conftest import make_crisis, make_pledge, make_request
-from tests.humanitarian.test_displacement_import import HXL_FILE
+from tests.humanitarian.conftest import (
+    API,
+    import_displacement,
+    make_crisis,
+    make_pledge,
+    make_request,
+    make_shelter,
+)
 
 pytestmark = pytest.mark.django_db
-
-API = "/api/v1/humanitarian"
 
 
 def reminder_entries(crisis):
@@ -78,10 +82,8 @@ def test_daily_sitrep_once_per_day_on_the_timeline(region, crisis, api_client, e
     assistance.accept_pledge(
         by=region.operator_a, pledge_id=make_pledge(region, req, quantity=4).pk
     )
-    shelters.register_shelter(by=region.operator_a, desk=region.desk_a, crisis=crisis,
-                              name="Gym", capacity=200, population=150)  # fmt: skip
-    displacement.start_import(by=region.operator_a, desk=region.desk_a, crisis=crisis,
-                              content=HXL_FILE)  # fmt: skip
+    make_shelter(region, crisis, name="Gym", capacity=200, population=150)
+    import_displacement(region, crisis)
     make_crisis(region, ref="CR-2026-0999", status="closed")
 
     assert tasks.post_daily_situation_reports.apply().get() == 1  # fans out per active crisis

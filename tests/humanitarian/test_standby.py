@@ -4,43 +4,36 @@ import pytest
 
 from core.errors import InvalidInput
 from crisis.models import TimelineEntry
-from humanitarian.models import AssetKind, PledgeStatus, StandbyAsset
-from humanitarian.services.standby import suggest_standby_assets
-from tests.humanitarian.conftest import make_crisis, make_request
+from directory.access import access_for
+from humanitarian.models import AssetKind, PledgeStatus
+from humanitarian.selectors import suggest_standby_assets
+from tests.humanitarian.conftest import API, make_asset, make_crisis, make_request
 
 pytestmark = pytest.mark.django_db
-
-API = "/api/v1/humanitarian"
-
-
-def asset(state, desk, name, *, item="usar_team", sector="sar", unit="team", capacity=1,
-          readiness_hours=12, kind=AssetKind.SAR_TEAM, available=True):  # fmt: skip
-    return StandbyAsset.objects.create(
-        state=state, desk=desk, name=name, kind=kind, sector=sector, item=item, unit=unit,
-        capacity=capacity, readiness_hours=readiness_hours, is_available=available,
-    )  # fmt: skip
 
 
 @pytest.fixture
 def register(region):
-    r = region
+    a = (region.state_a, region.desk_a)
+    b = (region.state_b, region.desk_b)
+    c = (region.state_c, region.desk_c)
     return {
-        "own": asset(r.state_a, r.desk_a, "A USAR heavy", readiness_hours=1, capacity=3),
-        "b_slow": asset(r.state_b, r.desk_b, "B USAR medium", readiness_hours=24, capacity=2),
-        "b_fast": asset(r.state_b, r.desk_b, "B USAR light", readiness_hours=6, capacity=1),
-        "c_fast_big": asset(r.state_c, r.desk_c, "C USAR heavy", readiness_hours=6, capacity=2),
-        "c_boat": asset(r.state_c, r.desk_c, "C maritime SAR", item="maritime_sar_unit",
-                        unit="vessel", readiness_hours=2, capacity=4),
-        "b_away": asset(r.state_b, r.desk_b, "B USAR reserve", readiness_hours=1, capacity=5,
-                        available=False),
-        "b_food": asset(r.state_b, r.desk_b, "B rice store", item="rice", sector="food",
-                        unit="tonne", capacity=500, readiness_hours=1, kind=AssetKind.STOCKPILE),
+        "own": make_asset(*a, "A USAR heavy", readiness_hours=1, capacity=3),
+        "b_slow": make_asset(*b, "B USAR medium", readiness_hours=24, capacity=2),
+        "b_fast": make_asset(*b, "B USAR light", readiness_hours=6, capacity=1),
+        "c_fast_big": make_asset(*c, "C USAR heavy", readiness_hours=6, capacity=2),
+        "c_boat": make_asset(*c, "C maritime SAR", item="maritime_sar_unit", unit="vessel",
+                             readiness_hours=2, capacity=4),
+        "b_away": make_asset(*b, "B USAR reserve", readiness_hours=1, capacity=5,
+                             available=False),
+        "b_food": make_asset(*b, "B rice store", item="rice", sector="food", unit="tonne",
+                             capacity=500, readiness_hours=1, kind=AssetKind.STOCKPILE),
     }  # fmt: skip
 
 
 def test_suggestions_order(region, crisis, register):
     req = make_request(region, crisis, sector="sar", item="usar_team", quantity=2)
-    got = suggest_standby_assets(access=_access(region.operator_a), request=req)
+    got = suggest_standby_assets(access=access_for(region.operator_a), request=req)
     names = [s.asset.name for s in got]
     # Exact item first; among those, assets that cover the need, then readiness, then size.
     assert names == ["C USAR heavy", "B USAR medium", "B USAR light", "C maritime SAR"]
@@ -48,12 +41,6 @@ def test_suggestions_order(region, crisis, register):
     assert first.item_matches and first.covers_remaining and first.suggested_quantity == 2
     assert not got[2].covers_remaining and got[2].suggested_quantity == 1
     assert not got[3].item_matches
-
-
-def _access(user):
-    from directory.access import access_for
-
-    return access_for(user)
 
 
 def test_suggestions_over_the_api_and_offer_in_one_call(region, register, api_client):
