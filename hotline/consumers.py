@@ -49,6 +49,7 @@ from hotline.protocol import (
 from hotline.selectors import channel_for, member_desk_ids, messages_in, presence_of
 from hotline.services import messages as message_services
 from hotline.services import presence as presence_services
+from hotline.services import receipts as receipt_services
 from hotline.services.escalation import user_group
 
 logger = logging.getLogger(__name__)
@@ -307,7 +308,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
     async def frame_delivered(self, frame):
         count = await db(
-            message_services.mark_delivered,
+            receipt_services.mark_delivered,
             by=self.user,
             channel_id=frame["channel"],
             up_to_seq=frame["up_to_seq"],
@@ -319,7 +320,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
     async def frame_read(self, frame):
         await db(
-            message_services.mark_read,
+            receipt_services.mark_read,
             by=self.user,
             message_id=frame["message"],
             desk_id=frame.get("desk"),
@@ -328,7 +329,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
     async def frame_ack(self, frame):
         await db(
-            message_services.acknowledge_message,
+            receipt_services.acknowledge_message,
             by=self.user,
             message_id=frame["message"],
             desk_id=frame.get("desk"),

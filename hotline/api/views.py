@@ -38,6 +38,7 @@ from hotline.selectors import (
 )
 from hotline.services import channels as channel_services
 from hotline.services import messages as message_services
+from hotline.services import receipts as receipt_services
 
 
 class ChannelFilter(django_filters.FilterSet):
@@ -205,13 +206,13 @@ class ChannelViewSet(
     @action(detail=True, methods=["post"], url_path=r"messages/(?P<seq>\d+)/read")
     def read(self, request, pk=None, seq=None):
         """Your desk has read this message."""
-        return self._receipt_action(request, pk, seq, message_services.mark_read)
+        return self._receipt_action(request, pk, seq, receipt_services.mark_read)
 
     @extend_schema(request=ReceiptActionSerializer, responses={200: ReceiptSerializer})
     @action(detail=True, methods=["post"], url_path=r"messages/(?P<seq>\d+)/ack")
     def ack(self, request, pk=None, seq=None):
         """Your desk acknowledges this message (flash messages and line checks need it)."""
-        return self._receipt_action(request, pk, seq, message_services.acknowledge_message)
+        return self._receipt_action(request, pk, seq, receipt_services.acknowledge_message)
 
     @extend_schema(request=DeliveredSerializer, responses={200: DeliveredSerializer})
     @action(detail=True, methods=["post"])
@@ -220,7 +221,7 @@ class ChannelViewSet(
         channel = self._channel()
         data = DeliveredSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        message_services.mark_delivered(
+        receipt_services.mark_delivered(
             by=request.user,
             channel_id=channel.pk,
             up_to_seq=data.validated_data["up_to_seq"],

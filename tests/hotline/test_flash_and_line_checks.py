@@ -12,7 +12,8 @@ from deadlines.services import fire_deadline
 from hotline.models import ChannelEvent, HotlineChannel, LineCheck
 from hotline.services.escalation import FLASH_KIND, flash_subject
 from hotline.services.line_checks import LINE_CHECK_KIND, line_check_subject, send_line_check
-from hotline.services.messages import acknowledge_message, send_message
+from hotline.services.messages import send_message
+from hotline.services.receipts import acknowledge_message
 
 pytestmark = pytest.mark.django_db
 
