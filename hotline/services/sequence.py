@@ -3,7 +3,7 @@
 Guarantee: within a line, seqs are strictly increasing in commit order, with no gap and
 no duplicate, and a client message id is stored at most once per line. Clients rely on
 it: a connection that sees seq n+2 after n knows it lost n+1 and re-reads it from the
-database (``hotline.consumers``).
+database (``hotline.ordering``).
 
 Mechanism: the line row's ``last_seq`` is the counter. Claiming a number is an
 ``UPDATE … SET last_seq = last_seq + 1 … RETURNING``, which holds the line row's lock
