@@ -347,7 +347,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
     # --- delivery order (hotline.ordering keeps it per line) --------------------------
     async def _recheck_access(self, channel_id: int) -> None:
-        """One of our desks left the channel: stop following it unless we still may."""
+        """One of our desks left the line: stop following it unless we still may."""
         try:
             await db(channel_for, self.access, channel_id)
         except DomainError:

@@ -55,7 +55,8 @@ class ChannelFilter(django_filters.FilterSet):
 class ChannelViewSet(
     AccessMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Hotline channels (lines) your desks are on; coordinators and auditors see all."""
+    """The lines your desks are on (the API calls a line a *channel*); coordinators and
+    auditors see all."""
 
     serializer_class = ChannelSerializer
     filterset_class = ChannelFilter
@@ -123,7 +124,7 @@ class ChannelViewSet(
     @extend_schema(request=None, responses={200: ChannelSerializer})
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
-        """Make the channel read-only."""
+        """Make the line read-only."""
         channel = self._channel()
         channel_services.archive_channel(by=request.user, channel_id=channel.pk)
         return self._rendered(channel.pk)
@@ -248,13 +249,13 @@ class ChannelViewSet(
     @extend_schema(responses={200: ChannelEventSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
-        """The channel's trace: created, members added/removed, escalations, line checks."""
+        """The line's trace: created, members added/removed, escalations, line checks."""
         page = self.paginate_queryset(events_of(self._channel()))
         return self.get_paginated_response(ChannelEventSerializer(page, many=True).data)
 
     @extend_schema(responses={200: LineCheckSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="line-checks")
     def line_checks(self, request, pk=None):
-        """Line checks of this channel, newest first."""
+        """Line checks sent on this line, newest first."""
         page = self.paginate_queryset(line_checks_of(self._channel()))
         return self.get_paginated_response(LineCheckSerializer(page, many=True).data)

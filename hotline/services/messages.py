@@ -26,8 +26,8 @@ def send_message(
     corrects_id: int | None = None,
     desk_id: int | None = None,
 ) -> tuple[Message, bool]:
-    """Send ``body`` on a channel for one of the caller's member desks (``desk_id``, or
-    the first of their writing desks that is on the channel).
+    """Send ``body`` on a line for one of the caller's member desks (``desk_id``, or
+    the first of their writing desks that is on the line).
 
     Returns ``(message, created)``. Idempotent on ``client_msg_id``: sending it again
     returns the original message and ``created=False``; nothing new is written. The
@@ -61,7 +61,7 @@ def send_message(
                 and not Message.objects.filter(pk=corrects_id, channel_id=channel_id).exists()
             ):
                 raise InvalidInput(
-                    "A correction must reference a message of the same channel.",
+                    "A correction must reference a message of the same line.",
                     code="bad_correction",
                     details={"corrects": corrects_id},
                 )
@@ -84,7 +84,7 @@ def send_message(
         original = dup.message
         if original.sender_id != by.pk:
             raise Conflict(
-                "That client_msg_id is already used on this channel by someone else.",
+                "That client_msg_id is already used on this line by someone else.",
                 code="client_msg_id_taken",
             ) from None
         return original, False
@@ -95,6 +95,6 @@ def _explain_refusal(access, channel_id: int, desk_id: int | None):
     acting_desk_id(access, channel_id, desk_id)
     status = HotlineChannel.objects.filter(pk=channel_id).values_list("status", flat=True).first()
     if status is None:
-        raise NotFound("No such channel.", code="channel_not_found")
+        raise NotFound("No such line.", code="channel_not_found")
     require_writable(status)
-    raise Conflict("The channel changed while sending; try again.", code="retry")
+    raise Conflict("The line changed while sending; try again.", code="retry")
