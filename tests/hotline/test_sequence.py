@@ -7,16 +7,14 @@ import pytest
 from django.db import connection
 
 from hotline.models import HotlineChannel, Message
-from hotline.services.messages import send_message
+from tests.hotline.conftest import send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _send(user, channel_id, client_msg_id=None):
     try:
-        return send_message(
-            by=user, channel_id=channel_id, body="x", client_msg_id=client_msg_id or uuid.uuid4()
-        )
+        return send(user, channel_id, "x", client_msg_id=client_msg_id)
     finally:
         connection.close()
 
