@@ -59,7 +59,7 @@ _CLAIM_FOR_SYSTEM = """
     UPDATE {channels} SET last_seq = last_seq + 1
     WHERE id = %(channel)s AND status = 'active' RETURNING last_seq, NULL::bigint AS desk_id
 """
-#: Claim the seq and insert in one statement: one round trip, and the channel row is
+#: Claim the seq and insert in one statement: one round trip, and the line's row is
 #: locked for one statement and the commit only.
 _APPEND = """
     WITH claim AS ({claim}),
@@ -87,32 +87,40 @@ def append_message(
     priority: str = Priority.ROUTINE,
     corrects_id: int | None = None,
 ) -> Message | None:
-    """Give the next seq of an active channel to a new message and insert it.
+    """Give the next seq of an active line to a new message and insert it.
 
     Assumes it runs inside ``transaction.atomic()``. The ``UPDATE … RETURNING`` takes the
-    channel row's lock until commit, so seqs are handed out one sender at a time, in
-    commit order, and a rolled-back send gives its number back (no gaps). With
-    ``desk_ids`` the sender's desk is the first of them that is a current member (system
-    messages pass none). Returns None, having written nothing, if the channel is not
-    active or none of ``desk_ids`` is a member: the caller finds out why. Raises
-    ``DuplicateClientMessage`` (to roll back) if the client message id is already on the channel.
-    One statement (plus the commit), because every round trip to the database is latency.
+    line row's lock until commit, so seqs are handed out one sender at a time, in commit
+    order, and a rolled-back send gives its number back (no gaps). With ``desk_ids`` the
+    sender's desk is the first of them that is a current member (system messages pass
+    none). Returns None, having written nothing, if the line is not active or none of
+    ``desk_ids`` is a member: the caller finds out why. Raises
+    :class:`DuplicateClientMessage` (to roll back) if the client message id is already on
+    the line. One statement (plus the commit), because every round trip to the database
+    is latency.
     """
+    message = Message(
+        channel_id=channel_id,
+        kind=kind,
+        sender=sender,
+        body=body,
+        priority=priority,
+        client_msg_id=client_msg_id,
+        corrects_id=corrects_id,
+        created_at=timezone.now(),
+    )
     if connection.vendor != "postgresql":
-        return _append_message_portable(
-            channel_id=channel_id, client_msg_id=client_msg_id, body=body, desk_ids=desk_ids,
-            sender=sender, kind=kind, priority=priority, corrects_id=corrects_id,
-        )  # fmt: skip
+        return _append_message_portable(message, desk_ids)
     tables = {
         "channels": HotlineChannel._meta.db_table,
         "members": ChannelMember._meta.db_table,
         "messages": Message._meta.db_table,
     }
     claim = (_CLAIM_FOR_SYSTEM if desk_ids is None else _CLAIM_FOR_DESK).format(**tables)
-    now = timezone.now()
     values = {"channel": channel_id, "desks": desk_ids, "kind": kind, "body": body,
               "sender": sender.pk if sender else None, "priority": priority,
-              "client_msg_id": client_msg_id, "corrects": corrects_id, "now": now}  # fmt: skip
+              "client_msg_id": client_msg_id, "corrects": corrects_id,
+              "now": message.created_at}  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(_APPEND.format(claim=claim, **tables), values)
         row = cursor.fetchone()
@@ -120,33 +128,21 @@ def append_message(
         return None
     seq, desk_id, message_id = row
     if message_id is None:
-        # Under the channel lock, so the other send of this id has committed.
-        raise DuplicateClientMessage(
-            Message.objects.get(channel_id=channel_id, client_msg_id=client_msg_id)
-        )
-    return Message(
-        pk=message_id,
-        channel_id=channel_id,
-        seq=seq,
-        kind=kind,
-        sender=sender,
-        sender_desk_id=desk_id,
-        body=body,
-        priority=priority,
-        client_msg_id=client_msg_id,
-        corrects_id=corrects_id,
-        created_at=now,
-    )
+        # Under the line's lock, so the other send of this id has committed.
+        stored = Message.objects.get(channel_id=channel_id, client_msg_id=client_msg_id)
+        raise DuplicateClientMessage(stored)
+    message.pk, message.seq, message.sender_desk_id = message_id, seq, desk_id
+    return message
 
 
-def _append_message_portable(
-    *, channel_id, client_msg_id, body, desk_ids, sender, kind, priority, corrects_id
-) -> Message | None:
-    """:func:`append_message` for the one-machine demo on SQLite, with the ORM.
+def _append_message_portable(message: Message, desk_ids: list[int] | None) -> Message | None:
+    """:func:`append_message` for the one-machine demo on SQLite, with the ORM: numbers
+    and saves ``message`` (unsaved, without seq or desk).
 
     Same contract. SQLite has no row locks, but its writers are serialised
     (``BEGIN IMMEDIATE``, see settings), which makes read-then-increment safe there.
     """
+    channel_id = message.channel_id
     channel = (
         HotlineChannel.objects.select_for_update()
         .filter(pk=channel_id, status=ChannelStatus.ACTIVE)
@@ -161,20 +157,12 @@ def _append_message_portable(
         ).aggregate(first=Min("desk_id"))["first"]
         if desk_id is None:
             return None
-    existing = Message.objects.filter(channel_id=channel_id, client_msg_id=client_msg_id).first()
+    existing = Message.objects.filter(
+        channel_id=channel_id, client_msg_id=message.client_msg_id
+    ).first()
     if existing is not None:
         raise DuplicateClientMessage(existing)
-    seq = channel.last_seq + 1
-    HotlineChannel.objects.filter(pk=channel_id).update(last_seq=seq)
-    return Message.objects.create(
-        channel_id=channel_id,
-        seq=seq,
-        kind=kind,
-        sender=sender,
-        sender_desk_id=desk_id,
-        body=body,
-        priority=priority,
-        client_msg_id=client_msg_id,
-        corrects_id=corrects_id,
-        created_at=timezone.now(),
-    )
+    message.seq, message.sender_desk_id = channel.last_seq + 1, desk_id
+    HotlineChannel.objects.filter(pk=channel_id).update(last_seq=message.seq)
+    message.save(force_insert=True)
+    return message
