@@ -2,13 +2,14 @@
 
 Protocol v1 is defined in ``hotline.protocol`` and documented in
 ``docs/hotline-protocol.md``. This consumer is an edge: it parses and validates a frame,
-calls a service or selector, and replies. What it owns is delivery order:
+calls a service or selector, and replies. What it owns is delivery:
 
 - ``subscribe`` registers the connection with the process's fan-out hub *first*
-  (buffering live events), replays from the database everything after ``since_seq``,
-  then drains the buffer and goes live. Every ``message`` frame a client gets on a
-  channel is the next seq: duplicates are dropped, and a gap (the transport lost an
-  event) makes the connection re-read the missing range from the database.
+  (buffering live events), then a ``hotline.ordering.LineOrdering`` replays from the
+  database everything after ``since_seq``, drains the buffer and goes live. Every
+  ``message`` frame a client gets on a line is the next seq: duplicates are dropped,
+  and a gap (the transport lost an event) makes the connection re-read the missing
+  range from the database.
 - Everything it sends goes through one outgoing queue and one writer task, so frames
   never interleave, and a slow client never holds up the hub (or anybody else): if its
   queue overflows it is closed with 4408 and resumes with ``since_seq``.
@@ -21,11 +22,9 @@ import asyncio
 import contextlib
 import functools
 import json
-import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -37,6 +36,7 @@ from core.events import desk_group
 from directory.access import access_for
 from hotline import protocol
 from hotline.fanout import CONTROL, deferred_publishes, get_hub
+from hotline.ordering import LineOrdering
 from hotline.protocol import (
     CLIENT_FRAMES,
     CLOSE_FLOODING,
@@ -49,13 +49,9 @@ from hotline.protocol import (
 from hotline.selectors import channel_for, member_desk_ids, messages_in, presence_of
 from hotline.services import messages as message_services
 from hotline.services import presence as presence_services
+from hotline.services import receipts as receipt_services
 from hotline.services.escalation import user_group
 
-logger = logging.getLogger(__name__)
-
-REPLAY_BATCH = 500
-MAX_BUFFERED = 5000
-GAP_GRACE_SECONDS = 0.25
 PRESENCE_REFRESH_SECONDS = 30
 
 # Re-exported for callers of the skeleton's names.
@@ -98,20 +94,9 @@ async def db(func, *args, **kwargs):
     return result
 
 
-def _replay_rows(channel_id: int, after_seq: int) -> list[tuple[int, str]]:
-    rows = messages_in(channel_id, after_seq=after_seq)[:REPLAY_BATCH]
+def _replay_rows(channel_id: int, after_seq: int, limit: int) -> list[tuple[int, str]]:
+    rows = messages_in(channel_id, after_seq=after_seq)[:limit]
     return [(m.seq, json.dumps(message_frame(m), separators=(",", ":"))) for m in rows]
-
-
-@dataclass
-class Subscription:
-    channel_id: int
-    last_seq: int
-    live: bool = False
-    resync: bool = False
-    buffer: list = field(default_factory=list)
-    task: asyncio.Task | None = None
-    gap_timer: asyncio.TimerHandle | None = None
 
 
 class TokenBucket:
@@ -137,7 +122,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.access = await database_sync_to_async(access_for)(user)
         self.connection_id = uuid.uuid4().hex
-        self.subs: dict[int, Subscription] = {}
+        self.subs: dict[int, LineOrdering] = {}
         self.closing = False
         self.outbox: asyncio.Queue[str] = asyncio.Queue(
             maxsize=getattr(settings, "HOTLINE_WS_OUTBOX", 2000)
@@ -178,8 +163,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             return
         hub = get_hub()
         for channel_id, sub in list(self.subs.items()):
-            if sub.task:
-                sub.task.cancel()
+            sub.close()
             await hub.discard(channel_id, self)
         self.subs.clear()
         self.pump.cancel()
@@ -265,19 +249,37 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         channel_id = frame["channel"]
         await db(channel_for, self.access, channel_id)  # 404 for hidden or missing
         old = self.subs.pop(channel_id, None)
-        if old and old.task:
-            old.task.cancel()
-        sub = Subscription(channel_id=channel_id, last_seq=frame.get("since_seq") or 0)
+        if old is not None:
+            old.close()
+        sub = LineOrdering(
+            channel_id,
+            since_seq=frame.get("since_seq") or 0,
+            read_after=functools.partial(db, _replay_rows, channel_id),
+            emit=self._enqueue,
+        )
         self.subs[channel_id] = sub
         await get_hub().add(channel_id, self)
-        await self._catch_up(sub, ref=frame.get("ref"), announce=True)
+        replayed = await sub.catch_up()
+        if replayed is None:
+            return  # unsubscribed meanwhile
+        # No await since catch_up went live, so this precedes every live frame.
+        self._enqueue(
+            json.dumps(
+                {
+                    "type": "subscribed",
+                    "channel": channel_id,
+                    "last_seq": sub.last_seq,
+                    "replayed": replayed,
+                    "ref": frame.get("ref"),
+                }
+            )
+        )
 
     async def frame_unsubscribe(self, frame):
         sub = self.subs.pop(frame["channel"], None)
         if sub is not None:
-            if sub.task:
-                sub.task.cancel()
-            await get_hub().discard(sub.channel_id, self)
+            sub.close()
+            await get_hub().discard(sub.line_id, self)
         await self.send_json(
             {"type": "unsubscribed", "channel": frame["channel"], "ref": frame.get("ref")}
         )
@@ -307,7 +309,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
     async def frame_delivered(self, frame):
         count = await db(
-            message_services.mark_delivered,
+            receipt_services.mark_delivered,
             by=self.user,
             channel_id=frame["channel"],
             up_to_seq=frame["up_to_seq"],
@@ -319,7 +321,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
     async def frame_read(self, frame):
         await db(
-            message_services.mark_read,
+            receipt_services.mark_read,
             by=self.user,
             message_id=frame["message"],
             desk_id=frame.get("desk"),
@@ -328,7 +330,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
     async def frame_ack(self, frame):
         await db(
-            message_services.acknowledge_message,
+            receipt_services.acknowledge_message,
             by=self.user,
             message_id=frame["message"],
             desk_id=frame.get("desk"),
@@ -343,84 +345,21 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         for row in await db(read, frame["channel"]):
             await self.send_json({"type": "presence", "channel": frame["channel"], **row})
 
-    # --- delivery order ------------------------------------------------------------------
-    async def _catch_up(self, sub: Subscription, *, ref=None, announce=False):
-        """Replay from the database after ``sub.last_seq``, drain what the hub buffered
-        meanwhile, and go live. Loops until no gap is left."""
-        replayed = 0
-        while True:
-            sub.resync = False
-            rows = await db(_replay_rows, sub.channel_id, sub.last_seq)
-            for seq, text in rows:
-                if seq == sub.last_seq + 1:
-                    self._enqueue(text)
-                    sub.last_seq = seq
-                    replayed += 1
-            if len(rows) == REPLAY_BATCH:
-                continue
-            sub.buffer.sort(key=lambda item: item[0])
-            gap = False
-            for seq, text in sub.buffer:
-                if seq <= sub.last_seq:
-                    continue
-                if seq != sub.last_seq + 1:
-                    gap = True
-                    break
-                self._enqueue(text)
-                sub.last_seq = seq
-            sub.buffer = [item for item in sub.buffer if item[0] > sub.last_seq]
-            if gap or sub.resync:
-                continue
-            if self.subs.get(sub.channel_id) is not sub:
-                return  # unsubscribed meanwhile
-            if announce:
-                self._enqueue(
-                    json.dumps(
-                        {
-                            "type": "subscribed",
-                            "channel": sub.channel_id,
-                            "last_seq": sub.last_seq,
-                            "replayed": replayed,
-                            "ref": ref,
-                        }
-                    )
-                )
-            sub.live = True
-            sub.task = None
-            return
-
+    # --- delivery order (hotline.ordering keeps it per line) --------------------------
     async def _recheck_access(self, channel_id: int) -> None:
-        """One of our desks left the channel: stop following it unless we still may."""
+        """One of our desks left the line: stop following it unless we still may."""
         try:
             await db(channel_for, self.access, channel_id)
         except DomainError:
             sub = self.subs.pop(channel_id, None)
             if sub is not None:
-                if sub.task:
-                    sub.task.cancel()
+                sub.close()
                 await get_hub().discard(channel_id, self)
                 await self.send_json(
                     {"type": "unsubscribed", "channel": channel_id, "reason": "removed"}
                 )
 
-    def _start_catch_up(self, sub: Subscription) -> None:
-        sub.live = False
-        if sub.gap_timer is not None:
-            sub.gap_timer.cancel()
-            sub.gap_timer = None
-        if sub.task is None:
-            sub.task = asyncio.get_running_loop().create_task(self._catch_up_quietly(sub))
-
-    async def _catch_up_quietly(self, sub):
-        try:
-            await self._catch_up(sub)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("hotline catch-up failed; retrying on the next event")
-            sub.task = None
-
-    # Called by the hub (same event loop, no await): ordering and dedup by seq.
+    # Called by the hub (same event loop, no await).
     def hotline_push(self, channel_id: int, seq: int, text: str) -> None:
         sub = self.subs.get(channel_id)
         if sub is None:
@@ -429,53 +368,13 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             event = json.loads(text)
             if event.get("type") == "member_removed" and event["desk"] in self.access.desk_ids:
                 asyncio.get_running_loop().create_task(self._recheck_access(channel_id))
-        elif seq == 0:
-            self._enqueue(text)
-        elif not sub.live:
-            if len(sub.buffer) >= MAX_BUFFERED:
-                # Catching up is slower than the stream: drop the buffer and let the
-                # database replay cover it (it holds everything that was published).
-                sub.buffer.clear()
-                sub.resync = True
-            sub.buffer.append((seq, text))
-        elif seq == sub.last_seq + 1:
-            sub.last_seq = seq
-            self._enqueue(text)
-            if sub.buffer:
-                self._drain_in_order(sub)
-        elif seq > sub.last_seq + 1:
-            # Publishes of concurrent sends can overtake each other: wait a moment for
-            # the missing ones before asking the database.
-            sub.buffer.append((seq, text))
-            if sub.gap_timer is None:
-                sub.gap_timer = asyncio.get_running_loop().call_later(
-                    GAP_GRACE_SECONDS, self._gap_overdue, sub
-                )
-
-    def _drain_in_order(self, sub: Subscription) -> None:
-        sub.buffer.sort(key=lambda item: item[0])
-        rest = []
-        for seq, text in sub.buffer:
-            if seq == sub.last_seq + 1:
-                sub.last_seq = seq
-                self._enqueue(text)
-            elif seq > sub.last_seq:
-                rest.append((seq, text))
-        sub.buffer = rest
-        if not rest and sub.gap_timer is not None:
-            sub.gap_timer.cancel()
-            sub.gap_timer = None
-
-    def _gap_overdue(self, sub: Subscription) -> None:
-        sub.gap_timer = None
-        if self.subs.get(sub.channel_id) is sub and sub.live and sub.buffer:
-            self._start_catch_up(sub)
+        else:
+            sub.push(seq, text)
 
     def hotline_resync(self, channel_id: int) -> None:
         sub = self.subs.get(channel_id)
         if sub is not None:
-            sub.resync = True
-            self._start_catch_up(sub)
+            sub.resync()
 
     # Channel-layer handler: events published with core.events.publish_on_commit.
     async def push_event(self, message):

@@ -93,7 +93,7 @@ def publish_now(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -> None
     try:
         _client().publish(topic, text)
     except redis.RedisError:
-        logger.warning("could not publish %s on channel %s", event.get("type"), channel_id)
+        logger.warning("could not publish %s on line %s", event.get("type"), channel_id)
 
 
 def publish_on_commit(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -> None:

@@ -43,7 +43,7 @@ class Frame:
 
 
 REF = Field("ref", "any", False, "echoed in the reply, to match replies to requests")
-DESK = Field("desk", "int", False, "the desk you act for (default: your desk on the channel)")
+DESK = Field("desk", "int", False, "the desk you act for (default: your desk on the line)")
 
 CLIENT_FRAMES: dict[str, Frame] = {
     f.type: f
@@ -51,15 +51,15 @@ CLIENT_FRAMES: dict[str, Frame] = {
         Frame("ping", "Heartbeat; the server answers `pong` and refreshes presence.", (REF,)),
         Frame(
             "subscribe",
-            "Follow a channel: the server replays every message after `since_seq` in order, "
+            "Follow a line: the server replays every message after `since_seq` in order, "
             "sends `subscribed`, then streams live `message` frames.",
             (
-                Field("channel", "int", True, "channel id"),
+                Field("channel", "int", True, "line id"),
                 Field("since_seq", "seq", False, "last seq you have (default 0: everything)"),
                 REF,
             ),
         ),
-        Frame("unsubscribe", "Stop following a channel.", (Field("channel", "int"), REF)),
+        Frame("unsubscribe", "Stop following a line.", (Field("channel", "int"), REF)),
         Frame(
             "send",
             "Send a message. The `sent` reply comes only after it is committed. Sending the "
@@ -87,7 +87,7 @@ CLIENT_FRAMES: dict[str, Frame] = {
         ),
         Frame(
             "presence",
-            "Ask who on a channel is online; the server answers with `presence` frames.",
+            "Ask who on a line is online; the server answers with `presence` frames.",
             (Field("channel", "int"), REF),
         ),
     ]
@@ -110,12 +110,12 @@ SERVER_FRAMES: dict[str, Frame] = {
         Frame(
             "unsubscribed",
             "Answer to `unsubscribe`; also sent unasked when your desk was removed from "
-            "the channel (`reason: removed`).",
+            "the line (`reason: removed`).",
             (Field("channel", "int"), Field("reason", "str", False), REF),
         ),
         Frame(
             "message",
-            "A message on a followed channel, replayed or live; seqs are gapless per channel.",
+            "A message on a followed line, replayed or live; seqs are gapless per line.",
             (
                 Field("channel", "int"),
                 Field("seq", "seq"),

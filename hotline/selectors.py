@@ -45,7 +45,7 @@ def channel_for(access: Access, channel_id: int) -> HotlineChannel:
     try:
         return channels_visible_to(access).get(pk=channel_id)
     except (HotlineChannel.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such channel.", code="channel_not_found") from None
+        raise NotFound("No such line.", code="channel_not_found") from None
 
 
 def member_desk_ids(channel: HotlineChannel | int) -> set[int]:

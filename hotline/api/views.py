@@ -38,6 +38,7 @@ from hotline.selectors import (
 )
 from hotline.services import channels as channel_services
 from hotline.services import messages as message_services
+from hotline.services import receipts as receipt_services
 
 
 class ChannelFilter(django_filters.FilterSet):
@@ -54,7 +55,8 @@ class ChannelFilter(django_filters.FilterSet):
 class ChannelViewSet(
     AccessMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """Hotline channels (lines) your desks are on; coordinators and auditors see all."""
+    """The lines your desks are on (the API calls a line a *channel*); coordinators and
+    auditors see all."""
 
     serializer_class = ChannelSerializer
     filterset_class = ChannelFilter
@@ -122,7 +124,7 @@ class ChannelViewSet(
     @extend_schema(request=None, responses={200: ChannelSerializer})
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
-        """Make the channel read-only."""
+        """Make the line read-only."""
         channel = self._channel()
         channel_services.archive_channel(by=request.user, channel_id=channel.pk)
         return self._rendered(channel.pk)
@@ -205,13 +207,13 @@ class ChannelViewSet(
     @action(detail=True, methods=["post"], url_path=r"messages/(?P<seq>\d+)/read")
     def read(self, request, pk=None, seq=None):
         """Your desk has read this message."""
-        return self._receipt_action(request, pk, seq, message_services.mark_read)
+        return self._receipt_action(request, pk, seq, receipt_services.mark_read)
 
     @extend_schema(request=ReceiptActionSerializer, responses={200: ReceiptSerializer})
     @action(detail=True, methods=["post"], url_path=r"messages/(?P<seq>\d+)/ack")
     def ack(self, request, pk=None, seq=None):
         """Your desk acknowledges this message (flash messages and line checks need it)."""
-        return self._receipt_action(request, pk, seq, message_services.acknowledge_message)
+        return self._receipt_action(request, pk, seq, receipt_services.acknowledge_message)
 
     @extend_schema(request=DeliveredSerializer, responses={200: DeliveredSerializer})
     @action(detail=True, methods=["post"])
@@ -220,7 +222,7 @@ class ChannelViewSet(
         channel = self._channel()
         data = DeliveredSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        message_services.mark_delivered(
+        receipt_services.mark_delivered(
             by=request.user,
             channel_id=channel.pk,
             up_to_seq=data.validated_data["up_to_seq"],
@@ -247,13 +249,13 @@ class ChannelViewSet(
     @extend_schema(responses={200: ChannelEventSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
-        """The channel's trace: created, members added/removed, escalations, line checks."""
+        """The line's trace: created, members added/removed, escalations, line checks."""
         page = self.paginate_queryset(events_of(self._channel()))
         return self.get_paginated_response(ChannelEventSerializer(page, many=True).data)
 
     @extend_schema(responses={200: LineCheckSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="line-checks")
     def line_checks(self, request, pk=None):
-        """Line checks of this channel, newest first."""
+        """Line checks sent on this line, newest first."""
         page = self.paginate_queryset(line_checks_of(self._channel()))
         return self.get_paginated_response(LineCheckSerializer(page, many=True).data)

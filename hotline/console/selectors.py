@@ -16,7 +16,7 @@ CONVERSATION_LENGTH = 200
 
 
 def _count_not_done_by(desk: Desk, *, done: str, **filters) -> Subquery:
-    """Per channel: messages from other desks (matching ``filters``) that ``desk`` has no
+    """Per line: messages from other desks (matching ``filters``) that ``desk`` has no
     receipt with ``done`` set for."""
     rows = (
         Message.objects.filter(channel=OuterRef("pk"), **filters)
@@ -37,7 +37,7 @@ def _count_not_done_by(desk: Desk, *, done: str, **filters) -> Subquery:
 
 
 def lines_with_unread(access: Access, desk: Desk | None) -> QuerySet[HotlineChannel]:
-    """The caller's channels with ``unread`` (messages from other desks ``desk`` has not
+    """The caller's lines with ``unread`` (messages from other desks ``desk`` has not
     read) and ``flash_waiting`` (flash messages it has not acknowledged)."""
     channels = channels_visible_to(access)
     if desk is None:
@@ -50,7 +50,7 @@ def lines_with_unread(access: Access, desk: Desk | None) -> QuerySet[HotlineChan
 
 
 def conversation(channel: HotlineChannel) -> tuple[list[Message], dict[int, list[Receipt]]]:
-    """The last messages of a channel (oldest first) and their receipts by message id."""
+    """The last messages of a line (oldest first) and their receipts by message id."""
     after = max(0, channel.last_seq - CONVERSATION_LENGTH)
     messages = list(messages_in(channel, after_seq=after))
     receipts: dict[int, list[Receipt]] = defaultdict(list)

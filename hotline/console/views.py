@@ -28,13 +28,13 @@ def lines(request):
 def line(request, pk: int):
     access = access_for(request.user)
     desk = current_desk(request)
-    channel = channel_for(access, pk)  # hidden or missing: 404 page
-    members = list(current_members().filter(channel=channel).select_related("desk"))
+    line = channel_for(access, pk)  # hidden or missing: 404 page
+    members = list(current_members().filter(channel=line).select_related("desk"))
     member_ids = {m.desk_id for m in members}
     acting = desk if desk is not None and desk.pk in member_ids else None
     if acting is None:
         acting = next((d for d in access.writing_desks() if d.pk in member_ids), None)
-    messages, receipts = selectors.conversation(channel)
+    messages, receipts = selectors.conversation(line)
     rows = [
         {
             "message": m,
@@ -46,9 +46,9 @@ def line(request, pk: int):
         }
         for m in messages
     ]
-    can_send = acting is not None and access.can_act_for(acting) and channel.is_writable
+    can_send = acting is not None and access.can_act_for(acting) and line.is_writable
     config = {
-        "channel": channel.pk,
+        "channel": line.pk,  # the protocol's name for the line
         "lastSeq": messages[-1].seq if messages else 0,
         "desk": acting.pk if acting else None,
         "deskCodes": {str(m.desk_id): m.desk.code for m in members},
@@ -58,7 +58,7 @@ def line(request, pk: int):
         request,
         "hotline/console/line.html",
         {
-            "channel": channel,
+            "line": line,
             "members": members,
             "rows": rows,
             "acting": acting,

@@ -57,6 +57,8 @@ class HotlineChannel(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        # People say "line"; the model keeps its name (and the API "channel").
+        verbose_name = "line"
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(last_seq__gte=0), name="channel_seq_not_negative"),
@@ -81,9 +83,11 @@ class HotlineChannel(models.Model):
 
 
 class ChannelMember(models.Model):
-    """A desk on a channel. Removal keeps the row (``removed_at``): membership has a trace."""
+    """A desk on a line. Removal keeps the row (``removed_at``): membership has a trace."""
 
-    channel = models.ForeignKey(HotlineChannel, on_delete=models.CASCADE, related_name="members")
+    channel = models.ForeignKey(
+        HotlineChannel, on_delete=models.CASCADE, related_name="members", verbose_name="line"
+    )
     desk = models.ForeignKey("directory.Desk", on_delete=models.PROTECT, related_name="+")
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
@@ -95,6 +99,7 @@ class ChannelMember(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "line member"
         ordering = ["channel_id", "desk__code"]
         constraints = [
             models.UniqueConstraint(
@@ -123,9 +128,11 @@ class ChannelEventKind(models.TextChoices):
 
 
 class ChannelEvent(models.Model):
-    """Append-only trace of what happened to a channel (membership, state, escalation)."""
+    """Append-only trace of what happened to a line (membership, state, escalation)."""
 
-    channel = models.ForeignKey(HotlineChannel, on_delete=models.CASCADE, related_name="events")
+    channel = models.ForeignKey(
+        HotlineChannel, on_delete=models.CASCADE, related_name="events", verbose_name="line"
+    )
     kind = models.CharField(max_length=32, choices=ChannelEventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
@@ -137,6 +144,7 @@ class ChannelEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "line event"
         ordering = ["id"]
 
     def __str__(self):

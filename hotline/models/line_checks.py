@@ -11,7 +11,10 @@ class LineCheckStatus(models.TextChoices):
 
 class LineCheck(models.Model):
     channel = models.ForeignKey(
-        "hotline.HotlineChannel", on_delete=models.CASCADE, related_name="line_checks"
+        "hotline.HotlineChannel",
+        on_delete=models.CASCADE,
+        related_name="line_checks",
+        verbose_name="line",
     )
     message = models.OneToOneField(
         "hotline.Message", on_delete=models.PROTECT, related_name="line_check"

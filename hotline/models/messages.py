@@ -23,7 +23,10 @@ class MessageKind(models.TextChoices):
 
 class Message(models.Model):
     channel = models.ForeignKey(
-        "hotline.HotlineChannel", on_delete=models.PROTECT, related_name="messages"
+        "hotline.HotlineChannel",
+        on_delete=models.PROTECT,
+        related_name="messages",
+        verbose_name="line",
     )
     seq = models.BigIntegerField()
     kind = models.CharField(max_length=16, choices=MessageKind.choices, default=MessageKind.TEXT)
@@ -57,7 +60,7 @@ class Message(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.seq} on channel {self.channel_id}"
+        return f"#{self.seq} on line {self.channel_id}"
 
 
 class Receipt(models.Model):

@@ -1,4 +1,4 @@
-"""Opening, accepting, changing and archiving hotline channels."""
+"""Opening, accepting, changing and archiving lines (``HotlineChannel``)."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def accept_bilateral_channel(*, by, channel_id: int) -> HotlineChannel:
     channel = HotlineChannel.objects.select_for_update().filter(pk=channel_id).first()
     members = member_desk_ids(channel_id) if channel else set()
     if channel is None or not (members & access.desk_ids or access.sees_all_states):
-        raise NotFound("No such channel.", code="channel_not_found")
+        raise NotFound("No such line.", code="channel_not_found")
     if channel.kind != ChannelKind.BILATERAL or channel.status != ChannelStatus.PROPOSED:
         raise Conflict("Only a proposed bilateral line can be accepted.", code="not_proposed")
     peer_ids = sorted(members - {channel.proposed_by_desk_id})
@@ -195,9 +195,9 @@ def open_broadcast_channel(*, by, name: str = "Regional broadcast") -> HotlineCh
 def _locked_open_channel(channel_id: int) -> HotlineChannel:
     channel = HotlineChannel.objects.select_for_update().filter(pk=channel_id).first()
     if channel is None:
-        raise NotFound("No such channel.", code="channel_not_found")
+        raise NotFound("No such line.", code="channel_not_found")
     if channel.status == ChannelStatus.ARCHIVED:
-        raise Conflict("This channel is archived: it is read-only.", code="channel_archived")
+        raise Conflict("This line is archived: it is read-only.", code="channel_archived")
     return channel
 
 
@@ -239,12 +239,12 @@ def remove_member(*, by, channel_id: int, desk_id: int) -> None:
 
 @transaction.atomic
 def archive_channel(*, by, channel_id: int) -> HotlineChannel:
-    """Make a channel read-only: the coordinator, or a writing member of a bilateral line."""
+    """Make a line read-only: the coordinator, or a writing member of a bilateral line."""
     access = access_for(by)
     channel = HotlineChannel.objects.select_for_update().filter(pk=channel_id).first()
     members = member_desk_ids(channel_id) if channel else set()
     if channel is None or not (members & access.desk_ids or access.sees_all_states):
-        raise NotFound("No such channel.", code="channel_not_found")
+        raise NotFound("No such line.", code="channel_not_found")
     if not access.is_coordinator:
         if channel.kind != ChannelKind.BILATERAL:
             require_coordinator(access)

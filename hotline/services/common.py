@@ -9,9 +9,9 @@ from hotline.models import ChannelEvent, ChannelMember, ChannelStatus, HotlineCh
 
 
 def acting_desk_id(access: Access, channel_id: int, desk_id: int | None = None) -> int:
-    """The desk the caller acts for on this channel: a current member desk on which the
+    """The desk the caller acts for on this line: a current member desk on which the
     caller has a writing role. Non-members get 404 (hidden == missing), except people
-    who may read every channel (coordinators, auditors), who get 403."""
+    who may read every line (coordinators, auditors), who get 403."""
     members = set(
         ChannelMember.objects.filter(
             channel_id=channel_id, removed_at__isnull=True, desk_id__in=access.desk_ids
@@ -25,13 +25,13 @@ def acting_desk_id(access: Access, channel_id: int, desk_id: int | None = None) 
     if members:
         access.require_act_for(min(members))  # raises 403 naming the role
     if access.sees_all_states and HotlineChannel.objects.filter(pk=channel_id).exists():
-        raise PermissionDenied("Your desk is not a member of this channel.", code="not_a_member")
-    raise NotFound("No such channel.", code="channel_not_found")
+        raise PermissionDenied("Your desk is not a member of this line.", code="not_a_member")
+    raise NotFound("No such line.", code="channel_not_found")
 
 
 def require_writable(status: str) -> None:
     if status == ChannelStatus.ARCHIVED:
-        raise Conflict("This channel is archived: it is read-only.", code="channel_archived")
+        raise Conflict("This line is archived: it is read-only.", code="channel_archived")
     if status == ChannelStatus.PROPOSED:
         raise Conflict(
             "This line has been proposed but not accepted yet.", code="channel_not_active"

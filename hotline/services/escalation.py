@@ -60,7 +60,7 @@ def start_flash_deadline(message: Message) -> None:
 
 
 def flash_acknowledged(message: Message) -> None:
-    """Called inside ``acknowledge_message``: stop escalating once every desk has acked."""
+    """Called inside ``receipts.acknowledge_message``: stop escalating once every desk has acked."""
     if not unacknowledged_desk_ids(message):
         cancel_deadlines(kind=FLASH_KIND, subject_key=flash_subject(message.pk))
 

@@ -29,7 +29,7 @@ from hotline.models import (
 from hotline.protocol import message_frame
 from hotline.selectors import member_desk_ids
 from hotline.services.common import regional_desk_ids, trace
-from hotline.services.messages import append_message
+from hotline.services.sequence import append_message
 
 LINE_CHECK_KIND = "hotline.line_check"
 
@@ -107,7 +107,7 @@ def _line_status_frame(channel: HotlineChannel, missing: list[int]) -> dict:
 
 
 def line_check_acknowledged(message: Message) -> None:
-    """Inside ``acknowledge_message``: pass the check once every member desk acked."""
+    """Inside ``receipts.acknowledge_message``: pass the check once every member desk acked."""
     check = (
         LineCheck.objects.select_for_update()
         .filter(message=message, status=LineCheckStatus.PENDING)

@@ -1,4 +1,6 @@
-"""Fixtures of the hotline tests: lines between the region's desks, websocket clients."""
+"""Fixtures and helpers of the hotline tests: lines between the region's desks, sending
+through the service, tokens, websocket clients. One definition each; test files import
+the helpers from here."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from rest_framework.authtoken.models import Token
 
 from config.asgi import application
 from hotline.fanout import get_hub
+from hotline.models import HotlineChannel, Message
 from hotline.services.channels import open_crisis_room, set_up_bilateral_channel
+from hotline.services.messages import send_message
 
 
 @pytest.fixture
@@ -53,9 +57,25 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-@database_sync_to_async
-def token_for(user) -> str:
+def send(
+    user, line: HotlineChannel | int, body: str = "hello", *, client_msg_id=None, **extra
+) -> tuple[Message, bool]:
+    """``send_message`` as ``user`` on ``line``, with a new client message id unless given."""
+    return send_message(
+        by=user,
+        channel_id=line if isinstance(line, int) else line.pk,
+        body=body,
+        client_msg_id=client_msg_id or uuid.uuid4(),
+        **extra,
+    )
+
+
+def token_key(user) -> str:
+    """The API token of ``user`` (made on first use)."""
     return Token.objects.get_or_create(user=user)[0].key
+
+
+token_for = database_sync_to_async(token_key)
 
 
 class Client:
@@ -146,4 +166,4 @@ async def ws_client():
         await client.ws.disconnect()
 
 
-__all__ = ["Client", "get_hub", "new_id", "token_for"]
+__all__ = ["Client", "get_hub", "new_id", "send", "token_for", "token_key"]

@@ -5,8 +5,8 @@ import uuid
 import pytest
 
 from hotline.models import ChannelEvent, ChannelMember, HotlineChannel, Message, Receipt
-from hotline.services.messages import send_message
 from tests.crisis.test_api_basics import assert_error
+from tests.hotline.conftest import send
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,7 @@ def test_correction_references_the_corrected_message(region, line_ab, api_client
 
 
 def test_receipts_read_and_ack_by_seq(region, line_ab, api_client):
-    send_message(by=region.operator_a, channel_id=line_ab.pk, body="hi", client_msg_id=uuid.uuid4())
+    send(region.operator_a, line_ab, "hi")
     api_client.force_authenticate(region.operator_b)
     url = f"/api/v1/channels/{line_ab.pk}"
     read = api_client.post(f"{url}/messages/1/read/", {}, format="json")
@@ -91,9 +91,7 @@ def test_receipts_read_and_ack_by_seq(region, line_ab, api_client):
 
 def test_delivered_up_to_seq(region, line_ab, api_client):
     for n in range(3):
-        send_message(
-            by=region.operator_a, channel_id=line_ab.pk, body=f"{n}", client_msg_id=uuid.uuid4()
-        )
+        send(region.operator_a, line_ab, f"{n}")
     api_client.force_authenticate(region.operator_b)
     response = api_client.post(
         f"/api/v1/channels/{line_ab.pk}/delivered/", {"up_to_seq": 2}, format="json"
@@ -103,7 +101,7 @@ def test_delivered_up_to_seq(region, line_ab, api_client):
 
 
 def test_a_third_state_gets_404_on_a_bilateral_line(region, line_ab, api_client):
-    send_message(by=region.operator_a, channel_id=line_ab.pk, body="x", client_msg_id=uuid.uuid4())
+    send(region.operator_a, line_ab, "x")
     api_client.force_authenticate(region.operator_c)
     url = f"/api/v1/channels/{line_ab.pk}"
     assert api_client.get("/api/v1/channels/").json()["results"] == []
@@ -177,9 +175,7 @@ def test_channel_list_query_count_is_constant(
         results = api_client.get("/api/v1/channels/").json()["results"]
     assert [c["id"] for c in results] == [line_ab.pk, room.pk]
     for n in range(20):
-        send_message(
-            by=region.operator_a, channel_id=room.pk, body=f"{n}", client_msg_id=uuid.uuid4()
-        )
+        send(region.operator_a, room, f"{n}")
     with django_assert_max_num_queries(5):
         assert len(api_client.get(f"/api/v1/channels/{room.pk}/messages/").json()["results"]) == 20
 

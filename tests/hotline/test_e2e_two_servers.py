@@ -9,8 +9,8 @@ import uuid
 import pytest
 import websockets
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
+from tests.hotline.conftest import token_key
 from tests.support.asgi import AsgiServer, database_url
 from tests.support.redis import PrivateRedis
 
@@ -60,10 +60,7 @@ async def subscribe(ws, channel_id: int, since_seq: int) -> list[dict]:
 
 @pytest.fixture
 def tokens(region):
-    return (
-        Token.objects.create(user=region.operator_a).key,
-        Token.objects.create(user=region.operator_b).key,
-    )
+    return token_key(region.operator_a), token_key(region.operator_b)
 
 
 async def test_two_processes_kill_one_resume_on_the_other(region, line_ab, tokens, servers):

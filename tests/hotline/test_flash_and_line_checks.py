@@ -1,7 +1,6 @@
 """Flash acknowledgement escalation and line checks, through the deadline engine's own
 firing (the real-worker versions are in test_flash_worker.py)."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,8 @@ from deadlines.services import fire_deadline
 from hotline.models import ChannelEvent, HotlineChannel, LineCheck
 from hotline.services.escalation import FLASH_KIND, flash_subject
 from hotline.services.line_checks import LINE_CHECK_KIND, line_check_subject, send_line_check
-from hotline.services.messages import acknowledge_message, send_message
+from hotline.services.receipts import acknowledge_message
+from tests.hotline.conftest import send
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +25,7 @@ def fire_now(kind: str, subject_key: str) -> bool:
 
 
 def flash(region, channel, body="FLASH: border incident"):
-    message, _ = send_message(
-        by=region.operator_a,
-        channel_id=channel.pk,
-        body=body,
-        client_msg_id=uuid.uuid4(),
-        priority="flash",
-    )
-    return message
+    return send(region.operator_a, channel, body, priority="flash")[0]
 
 
 def test_unacknowledged_flash_escalates_desk_then_supervisors_then_coordinator(region, room):
@@ -69,9 +62,7 @@ def test_the_last_acknowledgement_stops_the_escalation(region, line_ab):
 
 
 def test_routine_messages_have_no_deadline(region, line_ab):
-    send_message(
-        by=region.operator_a, channel_id=line_ab.pk, body="fyi", client_msg_id=uuid.uuid4()
-    )
+    send(region.operator_a, line_ab, "fyi")
     assert not Deadline.objects.filter(kind=FLASH_KIND).exists()
 
 

@@ -4,19 +4,18 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from hotline.models import HotlineChannel, Message
-from hotline.services.messages import send_message
+from hotline.services.sequence import append_message
+from tests.hotline.conftest import send
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _send(user, channel_id, client_msg_id=None):
     try:
-        return send_message(
-            by=user, channel_id=channel_id, body="x", client_msg_id=client_msg_id or uuid.uuid4()
-        )
+        return send(user, channel_id, "x", client_msg_id=client_msg_id)
     finally:
         connection.close()
 
@@ -42,3 +41,22 @@ def test_the_same_client_msg_id_sent_concurrently_is_stored_once(region, line_ab
     assert [created for _, created in results].count(True) == 1
     assert Message.objects.filter(channel=line_ab).count() == 1
     assert HotlineChannel.objects.get(pk=line_ab.pk).last_seq == 1  # no number lost
+
+
+def test_the_claim_takes_nothing_when_it_must_refuse(region, line_ab):
+    """append_message (hotline.services.sequence) writes nothing and keeps the counter
+    when no desk given is a member or the line is not active; system messages need no
+    desk."""
+    with transaction.atomic():
+        refused = append_message(
+            channel_id=line_ab.pk, client_msg_id=uuid.uuid4(), body="x",
+            desk_ids=[region.desk_c.pk],
+        )  # fmt: skip
+        system = append_message(channel_id=line_ab.pk, client_msg_id=uuid.uuid4(), body="check")
+    assert refused is None
+    assert (system.seq, system.sender_desk_id) == (1, None)
+    HotlineChannel.objects.filter(pk=line_ab.pk).update(status="proposed")
+    with transaction.atomic():
+        assert append_message(channel_id=line_ab.pk, client_msg_id=uuid.uuid4(), body="x") is None
+    assert HotlineChannel.objects.get(pk=line_ab.pk).last_seq == 1
+    assert Message.objects.filter(channel=line_ab).count() == 1

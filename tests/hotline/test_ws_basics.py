@@ -5,17 +5,12 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from rest_framework.authtoken.models import Token
 
 from config.asgi import application
 from core.events import desk_group, publish
+from tests.hotline.conftest import token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@database_sync_to_async
-def token_for(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
 
 
 async def connect(user=None, *, origin: bytes | None = None):

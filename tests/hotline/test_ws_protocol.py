@@ -8,7 +8,7 @@ from django.db import transaction
 
 from hotline.models import ChannelEvent, Message, PresenceSession, Receipt
 from hotline.protocol import CLIENT_FRAMES, MAX_FRAME_BYTES
-from hotline.services.messages import append_message
+from hotline.services.sequence import append_message
 from tests.hotline.conftest import new_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
