@@ -6,9 +6,11 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, QuerySet
 
 from core.errors import NotFound
+
+# OPEN_STATUSES is also read from here by the humanitarian console (its home is lifecycle).
+from crisis.lifecycle import OPEN_STATUSES, transitions_from
 from crisis.models import (
     Crisis,
-    CrisisStatus,
     CrisisTask,
     EscalationAck,
     EscalationState,
@@ -17,8 +19,6 @@ from crisis.models import (
 from crisis.selectors import crises_visible_to
 from directory.access import Access
 from directory.models import Desk
-
-OPEN_STATUSES = (CrisisStatus.REPORTED, CrisisStatus.ACTIVE, CrisisStatus.DE_ESCALATING)
 
 
 def open_crises_for(access: Access, desk: Desk | None) -> QuerySet[Crisis]:
@@ -114,14 +114,10 @@ def task_for(access: Access, pk: int) -> CrisisTask:
 
 def next_steps(crisis: Crisis) -> list[dict]:
     """The lifecycle transitions out of the crisis's status (the service decides who)."""
-    from crisis.services.crises import TRANSITIONS
-
     return [
-        {"verb": t.verb, "label": t.verb.replace("_", "-").capitalize(), "target": t.target,
-         "needs_reason": t.needs_reason}
-        for t in TRANSITIONS
-        if t.source == crisis.status
-    ]  # fmt: skip
+        {"verb": t.verb, "label": t.label, "target": t.target, "needs_reason": t.needs_reason}
+        for t in transitions_from(crisis.status)
+    ]
 
 
 def timeline_of(crisis: Crisis, *, limit: int = 100):

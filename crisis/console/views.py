@@ -16,6 +16,7 @@ from core.console.shell import (
     safe_next,
 )
 from core.errors import DomainError
+from crisis import lifecycle
 from crisis.console import selectors
 from crisis.console.forms import ReportCrisisForm
 from crisis.services.crises import (
@@ -56,7 +57,7 @@ def crisis_detail(request, pk: int):
     desk = current_desk(request)
     crisis = selectors.crisis_for(access, pk)
     can_act = desk is not None and access.can_act_for(desk)
-    open_ = crisis.status in selectors.OPEN_STATUSES
+    open_ = lifecycle.is_open(crisis)
     has_acked = selectors.has_acknowledged(crisis, desk)
     return render_console(
         request,

@@ -6,12 +6,13 @@ the crisis row, checks the crisis's state, writes, appends to the crisis's hash-
 timeline and, after commit, pushes a ``crisis.updated`` event to every desk concerned.
 Refusals are domain errors (``core.errors``) and leave nothing written.
 
-Who may do which transition is the one table :data:`TRANSITIONS`.
+Who may do which transition is the one table ``crisis.lifecycle.TRANSITIONS``; every
+action begins with ``crisis.services.steps.begin_crisis_action`` (the caller acts for a
+desk that is party to the crisis, the row locked).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -20,8 +21,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
-from core.events import desk_group, publish_on_commit
 from crisis import cap
+from crisis.lifecycle import (
+    ACKNOWLEDGEABLE,
+    ACTIVE_STATUSES,
+    MANAGERS,
+    OPEN_STATUSES,
+    RESTARTABLE,
+    TRANSITIONS,
+    describe,
+    may,
+    transition_for,
+)
 from crisis.models import (
     CapAlert,
     CapDirection,
@@ -31,7 +42,6 @@ from crisis.models import (
     CrisisStatus,
     CrisisTask,
     EscalationAck,
-    EscalationState,
     ParticipantRole,
     ReferenceCounter,
     Severity,
@@ -47,161 +57,14 @@ from crisis.services.cap_alerts import (
     state_codes_in,
 )
 from crisis.services.protocols import published_version_for, snapshot_of
-from directory.access import Access, access_for
-from directory.models import Desk, DeskKind, MemberState, Role
+from crisis.services.steps import announce, begin_crisis_action, lock_crisis
+from directory.access import access_for
+from directory.models import Desk, MemberState
 
 S = CrisisStatus
 
-# --- who may do what ---
-
-#: How a desk stands to a crisis. A desk can be several at once.
-LEAD = "lead"  # the crisis's lead desk
-CENTRE = "centre"  # the regional coordination centre
-AFFECTED = "affected"  # a desk of an affected state, or a participant in the affected role
-PARTICIPANT = "participant"  # any participating desk (supporting, observer, ...)
-
-
-@dataclass(frozen=True)
-class Transition:
-    verb: str
-    source: str
-    target: str
-    allowed: dict[str, frozenset[str]]  # party -> desk roles that may do it
-    needs_reason: bool = False
-
-
-_SUPERVISOR = frozenset({Role.SUPERVISOR})
-_COORDINATOR = frozenset({Role.COORDINATOR})
-_ON_DUTY = frozenset({Role.OPERATOR, Role.SUPERVISOR})
-
-#: The lifecycle, in one place: the only transitions there are, and who may make them.
-TRANSITIONS: tuple[Transition, ...] = (
-    Transition("activate", S.REPORTED, S.ACTIVE, {LEAD: _SUPERVISOR, CENTRE: _COORDINATOR}),
-    Transition("dismiss", S.REPORTED, S.CLOSED, {LEAD: _SUPERVISOR, CENTRE: _COORDINATOR}, True),
-    Transition("de_escalate", S.ACTIVE, S.DE_ESCALATING, {LEAD: _SUPERVISOR, CENTRE: _COORDINATOR}),
-    Transition(
-        "re_escalate",
-        S.DE_ESCALATING,
-        S.ACTIVE,
-        {LEAD: _ON_DUTY, AFFECTED: _SUPERVISOR, CENTRE: _COORDINATOR},
-        True,
-    ),
-    Transition("resolve", S.DE_ESCALATING, S.RESOLVED, {LEAD: _SUPERVISOR, CENTRE: _COORDINATOR}),
-    Transition("close", S.RESOLVED, S.CLOSED, {LEAD: _SUPERVISOR, CENTRE: _COORDINATOR}),
-)
-
-#: Who may change a crisis's severity, participants (lead desk on duty, or the centre).
-MANAGERS: dict[str, frozenset[str]] = {LEAD: _ON_DUTY, CENTRE: _COORDINATOR}
-#: Statuses in which the crisis is still being worked (tasks, acknowledgements, severity).
-OPEN_STATUSES = (S.REPORTED, S.ACTIVE, S.DE_ESCALATING)
-#: After a re-escalation the ladder starts again unless a level is still waiting.
-RESTARTABLE = (EscalationState.ACKNOWLEDGED, EscalationState.UNANSWERED, EscalationState.STOPPED)
-ACKNOWLEDGEABLE = (
-    EscalationState.ESCALATING,
-    EscalationState.ACKNOWLEDGED,
-    EscalationState.UNANSWERED,
-)
-
-
-def transition_for(source: str, target: str) -> Transition | None:
-    return next((t for t in TRANSITIONS if t.source == source and t.target == target), None)
-
-
-def parties_of(desk: Desk, crisis: Crisis) -> set[str]:
-    """How ``desk`` stands to ``crisis`` (lead, centre, affected, participant)."""
-    parties = set()
-    if desk.pk == crisis.lead_desk_id:
-        parties.add(LEAD)
-    if desk.kind == DeskKind.REGIONAL:
-        parties.add(CENTRE)
-    participation = crisis.participants.filter(desk=desk).values_list("role", flat=True).first()
-    if participation is not None:
-        parties.add(PARTICIPANT)
-    if participation == ParticipantRole.AFFECTED or (
-        desk.state_id and crisis.affected_states.filter(pk=desk.state_id).exists()
-    ):
-        parties.add(AFFECTED)
-    return parties
-
-
-def _may(access: Access, desk: Desk, parties: set[str], allowed: dict[str, frozenset[str]]) -> bool:
-    role = access.role_on(desk)
-    return any(role in allowed.get(party, ()) for party in parties)
-
-
-def _describe(allowed: dict[str, frozenset[str]]) -> str:
-    names = {LEAD: "the lead desk", CENTRE: "the regional centre", AFFECTED: "an affected desk"}
-    return "; ".join(
-        f"{' or '.join(sorted(roles))} of {names.get(party, party)}"
-        for party, roles in allowed.items()
-    )
-
 
 # --- shared steps ---
-
-
-def _lock(crisis: Crisis) -> Crisis:
-    return (
-        Crisis.objects.select_for_update(of=("self",)).select_related("lead_desk").get(pk=crisis.pk)
-    )
-
-
-def _begin(*, by, desk: Desk, crisis: Crisis) -> tuple[Access, Crisis, set[str]]:
-    """Check the caller acts for ``desk`` and may see ``crisis``; lock and return it.
-
-    Must run inside the action's transaction. Raises NotFound (hidden == missing) or
-    PermissionDenied (a reader, or a desk that is no party to the crisis).
-    """
-    access = access_for(by)
-    access.require_act_for(desk)
-    if not crises_visible_to(access).filter(pk=crisis.pk).exists():
-        raise NotFound("No such crisis.")
-    locked = _lock(crisis)
-    parties = parties_of(desk, locked)
-    if not parties:
-        raise PermissionDenied(
-            f"Desk {desk.code} is not a party to crisis {locked.reference}.",
-            code="not_a_party",
-        )
-    return access, locked, parties
-
-
-def audience_desk_ids(crisis: Crisis) -> list[int]:
-    """Desks told about a change: participants, desks of affected states, the centre."""
-    return list(
-        Desk.objects.filter(
-            Q(participations__crisis=crisis)
-            | Q(state__in=crisis.affected_states.all())
-            | Q(kind=DeskKind.REGIONAL),
-            is_active=True,
-        )
-        .values_list("pk", flat=True)
-        .distinct()
-        .order_by("pk")
-    )
-
-
-def summary(crisis: Crisis) -> dict:
-    return {
-        "id": crisis.pk,
-        "reference": crisis.reference,
-        "title": crisis.title,
-        "status": crisis.status,
-        "severity": crisis.severity,
-        "lead_desk_id": crisis.lead_desk_id,
-        "escalation_state": crisis.escalation_state,
-        "current_level": crisis.current_level,
-        "level_deadline_at": crisis.level_deadline_at.isoformat()
-        if crisis.level_deadline_at
-        else None,
-    }
-
-
-def _announce(crisis: Crisis, change: str, **extra) -> None:
-    groups = [desk_group(pk) for pk in audience_desk_ids(crisis)]
-    publish_on_commit(
-        groups, {"type": "crisis.updated", "change": change, "crisis": summary(crisis), **extra}
-    )
 
 
 def _next_reference() -> str:
@@ -390,7 +253,7 @@ def report_crisis(
             description=description, lat=lat, lon=lon, admin_area=admin_area,
         )  # fmt: skip
         issue_cap_alert(crisis)
-        _announce(crisis, "reported")
+        announce(crisis, "reported")
     return crisis
 
 
@@ -411,7 +274,7 @@ def transition_crisis(
             code="invalid_status",
         )
     with transaction.atomic():
-        access, crisis, parties = _begin(by=by, desk=desk, crisis=crisis)
+        access, crisis, parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         step = transition_for(crisis.status, to_status)
         if step is None:
             possible = [t.target for t in TRANSITIONS if t.source == crisis.status]
@@ -420,9 +283,9 @@ def transition_crisis(
                 + (f"it can become: {', '.join(possible)}." if possible else "it is final."),
                 details={"from": crisis.status, "to": to_status, "allowed": possible},
             )
-        if not _may(access, desk, parties, step.allowed):
+        if not may(access, desk, parties, step.allowed):
             raise PermissionDenied(
-                f"To {step.verb.replace('_', '-')} a crisis you must be {_describe(step.allowed)}.",
+                f"To {step.verb.replace('_', '-')} a crisis you must be {describe(step.allowed)}.",
                 details={"transition": step.verb},
             )
         if step.needs_reason and not reason:
@@ -463,7 +326,7 @@ def transition_crisis(
         elif step.target == S.RESOLVED:
             escalation.finish_escalation(crisis=crisis, by=by)
         issue_cap_alert(crisis)
-        _announce(crisis, "status_changed", transition=step.verb)
+        announce(crisis, "status_changed", transition=step.verb)
     return crisis
 
 
@@ -474,10 +337,8 @@ def acknowledge_crisis(*, by, desk: Desk, crisis: Crisis) -> Crisis:
     the same level and round changes nothing. Refused (409) when no level is waiting.
     """
     with transaction.atomic():
-        _access, crisis, _parties = _begin(by=by, desk=desk, crisis=crisis)
-        if crisis.status not in (S.ACTIVE, S.DE_ESCALATING) or (
-            crisis.escalation_state not in ACKNOWLEDGEABLE
-        ):
+        _access, crisis, _parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
+        if crisis.status not in ACTIVE_STATUSES or (crisis.escalation_state not in ACKNOWLEDGEABLE):
             raise TransitionNotAllowed(
                 f"Nothing to acknowledge: the crisis is {crisis.get_status_display().lower()} "
                 f"and its escalation is {crisis.get_escalation_state_display().lower()}.",
@@ -490,7 +351,7 @@ def acknowledge_crisis(*, by, desk: Desk, crisis: Crisis) -> Crisis:
         if already:
             return crisis
         escalation.acknowledge_level(crisis=crisis, desk=desk, by=by)
-        _announce(crisis, "acknowledged", desk_id=desk.pk)
+        announce(crisis, "acknowledged", desk_id=desk.pk)
     return crisis
 
 
@@ -501,9 +362,9 @@ def change_severity(*, by, desk: Desk, crisis: Crisis, severity: int, reason: st
     """
     severity = _severity(severity)
     with transaction.atomic():
-        access, crisis, parties = _begin(by=by, desk=desk, crisis=crisis)
-        if not _may(access, desk, parties, MANAGERS):
-            raise PermissionDenied(f"To change the severity you must be {_describe(MANAGERS)}.")
+        access, crisis, parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
+        if not may(access, desk, parties, MANAGERS):
+            raise PermissionDenied(f"To change the severity you must be {describe(MANAGERS)}.")
         if crisis.status not in OPEN_STATUSES:
             raise TransitionNotAllowed(
                 f"A {crisis.get_status_display().lower()} crisis's severity is final.",
@@ -522,7 +383,7 @@ def change_severity(*, by, desk: Desk, crisis: Crisis, severity: int, reason: st
             payload={"from": previous, "to": severity, "reason": (reason or "").strip()},
         )
         issue_cap_alert(crisis)
-        _announce(crisis, "severity_changed")
+        announce(crisis, "severity_changed")
     return crisis
 
 
@@ -550,9 +411,9 @@ def set_participant(
     if acting_desk is None:
         raise PermissionDenied("Your role is read-only.", code="read_only")
     with transaction.atomic():
-        access, crisis, parties = _begin(by=by, desk=acting_desk, crisis=crisis)
-        if not _may(access, acting_desk, parties, MANAGERS):
-            raise PermissionDenied(f"To change participants you must be {_describe(MANAGERS)}.")
+        access, crisis, parties = begin_crisis_action(by=by, desk=acting_desk, crisis=crisis)
+        if not may(access, acting_desk, parties, MANAGERS):
+            raise PermissionDenied(f"To change participants you must be {describe(MANAGERS)}.")
         if crisis.status == S.CLOSED:
             raise TransitionNotAllowed(
                 "A closed crisis's participants are final.", code="crisis_not_open"
@@ -581,12 +442,12 @@ def set_participant(
         else:
             current.role = role
             current.save(update_fields=["role"])
-        if crisis.status in (S.ACTIVE, S.DE_ESCALATING):
+        if crisis.status in ACTIVE_STATUSES:
             change["tasks_added"] = _instantiate_tasks(crisis, [current])
         timeline.record(
             kind="participant_changed", crisis=crisis, actor=by, desk=acting_desk, payload=change
         )
-        _announce(crisis, "participant_changed", desk_id=desk.pk)
+        announce(crisis, "participant_changed", desk_id=desk.pk)
     return current
 
 
@@ -604,9 +465,9 @@ def set_task_done(*, by, task: CrisisTask, done: bool) -> CrisisTask:
             f"Only the people of desk {task.desk.code} mark its tasks done.", code="not_your_task"
         )
     with transaction.atomic():
-        _access, crisis, _parties = _begin(by=by, desk=task.desk, crisis=task.crisis)
+        _access, crisis, _parties = begin_crisis_action(by=by, desk=task.desk, crisis=task.crisis)
         task = CrisisTask.objects.select_for_update().get(pk=task.pk)
-        if crisis.status not in (S.ACTIVE, S.DE_ESCALATING):
+        if crisis.status not in ACTIVE_STATUSES:
             raise TransitionNotAllowed(
                 f"Tasks of a {crisis.get_status_display().lower()} crisis are final.",
                 code="crisis_not_open",
@@ -623,7 +484,7 @@ def set_task_done(*, by, task: CrisisTask, done: bool) -> CrisisTask:
             desk=task.desk,
             payload={"task_id": task.pk, "item": task.item_order, "title": task.title},
         )
-        _announce(crisis, "task_done" if done else "task_undone", task_id=task.pk)
+        announce(crisis, "task_done" if done else "task_undone", task_id=task.pk)
     return task
 
 
@@ -637,7 +498,7 @@ def post_situation_update(
     if not conditions:
         raise InvalidInput("Describe the conditions (what is the situation now).", code="invalid")
     with transaction.atomic():
-        _access, crisis, _parties = _begin(by=by, desk=desk, crisis=crisis)
+        _access, crisis, _parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         if crisis.status == S.CLOSED:
             raise TransitionNotAllowed(
                 "A closed crisis takes no more updates.", code="crisis_not_open"
@@ -664,7 +525,7 @@ def post_situation_update(
                 "needs": update.needs,
             },
         )
-        _announce(crisis, "situation_update", update_id=update.pk)
+        announce(crisis, "situation_update", update_id=update.pk)
     return update
 
 
@@ -737,7 +598,7 @@ def ingest_cap_alert(*, by, desk: Desk, xml: bytes | str) -> Crisis:
                 details={"element": "alert/references"},
             )
         if referenced is not None:
-            crisis = _lock(referenced.crisis)
+            crisis = lock_crisis(referenced.crisis)
             outcome = "attached"
         else:
             codes = state_codes_in(info)
@@ -795,13 +656,12 @@ def ingest_cap_alert(*, by, desk: Desk, xml: bytes | str) -> Crisis:
         )
         if outcome == "opened":
             issue_cap_alert(crisis)
-        _announce(crisis, "cap_received", outcome=outcome)
+        announce(crisis, "cap_received", outcome=outcome)
     crisis.cap_outcome = outcome
     return crisis
 
 
 __all__ = [
-    "TRANSITIONS",
     "acknowledge_crisis",
     "change_severity",
     "ingest_cap_alert",

@@ -33,10 +33,10 @@ from django.utils import timezone
 
 from core.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from core.events import desk_group, publish_on_commit
+from crisis.lifecycle import FINISHED_STATUSES
 from crisis.models import (
     Crisis,
     CrisisParticipant,
-    CrisisStatus,
     EscalationAck,
     EscalationState,
     Notification,
@@ -44,6 +44,7 @@ from crisis.models import (
 )
 from crisis.services import timeline
 from crisis.services.level_actions import run_level_actions
+from crisis.services.steps import begin_crisis_action
 from deadlines.models import Deadline
 from deadlines.services import (
     DeadlineBusy,
@@ -225,7 +226,7 @@ def on_escalation_deadline(deadline: Deadline) -> None:
     """A level's timeout (or an acknowledgement's) passed. Runs in the firing transaction."""
     data = deadline.payload
     crisis = _lock_crisis_nowait(data["crisis_id"])
-    if crisis is None or crisis.status in (CrisisStatus.RESOLVED, CrisisStatus.CLOSED):
+    if crisis is None or crisis.status in FINISHED_STATUSES:
         return
     phase, order, round_ = data.get("phase"), data.get("level"), data.get("round", 0)
     if crisis.current_level != order or crisis.level_repeats != round_:
@@ -368,16 +369,6 @@ def _arm_ack_timeout(crisis: Crisis, desk: Desk) -> None:
     )
 
 
-def _begin(access_user, desk: Desk, crisis: Crisis | int):
-    """The crisis actions' shared checks: acts for ``desk``, may see the crisis (else 404),
-    ``desk`` is a party to it (else 403); the crisis row locked."""
-    from crisis.services.crises import _begin as begin_crisis_action
-
-    if isinstance(crisis, int):
-        crisis = Crisis(pk=crisis)
-    return begin_crisis_action(by=access_user, desk=desk, crisis=crisis)
-
-
 def report_progress(*, by, crisis: Crisis | int, desk: Desk, note: str = "") -> Crisis:
     """The acknowledging desk reports progress: the ack timeout starts again.
 
@@ -385,7 +376,7 @@ def report_progress(*, by, crisis: Crisis | int, desk: Desk, note: str = "") -> 
     and round.
     """
     with transaction.atomic():
-        _access, crisis, _parties = _begin(by, desk, crisis)
+        _access, crisis, _parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         if crisis.escalation_state != EscalationState.ACKNOWLEDGED:
             raise TransitionNotAllowed(
                 "Progress is reported on an acknowledged escalation.",
@@ -420,7 +411,7 @@ def stop_escalation(*, by, crisis: Crisis | int, desk: Desk, reason: str) -> Cri
     if not reason:
         raise InvalidInput("Say why the escalation is stopped.", code="reason_required")
     with transaction.atomic():
-        access, crisis, _parties = _begin(by, desk, crisis)
+        access, crisis, _parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         if access.role_on(desk) not in STOPPING_ROLES:
             raise PermissionDenied(
                 "Only a supervisor or a coordinator can stop an escalation.",
