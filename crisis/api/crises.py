@@ -32,8 +32,8 @@ from crisis.models import (
     TimelineEntry,
 )
 from crisis.selectors import crises_visible_to
+from crisis.services import cap_intake, escalation
 from crisis.services import crises as services
-from crisis.services import escalation
 from directory.models import Desk, MemberState
 
 # --- serializers ---
@@ -641,10 +641,9 @@ class CrisisViewSet(
         parser_classes=[XmlParser, TextXmlParser, CapXmlParser],
     )
     def cap_intake(self, request):
-        crisis = services.ingest_cap_alert(
+        intake = cap_intake.ingest_cap_alert(
             by=request.user,
             desk=acting_desk(self.access, request.query_params.get("desk")),
             xml=request.data if isinstance(request.data, bytes) else b"",
         )
-        outcome = getattr(crisis, "cap_outcome", "opened")
-        return self._detail(crisis, status.HTTP_201_CREATED if outcome == "opened" else 200)
+        return self._detail(intake.crisis, status.HTTP_201_CREATED if intake.opened else 200)

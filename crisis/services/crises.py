@@ -1,5 +1,6 @@
 """The crisis lifecycle: report, transition, acknowledge, severity, participants, tasks,
-situation updates, CAP intake.
+situation updates. (CAP intake, ``crisis.services.cap_intake``, opens crises with
+:func:`open_reported_crisis`, as reporting does.)
 
 Every action here is one transaction: it checks who is asking (``directory.access``), locks
 the crisis row, checks the crisis's state, writes, appends to the crisis's hash-chained
@@ -17,11 +18,9 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
-from crisis import cap
+from core.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
 from crisis.lifecycle import (
     ACKNOWLEDGEABLE,
     ACTIVE_STATUSES,
@@ -34,8 +33,6 @@ from crisis.lifecycle import (
     transition_for,
 )
 from crisis.models import (
-    CapAlert,
-    CapDirection,
     Crisis,
     CrisisCategory,
     CrisisParticipant,
@@ -50,14 +47,10 @@ from crisis.models import (
 from crisis.selectors import crises_visible_to
 from crisis.services import escalation, timeline
 from crisis.services.cap_alerts import (
-    CAP_TO_SEVERITY,
-    ISO3_GEOCODE,
-    category_from_cap,
     issue_cap_alert,
-    state_codes_in,
 )
 from crisis.services.protocols import published_version_for, snapshot_of
-from crisis.services.steps import announce, begin_crisis_action, lock_crisis
+from crisis.services.steps import announce, begin_crisis_action
 from directory.access import access_for
 from directory.models import Desk, MemberState
 
@@ -93,7 +86,8 @@ def _severity(value) -> int:
     return number
 
 
-def _states(codes) -> list[MemberState]:
+def member_states_named(codes) -> list[MemberState]:
+    """The member states of ISO 3166-1 alpha-3 ``codes``; InvalidInput for none or unknown."""
     if not codes:
         raise InvalidInput(
             "Name at least one affected member state (ISO 3166-1 alpha-3, e.g. THA).",
@@ -112,7 +106,8 @@ def _states(codes) -> list[MemberState]:
     return states
 
 
-def _coordinate(value, name: str, limit: int) -> Decimal | None:
+def parse_coordinate(value, name: str, limit: int) -> Decimal | None:
+    """``value`` as a coordinate within ±``limit`` (5 decimals), None if empty."""
     if value is None or value == "":
         return None
     try:
@@ -166,19 +161,20 @@ def _validate_report(*, category, title, severity, affected_state_codes, latitud
     title = (title or "").strip()
     if not title or len(title) > 200:
         raise InvalidInput("A title of 1 to 200 characters is required.", code="invalid_title")
-    lat = _coordinate(latitude, "latitude", 90)
-    lon = _coordinate(longitude, "longitude", 180)
+    lat = parse_coordinate(latitude, "latitude", 90)
+    lon = parse_coordinate(longitude, "longitude", 180)
     if (lat is None) != (lon is None):
         raise InvalidInput("Give both latitude and longitude, or neither.", code="invalid_location")
-    return title, _severity(severity), _states(affected_state_codes), lat, lon
+    return title, _severity(severity), member_states_named(affected_state_codes), lat, lon
 
 
-def _open_crisis(
+def open_reported_crisis(
     *, by, desk, category, title, severity, states, description, lat, lon, admin_area
 ) -> Crisis:
     """Write a reported crisis, its participants and its first timeline entry.
 
-    Called inside the action's transaction, after every check passed.
+    Called inside the action's transaction (reporting, CAP intake), after every check
+    passed; the caller issues the CAP alert and announces.
     """
     crisis = Crisis.objects.create(
         reference=_next_reference(),
@@ -248,7 +244,7 @@ def report_crisis(
         longitude=longitude,
     )
     with transaction.atomic():
-        crisis = _open_crisis(
+        crisis = open_reported_crisis(
             by=by, desk=desk, category=category, title=title, severity=severity, states=states,
             description=description, lat=lat, lon=lon, admin_area=admin_area,
         )  # fmt: skip
@@ -529,142 +525,9 @@ def post_situation_update(
     return update
 
 
-# --- CAP intake ---
-
-
-def ingest_cap_alert(*, by, desk: Desk, xml: bytes | str) -> Crisis:
-    """A desk posts a CAP 1.2 alert. An Alert opens a reported crisis from it (its desk as
-    lead, its states from the desk and from ISO 3166-1 alpha-3 geocodes); an Update or
-    Cancel referencing an alert we hold is attached to that alert's crisis; the same
-    alert posted twice returns its crisis unchanged. The document is kept verbatim.
-
-    The returned crisis carries ``cap_outcome``: ``opened``, ``attached`` or ``duplicate``.
-    Malformed or non-CAP documents raise InvalidInput naming the element.
-    """
-    access_for(by).require_act_for(desk)
-    message = cap.parse_alert(xml)
-    raw = xml.decode() if isinstance(xml, bytes) else xml
-    if message.msg_type in ("Ack", "Error"):
-        raise InvalidInput(
-            f"A CAP {message.msg_type} does not describe an event; post an Alert, Update or "
-            "Cancel.",
-            code="invalid_cap",
-            details={"element": "alert/msgType"},
-        )
-    if message.status != "Actual":
-        raise InvalidInput(
-            f"A CAP alert with status {message.status} does not open a crisis; only Actual "
-            "alerts do.",
-            code="invalid_cap",
-            details={"element": "alert/status"},
-        )
-    if not message.infos:
-        raise InvalidInput(
-            "Not a valid CAP 1.2 alert for intake: it has no <info> describing the event.",
-            code="invalid_cap",
-            details={"element": "alert/info"},
-        )
-    info = message.infos[0]
-    access = access_for(by)
-    visible = crises_visible_to(access)
-    with transaction.atomic():
-        duplicate = (
-            CapAlert.objects.filter(
-                direction=CapDirection.RECEIVED,
-                sender=message.sender,
-                identifier=message.identifier,
-            )
-            .select_related("crisis")
-            .first()
-        )
-        if duplicate is not None:
-            if not visible.filter(pk=duplicate.crisis_id).exists():
-                raise Conflict(
-                    f"Alert {message.identifier} from {message.sender} was already received.",
-                    code="cap_already_received",
-                )
-            duplicate.crisis.cap_outcome = "duplicate"
-            return duplicate.crisis
-        referenced = None
-        if message.references:
-            match = Q()
-            for sender, identifier, _sent in message.references:
-                match |= Q(sender=sender, identifier=identifier)
-            referenced = CapAlert.objects.filter(match, crisis__in=visible).order_by("-id").first()
-        if referenced is None and message.msg_type == "Cancel":
-            raise InvalidInput(
-                "This Cancel refers to no alert we hold.",
-                code="invalid_cap",
-                details={"element": "alert/references"},
-            )
-        if referenced is not None:
-            crisis = lock_crisis(referenced.crisis)
-            outcome = "attached"
-        else:
-            codes = state_codes_in(info)
-            if desk.state_id:
-                codes.insert(0, desk.state.code)
-            members = set(MemberState.objects.filter(code__in=codes).values_list("code", flat=True))
-            if not members:
-                raise InvalidInput(
-                    "The alert names no member state: add an <area><geocode> with valueName "
-                    f"{ISO3_GEOCODE} and a member state's alpha-3 code, or post it from a "
-                    "national desk.",
-                    code="invalid_cap",
-                    details={"element": "alert/info/area/geocode"},
-                )
-            point = next((p for p in map(cap.point_of, info.areas) if p), None)
-            crisis = _open_crisis(
-                by=by,
-                desk=desk,
-                category=category_from_cap(info),
-                title=(info.headline or info.event)[:200],
-                severity=CAP_TO_SEVERITY[info.severity],
-                states=_states([c for c in codes if c in members]),
-                description="\n\n".join(x for x in (info.description, info.instruction) if x),
-                lat=_coordinate(point[0], "latitude", 90) if point else None,
-                lon=_coordinate(point[1], "longitude", 180) if point else None,
-                admin_area=", ".join(a.area_desc for a in info.areas),
-            )
-            outcome = "opened"
-        alert = CapAlert.objects.create(
-            direction=CapDirection.RECEIVED,
-            crisis=crisis,
-            identifier=message.identifier,
-            sender=message.sender,
-            sent_at=message.sent,
-            status=message.status,
-            msg_type=message.msg_type,
-            references=" ".join(",".join(r) for r in message.references),
-            parsed=message.as_json(),
-            raw_xml=raw,
-            desk=desk,
-        )
-        timeline.record(
-            kind="cap_received",
-            crisis=crisis,
-            actor=by,
-            desk=desk,
-            payload={
-                "alert_id": alert.pk,
-                "identifier": message.identifier,
-                "sender": message.sender,
-                "msg_type": message.msg_type,
-                "event": info.event,
-                "severity": info.severity,
-            },
-        )
-        if outcome == "opened":
-            issue_cap_alert(crisis)
-        announce(crisis, "cap_received", outcome=outcome)
-    crisis.cap_outcome = outcome
-    return crisis
-
-
 __all__ = [
     "acknowledge_crisis",
     "change_severity",
-    "ingest_cap_alert",
     "post_situation_update",
     "report_crisis",
     "set_participant",
