@@ -34,6 +34,7 @@ from crisis.models import (
 from crisis.selectors import crises_visible_to
 from crisis.services import cap_intake, escalation
 from crisis.services import crises as services
+from crisis.snapshot import ProtocolSnapshot
 from directory.models import Desk, MemberState
 
 # --- serializers ---
@@ -87,15 +88,15 @@ class CrisisSerializer(serializers.ModelSerializer):
         ]
 
     def get_protocol(self, crisis) -> dict | None:
-        snap = crisis.protocol_snapshot
-        if not snap:
+        snap = ProtocolSnapshot.of(crisis)
+        if not snap.is_bound:
             return None
         return {
-            "name": snap.get("protocol_name"),
-            "version": snap.get("version_number"),
+            "name": snap.protocol_name or None,
+            "version": snap.version_number,
             "levels": [
-                {"order": lv["order"], "name": lv["name"], "timeout_seconds": lv["timeout_seconds"]}
-                for lv in snap.get("levels", [])
+                {"order": lv.order, "name": lv.name, "timeout_seconds": lv.timeout_seconds}
+                for lv in snap.levels
             ],
         }
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Exists, OuterRef, QuerySet
 
 from core.errors import NotFound
@@ -17,6 +19,7 @@ from crisis.models import (
     TimelineEntry,
 )
 from crisis.selectors import crises_visible_to
+from crisis.snapshot import LevelSnapshot, ProtocolSnapshot
 from directory.access import Access
 from directory.models import Desk
 
@@ -52,21 +55,27 @@ def crisis_for(access: Access, pk: int) -> Crisis:
     return crisis
 
 
-def ladder_for(crisis: Crisis) -> list[dict]:
+@dataclass(frozen=True)
+class LadderStep:
+    """A level of the bound ladder and where the crisis stands on it."""
+
+    level: LevelSnapshot
+    state: str  # done, current, waiting
+
+
+def ladder_for(crisis: Crisis) -> list[LadderStep]:
     """The bound ladder (the snapshot taken at activation) with where the crisis stands."""
-    levels = sorted(crisis.protocol_snapshot.get("levels", []), key=lambda lv: lv["order"])
     current = crisis.current_level or 0
     finished = crisis.escalation_state in (EscalationState.ACKNOWLEDGED, EscalationState.FINISHED)
     out = []
-    for level in levels:
-        order = level["order"]
-        if order < current or (order == current and finished):
+    for level in ProtocolSnapshot.of(crisis).levels:
+        if level.order < current or (level.order == current and finished):
             state = "done"
-        elif order == current:
+        elif level.order == current:
             state = "current"
         else:
             state = "waiting"
-        out.append({**level, "state": state})
+        out.append(LadderStep(level=level, state=state))
     return out
 
 

@@ -25,6 +25,7 @@ from crisis.services.crises import (
     set_task_done,
     transition_crisis,
 )
+from crisis.snapshot import ProtocolSnapshot
 from directory.access import access_for
 from directory.selectors import states_visible_to
 
@@ -65,7 +66,7 @@ def crisis_detail(request, pk: int):
         {
             "crisis": crisis,
             "ladder": selectors.ladder_for(crisis),
-            "checklist": crisis.protocol_snapshot.get("checklist", []),
+            "checklist": ProtocolSnapshot.of(crisis).checklist,
             "tasks": list(selectors.tasks_of(crisis, desk)),
             "next_steps": selectors.next_steps(crisis) if can_act else [],
             "timeline": selectors.timeline_of(crisis, limit=TIMELINE_LIMIT),

@@ -51,6 +51,7 @@ from crisis.services.cap_alerts import (
 )
 from crisis.services.protocols import published_version_for, snapshot_of
 from crisis.services.steps import announce, begin_crisis_action
+from crisis.snapshot import ProtocolSnapshot
 from directory.access import access_for
 from directory.models import Desk, MemberState
 
@@ -125,7 +126,7 @@ def parse_coordinate(value, name: str, limit: int) -> Decimal | None:
 
 def _instantiate_tasks(crisis: Crisis, participants=None) -> int:
     """Create the checklist tasks of ``participants`` (all by default) that are missing."""
-    items = crisis.protocol_snapshot.get("checklist", []) if crisis.protocol_snapshot else []
+    items = ProtocolSnapshot.of(crisis).checklist
     if not items or crisis.activated_at is None:
         return 0
     participants = participants if participants is not None else crisis.participants.all()
@@ -134,15 +135,15 @@ def _instantiate_tasks(crisis: Crisis, participants=None) -> int:
         CrisisTask(
             crisis=crisis,
             desk_id=p.desk_id,
-            item_order=item["order"],
-            party_role=item["party_role"],
-            title=item["title"],
-            description=item.get("description", ""),
-            due_at=crisis.activated_at + timedelta(minutes=item["due_after_minutes"]),
+            item_order=item.order,
+            party_role=item.party_role,
+            title=item.title,
+            description=item.description,
+            due_at=crisis.activated_at + timedelta(minutes=item.due_after_minutes),
         )
         for p in participants
         for item in items
-        if item["party_role"] in ("all", p.role) and (p.desk_id, item["order"]) not in existing
+        if item.applies_to(p.role) and (p.desk_id, item.order) not in existing
     ]
     CrisisTask.objects.bulk_create(tasks)
     return len(tasks)

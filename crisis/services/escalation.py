@@ -2,7 +2,7 @@
 
 The ladder is the crisis's ``protocol_snapshot`` (copied at activation from a published,
 immutable version by ``crisis.services.protocols.snapshot_of``: editing the protocol
-never changes a running escalation). Each crisis
+never changes a running escalation), read as a ``crisis.snapshot.ProtocolSnapshot``. Each crisis
 has at most one pending deadline of kind ``crisis.escalation`` (subject
 ``crisis:<id>:escalation``); its payload says which level, round and phase it guards.
 
@@ -45,6 +45,7 @@ from crisis.models import (
 from crisis.services import timeline
 from crisis.services.level_actions import run_level_actions
 from crisis.services.steps import begin_crisis_action
+from crisis.snapshot import LevelSnapshot, ProtocolSnapshot
 from deadlines.models import Deadline
 from deadlines.services import (
     DeadlineBusy,
@@ -70,18 +71,11 @@ def deadline_subject(crisis: Crisis | int) -> str:
 # --- the ladder ----------------------------------------------------------------------------
 
 
-def _level(crisis: Crisis, order: int) -> dict | None:
-    for level in crisis.protocol_snapshot.get("levels", []):
-        if level["order"] == order:
-            return level
-    return None
-
-
-def recipient_desks(crisis: Crisis, level: dict) -> list[Desk]:
+def recipient_desks(crisis: Crisis, level: LevelSnapshot) -> list[Desk]:
     """The active desks a level notifies: its scopes resolved for this crisis, plus the
     desks it names."""
-    scopes = set(level.get("notify_scopes") or [])
-    named = set(level.get("notify_desk_ids") or [])
+    scopes = set(level.notify_scopes)
+    named = set(level.notify_desk_ids)
     if not scopes and not named:
         return []
     query = Q(pk__in=named)
@@ -118,9 +112,9 @@ def _event(crisis: Crisis, kind: str, **extra) -> dict:
 
 def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: str) -> None:
     """Enter level ``order`` (attempt ``round_``): notify, arm, record. Holds the crisis lock."""
-    level = _level(crisis, order)
+    level = ProtocolSnapshot.of(crisis).level(order)
     now = timezone.now()
-    deadline_at = now + timedelta(seconds=level["timeout_seconds"])
+    deadline_at = now + timedelta(seconds=level.timeout_seconds)
     crisis.current_level = order
     crisis.level_repeats = round_
     crisis.level_entered_at = now
@@ -139,13 +133,13 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
     if reason == "ack_timed_out":  # the only way in while a reminder may be armed
         cancel_deadlines(kind=REMINDER_KIND, subject_key=deadline_subject(crisis))
     desks = recipient_desks(crisis, level)
-    title = f"{crisis.reference}: escalation level {order} ({level['name']}) — please acknowledge"
+    title = f"{crisis.reference}: escalation level {order} ({level.name}) — please acknowledge"
     payload = {
         "level": order,
-        "name": level["name"],
+        "name": level.name,
         "round": round_,
         "deadline_at": deadline_at.isoformat(),
-        "actions": level.get("actions") or [],
+        "actions": list(level.actions),
     }
     # A desk that is told takes part (as an observer unless it already has a role), so
     # it sees the crisis and can acknowledge it.
@@ -161,7 +155,7 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
                 kind="escalation.level",
                 title=title,
                 payload=payload,
-                roles=level.get("notify_roles") or [],
+                roles=list(level.notify_roles),
             )
             for desk in desks
         ]
@@ -193,7 +187,7 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
 def start_escalation(*, crisis: Crisis, by=None) -> None:
     """Enter level 1 of the crisis's bound ladder (on activation and re-escalation).
     Called holding the crisis row lock. A ladder without levels leaves it not started."""
-    if _level(crisis, 1) is None:
+    if ProtocolSnapshot.of(crisis).level(1) is None:
         return
     # A re-escalation starts the ladder again: whatever was armed goes, and the round
     # moves past any earlier acknowledgement of level 1 so that desks can acknowledge anew.
@@ -272,10 +266,10 @@ def on_reminder_deadline(deadline: Deadline) -> None:
 
 def _expire_level(crisis: Crisis, order: int, round_: int) -> None:
     timeline.record(crisis=crisis, kind="level_expired", payload={"level": order, "round": round_})
-    snapshot = crisis.protocol_snapshot
-    if _level(crisis, order + 1) is not None:
+    snapshot = ProtocolSnapshot.of(crisis)
+    if snapshot.level(order + 1) is not None:
         _enter_level(crisis, order + 1, round_=0, reason="level_expired")
-    elif snapshot.get("repeat_last_level") and round_ < int(snapshot.get("max_repeats") or 0):
+    elif snapshot.repeat_last_level and round_ < snapshot.max_repeats:
         _enter_level(crisis, order, round_=round_ + 1, reason="repeated")
     else:
         _mark_unanswered(crisis, order, round_)
@@ -325,11 +319,11 @@ def acknowledge_level(*, crisis: Crisis, desk: Desk, by) -> EscalationAck:
     if not created and crisis.escalation_state == EscalationState.ACKNOWLEDGED:
         return ack
     cancel_deadlines(subject_key=deadline_subject(crisis))
-    ack_timeout = crisis.protocol_snapshot.get("ack_timeout_seconds")
+    ack_timeout = ProtocolSnapshot.of(crisis).ack_timeout_seconds
     crisis.escalation_state = EscalationState.ACKNOWLEDGED
     crisis.level_deadline_at = None
     if ack_timeout:
-        crisis.level_deadline_at = timezone.now() + timedelta(seconds=int(ack_timeout))
+        crisis.level_deadline_at = timezone.now() + timedelta(seconds=ack_timeout)
         _arm_ack_timeout(crisis, desk)
     crisis.save(update_fields=["escalation_state", "level_deadline_at", "updated_at"])
     payload = {"level": ack.level, "round": ack.round}
@@ -390,9 +384,9 @@ def report_progress(*, by, crisis: Crisis | int, desk: Desk, note: str = "") -> 
                 f"{desk.code} has not acknowledged this level.", code="not_acknowledged"
             )
         payload = {"level": crisis.current_level, "note": note[:2000]}
-        ack_timeout = crisis.protocol_snapshot.get("ack_timeout_seconds")
+        ack_timeout = ProtocolSnapshot.of(crisis).ack_timeout_seconds
         if ack_timeout:
-            crisis.level_deadline_at = timezone.now() + timedelta(seconds=int(ack_timeout))
+            crisis.level_deadline_at = timezone.now() + timedelta(seconds=ack_timeout)
             crisis.save(update_fields=["level_deadline_at", "updated_at"])
             _arm_ack_timeout(crisis, desk)
             payload["progress_due_at"] = crisis.level_deadline_at.isoformat()

@@ -14,6 +14,7 @@ from crisis.models import (
 from crisis.models.protocols import VersionImmutable
 from crisis.services import protocol_rules as rules
 from crisis.services import protocols as services
+from crisis.snapshot import ProtocolSnapshot
 from tests.crisis.protocol_fixtures import (
     CHECKLIST,
     ladder,
@@ -260,7 +261,7 @@ def test_snapshot_has_what_the_crisis_needs(region, author):
 
 def test_ladder_preview_says_who_is_told_when(author):
     snap = services.snapshot_of(make_draft(author))
-    rows = rules.ladder_preview(snap)
+    rows = rules.ladder_preview(ProtocolSnapshot.from_dict(snap))
     assert [(r["at"], r["event"], r["level"]) for r in rows] == [
         ("T+0", "notify", 1),
         ("T+10 min", "notify", 2),
