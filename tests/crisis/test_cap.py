@@ -10,7 +10,7 @@ from crisis import cap
 from crisis.models import CapAlert, Crisis, TimelineEntry
 from crisis.services import cap_alerts, cap_intake
 from crisis.services import crises as services
-from tests.crisis.crisis_helpers import make_protocol, report
+from tests.crisis.factories import make_protocol, report
 
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 

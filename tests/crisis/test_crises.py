@@ -28,14 +28,9 @@ from crisis.models import (
 from crisis.services import crises as services
 from crisis.services import timeline
 from crisis.services.protocols import publish_version
-from tests.crisis.crisis_helpers import activate, kinds, make_protocol, report
+from tests.crisis.factories import activate, kinds, report
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def protocol(db):
-    return make_protocol()
 
 
 PATH = ["reported", "active", "de_escalating", "resolved", "closed"]

@@ -15,7 +15,7 @@ from crisis.models.protocols import VersionImmutable
 from crisis.services import protocol_rules as rules
 from crisis.services import protocols as services
 from crisis.snapshot import ProtocolSnapshot
-from tests.crisis.protocol_fixtures import (
+from tests.crisis.factories import (
     CHECKLIST,
     ladder,
     make_author,
@@ -24,11 +24,6 @@ from tests.crisis.protocol_fixtures import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def author(region):
-    return make_author(region.centre)
 
 
 def test_publish_freezes_the_draft_and_records_it(region, author):

@@ -7,7 +7,7 @@ import pytest
 from crisis.models import Crisis
 from crisis.services.protocols import snapshot_of
 from crisis.snapshot import ChecklistItemSnapshot, LevelSnapshot, ProtocolSnapshot
-from tests.crisis.crisis_helpers import make_protocol
+from tests.crisis.factories import make_protocol
 
 
 @pytest.mark.django_db
