@@ -3,11 +3,12 @@
 import dataclasses
 
 import pytest
+from django.urls import reverse
 
 from crisis.models import Crisis
 from crisis.services.protocols import snapshot_of
 from crisis.snapshot import ChecklistItemSnapshot, LevelSnapshot, ProtocolSnapshot
-from tests.crisis.factories import make_protocol
+from tests.crisis.factories import activate, make_protocol, report
 
 
 @pytest.mark.django_db
@@ -62,3 +63,24 @@ def test_levels_and_checklist_come_in_order_and_defaults_are_spelled_once():
     assert item.applies_to("lead") and item.applies_to("observer")
     lead_only = dataclasses.replace(item, party_role="lead")
     assert lead_only.applies_to("lead") and not lead_only.applies_to("affected")
+
+
+@pytest.mark.django_db
+def test_the_console_crisis_page_shows_the_bound_ladder_and_checklist(client, region, protocol):
+    crisis = activate(region, report(region))
+    client.force_login(region.operator_a)
+    response = client.get(reverse("console:crisis", kwargs={"pk": crisis.pk}))
+    assert response.status_code == 200
+    ladder = response.context["ladder"]
+    assert [(s.level.order, s.state) for s in ladder] == [
+        (1, "current"),
+        (2, "waiting"),
+        (3, "waiting"),
+    ]
+    page = response.content.decode()
+    assert "L1 Affected states&#x27; operators" in page and "300 s to acknowledge" in page
+    assert [i.title for i in response.context["checklist"]] == [
+        "Confirm focal point",
+        "Send initial report (SASOP Form 1)",
+        "Report affected areas",
+    ]
