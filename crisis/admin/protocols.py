@@ -37,6 +37,7 @@ from crisis.models import (
 )
 from crisis.services import protocol_rules as rules
 from crisis.services import protocols as services
+from crisis.snapshot import LevelSnapshot, ProtocolSnapshot
 
 
 def _is_staff(request) -> bool:
@@ -104,13 +105,7 @@ class LevelInline(DraftOnlyInline):
 
     @admin.display(description="who is told")
     def who(self, level):
-        return rules.describe_audience(
-            {
-                "notify_scopes": level.notify_scopes,
-                "notify_roles": level.notify_roles,
-                "notify_desk_codes": sorted(d.code for d in level.notify_desks.all()),
-            }
-        )
+        return rules.describe_audience(LevelSnapshot.of(level))
 
     @admin.display(description="actions on entering")
     def actions_display(self, level):
@@ -343,7 +338,7 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
         snapshot = services.snapshot_of(version)
         return {
             "problems": rules.content_problems(snapshot) if version.is_editable else [],
-            "preview": rules.ladder_preview(snapshot),
+            "preview": rules.ladder_preview(ProtocolSnapshot.from_dict(snapshot)),
         }
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

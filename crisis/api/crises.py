@@ -32,8 +32,9 @@ from crisis.models import (
     TimelineEntry,
 )
 from crisis.selectors import crises_visible_to
+from crisis.services import cap_intake, escalation
 from crisis.services import crises as services
-from crisis.services import escalation
+from crisis.snapshot import ProtocolSnapshot
 from directory.models import Desk, MemberState
 
 # --- serializers ---
@@ -87,15 +88,15 @@ class CrisisSerializer(serializers.ModelSerializer):
         ]
 
     def get_protocol(self, crisis) -> dict | None:
-        snap = crisis.protocol_snapshot
-        if not snap:
+        snap = ProtocolSnapshot.of(crisis)
+        if not snap.is_bound:
             return None
         return {
-            "name": snap.get("protocol_name"),
-            "version": snap.get("version_number"),
+            "name": snap.protocol_name or None,
+            "version": snap.version_number,
             "levels": [
-                {"order": lv["order"], "name": lv["name"], "timeout_seconds": lv["timeout_seconds"]}
-                for lv in snap.get("levels", [])
+                {"order": lv.order, "name": lv.name, "timeout_seconds": lv.timeout_seconds}
+                for lv in snap.levels
             ],
         }
 
@@ -641,10 +642,9 @@ class CrisisViewSet(
         parser_classes=[XmlParser, TextXmlParser, CapXmlParser],
     )
     def cap_intake(self, request):
-        crisis = services.ingest_cap_alert(
+        intake = cap_intake.ingest_cap_alert(
             by=request.user,
             desk=acting_desk(self.access, request.query_params.get("desk")),
             xml=request.data if isinstance(request.data, bytes) else b"",
         )
-        outcome = getattr(crisis, "cap_outcome", "opened")
-        return self._detail(crisis, status.HTTP_201_CREATED if outcome == "opened" else 200)
+        return self._detail(intake.crisis, status.HTTP_201_CREATED if intake.opened else 200)

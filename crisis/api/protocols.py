@@ -27,6 +27,7 @@ from crisis.protocol_selectors import (
 )
 from crisis.services import protocol_rules as rules
 from crisis.services import protocols as services
+from crisis.snapshot import LevelSnapshot, ProtocolSnapshot
 
 
 class LevelSerializer(serializers.ModelSerializer):
@@ -97,22 +98,11 @@ class VersionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(PreviewRowSerializer(many=True))
     def get_preview(self, version) -> list[dict]:
-        snapshot = {
-            "repeat_last_level": version.repeat_last_level,
-            "max_repeats": version.max_repeats,
-            "levels": [
-                {
-                    "order": level.order,
-                    "name": level.name,
-                    "timeout_seconds": level.timeout_seconds,
-                    "notify_scopes": level.notify_scopes,
-                    "notify_roles": level.notify_roles,
-                    "notify_desk_codes": sorted(d.code for d in level.notify_desks.all()),
-                    "actions": level.actions,
-                }
-                for level in version.levels.all()
-            ],
-        }
+        snapshot = ProtocolSnapshot(
+            repeat_last_level=version.repeat_last_level,
+            max_repeats=version.max_repeats,
+            levels=tuple(LevelSnapshot.of(level) for level in version.levels.all()),
+        )
         return rules.ladder_preview(snapshot)
 
 

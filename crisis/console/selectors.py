@@ -3,22 +3,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Exists, OuterRef, QuerySet
 
 from core.errors import NotFound
+
+# OPEN_STATUSES is also read from here by the humanitarian console (its home is lifecycle).
+from crisis.lifecycle import OPEN_STATUSES, transitions_from
 from crisis.models import (
     Crisis,
-    CrisisStatus,
     CrisisTask,
     EscalationAck,
     EscalationState,
     TimelineEntry,
 )
 from crisis.selectors import crises_visible_to
+from crisis.snapshot import LevelSnapshot, ProtocolSnapshot
 from directory.access import Access
 from directory.models import Desk
-
-OPEN_STATUSES = (CrisisStatus.REPORTED, CrisisStatus.ACTIVE, CrisisStatus.DE_ESCALATING)
 
 
 def open_crises_for(access: Access, desk: Desk | None) -> QuerySet[Crisis]:
@@ -52,21 +55,27 @@ def crisis_for(access: Access, pk: int) -> Crisis:
     return crisis
 
 
-def ladder_for(crisis: Crisis) -> list[dict]:
+@dataclass(frozen=True)
+class LadderStep:
+    """A level of the bound ladder and where the crisis stands on it."""
+
+    level: LevelSnapshot
+    state: str  # done, current, waiting
+
+
+def ladder_for(crisis: Crisis) -> list[LadderStep]:
     """The bound ladder (the snapshot taken at activation) with where the crisis stands."""
-    levels = sorted(crisis.protocol_snapshot.get("levels", []), key=lambda lv: lv["order"])
     current = crisis.current_level or 0
     finished = crisis.escalation_state in (EscalationState.ACKNOWLEDGED, EscalationState.FINISHED)
     out = []
-    for level in levels:
-        order = level["order"]
-        if order < current or (order == current and finished):
+    for level in ProtocolSnapshot.of(crisis).levels:
+        if level.order < current or (level.order == current and finished):
             state = "done"
-        elif order == current:
+        elif level.order == current:
             state = "current"
         else:
             state = "waiting"
-        out.append({**level, "state": state})
+        out.append(LadderStep(level=level, state=state))
     return out
 
 
@@ -114,14 +123,10 @@ def task_for(access: Access, pk: int) -> CrisisTask:
 
 def next_steps(crisis: Crisis) -> list[dict]:
     """The lifecycle transitions out of the crisis's status (the service decides who)."""
-    from crisis.services.crises import TRANSITIONS
-
     return [
-        {"verb": t.verb, "label": t.verb.replace("_", "-").capitalize(), "target": t.target,
-         "needs_reason": t.needs_reason}
-        for t in TRANSITIONS
-        if t.source == crisis.status
-    ]  # fmt: skip
+        {"verb": t.verb, "label": t.label, "target": t.target, "needs_reason": t.needs_reason}
+        for t in transitions_from(crisis.status)
+    ]
 
 
 def timeline_of(crisis: Crisis, *, limit: int = 100):

@@ -16,6 +16,7 @@ from core.console.shell import (
     safe_next,
 )
 from core.errors import DomainError
+from crisis import lifecycle
 from crisis.console import selectors
 from crisis.console.forms import ReportCrisisForm
 from crisis.services.crises import (
@@ -24,6 +25,7 @@ from crisis.services.crises import (
     set_task_done,
     transition_crisis,
 )
+from crisis.snapshot import ProtocolSnapshot
 from directory.access import access_for
 from directory.selectors import states_visible_to
 
@@ -56,7 +58,7 @@ def crisis_detail(request, pk: int):
     desk = current_desk(request)
     crisis = selectors.crisis_for(access, pk)
     can_act = desk is not None and access.can_act_for(desk)
-    open_ = crisis.status in selectors.OPEN_STATUSES
+    open_ = lifecycle.is_open(crisis)
     has_acked = selectors.has_acknowledged(crisis, desk)
     return render_console(
         request,
@@ -64,7 +66,7 @@ def crisis_detail(request, pk: int):
         {
             "crisis": crisis,
             "ladder": selectors.ladder_for(crisis),
-            "checklist": crisis.protocol_snapshot.get("checklist", []),
+            "checklist": ProtocolSnapshot.of(crisis).checklist,
             "tasks": list(selectors.tasks_of(crisis, desk)),
             "next_steps": selectors.next_steps(crisis) if can_act else [],
             "timeline": selectors.timeline_of(crisis, limit=TIMELINE_LIMIT),

@@ -1,37 +1,44 @@
 """The crisis lifecycle: report, transition, acknowledge, severity, participants, tasks,
-situation updates, CAP intake.
+situation updates. (CAP intake, ``crisis.services.cap_intake``, opens crises with
+:func:`open_reported_crisis`, as reporting does.)
 
 Every action here is one transaction: it checks who is asking (``directory.access``), locks
 the crisis row, checks the crisis's state, writes, appends to the crisis's hash-chained
 timeline and, after commit, pushes a ``crisis.updated`` event to every desk concerned.
 Refusals are domain errors (``core.errors``) and leave nothing written.
 
-Who may do which transition is the one table :data:`TRANSITIONS`.
+Who may do which transition is the one table ``crisis.lifecycle.TRANSITIONS``; every
+action begins with ``crisis.services.steps.begin_crisis_action`` (the caller acts for a
+desk that is party to the crisis, the row locked).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
-from core.events import desk_group, publish_on_commit
-from crisis import cap
+from core.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from crisis.lifecycle import (
+    ACKNOWLEDGEABLE,
+    ACTIVE_STATUSES,
+    MANAGERS,
+    OPEN_STATUSES,
+    RESTARTABLE,
+    TRANSITIONS,
+    describe,
+    may,
+    transition_for,
+)
 from crisis.models import (
-    CapAlert,
-    CapDirection,
     Crisis,
     CrisisCategory,
     CrisisParticipant,
     CrisisStatus,
     CrisisTask,
     EscalationAck,
-    EscalationState,
     ParticipantRole,
     ReferenceCounter,
     Severity,
@@ -40,168 +47,18 @@ from crisis.models import (
 from crisis.selectors import crises_visible_to
 from crisis.services import escalation, timeline
 from crisis.services.cap_alerts import (
-    CAP_TO_SEVERITY,
-    ISO3_GEOCODE,
-    category_from_cap,
     issue_cap_alert,
-    state_codes_in,
 )
 from crisis.services.protocols import published_version_for, snapshot_of
-from directory.access import Access, access_for
-from directory.models import Desk, DeskKind, MemberState, Role
+from crisis.services.steps import announce, begin_crisis_action
+from crisis.snapshot import ProtocolSnapshot
+from directory.access import access_for
+from directory.models import Desk, MemberState
 
 S = CrisisStatus
 
-# --- who may do what ---
-
-#: How a desk stands to a crisis. A desk can be several at once.
-LEAD = "lead"  # the crisis's lead desk
-CENTRE = "centre"  # the regional coordination centre
-AFFECTED = "affected"  # a desk of an affected state, or a participant in the affected role
-PARTICIPANT = "participant"  # any participating desk (supporting, observer, ...)
-
-
-@dataclass(frozen=True)
-class Transition:
-    verb: str
-    source: str
-    target: str
-    allowed: dict[str, frozenset[str]]  # party -> desk roles that may do it
-    needs_reason: bool = False
-
-
-_SUPERVISOR = frozenset({Role.SUPERVISOR})
-_COORDINATOR = frozenset({Role.COORDINATOR})
-_ON_DUTY = frozenset({Role.OPERATOR, Role.SUPERVISOR})
-
-#: The lifecycle, in one place: the only transitions there are, and who may make them.
-TRANSITIONS: tuple[Transition, ...] = (
-    Transition("activate", S.REPORTED, S.ACTIVE, {LEAD: _SUPERVISOR, CENTRE: _COORDINATOR}),
-    Transition("dismiss", S.REPORTED, S.CLOSED, {LEAD: _SUPERVISOR, CENTRE: _COORDINATOR}, True),
-    Transition("de_escalate", S.ACTIVE, S.DE_ESCALATING, {LEAD: _SUPERVISOR, CENTRE: _COORDINATOR}),
-    Transition(
-        "re_escalate",
-        S.DE_ESCALATING,
-        S.ACTIVE,
-        {LEAD: _ON_DUTY, AFFECTED: _SUPERVISOR, CENTRE: _COORDINATOR},
-        True,
-    ),
-    Transition("resolve", S.DE_ESCALATING, S.RESOLVED, {LEAD: _SUPERVISOR, CENTRE: _COORDINATOR}),
-    Transition("close", S.RESOLVED, S.CLOSED, {LEAD: _SUPERVISOR, CENTRE: _COORDINATOR}),
-)
-
-#: Who may change a crisis's severity, participants (lead desk on duty, or the centre).
-MANAGERS: dict[str, frozenset[str]] = {LEAD: _ON_DUTY, CENTRE: _COORDINATOR}
-#: Statuses in which the crisis is still being worked (tasks, acknowledgements, severity).
-OPEN_STATUSES = (S.REPORTED, S.ACTIVE, S.DE_ESCALATING)
-#: After a re-escalation the ladder starts again unless a level is still waiting.
-RESTARTABLE = (EscalationState.ACKNOWLEDGED, EscalationState.UNANSWERED, EscalationState.STOPPED)
-ACKNOWLEDGEABLE = (
-    EscalationState.ESCALATING,
-    EscalationState.ACKNOWLEDGED,
-    EscalationState.UNANSWERED,
-)
-
-
-def transition_for(source: str, target: str) -> Transition | None:
-    return next((t for t in TRANSITIONS if t.source == source and t.target == target), None)
-
-
-def parties_of(desk: Desk, crisis: Crisis) -> set[str]:
-    """How ``desk`` stands to ``crisis`` (lead, centre, affected, participant)."""
-    parties = set()
-    if desk.pk == crisis.lead_desk_id:
-        parties.add(LEAD)
-    if desk.kind == DeskKind.REGIONAL:
-        parties.add(CENTRE)
-    participation = crisis.participants.filter(desk=desk).values_list("role", flat=True).first()
-    if participation is not None:
-        parties.add(PARTICIPANT)
-    if participation == ParticipantRole.AFFECTED or (
-        desk.state_id and crisis.affected_states.filter(pk=desk.state_id).exists()
-    ):
-        parties.add(AFFECTED)
-    return parties
-
-
-def _may(access: Access, desk: Desk, parties: set[str], allowed: dict[str, frozenset[str]]) -> bool:
-    role = access.role_on(desk)
-    return any(role in allowed.get(party, ()) for party in parties)
-
-
-def _describe(allowed: dict[str, frozenset[str]]) -> str:
-    names = {LEAD: "the lead desk", CENTRE: "the regional centre", AFFECTED: "an affected desk"}
-    return "; ".join(
-        f"{' or '.join(sorted(roles))} of {names.get(party, party)}"
-        for party, roles in allowed.items()
-    )
-
 
 # --- shared steps ---
-
-
-def _lock(crisis: Crisis) -> Crisis:
-    return (
-        Crisis.objects.select_for_update(of=("self",)).select_related("lead_desk").get(pk=crisis.pk)
-    )
-
-
-def _begin(*, by, desk: Desk, crisis: Crisis) -> tuple[Access, Crisis, set[str]]:
-    """Check the caller acts for ``desk`` and may see ``crisis``; lock and return it.
-
-    Must run inside the action's transaction. Raises NotFound (hidden == missing) or
-    PermissionDenied (a reader, or a desk that is no party to the crisis).
-    """
-    access = access_for(by)
-    access.require_act_for(desk)
-    if not crises_visible_to(access).filter(pk=crisis.pk).exists():
-        raise NotFound("No such crisis.")
-    locked = _lock(crisis)
-    parties = parties_of(desk, locked)
-    if not parties:
-        raise PermissionDenied(
-            f"Desk {desk.code} is not a party to crisis {locked.reference}.",
-            code="not_a_party",
-        )
-    return access, locked, parties
-
-
-def audience_desk_ids(crisis: Crisis) -> list[int]:
-    """Desks told about a change: participants, desks of affected states, the centre."""
-    return list(
-        Desk.objects.filter(
-            Q(participations__crisis=crisis)
-            | Q(state__in=crisis.affected_states.all())
-            | Q(kind=DeskKind.REGIONAL),
-            is_active=True,
-        )
-        .values_list("pk", flat=True)
-        .distinct()
-        .order_by("pk")
-    )
-
-
-def summary(crisis: Crisis) -> dict:
-    return {
-        "id": crisis.pk,
-        "reference": crisis.reference,
-        "title": crisis.title,
-        "status": crisis.status,
-        "severity": crisis.severity,
-        "lead_desk_id": crisis.lead_desk_id,
-        "escalation_state": crisis.escalation_state,
-        "current_level": crisis.current_level,
-        "level_deadline_at": crisis.level_deadline_at.isoformat()
-        if crisis.level_deadline_at
-        else None,
-    }
-
-
-def _announce(crisis: Crisis, change: str, **extra) -> None:
-    groups = [desk_group(pk) for pk in audience_desk_ids(crisis)]
-    publish_on_commit(
-        groups, {"type": "crisis.updated", "change": change, "crisis": summary(crisis), **extra}
-    )
 
 
 def _next_reference() -> str:
@@ -230,7 +87,8 @@ def _severity(value) -> int:
     return number
 
 
-def _states(codes) -> list[MemberState]:
+def member_states_named(codes) -> list[MemberState]:
+    """The member states of ISO 3166-1 alpha-3 ``codes``; InvalidInput for none or unknown."""
     if not codes:
         raise InvalidInput(
             "Name at least one affected member state (ISO 3166-1 alpha-3, e.g. THA).",
@@ -249,7 +107,8 @@ def _states(codes) -> list[MemberState]:
     return states
 
 
-def _coordinate(value, name: str, limit: int) -> Decimal | None:
+def parse_coordinate(value, name: str, limit: int) -> Decimal | None:
+    """``value`` as a coordinate within ±``limit`` (5 decimals), None if empty."""
     if value is None or value == "":
         return None
     try:
@@ -267,7 +126,7 @@ def _coordinate(value, name: str, limit: int) -> Decimal | None:
 
 def _instantiate_tasks(crisis: Crisis, participants=None) -> int:
     """Create the checklist tasks of ``participants`` (all by default) that are missing."""
-    items = crisis.protocol_snapshot.get("checklist", []) if crisis.protocol_snapshot else []
+    items = ProtocolSnapshot.of(crisis).checklist
     if not items or crisis.activated_at is None:
         return 0
     participants = participants if participants is not None else crisis.participants.all()
@@ -276,15 +135,15 @@ def _instantiate_tasks(crisis: Crisis, participants=None) -> int:
         CrisisTask(
             crisis=crisis,
             desk_id=p.desk_id,
-            item_order=item["order"],
-            party_role=item["party_role"],
-            title=item["title"],
-            description=item.get("description", ""),
-            due_at=crisis.activated_at + timedelta(minutes=item["due_after_minutes"]),
+            item_order=item.order,
+            party_role=item.party_role,
+            title=item.title,
+            description=item.description,
+            due_at=crisis.activated_at + timedelta(minutes=item.due_after_minutes),
         )
         for p in participants
         for item in items
-        if item["party_role"] in ("all", p.role) and (p.desk_id, item["order"]) not in existing
+        if item.applies_to(p.role) and (p.desk_id, item.order) not in existing
     ]
     CrisisTask.objects.bulk_create(tasks)
     return len(tasks)
@@ -303,19 +162,20 @@ def _validate_report(*, category, title, severity, affected_state_codes, latitud
     title = (title or "").strip()
     if not title or len(title) > 200:
         raise InvalidInput("A title of 1 to 200 characters is required.", code="invalid_title")
-    lat = _coordinate(latitude, "latitude", 90)
-    lon = _coordinate(longitude, "longitude", 180)
+    lat = parse_coordinate(latitude, "latitude", 90)
+    lon = parse_coordinate(longitude, "longitude", 180)
     if (lat is None) != (lon is None):
         raise InvalidInput("Give both latitude and longitude, or neither.", code="invalid_location")
-    return title, _severity(severity), _states(affected_state_codes), lat, lon
+    return title, _severity(severity), member_states_named(affected_state_codes), lat, lon
 
 
-def _open_crisis(
+def open_reported_crisis(
     *, by, desk, category, title, severity, states, description, lat, lon, admin_area
 ) -> Crisis:
     """Write a reported crisis, its participants and its first timeline entry.
 
-    Called inside the action's transaction, after every check passed.
+    Called inside the action's transaction (reporting, CAP intake), after every check
+    passed; the caller issues the CAP alert and announces.
     """
     crisis = Crisis.objects.create(
         reference=_next_reference(),
@@ -385,12 +245,12 @@ def report_crisis(
         longitude=longitude,
     )
     with transaction.atomic():
-        crisis = _open_crisis(
+        crisis = open_reported_crisis(
             by=by, desk=desk, category=category, title=title, severity=severity, states=states,
             description=description, lat=lat, lon=lon, admin_area=admin_area,
         )  # fmt: skip
         issue_cap_alert(crisis)
-        _announce(crisis, "reported")
+        announce(crisis, "reported")
     return crisis
 
 
@@ -411,7 +271,7 @@ def transition_crisis(
             code="invalid_status",
         )
     with transaction.atomic():
-        access, crisis, parties = _begin(by=by, desk=desk, crisis=crisis)
+        access, crisis, parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         step = transition_for(crisis.status, to_status)
         if step is None:
             possible = [t.target for t in TRANSITIONS if t.source == crisis.status]
@@ -420,9 +280,9 @@ def transition_crisis(
                 + (f"it can become: {', '.join(possible)}." if possible else "it is final."),
                 details={"from": crisis.status, "to": to_status, "allowed": possible},
             )
-        if not _may(access, desk, parties, step.allowed):
+        if not may(access, desk, parties, step.allowed):
             raise PermissionDenied(
-                f"To {step.verb.replace('_', '-')} a crisis you must be {_describe(step.allowed)}.",
+                f"To {step.verb.replace('_', '-')} a crisis you must be {describe(step.allowed)}.",
                 details={"transition": step.verb},
             )
         if step.needs_reason and not reason:
@@ -463,7 +323,7 @@ def transition_crisis(
         elif step.target == S.RESOLVED:
             escalation.finish_escalation(crisis=crisis, by=by)
         issue_cap_alert(crisis)
-        _announce(crisis, "status_changed", transition=step.verb)
+        announce(crisis, "status_changed", transition=step.verb)
     return crisis
 
 
@@ -474,10 +334,8 @@ def acknowledge_crisis(*, by, desk: Desk, crisis: Crisis) -> Crisis:
     the same level and round changes nothing. Refused (409) when no level is waiting.
     """
     with transaction.atomic():
-        _access, crisis, _parties = _begin(by=by, desk=desk, crisis=crisis)
-        if crisis.status not in (S.ACTIVE, S.DE_ESCALATING) or (
-            crisis.escalation_state not in ACKNOWLEDGEABLE
-        ):
+        _access, crisis, _parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
+        if crisis.status not in ACTIVE_STATUSES or (crisis.escalation_state not in ACKNOWLEDGEABLE):
             raise TransitionNotAllowed(
                 f"Nothing to acknowledge: the crisis is {crisis.get_status_display().lower()} "
                 f"and its escalation is {crisis.get_escalation_state_display().lower()}.",
@@ -490,7 +348,7 @@ def acknowledge_crisis(*, by, desk: Desk, crisis: Crisis) -> Crisis:
         if already:
             return crisis
         escalation.acknowledge_level(crisis=crisis, desk=desk, by=by)
-        _announce(crisis, "acknowledged", desk_id=desk.pk)
+        announce(crisis, "acknowledged", desk_id=desk.pk)
     return crisis
 
 
@@ -501,9 +359,9 @@ def change_severity(*, by, desk: Desk, crisis: Crisis, severity: int, reason: st
     """
     severity = _severity(severity)
     with transaction.atomic():
-        access, crisis, parties = _begin(by=by, desk=desk, crisis=crisis)
-        if not _may(access, desk, parties, MANAGERS):
-            raise PermissionDenied(f"To change the severity you must be {_describe(MANAGERS)}.")
+        access, crisis, parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
+        if not may(access, desk, parties, MANAGERS):
+            raise PermissionDenied(f"To change the severity you must be {describe(MANAGERS)}.")
         if crisis.status not in OPEN_STATUSES:
             raise TransitionNotAllowed(
                 f"A {crisis.get_status_display().lower()} crisis's severity is final.",
@@ -522,7 +380,7 @@ def change_severity(*, by, desk: Desk, crisis: Crisis, severity: int, reason: st
             payload={"from": previous, "to": severity, "reason": (reason or "").strip()},
         )
         issue_cap_alert(crisis)
-        _announce(crisis, "severity_changed")
+        announce(crisis, "severity_changed")
     return crisis
 
 
@@ -550,9 +408,9 @@ def set_participant(
     if acting_desk is None:
         raise PermissionDenied("Your role is read-only.", code="read_only")
     with transaction.atomic():
-        access, crisis, parties = _begin(by=by, desk=acting_desk, crisis=crisis)
-        if not _may(access, acting_desk, parties, MANAGERS):
-            raise PermissionDenied(f"To change participants you must be {_describe(MANAGERS)}.")
+        access, crisis, parties = begin_crisis_action(by=by, desk=acting_desk, crisis=crisis)
+        if not may(access, acting_desk, parties, MANAGERS):
+            raise PermissionDenied(f"To change participants you must be {describe(MANAGERS)}.")
         if crisis.status == S.CLOSED:
             raise TransitionNotAllowed(
                 "A closed crisis's participants are final.", code="crisis_not_open"
@@ -581,12 +439,12 @@ def set_participant(
         else:
             current.role = role
             current.save(update_fields=["role"])
-        if crisis.status in (S.ACTIVE, S.DE_ESCALATING):
+        if crisis.status in ACTIVE_STATUSES:
             change["tasks_added"] = _instantiate_tasks(crisis, [current])
         timeline.record(
             kind="participant_changed", crisis=crisis, actor=by, desk=acting_desk, payload=change
         )
-        _announce(crisis, "participant_changed", desk_id=desk.pk)
+        announce(crisis, "participant_changed", desk_id=desk.pk)
     return current
 
 
@@ -604,9 +462,9 @@ def set_task_done(*, by, task: CrisisTask, done: bool) -> CrisisTask:
             f"Only the people of desk {task.desk.code} mark its tasks done.", code="not_your_task"
         )
     with transaction.atomic():
-        _access, crisis, _parties = _begin(by=by, desk=task.desk, crisis=task.crisis)
+        _access, crisis, _parties = begin_crisis_action(by=by, desk=task.desk, crisis=task.crisis)
         task = CrisisTask.objects.select_for_update().get(pk=task.pk)
-        if crisis.status not in (S.ACTIVE, S.DE_ESCALATING):
+        if crisis.status not in ACTIVE_STATUSES:
             raise TransitionNotAllowed(
                 f"Tasks of a {crisis.get_status_display().lower()} crisis are final.",
                 code="crisis_not_open",
@@ -623,7 +481,7 @@ def set_task_done(*, by, task: CrisisTask, done: bool) -> CrisisTask:
             desk=task.desk,
             payload={"task_id": task.pk, "item": task.item_order, "title": task.title},
         )
-        _announce(crisis, "task_done" if done else "task_undone", task_id=task.pk)
+        announce(crisis, "task_done" if done else "task_undone", task_id=task.pk)
     return task
 
 
@@ -637,7 +495,7 @@ def post_situation_update(
     if not conditions:
         raise InvalidInput("Describe the conditions (what is the situation now).", code="invalid")
     with transaction.atomic():
-        _access, crisis, _parties = _begin(by=by, desk=desk, crisis=crisis)
+        _access, crisis, _parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         if crisis.status == S.CLOSED:
             raise TransitionNotAllowed(
                 "A closed crisis takes no more updates.", code="crisis_not_open"
@@ -664,147 +522,13 @@ def post_situation_update(
                 "needs": update.needs,
             },
         )
-        _announce(crisis, "situation_update", update_id=update.pk)
+        announce(crisis, "situation_update", update_id=update.pk)
     return update
 
 
-# --- CAP intake ---
-
-
-def ingest_cap_alert(*, by, desk: Desk, xml: bytes | str) -> Crisis:
-    """A desk posts a CAP 1.2 alert. An Alert opens a reported crisis from it (its desk as
-    lead, its states from the desk and from ISO 3166-1 alpha-3 geocodes); an Update or
-    Cancel referencing an alert we hold is attached to that alert's crisis; the same
-    alert posted twice returns its crisis unchanged. The document is kept verbatim.
-
-    The returned crisis carries ``cap_outcome``: ``opened``, ``attached`` or ``duplicate``.
-    Malformed or non-CAP documents raise InvalidInput naming the element.
-    """
-    access_for(by).require_act_for(desk)
-    message = cap.parse_alert(xml)
-    raw = xml.decode() if isinstance(xml, bytes) else xml
-    if message.msg_type in ("Ack", "Error"):
-        raise InvalidInput(
-            f"A CAP {message.msg_type} does not describe an event; post an Alert, Update or "
-            "Cancel.",
-            code="invalid_cap",
-            details={"element": "alert/msgType"},
-        )
-    if message.status != "Actual":
-        raise InvalidInput(
-            f"A CAP alert with status {message.status} does not open a crisis; only Actual "
-            "alerts do.",
-            code="invalid_cap",
-            details={"element": "alert/status"},
-        )
-    if not message.infos:
-        raise InvalidInput(
-            "Not a valid CAP 1.2 alert for intake: it has no <info> describing the event.",
-            code="invalid_cap",
-            details={"element": "alert/info"},
-        )
-    info = message.infos[0]
-    access = access_for(by)
-    visible = crises_visible_to(access)
-    with transaction.atomic():
-        duplicate = (
-            CapAlert.objects.filter(
-                direction=CapDirection.RECEIVED,
-                sender=message.sender,
-                identifier=message.identifier,
-            )
-            .select_related("crisis")
-            .first()
-        )
-        if duplicate is not None:
-            if not visible.filter(pk=duplicate.crisis_id).exists():
-                raise Conflict(
-                    f"Alert {message.identifier} from {message.sender} was already received.",
-                    code="cap_already_received",
-                )
-            duplicate.crisis.cap_outcome = "duplicate"
-            return duplicate.crisis
-        referenced = None
-        if message.references:
-            match = Q()
-            for sender, identifier, _sent in message.references:
-                match |= Q(sender=sender, identifier=identifier)
-            referenced = CapAlert.objects.filter(match, crisis__in=visible).order_by("-id").first()
-        if referenced is None and message.msg_type == "Cancel":
-            raise InvalidInput(
-                "This Cancel refers to no alert we hold.",
-                code="invalid_cap",
-                details={"element": "alert/references"},
-            )
-        if referenced is not None:
-            crisis = _lock(referenced.crisis)
-            outcome = "attached"
-        else:
-            codes = state_codes_in(info)
-            if desk.state_id:
-                codes.insert(0, desk.state.code)
-            members = set(MemberState.objects.filter(code__in=codes).values_list("code", flat=True))
-            if not members:
-                raise InvalidInput(
-                    "The alert names no member state: add an <area><geocode> with valueName "
-                    f"{ISO3_GEOCODE} and a member state's alpha-3 code, or post it from a "
-                    "national desk.",
-                    code="invalid_cap",
-                    details={"element": "alert/info/area/geocode"},
-                )
-            point = next((p for p in map(cap.point_of, info.areas) if p), None)
-            crisis = _open_crisis(
-                by=by,
-                desk=desk,
-                category=category_from_cap(info),
-                title=(info.headline or info.event)[:200],
-                severity=CAP_TO_SEVERITY[info.severity],
-                states=_states([c for c in codes if c in members]),
-                description="\n\n".join(x for x in (info.description, info.instruction) if x),
-                lat=_coordinate(point[0], "latitude", 90) if point else None,
-                lon=_coordinate(point[1], "longitude", 180) if point else None,
-                admin_area=", ".join(a.area_desc for a in info.areas),
-            )
-            outcome = "opened"
-        alert = CapAlert.objects.create(
-            direction=CapDirection.RECEIVED,
-            crisis=crisis,
-            identifier=message.identifier,
-            sender=message.sender,
-            sent_at=message.sent,
-            status=message.status,
-            msg_type=message.msg_type,
-            references=" ".join(",".join(r) for r in message.references),
-            parsed=message.as_json(),
-            raw_xml=raw,
-            desk=desk,
-        )
-        timeline.record(
-            kind="cap_received",
-            crisis=crisis,
-            actor=by,
-            desk=desk,
-            payload={
-                "alert_id": alert.pk,
-                "identifier": message.identifier,
-                "sender": message.sender,
-                "msg_type": message.msg_type,
-                "event": info.event,
-                "severity": info.severity,
-            },
-        )
-        if outcome == "opened":
-            issue_cap_alert(crisis)
-        _announce(crisis, "cap_received", outcome=outcome)
-    crisis.cap_outcome = outcome
-    return crisis
-
-
 __all__ = [
-    "TRANSITIONS",
     "acknowledge_crisis",
     "change_severity",
-    "ingest_cap_alert",
     "post_situation_update",
     "report_crisis",
     "set_participant",

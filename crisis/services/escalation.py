@@ -2,7 +2,7 @@
 
 The ladder is the crisis's ``protocol_snapshot`` (copied at activation from a published,
 immutable version by ``crisis.services.protocols.snapshot_of``: editing the protocol
-never changes a running escalation). Each crisis
+never changes a running escalation), read as a ``crisis.snapshot.ProtocolSnapshot``. Each crisis
 has at most one pending deadline of kind ``crisis.escalation`` (subject
 ``crisis:<id>:escalation``); its payload says which level, round and phase it guards.
 
@@ -33,10 +33,10 @@ from django.utils import timezone
 
 from core.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from core.events import desk_group, publish_on_commit
+from crisis.lifecycle import FINISHED_STATUSES
 from crisis.models import (
     Crisis,
     CrisisParticipant,
-    CrisisStatus,
     EscalationAck,
     EscalationState,
     Notification,
@@ -44,6 +44,8 @@ from crisis.models import (
 )
 from crisis.services import timeline
 from crisis.services.level_actions import run_level_actions
+from crisis.services.steps import begin_crisis_action
+from crisis.snapshot import LevelSnapshot, ProtocolSnapshot
 from deadlines.models import Deadline
 from deadlines.services import (
     DeadlineBusy,
@@ -69,18 +71,11 @@ def deadline_subject(crisis: Crisis | int) -> str:
 # --- the ladder ----------------------------------------------------------------------------
 
 
-def _level(crisis: Crisis, order: int) -> dict | None:
-    for level in crisis.protocol_snapshot.get("levels", []):
-        if level["order"] == order:
-            return level
-    return None
-
-
-def recipient_desks(crisis: Crisis, level: dict) -> list[Desk]:
+def recipient_desks(crisis: Crisis, level: LevelSnapshot) -> list[Desk]:
     """The active desks a level notifies: its scopes resolved for this crisis, plus the
     desks it names."""
-    scopes = set(level.get("notify_scopes") or [])
-    named = set(level.get("notify_desk_ids") or [])
+    scopes = set(level.notify_scopes)
+    named = set(level.notify_desk_ids)
     if not scopes and not named:
         return []
     query = Q(pk__in=named)
@@ -117,9 +112,9 @@ def _event(crisis: Crisis, kind: str, **extra) -> dict:
 
 def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: str) -> None:
     """Enter level ``order`` (attempt ``round_``): notify, arm, record. Holds the crisis lock."""
-    level = _level(crisis, order)
+    level = ProtocolSnapshot.of(crisis).level(order)
     now = timezone.now()
-    deadline_at = now + timedelta(seconds=level["timeout_seconds"])
+    deadline_at = now + timedelta(seconds=level.timeout_seconds)
     crisis.current_level = order
     crisis.level_repeats = round_
     crisis.level_entered_at = now
@@ -138,13 +133,13 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
     if reason == "ack_timed_out":  # the only way in while a reminder may be armed
         cancel_deadlines(kind=REMINDER_KIND, subject_key=deadline_subject(crisis))
     desks = recipient_desks(crisis, level)
-    title = f"{crisis.reference}: escalation level {order} ({level['name']}) — please acknowledge"
+    title = f"{crisis.reference}: escalation level {order} ({level.name}) — please acknowledge"
     payload = {
         "level": order,
-        "name": level["name"],
+        "name": level.name,
         "round": round_,
         "deadline_at": deadline_at.isoformat(),
-        "actions": level.get("actions") or [],
+        "actions": list(level.actions),
     }
     # A desk that is told takes part (as an observer unless it already has a role), so
     # it sees the crisis and can acknowledge it.
@@ -160,7 +155,7 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
                 kind="escalation.level",
                 title=title,
                 payload=payload,
-                roles=level.get("notify_roles") or [],
+                roles=list(level.notify_roles),
             )
             for desk in desks
         ]
@@ -192,7 +187,7 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
 def start_escalation(*, crisis: Crisis, by=None) -> None:
     """Enter level 1 of the crisis's bound ladder (on activation and re-escalation).
     Called holding the crisis row lock. A ladder without levels leaves it not started."""
-    if _level(crisis, 1) is None:
+    if ProtocolSnapshot.of(crisis).level(1) is None:
         return
     # A re-escalation starts the ladder again: whatever was armed goes, and the round
     # moves past any earlier acknowledgement of level 1 so that desks can acknowledge anew.
@@ -225,7 +220,7 @@ def on_escalation_deadline(deadline: Deadline) -> None:
     """A level's timeout (or an acknowledgement's) passed. Runs in the firing transaction."""
     data = deadline.payload
     crisis = _lock_crisis_nowait(data["crisis_id"])
-    if crisis is None or crisis.status in (CrisisStatus.RESOLVED, CrisisStatus.CLOSED):
+    if crisis is None or crisis.status in FINISHED_STATUSES:
         return
     phase, order, round_ = data.get("phase"), data.get("level"), data.get("round", 0)
     if crisis.current_level != order or crisis.level_repeats != round_:
@@ -271,10 +266,10 @@ def on_reminder_deadline(deadline: Deadline) -> None:
 
 def _expire_level(crisis: Crisis, order: int, round_: int) -> None:
     timeline.record(crisis=crisis, kind="level_expired", payload={"level": order, "round": round_})
-    snapshot = crisis.protocol_snapshot
-    if _level(crisis, order + 1) is not None:
+    snapshot = ProtocolSnapshot.of(crisis)
+    if snapshot.level(order + 1) is not None:
         _enter_level(crisis, order + 1, round_=0, reason="level_expired")
-    elif snapshot.get("repeat_last_level") and round_ < int(snapshot.get("max_repeats") or 0):
+    elif snapshot.repeat_last_level and round_ < snapshot.max_repeats:
         _enter_level(crisis, order, round_=round_ + 1, reason="repeated")
     else:
         _mark_unanswered(crisis, order, round_)
@@ -324,11 +319,11 @@ def acknowledge_level(*, crisis: Crisis, desk: Desk, by) -> EscalationAck:
     if not created and crisis.escalation_state == EscalationState.ACKNOWLEDGED:
         return ack
     cancel_deadlines(subject_key=deadline_subject(crisis))
-    ack_timeout = crisis.protocol_snapshot.get("ack_timeout_seconds")
+    ack_timeout = ProtocolSnapshot.of(crisis).ack_timeout_seconds
     crisis.escalation_state = EscalationState.ACKNOWLEDGED
     crisis.level_deadline_at = None
     if ack_timeout:
-        crisis.level_deadline_at = timezone.now() + timedelta(seconds=int(ack_timeout))
+        crisis.level_deadline_at = timezone.now() + timedelta(seconds=ack_timeout)
         _arm_ack_timeout(crisis, desk)
     crisis.save(update_fields=["escalation_state", "level_deadline_at", "updated_at"])
     payload = {"level": ack.level, "round": ack.round}
@@ -368,16 +363,6 @@ def _arm_ack_timeout(crisis: Crisis, desk: Desk) -> None:
     )
 
 
-def _begin(access_user, desk: Desk, crisis: Crisis | int):
-    """The crisis actions' shared checks: acts for ``desk``, may see the crisis (else 404),
-    ``desk`` is a party to it (else 403); the crisis row locked."""
-    from crisis.services.crises import _begin as begin_crisis_action
-
-    if isinstance(crisis, int):
-        crisis = Crisis(pk=crisis)
-    return begin_crisis_action(by=access_user, desk=desk, crisis=crisis)
-
-
 def report_progress(*, by, crisis: Crisis | int, desk: Desk, note: str = "") -> Crisis:
     """The acknowledging desk reports progress: the ack timeout starts again.
 
@@ -385,7 +370,7 @@ def report_progress(*, by, crisis: Crisis | int, desk: Desk, note: str = "") -> 
     and round.
     """
     with transaction.atomic():
-        _access, crisis, _parties = _begin(by, desk, crisis)
+        _access, crisis, _parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         if crisis.escalation_state != EscalationState.ACKNOWLEDGED:
             raise TransitionNotAllowed(
                 "Progress is reported on an acknowledged escalation.",
@@ -399,9 +384,9 @@ def report_progress(*, by, crisis: Crisis | int, desk: Desk, note: str = "") -> 
                 f"{desk.code} has not acknowledged this level.", code="not_acknowledged"
             )
         payload = {"level": crisis.current_level, "note": note[:2000]}
-        ack_timeout = crisis.protocol_snapshot.get("ack_timeout_seconds")
+        ack_timeout = ProtocolSnapshot.of(crisis).ack_timeout_seconds
         if ack_timeout:
-            crisis.level_deadline_at = timezone.now() + timedelta(seconds=int(ack_timeout))
+            crisis.level_deadline_at = timezone.now() + timedelta(seconds=ack_timeout)
             crisis.save(update_fields=["level_deadline_at", "updated_at"])
             _arm_ack_timeout(crisis, desk)
             payload["progress_due_at"] = crisis.level_deadline_at.isoformat()
@@ -420,7 +405,7 @@ def stop_escalation(*, by, crisis: Crisis | int, desk: Desk, reason: str) -> Cri
     if not reason:
         raise InvalidInput("Say why the escalation is stopped.", code="reason_required")
     with transaction.atomic():
-        access, crisis, _parties = _begin(by, desk, crisis)
+        access, crisis, _parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         if access.role_on(desk) not in STOPPING_ROLES:
             raise PermissionDenied(
                 "Only a supervisor or a coordinator can stop an escalation.",

@@ -14,12 +14,13 @@ import logging
 from collections.abc import Callable
 
 from crisis.models import Crisis
+from crisis.snapshot import LevelSnapshot
 
 logger = logging.getLogger(__name__)
 
 LevelActionHandler = Callable[..., None]
 
-#: action name (crisis.models.LevelAction) -> handler(*, crisis, level)
+#: action name (crisis.models.LevelAction) -> handler(*, crisis, level: LevelSnapshot)
 HANDLERS: dict[str, LevelActionHandler] = {}
 
 
@@ -31,14 +32,14 @@ def register_level_action(name: str) -> Callable[[LevelActionHandler], LevelActi
     return decorator
 
 
-def run_level_actions(*, crisis: Crisis, level: dict) -> list[str]:
+def run_level_actions(*, crisis: Crisis, level: LevelSnapshot) -> list[str]:
     """Run the level's actions that have a handler; return the names of those run.
 
     An action nobody handles (e.g. ``notify_all_states``, which the level's notify scopes
     already do) is skipped, not an error.
     """
     done = []
-    for name in level.get("actions") or []:
+    for name in level.actions:
         handler = HANDLERS.get(name)
         if handler is None:
             continue

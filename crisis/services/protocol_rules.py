@@ -1,8 +1,10 @@
 """The rules of a good ladder and the ladder as a timeline: pure functions on plain data.
 
-Everything here works on version *content* as :func:`crisis.services.protocols.snapshot_of`
-returns it (levels and checklist as dicts), so the admin forms, file imports, the API and
-publishing check the same rules and say the same words.
+The rules work on version *content* as :func:`crisis.services.protocols.snapshot_of`
+returns it (levels and checklist as dicts, possibly incomplete or wrong: that is what they
+check), so the admin forms, file imports, the API and publishing check the same rules and
+say the same words. The preview works on a valid ladder, typed
+(:class:`crisis.snapshot.ProtocolSnapshot`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from crisis.models import ChecklistItem, LevelAction, NotifyScope, ParticipantRole
+from crisis.snapshot import LevelSnapshot, ProtocolSnapshot
 from directory.models import Role
 
 #: Bounds that keep values sensible (and inside their database columns).
@@ -176,18 +179,19 @@ def _duration(seconds: int) -> str:
     return " ".join(parts) + (f" {rest} s" if rest else "")
 
 
-def describe_audience(level: dict) -> str:
-    roles = [Role(r).label.split(" (")[0].lower() + "s" for r in level.get("notify_roles") or []]
-    scopes = [NotifyScope(s).label.lower() for s in level.get("notify_scopes") or []]
+def describe_audience(level: LevelSnapshot) -> str:
+    """Who a level tells, in words: "operators at desks of the affected states"."""
+    roles = [Role(r).label.split(" (")[0].lower() + "s" for r in level.notify_roles]
+    scopes = [NotifyScope(s).label.lower() for s in level.notify_scopes]
     who = (", ".join(roles) if roles else "everyone on duty") + " at " if scopes else ""
     text = who + "; ".join(scopes)
-    desks = level.get("notify_desk_codes") or []
+    desks = level.notify_desk_codes
     if desks:
         text += ("; and " if text else "") + "desks " + ", ".join(desks)
     return text or "nobody"
 
 
-def ladder_preview(snapshot: dict) -> list[dict]:
+def ladder_preview(snapshot: ProtocolSnapshot) -> list[dict]:
     """The ladder as a timeline from the moment the crisis becomes active.
 
     Rows ``{"at_seconds", "at", "event", "level", "name", "who", "actions", "deadline"}``:
@@ -195,20 +199,18 @@ def ladder_preview(snapshot: dict) -> list[dict]:
     and the moment the ladder runs out unanswered.
     """
     rows, at = [], 0
-    levels = sorted(snapshot.get("levels") or [], key=lambda lv: lv["order"])
+    levels = sorted(snapshot.levels, key=lambda lv: lv.order)
     for level in levels:
-        timeout = level["timeout_seconds"]
-        rows.append(_row(at, "notify", level, timeout))
-        at += timeout
+        rows.append(_row(at, "notify", level))
+        at += level.timeout_seconds
     if not levels:
         return rows
     top = levels[-1]
-    if snapshot.get("repeat_last_level"):
-        for repeat in range(1, (snapshot.get("max_repeats") or 0) + 1):
-            row = _row(at, "repeat", top, top["timeout_seconds"])
-            row["name"] = f"{top['name']} (repeat {repeat})"
-            rows.append(row)
-            at += top["timeout_seconds"]
+    for repeat in range(1, snapshot.top_repeats + 1):
+        row = _row(at, "repeat", top)
+        row["name"] = f"{top.name} (repeat {repeat})"
+        rows.append(row)
+        at += top.timeout_seconds
     rows.append(
         {
             "at_seconds": at,
@@ -224,14 +226,15 @@ def ladder_preview(snapshot: dict) -> list[dict]:
     return rows
 
 
-def _row(at: int, event: str, level: dict, timeout: int) -> dict:
+def _row(at: int, event: str, level: LevelSnapshot) -> dict:
+    timeout = level.timeout_seconds
     return {
         "at_seconds": at,
         "at": f"T+{_duration(at)}" if at else "T+0",
         "event": event,
-        "level": level["order"],
-        "name": level["name"],
+        "level": level.order,
+        "name": level.name,
         "who": describe_audience(level),
-        "actions": [LevelAction(a).label for a in level.get("actions") or []],
+        "actions": [LevelAction(a).label for a in level.actions],
         "deadline": f"T+{_duration(at + timeout)}" if timeout else "",
     }

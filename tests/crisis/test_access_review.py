@@ -16,7 +16,7 @@ from drf_spectacular.generators import SchemaGenerator
 from crisis.models import Crisis, CrisisTask, Protocol, TimelineEntry
 from humanitarian.models import AssetKind, AssistanceRequest, Pledge, Shelter, StandbyAsset
 from humanitarian.services import shelters
-from tests.crisis.crisis_helpers import activate, make_protocol, report
+from tests.crisis.factories import activate, make_protocol, report
 from tests.humanitarian.conftest import make_pledge, make_request
 
 pytestmark = pytest.mark.django_db

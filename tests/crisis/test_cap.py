@@ -8,9 +8,9 @@ from lxml import etree
 from core.errors import InvalidInput
 from crisis import cap
 from crisis.models import CapAlert, Crisis, TimelineEntry
-from crisis.services import cap_alerts
+from crisis.services import cap_alerts, cap_intake
 from crisis.services import crises as services
-from tests.crisis.crisis_helpers import make_protocol, report
+from tests.crisis.factories import make_protocol, report
 
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 
@@ -350,3 +350,24 @@ def test_intake_needs_xml_a_writer_and_a_state(region, api_client):
     assert written() == (0, 0, 0)
     response = post_cap(api_client, GOOD)
     assert response.status_code == 201 and response.json()["affected_states"] == ["BBB"]
+
+
+@pytest.mark.django_db
+def test_intake_service_returns_what_became_of_the_alert(region):
+    opened = cap_intake.ingest_cap_alert(by=region.operator_a, desk=region.desk_a, xml=GOOD)
+    assert opened.outcome == cap_intake.CapOutcome.OPENED and opened.opened
+    assert opened.alert.crisis == opened.crisis and opened.alert.direction == "received"
+    assert not hasattr(opened.crisis, "cap_outcome")  # the outcome is not put on the model
+    again = cap_intake.ingest_cap_alert(by=region.operator_a, desk=region.desk_a, xml=GOOD)
+    assert again.outcome == cap_intake.CapOutcome.DUPLICATE and not again.opened
+    assert (again.crisis.pk, again.alert.pk) == (opened.crisis.pk, opened.alert.pk)
+    update = variant("<msgType>Alert</msgType>", "<msgType>Update</msgType>").replace(
+        "<scope>Public</scope>",
+        "<scope>Public</scope><references>earthquake.tmd.go.th,TMD-EQ-20261124-0830,"
+        "2026-11-24T08:30:00+07:00</references>",
+    )
+    update = update.replace(ID, "<identifier>TMD-EQ-20261124-0900</identifier>")
+    attached = cap_intake.ingest_cap_alert(by=region.operator_a, desk=region.desk_a, xml=update)
+    assert attached.outcome == cap_intake.CapOutcome.ATTACHED
+    assert attached.crisis.pk == opened.crisis.pk and attached.alert.msg_type == "Update"
+    assert attached.alert.pk != opened.alert.pk

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from core.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
 from core.events import desk_group
+from crisis.lifecycle import TRANSITIONS
 from crisis.models import (
     CapAlert,
     ChecklistItem,
@@ -27,18 +28,13 @@ from crisis.models import (
 from crisis.services import crises as services
 from crisis.services import timeline
 from crisis.services.protocols import publish_version
-from tests.crisis.crisis_helpers import activate, kinds, make_protocol, report
+from tests.crisis.factories import activate, kinds, report
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def protocol(db):
-    return make_protocol()
-
-
 PATH = ["reported", "active", "de_escalating", "resolved", "closed"]
-LEGAL = {(t.source, t.target) for t in services.TRANSITIONS}
+LEGAL = {(t.source, t.target) for t in TRANSITIONS}
 
 
 def walk_to(region, crisis, status):
@@ -480,7 +476,7 @@ CALLERS = {
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-@pytest.mark.parametrize("step", services.TRANSITIONS, ids=lambda t: t.verb)
+@pytest.mark.parametrize("step", TRANSITIONS, ids=lambda t: t.verb)
 def test_who_may_make_each_transition(region, protocol, caller, step):
     crisis = walk_to(region, report(region), step.source)
     before = written(crisis)

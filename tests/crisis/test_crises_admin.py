@@ -3,7 +3,7 @@
 import pytest
 
 from crisis.models import Crisis, TimelineEntry
-from tests.crisis.crisis_helpers import report
+from tests.crisis.factories import report
 
 pytestmark = pytest.mark.django_db
 

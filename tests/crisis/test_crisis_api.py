@@ -6,7 +6,7 @@ import pytest
 
 from crisis.models import Crisis, CrisisParticipant, TimelineEntry
 from crisis.services import crises as services
-from tests.crisis.crisis_helpers import activate, make_protocol, report
+from tests.crisis.factories import activate, report
 
 pytestmark = pytest.mark.django_db
 
@@ -37,11 +37,6 @@ def nothing_written():
         TimelineEntry.objects.count(),
         CrisisParticipant.objects.count(),
     )
-
-
-@pytest.fixture
-def protocol(db):
-    return make_protocol()
 
 
 def test_report_then_detail(region, api_client):

@@ -1,24 +1,11 @@
 import pytest
 
-from crisis.models import Crisis, CrisisParticipant, ParticipantRole
+from crisis.models import CrisisParticipant, ParticipantRole
 from crisis.selectors import crises_visible_to
 from directory.access import access_for
+from tests.crisis.factories import make_crisis
 
 pytestmark = pytest.mark.django_db
-
-
-def make_crisis(region, *, reported_by, affected, ref="CR-1"):
-    crisis = Crisis.objects.create(
-        reference=ref,
-        title="Ferry collision",
-        category="maritime",
-        severity=3,
-        reported_by_desk=reported_by,
-        lead_desk=reported_by,
-    )
-    crisis.affected_states.set(affected)
-    CrisisParticipant.objects.create(crisis=crisis, desk=reported_by, role=ParticipantRole.LEAD)
-    return crisis
 
 
 def test_reporting_and_affected_states_see_it_others_do_not(region):

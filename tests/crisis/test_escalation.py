@@ -20,20 +20,17 @@ from crisis.services.crises import acknowledge_crisis
 from crisis.services.escalation import report_progress, stop_escalation
 from deadlines.models import Deadline
 from deadlines.services import fire_deadline, fire_due_deadlines, sweep
-from tests.crisis.escalation_support import (
+from tests.crisis.factories import (
     AFFECTED,
     expire,
+    kinds,
     make_crisis,
-    make_protocol,
+    make_escalation_protocol,
     pending_deadline,
 )
 from tests.support.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
-
-
-def kinds(crisis) -> list[str]:
-    return list(crisis.timeline.order_by("seq").values_list("kind", flat=True))
 
 
 def ack(region, crisis, user=None, desk=None):
@@ -49,7 +46,7 @@ def test_level_one_notifies_its_desks_live_and_arms_its_deadline(
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(desk_group(region.desk_a.pk), channel)
     with django_capture_on_commit_callbacks(execute=True):
-        crisis = make_crisis(region, make_protocol())
+        crisis = make_crisis(region, make_escalation_protocol())
 
     assert crisis.escalation_state == EscalationState.ESCALATING and crisis.current_level == 1
     notes = Notification.objects.filter(crisis=crisis)
@@ -68,7 +65,7 @@ def test_level_one_notifies_its_desks_live_and_arms_its_deadline(
 
 
 def test_ack_before_the_deadline_means_no_escalation(region):
-    crisis = make_crisis(region, make_protocol())
+    crisis = make_crisis(region, make_escalation_protocol())
     deadline = pending_deadline(crisis)
     ack(region, crisis)
     crisis.refresh_from_db()
@@ -83,7 +80,7 @@ def test_ack_before_the_deadline_means_no_escalation(region):
 
 
 def test_no_ack_moves_to_the_next_level_with_its_recipients(region):
-    crisis = make_crisis(region, make_protocol())
+    crisis = make_crisis(region, make_escalation_protocol())
     assert expire(crisis) == 1
     assert crisis.current_level == 2 and crisis.escalation_state == EscalationState.ESCALATING
     level2 = Notification.objects.filter(crisis=crisis, payload__level=2)
@@ -108,7 +105,7 @@ def test_no_ack_moves_to_the_next_level_with_its_recipients(region):
 
 
 def test_top_level_repeats_then_unanswered(region):
-    version = make_protocol(levels=(AFFECTED,), repeat_last_level=True, max_repeats=2)
+    version = make_escalation_protocol(levels=(AFFECTED,), repeat_last_level=True, max_repeats=2)
     crisis = make_crisis(region, version)
     for round_ in (1, 2):
         expire(crisis)
@@ -135,14 +132,14 @@ def test_top_level_repeats_then_unanswered(region):
 
 
 def test_without_repeats_the_top_level_goes_unanswered_at_once(region):
-    crisis = make_crisis(region, make_protocol(levels=(AFFECTED,)))
+    crisis = make_crisis(region, make_escalation_protocol(levels=(AFFECTED,)))
     expire(crisis)
     assert crisis.escalation_state == EscalationState.UNANSWERED
     assert kinds(crisis)[-1] == "unanswered"
 
 
 def test_ack_timeout_re_arms_the_level_unless_progress_is_reported(region):
-    crisis = make_crisis(region, make_protocol(ack_timeout_seconds=300))
+    crisis = make_crisis(region, make_escalation_protocol(ack_timeout_seconds=300))
     ack(region, crisis)
     crisis.refresh_from_db()
     timer = pending_deadline(crisis)
@@ -166,7 +163,7 @@ def test_ack_timeout_re_arms_the_level_unless_progress_is_reported(region):
 
 
 def test_progress_needs_an_acknowledgement_by_that_desk(region):
-    crisis = make_crisis(region, make_protocol(ack_timeout_seconds=300))
+    crisis = make_crisis(region, make_escalation_protocol(ack_timeout_seconds=300))
     with pytest.raises(TransitionNotAllowed):
         report_progress(by=region.operator_a, crisis=crisis, desk=region.desk_a)
     expire(crisis)
@@ -177,7 +174,7 @@ def test_progress_needs_an_acknowledgement_by_that_desk(region):
 
 
 def test_a_supervisor_stops_the_escalation_with_a_reason(region):
-    crisis = make_crisis(region, make_protocol())
+    crisis = make_crisis(region, make_escalation_protocol())
     before = kinds(crisis)
     with pytest.raises(PermissionDenied):
         stop_escalation(by=region.operator_a, crisis=crisis, desk=region.desk_a, reason="x")
@@ -204,7 +201,7 @@ def test_a_supervisor_stops_the_escalation_with_a_reason(region):
 
 
 def test_only_parties_acknowledge(region):
-    crisis = make_crisis(region, make_protocol())
+    crisis = make_crisis(region, make_escalation_protocol())
     # State B is not involved: the crisis is hidden from it, and it is not on desk A.
     with pytest.raises(NotFound):
         ack(region, crisis, user=region.operator_b, desk=region.desk_b)
@@ -221,7 +218,7 @@ def test_only_parties_acknowledge(region):
 
 
 def test_a_running_escalation_is_a_snapshot(region):
-    version = make_protocol()
+    version = make_escalation_protocol()
     crisis = make_crisis(region, version)
     # Someone edits the ladder under it in the database, bypassing the services' rules and
     # (as a database superuser could) the triggers that freeze published versions.
@@ -237,7 +234,7 @@ def test_a_running_escalation_is_a_snapshot(region):
 
 
 def test_escalation_timeline_chain_stays_valid(region):
-    crisis = make_crisis(region, make_protocol(ack_timeout_seconds=60))
+    crisis = make_crisis(region, make_escalation_protocol(ack_timeout_seconds=60))
     expire(crisis)
     ack(region, crisis)
     expire(crisis)
@@ -249,7 +246,9 @@ def test_escalation_timeline_chain_stays_valid(region):
 
 def test_notifications_stop_after_an_ack(region):
     """Grafana OnCall #4654, #4760: notifications kept coming after an acknowledgement."""
-    crisis = make_crisis(region, make_protocol(levels=(AFFECTED,), repeat_last_level=True))
+    crisis = make_crisis(
+        region, make_escalation_protocol(levels=(AFFECTED,), repeat_last_level=True)
+    )
     stale = pending_deadline(crisis)
     ack(region, crisis)
     counts = (Notification.objects.count(), TimelineEntry.objects.count())
@@ -265,7 +264,7 @@ def test_notifications_stop_after_an_ack(region):
 
 def test_an_acknowledged_crisis_does_not_escalate_much_later(region):
     """Grafana OnCall #3111: an acknowledged alert group escalated months later."""
-    crisis = make_crisis(region, make_protocol())
+    crisis = make_crisis(region, make_escalation_protocol())
     ack(region, crisis)
     # Even a deadline left pending by some bug (here: re-created by hand) must not act.
     Deadline.objects.create(
@@ -285,7 +284,7 @@ def test_an_acknowledged_crisis_does_not_escalate_much_later(region):
 def test_ack_racing_the_expiry_has_exactly_one_outcome(region, round_):
     """Grafana OnCall #3161: an acknowledgement racing the level's expiry. Two database
     connections; whichever wins, the level ends exactly one way and nothing deadlocks."""
-    crisis = make_crisis(region, make_protocol())
+    crisis = make_crisis(region, make_escalation_protocol())
     deadline = pending_deadline(crisis)
     Deadline.objects.filter(pk=deadline.pk).update(due_at=timezone.now())
 
@@ -318,7 +317,7 @@ def test_ack_racing_the_expiry_has_exactly_one_outcome(region, round_):
 
 
 def test_an_acknowledged_desk_is_reminded_half_way_through_the_ack_timeout(region):
-    crisis = make_crisis(region, make_protocol(ack_timeout_seconds=600))
+    crisis = make_crisis(region, make_escalation_protocol(ack_timeout_seconds=600))
     ack(region, crisis)
     reminder = Deadline.objects.get(kind="crisis.escalation.reminder", state="pending")
     crisis.refresh_from_db()
@@ -338,7 +337,7 @@ def test_an_acknowledged_desk_is_reminded_half_way_through_the_ack_timeout(regio
 
 
 def test_strangers_cannot_act_on_a_crisis(region):
-    crisis = make_crisis(region, make_protocol())
+    crisis = make_crisis(region, make_escalation_protocol())
     # State C's desk is not told, not a party: the crisis is hidden from it (404).
     with pytest.raises(NotFound):
         ack(region, crisis, user=region.operator_c, desk=region.desk_c)
@@ -354,14 +353,14 @@ def test_strangers_cannot_act_on_a_crisis(region):
 def test_a_resolved_crisis_never_escalates(region):
     from crisis.models import CrisisStatus
 
-    crisis = make_crisis(region, make_protocol())
+    crisis = make_crisis(region, make_escalation_protocol())
     Crisis.objects.filter(pk=crisis.pk).update(status=CrisisStatus.RESOLVED)
     expire(crisis)
     assert crisis.current_level == 1 and kinds(crisis) == ["level_entered"]
 
 
 def test_stop_and_progress_over_the_api(region, api_client):
-    crisis = make_crisis(region, make_protocol(ack_timeout_seconds=300))
+    crisis = make_crisis(region, make_escalation_protocol(ack_timeout_seconds=300))
     base = f"/api/v1/crises/{crisis.pk}"
     api_client.force_authenticate(region.operator_a)
     assert api_client.post(base + "/progress/", {}, format="json").status_code == 409

@@ -14,7 +14,8 @@ from crisis.models import (
 from crisis.models.protocols import VersionImmutable
 from crisis.services import protocol_rules as rules
 from crisis.services import protocols as services
-from tests.crisis.protocol_fixtures import (
+from crisis.snapshot import ProtocolSnapshot
+from tests.crisis.factories import (
     CHECKLIST,
     ladder,
     make_author,
@@ -23,11 +24,6 @@ from tests.crisis.protocol_fixtures import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def author(region):
-    return make_author(region.centre)
 
 
 def test_publish_freezes_the_draft_and_records_it(region, author):
@@ -260,7 +256,7 @@ def test_snapshot_has_what_the_crisis_needs(region, author):
 
 def test_ladder_preview_says_who_is_told_when(author):
     snap = services.snapshot_of(make_draft(author))
-    rows = rules.ladder_preview(snap)
+    rows = rules.ladder_preview(ProtocolSnapshot.from_dict(snap))
     assert [(r["at"], r["event"], r["level"]) for r in rows] == [
         ("T+0", "notify", 1),
         ("T+10 min", "notify", 2),

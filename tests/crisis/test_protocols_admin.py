@@ -7,20 +7,14 @@ from django.urls import reverse
 from crisis import protocol_io
 from crisis.models import EscalationLevel, Protocol, ProtocolVersion, TimelineEntry, VersionStatus
 from crisis.services import protocols as services
-from tests.crisis.protocol_fixtures import (
+from tests.crisis.factories import (
     ladder,
-    make_author,
     make_draft,
     make_published,
 )
 from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def author(region):
-    return make_author(region.centre)
 
 
 @pytest.fixture

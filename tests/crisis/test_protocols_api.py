@@ -4,16 +4,11 @@ import pytest
 
 from crisis.models import ProtocolVersion, TimelineEntry
 from crisis.services import protocols as services
-from tests.crisis.protocol_fixtures import ladder, make_author, make_draft, make_published
+from tests.crisis.factories import ladder, make_draft, make_published
 
 pytestmark = pytest.mark.django_db
 
 CATEGORIES = ["maritime", "earthquake", "flood", "storm", "volcano", "pandemic", "cyber"]
-
-
-@pytest.fixture
-def author(region):
-    return make_author(region.centre)
 
 
 def assert_error(response, status, code):

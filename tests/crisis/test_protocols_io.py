@@ -10,18 +10,12 @@ from core.errors import InvalidInput, PermissionDenied
 from crisis import protocol_io
 from crisis.models import Protocol, ProtocolVersion, VersionStatus
 from crisis.services import protocols as services
-from tests.crisis.protocol_fixtures import (
+from tests.crisis.factories import (
     ladder,
-    make_author,
     make_published,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def author(region):
-    return make_author(region.centre)
 
 
 TRICKY = "Line one: colon, 'quotes', \"double\"\n  indented line\n\nyes\n# not a comment\n"

@@ -1,0 +1,216 @@
+"""CAP intake: a desk posts a CAP 1.2 alert and it becomes (part of) a crisis.
+
+An Alert opens a reported crisis (its desk as lead, its states from the desk and from
+ISO 3166-1 alpha-3 geocodes); an Update or Cancel referencing an alert we hold is
+attached to that alert's crisis; the same alert posted twice returns its crisis
+unchanged. The document is kept verbatim (``CapAlert``, direction ``received``).
+
+The steps, in order: parse (and refuse what does not describe an actual event), dedupe,
+find what it references, open or attach, keep the document. The outcome is returned in a
+:class:`CapIntake`, never put on the crisis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from core.errors import Conflict, InvalidInput
+from crisis import cap
+from crisis.models import CapAlert, CapDirection, Crisis
+from crisis.selectors import crises_visible_to
+from crisis.services import timeline
+from crisis.services.cap_alerts import (
+    CAP_TO_SEVERITY,
+    ISO3_GEOCODE,
+    category_from_cap,
+    issue_cap_alert,
+    state_codes_in,
+)
+from crisis.services.crises import member_states_named, open_reported_crisis, parse_coordinate
+from crisis.services.steps import announce, lock_crisis
+from directory.access import access_for
+from directory.models import Desk, MemberState
+
+
+class CapOutcome(StrEnum):
+    OPENED = "opened"  # an Alert opened a new reported crisis
+    ATTACHED = "attached"  # an Update or Cancel joined the crisis of the alert it references
+    DUPLICATE = "duplicate"  # this alert was received before: nothing written
+
+
+@dataclass(frozen=True)
+class CapIntake:
+    """What became of a posted alert."""
+
+    crisis: Crisis
+    outcome: CapOutcome
+    #: The received alert as kept (for a duplicate: the one kept the first time).
+    alert: CapAlert
+
+    @property
+    def opened(self) -> bool:
+        return self.outcome == CapOutcome.OPENED
+
+
+def ingest_cap_alert(*, by, desk: Desk, xml: bytes | str) -> CapIntake:
+    """A desk posts a CAP 1.2 alert (see the module docstring for what becomes of it).
+
+    Who: any writing member of ``desk``. One transaction; nothing is written on refusal.
+    Malformed or non-CAP documents, Ack/Error messages, non-Actual alerts, alerts without
+    an ``<info>`` or naming no member state, and a Cancel referring to no alert we hold
+    raise InvalidInput naming the element; an alert already received for a crisis the
+    caller cannot see raises Conflict (``cap_already_received``).
+    """
+    access = access_for(by)
+    access.require_act_for(desk)
+    message, info = _parse(xml)
+    raw = xml.decode() if isinstance(xml, bytes) else xml
+    visible = crises_visible_to(access)
+    with transaction.atomic():
+        earlier = _received_before(message, visible)
+        if earlier is not None:
+            return CapIntake(crisis=earlier.crisis, outcome=CapOutcome.DUPLICATE, alert=earlier)
+        referenced = _referenced_alert(message, visible)
+        if referenced is not None:
+            crisis, outcome = lock_crisis(referenced.crisis), CapOutcome.ATTACHED
+        else:
+            crisis, outcome = _open_from(info, by=by, desk=desk), CapOutcome.OPENED
+        alert = _keep(message, raw, crisis=crisis, desk=desk)
+        timeline.record(
+            kind="cap_received",
+            crisis=crisis,
+            actor=by,
+            desk=desk,
+            payload={
+                "alert_id": alert.pk,
+                "identifier": message.identifier,
+                "sender": message.sender,
+                "msg_type": message.msg_type,
+                "event": info.event,
+                "severity": info.severity,
+            },
+        )
+        if outcome == CapOutcome.OPENED:
+            issue_cap_alert(crisis)
+        announce(crisis, "cap_received", outcome=str(outcome))
+    return CapIntake(crisis=crisis, outcome=outcome, alert=alert)
+
+
+# --- the steps ---
+
+
+def _parse(xml: bytes | str) -> tuple[cap.CapMessage, cap.CapInfo]:
+    """The message and its first ``<info>``, if it describes an actual event."""
+    message = cap.parse_alert(xml)
+    if message.msg_type in ("Ack", "Error"):
+        raise InvalidInput(
+            f"A CAP {message.msg_type} does not describe an event; post an Alert, Update or "
+            "Cancel.",
+            code="invalid_cap",
+            details={"element": "alert/msgType"},
+        )
+    if message.status != "Actual":
+        raise InvalidInput(
+            f"A CAP alert with status {message.status} does not open a crisis; only Actual "
+            "alerts do.",
+            code="invalid_cap",
+            details={"element": "alert/status"},
+        )
+    if not message.infos:
+        raise InvalidInput(
+            "Not a valid CAP 1.2 alert for intake: it has no <info> describing the event.",
+            code="invalid_cap",
+            details={"element": "alert/info"},
+        )
+    return message, message.infos[0]
+
+
+def _received_before(message: cap.CapMessage, visible: QuerySet[Crisis]) -> CapAlert | None:
+    """The same alert (sender and identifier) received earlier, if any.
+
+    One the caller may not see is refused rather than returned, so posting an alert
+    never reveals a hidden crisis.
+    """
+    earlier = (
+        CapAlert.objects.filter(
+            direction=CapDirection.RECEIVED, sender=message.sender, identifier=message.identifier
+        )
+        .select_related("crisis")
+        .first()
+    )
+    if earlier is not None and not visible.filter(pk=earlier.crisis_id).exists():
+        raise Conflict(
+            f"Alert {message.identifier} from {message.sender} was already received.",
+            code="cap_already_received",
+        )
+    return earlier
+
+
+def _referenced_alert(message: cap.CapMessage, visible: QuerySet[Crisis]) -> CapAlert | None:
+    """The latest alert we hold, on a crisis the caller sees, that ``message`` references.
+
+    A Cancel must reference one: it has nothing to open.
+    """
+    referenced = None
+    if message.references:
+        match = Q()
+        for sender, identifier, _sent in message.references:
+            match |= Q(sender=sender, identifier=identifier)
+        referenced = CapAlert.objects.filter(match, crisis__in=visible).order_by("-id").first()
+    if referenced is None and message.msg_type == "Cancel":
+        raise InvalidInput(
+            "This Cancel refers to no alert we hold.",
+            code="invalid_cap",
+            details={"element": "alert/references"},
+        )
+    return referenced
+
+
+def _open_from(info: cap.CapInfo, *, by, desk: Desk) -> Crisis:
+    """Open a reported crisis from the alert's info: states from the desk and geocodes."""
+    codes = state_codes_in(info)
+    if desk.state_id:
+        codes.insert(0, desk.state.code)
+    members = set(MemberState.objects.filter(code__in=codes).values_list("code", flat=True))
+    if not members:
+        raise InvalidInput(
+            "The alert names no member state: add an <area><geocode> with valueName "
+            f"{ISO3_GEOCODE} and a member state's alpha-3 code, or post it from a "
+            "national desk.",
+            code="invalid_cap",
+            details={"element": "alert/info/area/geocode"},
+        )
+    point = next((p for p in map(cap.point_of, info.areas) if p), None)
+    return open_reported_crisis(
+        by=by,
+        desk=desk,
+        category=category_from_cap(info),
+        title=(info.headline or info.event)[:200],
+        severity=CAP_TO_SEVERITY[info.severity],
+        states=member_states_named([c for c in codes if c in members]),
+        description="\n\n".join(x for x in (info.description, info.instruction) if x),
+        lat=parse_coordinate(point[0], "latitude", 90) if point else None,
+        lon=parse_coordinate(point[1], "longitude", 180) if point else None,
+        admin_area=", ".join(a.area_desc for a in info.areas),
+    )
+
+
+def _keep(message: cap.CapMessage, raw: str, *, crisis: Crisis, desk: Desk) -> CapAlert:
+    """Keep the document verbatim with its parsed fields."""
+    return CapAlert.objects.create(
+        direction=CapDirection.RECEIVED,
+        crisis=crisis,
+        identifier=message.identifier,
+        sender=message.sender,
+        sent_at=message.sent,
+        status=message.status,
+        msg_type=message.msg_type,
+        references=" ".join(",".join(r) for r in message.references),
+        parsed=message.as_json(),
+        raw_xml=raw,
+        desk=desk,
+    )
