@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from core.console.shell import console_view, current_desk, render_console, run_action
 from core.errors import DomainError, InvalidInput, NotFound
-from crisis.console.selectors import OPEN_STATUSES
+from crisis.lifecycle import OPEN_STATUSES
 from crisis.selectors import crises_visible_to
 from directory.access import access_for
 from humanitarian.console.chart import gap_chart_svg, occupancy_sparkline, rows_from_gaps
