@@ -1,18 +1,9 @@
 import pytest
 from rest_framework.authtoken.models import Token
 
+from tests.support.api import assert_error
+
 pytestmark = pytest.mark.django_db
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) >= {"code", "message", "details"}
-    assert body["message"]
-    if code:
-        assert body["code"] == code, body
-    return body
 
 
 def test_token_for_good_credentials_then_me(region, api_client):

@@ -7,6 +7,7 @@ import pytest
 from crisis.models import Crisis, CrisisParticipant, TimelineEntry
 from crisis.services import crises as services
 from tests.crisis.factories import activate, report
+from tests.support.api import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -20,15 +21,6 @@ REPORT = {
     "longitude": "99.1",
     "admin_area": "AA-91 Coast",
 }
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) >= {"code", "message", "details"} and body["message"]
-    if code:
-        assert body["code"] == code, body
-    return body
 
 
 def nothing_written():

@@ -5,17 +5,11 @@ import pytest
 from crisis.models import ProtocolVersion, TimelineEntry
 from crisis.services import protocols as services
 from tests.crisis.factories import ladder, make_draft, make_published
+from tests.support.api import assert_error
 
 pytestmark = pytest.mark.django_db
 
 CATEGORIES = ["maritime", "earthquake", "flood", "storm", "volcano", "pandemic", "cyber"]
-
-
-def assert_error(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"] == code and body["message"], body
-    return body
 
 
 def test_list_shows_published_version(region, author, api_client):

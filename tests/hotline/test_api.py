@@ -5,8 +5,8 @@ import uuid
 import pytest
 
 from hotline.models import ChannelEvent, ChannelMember, HotlineChannel, Message, Receipt
-from tests.crisis.test_api_basics import assert_error
 from tests.hotline.conftest import send
+from tests.support.api import assert_error
 
 pytestmark = pytest.mark.django_db
 
