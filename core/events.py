@@ -26,6 +26,12 @@ def desk_group(desk_id: int) -> str:
     return f"desk.{desk_id}"
 
 
+def user_group(user_id: int) -> str:
+    """The channel-layer group every connection of one person joins (escalation to
+    supervisors; access changes that must reach that person's open connections)."""
+    return f"user.{user_id}"
+
+
 def publish(group: str, event: dict) -> None:
     """Send now. Failures are logged, not raised: the database already holds the truth."""
     layer = get_channel_layer()

@@ -14,12 +14,18 @@ calls a service or selector, and replies. What it owns is delivery:
   never interleave, and a slow client never holds up the hub (or anybody else): if its
   queue overflows it is closed with 4408 and resumes with ``since_seq``.
 - A token bucket limits frames per connection; flooding past it closes with 4429.
+- Access is never taken from the connect-time snapshot when it matters: every action
+  re-reads the person's desks from the database, and an ``access.changed`` event on the
+  person's group (``directory.signals``: removed from a desk, role changed, deactivated,
+  logged out, token deleted) makes each of their connections re-check and close with
+  4403 if anything they had is gone. A ``ping`` re-checks too, in case an event was lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import functools
 import json
 import time
@@ -29,20 +35,27 @@ from concurrent.futures import ThreadPoolExecutor
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db import close_old_connections
+from django.utils.crypto import constant_time_compare
+from rest_framework.authtoken.models import Token
 
 from core.errors import DomainError, error_body, error_frame
-from core.events import desk_group
-from directory.access import access_for
+from core.events import desk_group, user_group
+from directory.access import Access, access_for
+from directory.models import WRITING_ROLES
+from directory.signals import ACCESS_CHANGED
 from hotline import protocol
 from hotline.fanout import CONTROL, deferred_publishes, get_hub
 from hotline.ordering import LineOrdering
 from hotline.protocol import (
     CLIENT_FRAMES,
+    CLOSE_ACCESS_CHANGED,
     CLOSE_FLOODING,
     CLOSE_TOO_SLOW,
     CLOSE_UNAUTHENTICATED,
     MAX_FRAME_BYTES,
+    MAX_READ_FRAME_BYTES,
     PROTOCOL_VERSION,
     message_frame,
 )
@@ -50,7 +63,6 @@ from hotline.selectors import channel_for, member_desk_ids, messages_in, presenc
 from hotline.services import messages as message_services
 from hotline.services import presence as presence_services
 from hotline.services import receipts as receipt_services
-from hotline.services.escalation import user_group
 
 PRESENCE_REFRESH_SECONDS = 30
 
@@ -99,6 +111,62 @@ def _replay_rows(channel_id: int, after_seq: int, limit: int) -> list[tuple[int,
     return [(m.seq, json.dumps(message_frame(m), separators=(",", ":"))) for m in rows]
 
 
+def _grants(access: Access) -> frozenset[tuple[int, str]]:
+    return frozenset((m.desk_id, m.role) for m in access.memberships)
+
+
+def _fresh(user):
+    """``user`` without its cached access: the next ``access_for`` reads the database."""
+    user = copy.copy(user)
+    user.__dict__.pop("_crisis_access", None)
+    return user
+
+
+def _credentials(scope, user) -> tuple[str | None, object]:
+    """What the connection authenticated with: its session key, or (token auth) the
+    creation time of the person's API token (one per person: a new one means the old
+    one was deleted)."""
+    session = scope.get("session")
+    if session is not None and session.get(SESSION_KEY) == str(user.pk):
+        return session.session_key, None
+    created = Token.objects.filter(user_id=user.pk).values_list("created", flat=True).first()
+    return None, created
+
+
+def _revoked_because(user_id: int, session_key, token_created, grants) -> str | None:
+    """Why this connection may no longer stay open, or None. Reads the database."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return "deactivated"
+    if session_key is not None:
+        from importlib import import_module
+
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        data = store.load()
+        if data.get(SESSION_KEY) != str(user_id) or not constant_time_compare(
+            data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()
+        ):
+            return "logged_out"
+    else:
+        created = Token.objects.filter(user_id=user_id).values_list("created", flat=True).first()
+        if created is None or created != token_created:
+            return "token_deleted"
+    if _grants(access_for(user)) != grants:
+        return "access_changed"
+    return None
+
+
+def _visible_channel(user, channel_id: int):
+    return channel_for(access_for(user), channel_id)
+
+
+def _parse(raw: str | bytes):
+    try:
+        return json.loads(raw), None
+    except ValueError as exc:  # includes UnicodeDecodeError for binary frames
+        return None, exc
+
+
 class TokenBucket:
     def __init__(self, rate: float, burst: float):
         self.rate, self.burst, self.tokens, self.at = rate, burst, burst, time.monotonic()
@@ -120,7 +188,18 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
-        self.access = await database_sync_to_async(access_for)(user)
+        # The person's group first: a change committed from here on reaches us as an
+        # event, so the access read next can never be silently out of date.
+        self.groups_joined = [user_group(user.pk)]
+        await self.channel_layer.group_add(self.groups_joined[0], self.channel_name)
+        self.access = await database_sync_to_async(access_for)(_fresh(user))
+        self.session_key, self.token_created = await database_sync_to_async(_credentials)(
+            self.scope, user
+        )
+        # Only a desk the person may act for counts as online (an auditor is not staff).
+        self.presence_desks = {
+            m.desk_id for m in self.access.memberships if m.role in WRITING_ROLES
+        }
         self.connection_id = uuid.uuid4().hex
         self.subs: dict[int, LineOrdering] = {}
         self.closing = False
@@ -133,17 +212,16 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         )
         self.violations = 0
         self.seen_at = time.monotonic()
-        self.groups_joined = [desk_group(d) for d in sorted(self.access.desk_ids)]
-        self.groups_joined.append(user_group(user.pk))
-        for group in self.groups_joined:
+        for group in [desk_group(d) for d in sorted(self.access.desk_ids)]:
+            self.groups_joined.append(group)
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         self.pump = asyncio.get_running_loop().create_task(self._pump())
-        if self.access.desk_ids:
+        if self.presence_desks:
             await db(
                 presence_services.connection_opened,
                 user=user,
-                desk_ids=set(self.access.desk_ids),
+                desk_ids=self.presence_desks,
                 connection=self.connection_id,
             )
         await self.send_json(
@@ -167,7 +245,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             await hub.discard(channel_id, self)
         self.subs.clear()
         self.pump.cancel()
-        if self.access.desk_ids:
+        if self.presence_desks:
             with contextlib.suppress(Exception):
                 await db(presence_services.connection_closed, connection=self.connection_id)
 
@@ -203,31 +281,44 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
     # --- incoming ------------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
-        if not self.bucket.take():
+        allowed = self.bucket.take()
+        raw = text_data if text_data is not None else (bytes_data or b"")
+        size = len(raw) if isinstance(raw, bytes) or len(raw) * 4 <= MAX_FRAME_BYTES else None
+        size = size if size is not None else len(raw.encode("utf-8", "surrogatepass"))
+        if size > MAX_READ_FRAME_BYTES:  # the server should not even have read it
+            self.closing = True
+            await self.close(code=1009)
+            return
+        # Parsed before any refusal, so every error frame can echo the client's ref.
+        frame, parse_error = _parse(raw)
+        ref = frame.get("ref") if isinstance(frame, dict) else None
+        if not allowed:
             self.violations += 1
             if self.violations > getattr(settings, "HOTLINE_WS_MAX_VIOLATIONS", 20):
                 self.closing = True
                 await self.close(code=CLOSE_FLOODING)
                 return
-            await self.send_error("rate_limited", "Too many frames: slow down.")
+            await self.send_error("rate_limited", "Too many frames: slow down.", ref=ref)
             return
-        if bytes_data is not None or text_data is None:
-            await self.send_error("bad_frame", "Frames are JSON text, not binary.")
+        if text_data is None:
+            await self.send_error("bad_frame", "Frames are JSON text, not binary.", ref=ref)
             return
-        if len(text_data) > MAX_FRAME_BYTES or len(text_data.encode()) > MAX_FRAME_BYTES:
+        if size > MAX_FRAME_BYTES:
             await self.send_error(
-                "frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes."
+                "frame_too_large",
+                f"Frames are limited to {MAX_FRAME_BYTES} bytes.",
+                ref=ref,
+                details={"limit": MAX_FRAME_BYTES, "size": size},
             )
             return
-        try:
-            frame = json.loads(text_data)
-        except ValueError as exc:
-            await self.send_error("bad_json", f"Frame is not valid JSON: {exc}")
+        if parse_error is not None:
+            await self.send_error("bad_json", f"Frame is not valid JSON: {parse_error}")
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self.send_error("bad_frame", "A frame is a JSON object with a string 'type'.")
+            await self.send_error(
+                "bad_frame", "A frame is a JSON object with a string 'type'.", ref=ref
+            )
             return
-        ref = frame.get("ref")
         if frame["type"] not in CLIENT_FRAMES:
             await self.send_error("unknown_type", f"Unknown frame type {frame['type']!r}.", ref=ref)
             return
@@ -239,15 +330,23 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         except Exception as exc:
             await self.send_json(error_frame(exc, ref=ref))
 
+    def _caller(self):
+        """The person, for one action: their desks are read again from the database, so
+        a removal counts at once even if the ``access.changed`` event was lost."""
+        return _fresh(self.user)
+
     async def frame_ping(self, frame):
         await self.send_json({"type": "pong", "ref": frame.get("ref")})
-        if time.monotonic() - self.seen_at > PRESENCE_REFRESH_SECONDS and self.access.desk_ids:
+        if time.monotonic() - self.seen_at > PRESENCE_REFRESH_SECONDS:
             self.seen_at = time.monotonic()
-            await db(presence_services.connection_seen, connection=self.connection_id)
+            if await self._access_revoked():
+                return
+            if self.presence_desks:
+                await db(presence_services.connection_seen, connection=self.connection_id)
 
     async def frame_subscribe(self, frame):
         channel_id = frame["channel"]
-        await db(channel_for, self.access, channel_id)  # 404 for hidden or missing
+        await db(_visible_channel, self._caller(), channel_id)  # 404 for hidden or missing
         old = self.subs.pop(channel_id, None)
         if old is not None:
             old.close()
@@ -287,7 +386,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
     async def frame_send(self, frame):
         message, created = await db(
             message_services.send_message,
-            by=self.user,
+            by=self._caller(),
             channel_id=frame["channel"],
             body=frame["body"],
             client_msg_id=frame["client_msg_id"],
@@ -310,7 +409,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
     async def frame_delivered(self, frame):
         count = await db(
             receipt_services.mark_delivered,
-            by=self.user,
+            by=self._caller(),
             channel_id=frame["channel"],
             up_to_seq=frame["up_to_seq"],
             desk_id=frame.get("desk"),
@@ -322,7 +421,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
     async def frame_read(self, frame):
         await db(
             receipt_services.mark_read,
-            by=self.user,
+            by=self._caller(),
             message_id=frame["message"],
             desk_id=frame.get("desk"),
         )
@@ -331,25 +430,25 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
     async def frame_ack(self, frame):
         await db(
             receipt_services.acknowledge_message,
-            by=self.user,
+            by=self._caller(),
             message_id=frame["message"],
             desk_id=frame.get("desk"),
         )
         await self.send_json({"type": "ok", "action": "ack", "ref": frame.get("ref")})
 
     async def frame_presence(self, frame):
-        def read(channel_id):
-            channel_for(self.access, channel_id)
+        def read(user, channel_id):
+            _visible_channel(user, channel_id)
             return presence_of(member_desk_ids(channel_id))
 
-        for row in await db(read, frame["channel"]):
+        for row in await db(read, self._caller(), frame["channel"]):
             await self.send_json({"type": "presence", "channel": frame["channel"], **row})
 
     # --- delivery order (hotline.ordering keeps it per line) --------------------------
     async def _recheck_access(self, channel_id: int) -> None:
         """One of our desks left the line: stop following it unless we still may."""
         try:
-            await db(channel_for, self.access, channel_id)
+            await db(_visible_channel, self._caller(), channel_id)
         except DomainError:
             sub = self.subs.pop(channel_id, None)
             if sub is not None:
@@ -376,6 +475,32 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if sub is not None:
             sub.resync()
 
+    # --- access changes (directory.signals) ---------------------------------------------
+    async def _access_revoked(self, event: dict | None = None) -> bool:
+        """Re-check this connection's person; close with 4403 if what they had is gone."""
+        if self.closing:
+            return True
+        event = event or {}
+        if event.get("reason") == "logged_out" and event.get("session") == self.session_key:
+            reason = "logged_out"  # named: no need to race the session's flush
+        else:
+            reason = await db(
+                _revoked_because,
+                self.user.pk,
+                self.session_key,
+                self.token_created,
+                _grants(self.access),
+            )
+        if reason is None:
+            return False
+        self.closing = True
+        await self.close(code=CLOSE_ACCESS_CHANGED)
+        return True
+
     # Channel-layer handler: events published with core.events.publish_on_commit.
     async def push_event(self, message):
-        await self.send_json(message["event"])
+        event = message["event"]
+        if event.get("type") == ACCESS_CHANGED:  # for us, never forwarded to the client
+            await self._access_revoked(event)
+            return
+        await self.send_json(event)

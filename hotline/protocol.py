@@ -14,15 +14,25 @@ from core.errors import InvalidInput
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
+#: Larger frames are not read at all: the connection is closed with 1009 (message too
+#: big). Run the server with the same limit (``uvicorn --ws-max-size 262144``) so it is
+#: not buffered in the first place; between the two limits a frame gets
+#: ``frame_too_large`` and the connection stays open.
+MAX_READ_FRAME_BYTES = 4 * MAX_FRAME_BYTES
 
 #: Close codes (4000-4999 are the application's own).
 CLOSE_CODES = {
     4401: "Not authenticated: connect with a session cookie or `Authorization: Token <key>`.",
+    4403: "Your access changed or was revoked (removed from a desk, role changed, "
+    "deactivated, logged out, API token deleted). Reconnect: `hello` lists your desks "
+    "now, or the handshake is refused with 4401 if you may no longer connect.",
     4408: "Too slow: the connection's outgoing queue overflowed. Reconnect and "
     "`subscribe` with your last `since_seq`; nothing is lost.",
     4429: "Flooding: the connection kept sending after `rate_limited` errors.",
+    1009: f"Frame over {MAX_READ_FRAME_BYTES // 1024} KiB: not read at all.",
 }
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_ACCESS_CHANGED = 4403
 CLOSE_TOO_SLOW = 4408
 CLOSE_FLOODING = 4429
 

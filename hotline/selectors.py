@@ -13,10 +13,12 @@ from hotline.models import (
     ChannelMember,
     DeskPresence,
     HotlineChannel,
+    InvitationStatus,
     LineCheck,
     Message,
     PresenceSession,
     Receipt,
+    RoomInvitation,
 )
 
 #: A connection not seen for this long no longer counts as online (crashed process).
@@ -46,6 +48,15 @@ def channel_for(access: Access, channel_id: int) -> HotlineChannel:
         return channels_visible_to(access).get(pk=channel_id)
     except (HotlineChannel.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such line.", code="channel_not_found") from None
+
+
+def invitations_for(access: Access) -> QuerySet[RoomInvitation]:
+    """Pending crisis room invitations of the caller's desks, oldest first."""
+    return (
+        RoomInvitation.objects.filter(status=InvitationStatus.PENDING, desk_id__in=access.desk_ids)
+        .select_related("channel", "desk", "invited_by_desk", "invited_by")
+        .order_by("id")
+    )
 
 
 def member_desk_ids(channel: HotlineChannel | int) -> set[int]:

@@ -12,6 +12,7 @@ from hotline.models import (
     Message,
     Priority,
     Receipt,
+    RoomInvitation,
 )
 
 
@@ -55,10 +56,17 @@ class ChannelCreateSerializer(serializers.Serializer):
     )
     peer_desk = serializers.IntegerField(required=False, help_text="Bilateral: the other desk.")
     desks = serializers.ListField(
-        child=serializers.IntegerField(), required=False, help_text="Crisis room: its desks."
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Crisis room: its desks. A national desk's room has its own state's desks; "
+        "other states' desks are invited and join when they accept.",
     )
     crisis_ref = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    ack_deadline_seconds = serializers.IntegerField(min_value=10, required=False)
+    ack_deadline_seconds = serializers.IntegerField(
+        required=False,
+        help_text="Flash acknowledgement deadline: HOTLINE_ACK_DEADLINE_MIN_SECONDS (60) to "
+        "HOTLINE_ACK_DEADLINE_MAX_SECONDS (86400).",
+    )
 
     def validate(self, data):
         kind = data["kind"]
@@ -72,6 +80,31 @@ class ChannelCreateSerializer(serializers.Serializer):
             if not data.get("name"):
                 raise serializers.ValidationError({"name": "A crisis room needs a name."})
         return data
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    channel_name = serializers.CharField(source="channel.name")
+    desk_code = serializers.CharField(source="desk.code")
+    invited_by_desk_code = serializers.CharField(source="invited_by_desk.code", default=None)
+
+    class Meta:
+        model = RoomInvitation
+        fields = [
+            "id",
+            "channel",
+            "channel_name",
+            "desk",
+            "desk_code",
+            "invited_by_desk",
+            "invited_by_desk_code",
+            "invited_at",
+        ]
+
+
+class InvitationAnswerSerializer(serializers.Serializer):
+    desk = serializers.IntegerField(
+        required=False, help_text="Your invited desk (default: your first invited desk)."
+    )
 
 
 class MemberCreateSerializer(serializers.Serializer):

@@ -18,6 +18,8 @@ from hotline.api.serializers import (
     ChannelEventSerializer,
     ChannelSerializer,
     DeliveredSerializer,
+    InvitationAnswerSerializer,
+    InvitationSerializer,
     LineCheckSerializer,
     MemberCreateSerializer,
     MessageSerializer,
@@ -30,6 +32,7 @@ from hotline.models import ChannelKind, ChannelStatus, HotlineChannel, LineStatu
 from hotline.selectors import (
     channels_visible_to,
     events_of,
+    invitations_for,
     line_checks_of,
     member_desk_ids,
     messages_in,
@@ -50,6 +53,17 @@ class ChannelFilter(django_filters.FilterSet):
     class Meta:
         model = HotlineChannel
         fields = ["kind", "status", "line_status", "crisis_ref"]
+
+
+def _line_id(pk) -> int:
+    """A line id from the path; anything else is a line that does not exist."""
+    try:
+        value = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("No such line.", code="channel_not_found") from None
+    if not 0 < value < 2**63:
+        raise NotFound("No such line.", code="channel_not_found")
+    return value
 
 
 class ChannelViewSet(
@@ -128,6 +142,35 @@ class ChannelViewSet(
         channel = self._channel()
         channel_services.archive_channel(by=request.user, channel_id=channel.pk)
         return self._rendered(channel.pk)
+
+    @extend_schema(responses={200: InvitationSerializer(many=True)})
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def invitations(self, request):
+        """Crisis rooms your desks are invited to, waiting for your answer."""
+        rows = invitations_for(self.access)
+        return Response(InvitationSerializer(rows, many=True).data)
+
+    @extend_schema(request=InvitationAnswerSerializer, responses={200: ChannelSerializer})
+    @action(detail=True, methods=["post"])
+    def join(self, request, pk=None):
+        """Accept your desk's invitation to a crisis room: the desk becomes a member."""
+        data = InvitationAnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = channel_services.accept_room_invitation(
+            by=request.user, channel_id=_line_id(pk), desk_id=data.validated_data.get("desk")
+        )
+        return self._rendered(member.channel_id)
+
+    @extend_schema(request=InvitationAnswerSerializer, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """Decline your desk's invitation to a crisis room."""
+        data = InvitationAnswerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        channel_services.decline_room_invitation(
+            by=request.user, channel_id=_line_id(pk), desk_id=data.validated_data.get("desk")
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=MemberCreateSerializer, responses={201: ChannelSerializer})
     @action(detail=True, methods=["post"], url_path="members")

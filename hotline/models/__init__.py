@@ -5,7 +5,9 @@ from hotline.models.channels import (
     ChannelMember,
     ChannelStatus,
     HotlineChannel,
+    InvitationStatus,
     LineStatus,
+    RoomInvitation,
 )
 from hotline.models.line_checks import LineCheck, LineCheckStatus
 from hotline.models.messages import MAX_BODY_CHARS, Message, MessageKind, Priority, Receipt
@@ -20,6 +22,7 @@ __all__ = [
     "ChannelStatus",
     "DeskPresence",
     "HotlineChannel",
+    "InvitationStatus",
     "LineCheck",
     "LineCheckStatus",
     "LineStatus",
@@ -28,4 +31,5 @@ __all__ = [
     "PresenceSession",
     "Priority",
     "Receipt",
+    "RoomInvitation",
 ]

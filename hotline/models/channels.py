@@ -114,12 +114,66 @@ class ChannelMember(models.Model):
         return f"{self.desk} on {self.channel}"
 
 
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the invited desk"
+    ACCEPTED = "accepted", "Accepted (the desk is a member)"
+    DECLINED = "declined", "Declined"
+
+
+class RoomInvitation(models.Model):
+    """A desk of another state invited to a crisis room by a national desk.
+
+    Only the coordinator puts any desk in a room directly; a national desk's room has
+    its own state's desks and the regional centre, and every other state's desk is
+    *invited*: it becomes a member only when one of its people accepts.
+    """
+
+    channel = models.ForeignKey(
+        HotlineChannel, on_delete=models.CASCADE, related_name="invitations", verbose_name="line"
+    )
+    desk = models.ForeignKey("directory.Desk", on_delete=models.PROTECT, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    invited_by_desk = models.ForeignKey(
+        "directory.Desk", on_delete=models.PROTECT, related_name="+", null=True
+    )
+    invited_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "crisis room invitation"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "desk"],
+                condition=Q(status="pending"),
+                name="one_pending_invitation_per_desk",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", answered_at__isnull=True)
+                | (~Q(status="pending") & Q(answered_at__isnull=False)),
+                name="invitation_answered_iff_answered_at",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.desk} invited to {self.channel} ({self.status})"
+
+
 class ChannelEventKind(models.TextChoices):
     CREATED = "created", "Created"
     PROPOSED = "proposed", "Proposed"
     ACCEPTED = "accepted", "Accepted"
     MEMBER_ADDED = "member_added", "Member added"
     MEMBER_REMOVED = "member_removed", "Member removed"
+    INVITATION_DECLINED = "invitation_declined", "Invitation declined"
     ARCHIVED = "archived", "Archived"
     ESCALATED = "escalated", "Flash acknowledgement escalated"
     LINE_CHECK_SENT = "line_check_sent", "Line check sent"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.events import desk_group
 from core.events import publish_on_commit as publish_to_desks
 from directory.access import access_for
@@ -17,6 +18,8 @@ from hotline.models import (
     ChannelMember,
     ChannelStatus,
     HotlineChannel,
+    InvitationStatus,
+    RoomInvitation,
 )
 from hotline.selectors import member_desk_ids
 from hotline.services.common import regional_desk_ids, require_coordinator, trace
@@ -54,7 +57,9 @@ def _check_bilateral_pair(a: Desk, b: Desk) -> None:
         raise Conflict("These two desks already have an open bilateral line.", code="line_exists")
 
 
-def _create(*, kind, name, status, by, desks, proposed_by_desk=None, **extra) -> HotlineChannel:
+def _create(
+    *, kind, name, status, by, desks, proposed_by_desk=None, invited=(), **extra
+) -> HotlineChannel:
     channel = HotlineChannel.objects.create(
         kind=kind,
         name=name,
@@ -73,6 +78,7 @@ def _create(*, kind, name, status, by, desks, proposed_by_desk=None, **extra) ->
         desk=proposed_by_desk,
         channel_kind=kind,
         desks=sorted(d.pk for d in desks),
+        **({"invited": sorted(d.pk for d in invited)} if invited else {}),
     )
     event = {"type": "hotline.channel", "channel": channel.pk, "status": status, "kind": kind}
     publish_to_desks([desk_group(d.pk) for d in desks], event)
@@ -140,6 +146,41 @@ def set_up_bilateral_channel(
     )
 
 
+def room_max_members() -> int:
+    """Most desks a crisis room may have (members and pending invitations)."""
+    return getattr(settings, "HOTLINE_ROOM_MAX_MEMBERS", 30)
+
+
+def ack_deadline_bounds() -> tuple[int, int]:
+    """Shortest and longest flash acknowledgement deadline a room may ask for, in seconds:
+    short enough deadlines would page other states' supervisors every few seconds."""
+    return (
+        getattr(settings, "HOTLINE_ACK_DEADLINE_MIN_SECONDS", 60),
+        getattr(settings, "HOTLINE_ACK_DEADLINE_MAX_SECONDS", 24 * 3600),
+    )
+
+
+def _check_ack_deadline(seconds) -> None:
+    low, high = ack_deadline_bounds()
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not low <= seconds <= high:
+        raise InvalidInput(
+            f"ack_deadline_seconds must be a whole number from {low} to {high}.",
+            code="bad_deadline",
+            details={"field": "ack_deadline_seconds", "min": low, "max": high},
+        )
+
+
+def _check_room_size(count: int) -> None:
+    limit = room_max_members()
+    if count > limit:
+        raise InvalidInput(
+            f"A crisis room has at most {limit} desks (the regional centre included); "
+            f"this one would have {count}.",
+            code="too_many_desks",
+            details={"limit": limit, "count": count},
+        )
+
+
 @transaction.atomic
 def open_crisis_room(
     *,
@@ -149,30 +190,114 @@ def open_crisis_room(
     crisis_ref: str = "",
     ack_deadline_seconds: int | None = None,
 ) -> HotlineChannel:
-    """Open a multilateral crisis room with the affected states' desks and the regional
-    centre. ``by=None`` is the system (a crisis protocol opening it automatically);
-    otherwise a coordinator, or a writing member of one of the desks."""
-    if by is not None:
-        access = access_for(by)
-        if not access.is_coordinator:
-            own = [d for d in desk_ids if access.can_act_for(d)]
-            if not own:
-                require_coordinator(access)
-    desks = [_active_desk(d) for d in dict.fromkeys(desk_ids)]
-    desks += [_active_desk(d) for d in regional_desk_ids() if d not in {desk.pk for desk in desks}]
+    """Open a multilateral crisis room; the regional centre is always in it.
+
+    - ``by=None`` (the system, for a crisis protocol's level) or a coordinator: every
+      named desk is a member at once.
+    - A writing member of one of the named desks: that state's desks and the regional
+      centre are members at once; a desk of any other state is *invited* and joins only
+      when its people accept (:func:`accept_room_invitation`). Nobody is put in another
+      state's room, or paged by its flash messages, without their consent.
+
+    People's rooms are capped at ``HOTLINE_ROOM_MAX_MEMBERS`` desks (invitations
+    included) and a flash deadline within ``ack_deadline_bounds()``.
+    """
+    access = access_for(by) if by is not None else None
+    own_desk_named = access is not None and any(access.can_act_for(d) for d in desk_ids)
+    if access is not None and not access.is_coordinator and not own_desk_named:
+        raise PermissionDenied(
+            "Open a crisis room with one of your own desks in it "
+            "(only the regional coordinator opens rooms for others).",
+            code="coordinator_only",
+        )
+    if ack_deadline_seconds is not None:
+        _check_ack_deadline(ack_deadline_seconds)
+    wanted = list(dict.fromkeys(desk_ids))
+    wanted += [d for d in regional_desk_ids() if d not in wanted]
+    if access is not None:
+        _check_room_size(len(wanted))
+    desks = [_active_desk(d) for d in wanted]
     if len(desks) < 2:
         raise InvalidInput("A crisis room needs at least two desks.", code="too_few_desks")
+    invited = []
+    if access is not None and not access.is_coordinator:
+        own_states = {d.state_id for d in access.writing_desks()}
+        invited = [d for d in desks if not d.is_regional and d.state_id not in own_states]
+        desks = [d for d in desks if d not in invited]
     extra = {"crisis_ref": crisis_ref}
-    if ack_deadline_seconds:
+    if ack_deadline_seconds is not None:
         extra["ack_deadline_seconds"] = ack_deadline_seconds
-    return _create(
+    channel = _create(
         kind=ChannelKind.CRISIS_ROOM,
         name=name,
         status=ChannelStatus.ACTIVE,
         by=by,
         desks=desks,
+        invited=invited,
         **extra,
     )
+    if invited:
+        inviter = next(d for d in access.writing_desks() if d.pk in wanted)
+        RoomInvitation.objects.bulk_create(
+            [
+                RoomInvitation(channel=channel, desk=d, invited_by=by, invited_by_desk=inviter)
+                for d in invited
+            ]
+        )
+        event = {"type": "hotline.channel", "channel": channel.pk, "status": "invited"}
+        publish_to_desks([desk_group(d.pk) for d in invited], event)
+    return channel
+
+
+def _pending_invitation(access, channel_id: int, desk_id: int | None) -> RoomInvitation:
+    """The caller's desk's pending invitation to a room (locked), else 404."""
+    invitations = RoomInvitation.objects.select_for_update().filter(
+        channel_id=channel_id, status=InvitationStatus.PENDING, desk_id__in=access.desk_ids
+    )
+    if desk_id is not None:
+        invitations = invitations.filter(desk_id=desk_id)
+    invitation = invitations.order_by("desk_id").first()
+    if invitation is None:
+        raise NotFound("Your desk has no pending invitation to this line.", code="no_invitation")
+    access.require_act_for(invitation.desk_id)
+    return invitation
+
+
+@transaction.atomic
+def accept_room_invitation(*, by, channel_id: int, desk_id: int | None = None) -> ChannelMember:
+    """A writing member of an invited desk accepts: the desk joins the room (traced)."""
+    access = access_for(by)
+    channel = HotlineChannel.objects.select_for_update().filter(pk=channel_id).first()
+    invitation = _pending_invitation(access, channel_id, desk_id)
+    if channel.status == ChannelStatus.ARCHIVED:
+        raise Conflict("This line is archived: it is read-only.", code="channel_archived")
+    if len(member_desk_ids(channel)) >= room_max_members():
+        raise Conflict(
+            f"This room already has {room_max_members()} desks, the most it may have.",
+            code="room_full",
+            details={"limit": room_max_members()},
+        )
+    invitation.status = InvitationStatus.ACCEPTED
+    invitation.answered_by, invitation.answered_at = by, timezone.now()
+    invitation.save(update_fields=["status", "answered_by", "answered_at"])
+    member = ChannelMember.objects.create(channel=channel, desk_id=invitation.desk_id, added_by=by)
+    trace(channel, ChannelEventKind.MEMBER_ADDED, actor=by, desk=invitation.desk_id, invited=True)
+    publish_to_desks(
+        [desk_group(d) for d in sorted(member_desk_ids(channel))],
+        {"type": "hotline.channel", "channel": channel.pk, "status": "member"},
+    )
+    return member
+
+
+@transaction.atomic
+def decline_room_invitation(*, by, channel_id: int, desk_id: int | None = None) -> None:
+    """A writing member of an invited desk declines; the desk stays out (traced)."""
+    access = access_for(by)
+    invitation = _pending_invitation(access, channel_id, desk_id)
+    invitation.status = InvitationStatus.DECLINED
+    invitation.answered_by, invitation.answered_at = by, timezone.now()
+    invitation.save(update_fields=["status", "answered_by", "answered_at"])
+    trace(channel_id, ChannelEventKind.INVITATION_DECLINED, actor=by, desk=invitation.desk_id)
 
 
 @transaction.atomic
@@ -209,8 +334,15 @@ def add_member(*, by, channel_id: int, desk_id: int) -> ChannelMember:
     if channel.kind == ChannelKind.BILATERAL:
         raise Conflict("A bilateral line always has exactly two desks.", code="bilateral_fixed")
     desk = _active_desk(desk_id)
-    if desk.pk in member_desk_ids(channel):
+    members = member_desk_ids(channel)
+    if desk.pk in members:
         raise Conflict("That desk is already a member.", code="already_member")
+    if channel.kind == ChannelKind.CRISIS_ROOM and len(members) >= room_max_members():
+        raise Conflict(
+            f"This room already has {room_max_members()} desks, the most it may have.",
+            code="room_full",
+            details={"limit": room_max_members()},
+        )
     member = ChannelMember.objects.create(channel=channel, desk=desk, added_by=by)
     trace(channel, ChannelEventKind.MEMBER_ADDED, actor=by, desk=desk)
     publish_to_desks(
@@ -248,7 +380,13 @@ def archive_channel(*, by, channel_id: int) -> HotlineChannel:
     if not access.is_coordinator:
         if channel.kind != ChannelKind.BILATERAL:
             require_coordinator(access)
-        access.require_act_for(min(members & access.desk_ids))
+        own = sorted(members & access.desk_ids, key=lambda d: (not access.can_act_for(d), d))
+        if not own:  # an auditor or a superuser: they read every line, write none
+            raise PermissionDenied(
+                "Only the coordinator or a member desk may archive this line.",
+                code="read_only",
+            )
+        access.require_act_for(own[0])
     if channel.status == ChannelStatus.ARCHIVED:
         raise Conflict("Already archived.", code="channel_archived")
     channel.status = ChannelStatus.ARCHIVED

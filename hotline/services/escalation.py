@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from core.events import desk_group
+from core.events import desk_group, user_group
 from core.events import publish_on_commit as publish_to_groups
 from deadlines.services import cancel_deadlines, register_handler, schedule_deadline
 from directory.models import DeskMembership, Role
@@ -24,11 +24,6 @@ from hotline.services.common import regional_desk_ids, trace
 
 FLASH_KIND = "hotline.flash_ack"
 LEVELS = {1: "desk", 2: "supervisors", 3: "coordinator"}
-
-
-def user_group(user_id: int) -> str:
-    """Every connection of one person joins this group (escalation to supervisors)."""
-    return f"hotline.user.{user_id}"
 
 
 def flash_subject(message_id: int) -> str:

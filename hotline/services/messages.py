@@ -40,6 +40,12 @@ def send_message(
         raise InvalidInput("client_msg_id must be a UUID.", code="bad_field") from None
     if not isinstance(body, str) or not body.strip():
         raise InvalidInput("A message needs a body.", code="empty_body")
+    if "\x00" in body:  # PostgreSQL cannot store it; REST refuses it the same way
+        raise InvalidInput(
+            "A message body cannot contain the NUL character (\\u0000).",
+            code="bad_field",
+            details={"field": "body"},
+        )
     if len(body) > MAX_BODY_CHARS:
         raise InvalidInput(
             f"A message body is at most {MAX_BODY_CHARS} characters.",
