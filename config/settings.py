@@ -292,6 +292,10 @@ HOTLINE_DB_THREADS = env.int("HOTLINE_DB_THREADS", default=16)
 # How long the other side has to acknowledge a line check, and how often lines are checked.
 HOTLINE_LINE_CHECK_TIMEOUT_SECONDS = env.int("HOTLINE_LINE_CHECK_TIMEOUT_SECONDS", default=600)
 HOTLINE_LINE_CHECK_EVERY_SECONDS = env.int("HOTLINE_LINE_CHECK_EVERY_SECONDS", default=6 * 3600)
+# Crisis rooms opened by people: most desks (invitations included); flash ack deadline bounds.
+HOTLINE_ROOM_MAX_MEMBERS = env.int("HOTLINE_ROOM_MAX_MEMBERS", default=30)
+HOTLINE_ACK_DEADLINE_MIN_SECONDS = env.int("HOTLINE_ACK_DEADLINE_MIN_SECONDS", default=60)
+HOTLINE_ACK_DEADLINE_MAX_SECONDS = env.int("HOTLINE_ACK_DEADLINE_MAX_SECONDS", default=86400)
 
 # --- Humanitarian ---------------------------------------------------------------------------
 # How often beat sweeps for pledges past their ETA and needs past their needed-by date.

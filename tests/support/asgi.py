@@ -56,7 +56,9 @@ class AsgiServer:
     def start(self, timeout: float = 30.0) -> AsgiServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", self.app, "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
+             "--port", str(self.port), "--log-level", "warning", "--no-access-log",
+             # As deployed (Procfile, Dockerfile): the hotline's frame read limit.
+             "--ws-max-size", "262144"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         return self
