@@ -11,6 +11,7 @@ COPY config ./config
 COPY core ./core
 COPY directory ./directory
 COPY deadlines ./deadlines
+COPY audit ./audit
 COPY crisis ./crisis
 COPY hotline ./hotline
 COPY humanitarian ./humanitarian

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "core",
     "directory",
     "deadlines",
+    "audit",
     "crisis",
     "hotline",
     "humanitarian",
