@@ -6,16 +6,21 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends curl \
     && rm -rf /var/lib/apt/lists/*
 
+# Dependencies first (a layer of their own), every file checked against the lock's hashes;
+# then the app itself without dependencies (docs/security.md).
+COPY requirements-prod.lock ./
+RUN pip install --require-hashes -r requirements-prod.lock
 COPY pyproject.toml README.md ./
 COPY config ./config
 COPY core ./core
 COPY directory ./directory
 COPY deadlines ./deadlines
+COPY audit ./audit
 COPY crisis ./crisis
 COPY hotline ./hotline
 COPY humanitarian ./humanitarian
 COPY manage.py ./
-RUN pip install .
+RUN pip install --no-deps .
 
 # Static files are collected at build time (whitenoise serves them).
 RUN DEBUG=false SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput -v 0

@@ -10,15 +10,31 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/postgres)
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: venv run test lint format bench clean
+.PHONY: venv lock run test lint format bench clean
 
-$(STAMP): pyproject.toml
+# Installs come from the locks, every file checked against its hash (docs/security.md).
+# requirements.lock: the app and the dev tools (make venv); requirements-prod.lock: the
+# app alone (the Docker image). After changing dependencies in pyproject.toml: make lock.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# From PyPI only (never a machine's local wheel mirror or pip.conf), so the hashes are
+# the ones PyPI serves to the image build and to every developer.
+PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL \
+	PIP_CONFIG_FILE=/dev/null $(VENV)/bin/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	--index-url https://pypi.org/simple --no-header --annotation-style line
+
+lock:
+	@test -x $(VENV)/bin/pip-compile || $(PYTHON) -m venv $(VENV)
+	@test -x $(VENV)/bin/pip-compile || $(PY) -m pip install --quiet 'pip-tools>=7.4,<8'
+	$(PIP_COMPILE) --extra dev -o requirements.lock pyproject.toml
+	$(PIP_COMPILE) -o requirements-prod.lock pyproject.toml
 
 run: venv
 	$(PY) scripts/run.py

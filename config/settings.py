@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "core",
     "directory",
     "deadlines",
+    "audit",
     "crisis",
     "hotline",
     "humanitarian",
@@ -323,4 +324,45 @@ CELERY_BEAT_SCHEDULE = {
         "task": "humanitarian.tasks.post_daily_situation_reports",
         "schedule": crontab(hour=0, minute=5),
     },
+    # Sign where the timeline's chains and the hotline transcripts stand (docs/security.md).
+    "timeline-checkpoint": {
+        "task": "crisis.tasks.checkpoint_timeline",
+        "schedule": crontab(hour=0, minute=20),
+    },
+    # Purge what the retention policies say is kept no longer (docs/operations.md).
+    "retention": {
+        "task": "core.tasks.run_retention",
+        "schedule": crontab(hour=2, minute=40),
+    },
 }
+
+# --- Audit, timeline anchoring, retention (docs/security.md, docs/operations.md) ----------
+# The Ed25519 key that signs the daily timeline checkpoint (a PEM file outside the database
+# and the repository). Unset: checkpoints are skipped with a log line. Production sets it.
+TIMELINE_SIGNING_KEY_FILE = env.str("TIMELINE_SIGNING_KEY_FILE", default="")
+# The public key(s) verify_timeline trusts (PEM; several after a key rotation). Unset:
+# signatures are checked against the key stored with each checkpoint, which proves little.
+TIMELINE_VERIFY_KEY_FILE = env.str("TIMELINE_VERIFY_KEY_FILE", default="")
+# Transcripts chained into each checkpoint: per line (``line:<id>``), messages in seq order.
+TIMELINE_ANCHORED_TRANSCRIPTS = {
+    "line": {
+        "model": "hotline.Message",
+        "group_by": "channel_id",
+        "seq": "seq",
+        "fields": [
+            "kind",
+            "sender_id",
+            "sender_desk_id",
+            "body",
+            "priority",
+            "client_msg_id",
+            "corrects_id",
+            "created_at",
+        ],
+    },
+}
+# Retention (core/retention.py): days kept per policy; 0 keeps forever. Each policy purges
+# at most RETENTION_BATCH_LIMIT rows per run (the next daily run goes on).
+RETENTION_BATCH_LIMIT = env.int("RETENTION_BATCH_LIMIT", default=5000)
+RETENTION_IMPORT_FILE_DAYS = env.int("RETENTION_IMPORT_FILE_DAYS", default=90)
+RETENTION_PRESENCE_DAYS = env.int("RETENTION_PRESENCE_DAYS", default=30)

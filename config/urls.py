@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("directory.urls")),
     path("api/v1/", include("deadlines.urls")),
+    path("api/v1/", include("audit.urls")),
     path("api/v1/", include("crisis.urls")),
     path("api/v1/", include("hotline.urls")),
     path("api/v1/", include("humanitarian.urls")),

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from core.retention import delete_rows, register_retention
+
 
 class HotlineConfig(AppConfig):
     name = "hotline"
@@ -10,3 +12,9 @@ class HotlineConfig(AppConfig):
         # every process: web (to schedule) and worker (to fire); so does the protocol level
         # action that opens a crisis room.
         from hotline.services import crisis_rooms, escalation, line_checks  # noqa: F401
+
+        register_retention(
+            "hotline.presence_sessions",
+            "RETENTION_PRESENCE_DAYS",
+            delete_rows("hotline.PresenceSession", "last_seen_at"),
+        )

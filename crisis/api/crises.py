@@ -17,6 +17,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
+from audit.services import record_read
 from core.api import AccessMixin
 from core.errors import InvalidInput, NotFound
 from crisis.models import (
@@ -31,7 +32,7 @@ from crisis.models import (
     SituationUpdate,
     TimelineEntry,
 )
-from crisis.selectors import crises_visible_to
+from crisis.selectors import crises_visible_to, is_party_to
 from crisis.services import cap_intake, escalation
 from crisis.services import crises as services
 from crisis.snapshot import ProtocolSnapshot
@@ -327,6 +328,17 @@ class CrisisViewSet(
     def get_serializer_class(self):
         return CrisisDetailSerializer if self.action == "retrieve" else CrisisSerializer
 
+    def retrieve(self, request, *args, **kwargs):
+        crisis = self.get_object()
+        if self.access.sees_all_states and not is_party_to(self.access, crisis):
+            record_read(
+                user=request.user,
+                what="crisis.read_not_party",
+                object_type="crisis",
+                object_id=crisis.pk,
+            )
+        return Response(self.get_serializer(crisis).data)
+
     def _crisis(self) -> Crisis:
         """The crisis of a detail action, through the selector (hidden == missing)."""
         crisis = crises_visible_to(self.access).filter(pk=self.kwargs["pk"]).first()
@@ -604,6 +616,13 @@ class CrisisViewSet(
             raise NotFound("No CAP alert has been issued for this crisis.", code="no_cap_alert")
         response = HttpResponse(alert.raw_xml, content_type="application/xml; charset=utf-8")
         response["Content-Disposition"] = f'inline; filename="{alert.identifier}.xml"'
+        record_read(
+            user=request.user,
+            what="crisis.cap_xml",
+            object_type="crisis",
+            object_id=crisis.pk,
+            details={"alert": alert.identifier},
+        )
         return response
 
     @extend_schema(

@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from audit.services import record_read
 from core.api import AccessMixin
 from core.errors import InvalidInput
 from crisis import protocol_io
@@ -350,4 +351,12 @@ class ProtocolVersionViewSet(AccessMixin, viewsets.GenericViewSet):
             raise InvalidInput(
                 f"Unknown export format {fmt!r}: use yaml or json.", details={"field": "as"}
             )
-        return protocol_io.export_response(self.get_object(), fmt)
+        version = self.get_object()
+        record_read(
+            user=request.user,
+            what="crisis.protocol_export",
+            object_type="protocol_version",
+            object_id=version.pk,
+            details={"format": fmt},
+        )
+        return protocol_io.export_response(version, fmt)

@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from audit.services import record_read
 from core.console.shell import (
     console_view,
     current_desk,
@@ -19,6 +20,7 @@ from core.errors import DomainError
 from crisis import lifecycle
 from crisis.console import selectors
 from crisis.console.forms import ReportCrisisForm
+from crisis.selectors import is_party_to
 from crisis.services.crises import (
     acknowledge_crisis,
     report_crisis,
@@ -57,6 +59,14 @@ def crisis_detail(request, pk: int):
     access = access_for(request.user)
     desk = current_desk(request)
     crisis = selectors.crisis_for(access, pk)
+    if access.sees_all_states and not request.GET.get("panel") and not is_party_to(access, crisis):
+        record_read(
+            user=request.user,
+            what="crisis.read_not_party",
+            object_type="crisis",
+            object_id=crisis.pk,
+            desk=desk,
+        )
     can_act = desk is not None and access.can_act_for(desk)
     open_ = lifecycle.is_open(crisis)
     has_acked = selectors.has_acknowledged(crisis, desk)

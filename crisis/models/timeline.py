@@ -93,3 +93,53 @@ class TimelineEntry(models.Model):
             content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class TimelineCheckpoint(models.Model):
+    """A signed statement of where the chains stood: the anchor of the timeline.
+
+    The hash chain alone is unkeyed: someone with write access to the database can rewrite
+    an entry and re-hash every later one. A checkpoint pins, for each stream whose head
+    moved since the previous checkpoint, the head's ``[seq, hash]``, and for each hotline
+    line the ``[seq, hash]`` of its transcript chain (``TIMELINE_ANCHORED_TRANSCRIPTS``),
+    and is signed with an Ed25519 key kept outside the database. Checkpoints chain to each
+    other (``prev_digest``), so removing or replacing one is seen too.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    prev_digest = models.CharField(max_length=64)
+    streams = models.JSONField(default=dict, help_text="{stream key: [seq, hash]}")
+    transcripts = models.JSONField(default=dict, help_text="{line:<id>: [seq, hash]}")
+    digest = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128, help_text="Ed25519 over the digest, base64.")
+    public_key = models.CharField(max_length=64, help_text="The signer's raw public key, hex.")
+    key_id = models.CharField(max_length=16, help_text="SHA-256 of the public key, 16 hex.")
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self):
+        return f"checkpoint #{self.seq} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("Timeline checkpoints are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Timeline checkpoints are append-only.")
+
+    def signed_body(self) -> dict:
+        """What the digest covers (and so what the signature covers)."""
+        return {
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "prev": self.prev_digest,
+            "streams": self.streams,
+            "transcripts": self.transcripts,
+        }
+
+    def compute_digest(self) -> str:
+        canonical = json.dumps(self.signed_body(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()

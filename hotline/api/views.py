@@ -10,6 +10,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from audit.services import record_read
 from core.api import AccessMixin
 from core.errors import NotFound
 from hotline.api.pagination import SeqPagination, int_param
@@ -210,6 +211,13 @@ class ChannelViewSet(
         channel = self._channel()
         if request.method == "GET":
             after_seq = int_param(request, "after_seq", 0)
+            record_read(
+                user=request.user,
+                what="hotline.transcript",
+                object_type="hotline_line",
+                object_id=channel.pk,
+                details={"after_seq": after_seq},
+            )
             page = self.paginate_queryset(messages_in(channel, after_seq=after_seq))
             return self.get_paginated_response(MessageSerializer(page, many=True).data)
         data = SendMessageSerializer(data=request.data)

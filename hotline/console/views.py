@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from audit.services import record_read
 from core.console.shell import console_view, current_desk, render_console
 from directory.access import access_for
 from hotline.console import selectors
@@ -29,6 +30,13 @@ def line(request, pk: int):
     access = access_for(request.user)
     desk = current_desk(request)
     line = channel_for(access, pk)  # hidden or missing: 404 page
+    record_read(
+        user=request.user,
+        what="hotline.transcript",
+        object_type="hotline_line",
+        object_id=line.pk,
+        desk=desk,
+    )
     members = list(current_members().filter(channel=line).select_related("desk"))
     member_ids = {m.desk_id for m in members}
     acting = desk if desk is not None and desk.pk in member_ids else None

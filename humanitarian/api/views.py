@@ -13,6 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.services import record_read
 from core.api import AccessMixin
 from core.errors import InvalidInput, error_body
 from humanitarian.api import filters as f
@@ -436,6 +437,13 @@ class HxlExportView(HumanitarianView, APIView):
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d")
         response["Content-Disposition"] = f'attachment; filename="{kind}-{stamp}.hxl.csv"'
+        record_read(
+            user=request.user,
+            what="humanitarian.hxl_export",
+            object_type="hxl_export",
+            object_id=kind,
+            details={"query": request.query_params.urlencode()[:500]},
+        )
         return response
 
 
