@@ -87,6 +87,7 @@ class Web:
         return f"http://127.0.0.1:{self.port}"
 
     def token(self, username: str, password: str, forwarded: str | None = None) -> int:
+        """The answer's status (a lockout's body is checked here: the API's error shape)."""
         request = urllib.request.Request(
             f"{self.url}/api/v1/auth/token/",
             data=json.dumps({"username": username, "password": password}).encode(),
@@ -98,6 +99,8 @@ class Web:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status
         except urllib.error.HTTPError as exc:
+            if exc.code == 429:
+                assert json.loads(exc.read())["code"] == "locked_out"
             return exc.code
 
     def stop(self):
