@@ -28,4 +28,6 @@ RUN DEBUG=false SECRET_KEY=build-only-not-secret python manage.py collectstatic 
 RUN useradd --system --uid 10001 app && mkdir -p /app/var && chown app /app/var
 USER app
 EXPOSE 8000
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*"]
+# uvicorn takes the client's address from X-Forwarded-For only from TRUSTED_PROXIES (the
+# same list Django uses; empty trusts nobody), so a shell expands it.
+CMD ["sh", "-c", "exec uvicorn config.asgi:application --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips \"${TRUSTED_PROXIES:-}\" --ws-max-size 262144"]

