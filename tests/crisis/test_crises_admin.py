@@ -10,8 +10,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client_(region, client, django_user_model):
-    django_user_model.objects.create_superuser("root", password="pw-for-tests")
-    client.login(username="root", password="pw-for-tests")
+    root = django_user_model.objects.create_superuser("root", password="pw-for-tests")
+    client.force_login(root)  # the password path has its own tests (tests/security)
     return client
 
 
