@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_default_handler
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +67,19 @@ class TransitionNotAllowed(Conflict):
     code = "transition_not_allowed"
 
 
+class PayloadTooLarge(DomainError):
+    """The request body (or an uploaded file) is larger than the endpoint takes."""
+
+    status = 413
+    code = "too_large"
+
+
+class TooDeeplyNested(drf.ParseError):
+    """A JSON body nested deeper than ``core.parsers.MAX_JSON_DEPTH``."""
+
+    default_code = "too_deeply_nested"
+
+
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"code": code, "message": message, "details": details or {}}
 
@@ -94,6 +106,7 @@ def _validation_details(exc: DjangoValidationError) -> dict:
 
 
 _DRF_CODES = {
+    TooDeeplyNested: ("too_deeply_nested", None),
     drf.ParseError: ("malformed_request", None),
     drf.AuthenticationFailed: ("authentication_failed", None),
     drf.NotAuthenticated: ("not_authenticated", None),
@@ -118,6 +131,10 @@ def _first_message(detail) -> str:
 
 def api_exception_handler(exc, context):
     """DRF exception handler: domain errors, DRF errors and Django errors, one shape."""
+    # Imported here: rest_framework.views loads the parser classes named in settings,
+    # and core.parsers imports this module.
+    from rest_framework.views import exception_handler as drf_default_handler
+
     if isinstance(exc, DomainError):
         response = Response(exc.as_body(), status=exc.status)
         if exc.status == 401:

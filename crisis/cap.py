@@ -3,7 +3,8 @@
 Parsing is strict about what CAP 1.2 requires (the elements, their order-independent
 presence, the enumerations, the ``sent`` time with a numeric offset) and says which element
 is wrong: a malformed or non-CAP document raises :class:`core.errors.InvalidInput` with
-``details["element"]``. External entities and network access are off in the XML parser.
+``details["element"]``. Only UTF-8 documents without a DOCTYPE are taken; entity
+expansion, DTD loading and network access are off in the XML parser.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from lxml import etree
 
 from core.errors import InvalidInput
+from core.text import sanitize_for_xml
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "cap-1.2.xsd"
@@ -227,25 +229,66 @@ def _parse_info(element, path: str) -> CapInfo:
     return info
 
 
-def parse_alert(document: bytes | str) -> CapMessage:
-    """Parse and check a CAP 1.2 alert; raise InvalidInput naming the offending element."""
+#: Encodings a document may declare: CAP alerts are taken in UTF-8 (ASCII is a subset).
+ENCODINGS = ("UTF-8", "UTF8", "US-ASCII", "ASCII")
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def document_text(document: bytes | str) -> str:
+    """The document as text, if it is a CAP document we take: not empty, at most
+    ``MAX_BYTES``, UTF-8 (a byte-order mark is fine) and declaring no other encoding.
+
+    Raises InvalidInput (``invalid_cap``, element ``alert``) otherwise: a UTF-16 alert is
+    refused with a reason rather than decoded by guesswork.
+    """
     if isinstance(document, str):
-        document = document.encode()
+        document = document.encode("utf-8", errors="surrogatepass")
     if not document.strip():
         raise _bad("alert", "the body is empty; send the CAP XML document.")
     if len(document) > MAX_BYTES:
         raise _bad("alert", f"the document is larger than {MAX_BYTES // 1024} KiB.")
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
+    body = document.removeprefix(b"\xef\xbb\xbf")
+    declared = _DECLARED_ENCODING.match(body)
+    if document.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        declared and declared.group(1).decode().upper() not in ENCODINGS
+    ):
+        name = declared.group(1).decode() if declared else "UTF-16"
+        raise _bad("alert", f"the document is in {name}; send CAP alerts in UTF-8.")
     try:
-        root = etree.fromstring(document, parser)
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _bad(
+            "alert", f"the document is not valid UTF-8 (byte {exc.start}); send it in UTF-8."
+        ) from exc
+
+
+def _parser() -> etree.XMLParser:
+    # No entity is expanded, no DTD loaded, nothing fetched; a DOCTYPE is refused below.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def parse_alert(document: bytes | str) -> CapMessage:
+    """Parse and check a CAP 1.2 alert; raise InvalidInput naming the offending element.
+
+    A document with a DOCTYPE (an internal subset, entity declarations or an external
+    DTD) is refused: CAP needs none, and entities are how XML attacks arrive.
+    """
+    text = document_text(document)
+    try:
+        root = etree.fromstring(text.encode("utf-8"), _parser())
     except etree.XMLSyntaxError as exc:
         raise InvalidInput(
             f"The body is not well-formed XML: {exc.msg} (line {exc.lineno}).",
             code="invalid_cap",
             details={"element": None, "line": exc.lineno},
         ) from exc
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise _bad(
+            "alert",
+            "the document has a DOCTYPE declaration; CAP alerts must not declare a DTD "
+            "or entities. Remove the <!DOCTYPE ...> line.",
+        )
     if root.tag != _q("alert"):
         found = etree.QName(root)
         raise _bad(
@@ -318,7 +361,7 @@ def validate_document(document: bytes | str) -> tuple[str, str] | None:
     """Validate a whole document against the CAP 1.2 schema (used by the tests)."""
     if isinstance(document, str):
         document = document.encode()
-    return schema_problem(etree.fromstring(document))
+    return schema_problem(etree.fromstring(document, _parser()))
 
 
 # --- rendering ---
@@ -337,7 +380,8 @@ def render_alert(message: CapMessage) -> str:
         if text is None or text == "":
             return None
         child = etree.SubElement(parent, _q(name))
-        child.text = text
+        # Input is checked (core.text); text stored before that must not stop an alert.
+        child.text = sanitize_for_xml(text)
         return child
 
     add(root, "identifier", message.identifier)

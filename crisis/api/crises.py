@@ -19,7 +19,8 @@ from rest_framework.response import Response
 
 from audit.services import record_read
 from core.api import AccessMixin
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound, PayloadTooLarge
+from crisis import cap
 from crisis.models import (
     CapAlert,
     CapDirection,
@@ -260,12 +261,23 @@ class TimelinePagination(CursorPagination):
 
 
 class XmlParser(BaseParser):
-    """Hands the raw bytes through: CAP documents are parsed (strictly) by crisis.cap."""
+    """Hands the raw bytes through: CAP documents are parsed (strictly) by crisis.cap.
+
+    Reads at most one byte past ``cap.MAX_BYTES``: a larger body is a 413, never read whole.
+    """
 
     media_type = "application/xml"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read() if stream is not None else b""
+        if stream is None:
+            return b""
+        body = stream.read(cap.MAX_BYTES + 1)
+        if len(body) > cap.MAX_BYTES:
+            raise PayloadTooLarge(
+                f"The CAP document is larger than {cap.MAX_BYTES // 1024} KiB.",
+                details={"limit_bytes": cap.MAX_BYTES},
+            )
+        return body
 
 
 class TextXmlParser(XmlParser):

@@ -19,6 +19,7 @@ from core.console.shell import (
 from core.errors import DomainError
 from crisis import lifecycle
 from crisis.console import selectors
+from crisis.console.desks import acting_desk
 from crisis.console.forms import ReportCrisisForm
 from crisis.selectors import is_party_to
 from crisis.services.crises import (
@@ -111,7 +112,7 @@ def acknowledge(request, pk: int):
     desk = current_desk(request)
     return run_action(
         request,
-        lambda: acknowledge_crisis(by=request.user, desk=desk, crisis=crisis),
+        lambda: acknowledge_crisis(by=request.user, desk=acting_desk(request), crisis=crisis),
         success=f"{desk.code if desk else 'Your desk'} acknowledged {crisis.reference}.",
         redirect_to=reverse("console:crisis", kwargs={"pk": crisis.pk}),
     )
@@ -125,7 +126,7 @@ def transition(request, pk: int):
         request,
         lambda: transition_crisis(
             by=request.user,
-            desk=current_desk(request),
+            desk=acting_desk(request),
             crisis=crisis,
             to_status=request.POST.get("to_status", ""),
             reason=request.POST.get("reason", ""),
@@ -159,7 +160,7 @@ def report_crisis_view(request):
         try:
             crisis = report_crisis(
                 by=request.user,
-                desk=desk,
+                desk=acting_desk(request),
                 category=data["category"],
                 title=data["title"],
                 severity=data["severity"],

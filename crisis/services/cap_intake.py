@@ -68,7 +68,7 @@ def ingest_cap_alert(*, by, desk: Desk, xml: bytes | str) -> CapIntake:
     access = access_for(by)
     access.require_act_for(desk)
     message, info = _parse(xml)
-    raw = xml.decode() if isinstance(xml, bytes) else xml
+    raw = cap.document_text(xml)  # kept verbatim (UTF-8, checked by the parse above)
     visible = crises_visible_to(access)
     with transaction.atomic():
         earlier = _received_before(message, visible)

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
+from core.text import require_xml_safe
 from crisis.lifecycle import (
     ACKNOWLEDGEABLE,
     ACTIVE_STATUSES,
@@ -175,8 +176,10 @@ def open_reported_crisis(
     """Write a reported crisis, its participants and its first timeline entry.
 
     Called inside the action's transaction (reporting, CAP intake), after every check
-    passed; the caller issues the CAP alert and announces.
+    passed; the caller issues the CAP alert and announces. The texts go into every CAP
+    alert of the crisis, so a character XML cannot carry is refused here (400).
     """
+    require_xml_safe(title=title, description=description, admin_area=admin_area)
     crisis = Crisis.objects.create(
         reference=_next_reference(),
         title=title,
@@ -236,6 +239,7 @@ def report_crisis(
     Who: any writing member of ``desk``. One transaction; nothing is written on refusal.
     """
     access_for(by).require_act_for(desk)
+    require_xml_safe(title=title, description=description, admin_area=admin_area)
     title, severity, states, lat, lon = _validate_report(
         category=category,
         title=title,
@@ -492,6 +496,8 @@ def post_situation_update(
     crisis's latest. Who: writing members of a desk party to the crisis, until it is closed.
     """
     conditions = (conditions or "").strip()
+    # The latest update's conditions go into every later CAP alert of the crisis.
+    require_xml_safe(conditions=conditions, actions=actions, needs=needs)
     if not conditions:
         raise InvalidInput("Describe the conditions (what is the situation now).", code="invalid")
     with transaction.atomic():

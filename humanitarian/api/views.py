@@ -9,13 +9,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import record_read
 from core.api import AccessMixin
 from core.errors import InvalidInput, error_body
+from core.parsers import BoundedJSONParser
 from humanitarian.api import filters as f
 from humanitarian.api import serializers as s
 from humanitarian.models import ITEMS, PledgeStatus
@@ -309,7 +310,7 @@ class ImportJobViewSet(HumanitarianView, mixins.CreateModelMixin, viewsets.ReadO
     """CSV/HXL imports of displacement figures: all rows or none, with a row-by-row report."""
 
     serializer_class = s.ImportJobSerializer
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
     filterset_class = None
 
     def get_queryset(self):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from core.console.shell import console_view, current_desk, render_console, run_action
 from core.errors import DomainError, InvalidInput, NotFound
+from crisis.console.desks import acting_desk
 from crisis.lifecycle import OPEN_STATUSES
 from crisis.selectors import crises_visible_to
 from directory.access import access_for
@@ -154,7 +155,7 @@ def new_request(request, crisis_id: int):
         crisis.pk,
         lambda: assistance.create_request(
             by=request.user,
-            desk=current_desk(request),
+            desk=acting_desk(request),
             crisis=crisis,
             sector=data["sector"],
             item=data["item"],
@@ -183,7 +184,7 @@ def pledge(request, request_id: int):
     else:
         quantity = _int(request.POST.get("quantity"), "Quantity")
         action = lambda: assistance.make_pledge(  # noqa: E731
-            by=request.user, desk=current_desk(request), request_id=req.pk, quantity=quantity
+            by=request.user, desk=acting_desk(request), request_id=req.pk, quantity=quantity
         )
     return _act(request, req.crisis_id, action, f"Pledged against {req.reference}.")
 
@@ -233,7 +234,7 @@ def import_csv(request, crisis_id: int):
     try:
         job = displacement.start_import(
             by=request.user,
-            desk=current_desk(request),
+            desk=acting_desk(request),
             crisis=crisis,
             content=upload,
             filename=upload.name,

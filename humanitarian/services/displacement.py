@@ -19,7 +19,7 @@ from celery import current_app
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, PayloadTooLarge
 from crisis.models import Crisis
 from crisis.services import timeline
 from directory.access import access_for
@@ -36,6 +36,7 @@ IMPORT_TASK = "humanitarian.tasks.run_displacement_import"
 PROGRESS_EVERY = 200
 MAX_REPORTED_ERRORS = 500
 MAX_FILE_BYTES = 20 * 1024 * 1024
+READ_CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,17 @@ def _layout(rows: list[list[str]]) -> Layout:
 
 
 def _read_rows(content: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(content)))
+    """The file's rows; InvalidInput (``invalid_csv``, naming the line) if it is not CSV,
+    e.g. a field longer than the csv module's 128 KiB limit."""
+    reader = csv.reader(io.StringIO(content))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"Line {reader.line_num} of the file is not valid CSV: {exc}.",
+            code="invalid_csv",
+            details={"field": "file", "row": reader.line_num},
+        ) from exc
 
 
 def data_row_count(content: str) -> int:
@@ -172,25 +183,56 @@ def _validate_row(values: dict[str, str], err) -> dict | None:
     return out if ok else None
 
 
+def _read_bounded(upload: IO[bytes]) -> bytes:
+    """The upload's bytes, read in chunks and refused past ``MAX_FILE_BYTES``."""
+    chunks = (
+        upload.chunks()
+        if hasattr(upload, "chunks")
+        else iter(lambda: upload.read(READ_CHUNK_BYTES), b"")
+    )
+    parts, size = [], 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise _too_large()
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.",
+        code="file_too_large",
+        details={"field": "file", "limit_bytes": MAX_FILE_BYTES},
+    )
+
+
 def upload_text(content: str | bytes | IO[bytes]) -> str:
     """The CSV text of an upload, however it came: an uploaded file, its bytes, or text.
 
-    The one place an upload is sized and decoded. At most ``MAX_FILE_BYTES`` are read
-    (``file_too_large`` beyond); bytes must be UTF-8 (``not_utf8`` otherwise); a leading
-    byte-order mark, which spreadsheet programs write, is dropped so the first header
-    matches.
+    The one place an upload is sized and decoded. A file is read in chunks and at most
+    ``MAX_FILE_BYTES`` are kept (413 ``file_too_large`` beyond); bytes must be UTF-8
+    (``not_utf8`` otherwise) and hold no NUL character (``nul_in_file``: PostgreSQL
+    cannot store one); a leading byte-order mark, which spreadsheet programs write, is
+    dropped so the first header matches.
     """
     if not isinstance(content, str | bytes):
-        # Read one byte past the limit: enough to know it is too large, never the whole.
-        content = content.read(MAX_FILE_BYTES + 1)
+        content = _read_bounded(content)
     size = len(content) if isinstance(content, bytes) else len(content.encode())
     if size > MAX_FILE_BYTES:
-        raise InvalidInput("The file is larger than 20 MB.", code="file_too_large")
+        raise _too_large()
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InvalidInput("The file is not UTF-8 text.", code="not_utf8") from exc
+    if "\x00" in content:
+        line = content.count("\n", 0, content.index("\x00")) + 1
+        raise InvalidInput(
+            f"The file contains a NUL character (line {line}); it is not a CSV text file.",
+            code="nul_in_file",
+            details={"field": "file", "row": line},
+        )
     return content.lstrip("\ufeff")
 
 
@@ -239,11 +281,12 @@ def run_import(*, job_id: int) -> None:
 
     errors: list[dict] = []
     valid: list[dict] = []
-    rows = _read_rows(job.content)
     try:
+        rows = _read_rows(job.content)
         layout = _layout(rows)
     except InvalidInput as exc:
-        return _finish(job, [{"row": 1, "column": "", "message": exc.message}], [])
+        row = exc.details.get("row", 1)
+        return _finish(job, [{"row": row, "column": "", "message": exc.message}], [])
     missing = [c for c in COLUMNS if c.required and c.field not in layout.indexes]
     if missing:
         errors = [
@@ -256,6 +299,7 @@ def run_import(*, job_id: int) -> None:
         ]
         return _finish(job, errors, [])
 
+    own_states = _states_the_desk_reports_for(job)
     seen_keys: dict[tuple, int] = {}
     existing = set(
         DisplacementReport.objects.filter(crisis_id=job.crisis_id).values_list(
@@ -280,7 +324,9 @@ def run_import(*, job_id: int) -> None:
                 )
 
         clean = _validate_row(values, err)
-        if clean is not None:
+        if clean is not None and clean["country_code"] not in own_states:
+            err("country_code", _not_own_state(job, clean["country_code"], own_states))
+        elif clean is not None:
             key = (
                 clean["country_code"],
                 clean["admin1_code"],
@@ -299,6 +345,21 @@ def run_import(*, job_id: int) -> None:
             ImportJob.objects.filter(pk=job.pk).update(processed_rows=processed)
     job.processed_rows = processed
     return _finish(job, errors, valid)
+
+
+def _states_the_desk_reports_for(job: ImportJob) -> set[str]:
+    """A national desk reports figures for its own state only; the regional centre for
+    the states the crisis affects. Another state's figures would block that state's own
+    later import of the same areas and rounds."""
+    desk = Desk.objects.select_related("state").get(pk=job.desk_id)
+    if desk.state_id is not None:
+        return {desk.state.code}
+    return set(job.crisis.affected_states.values_list("code", flat=True))
+
+
+def _not_own_state(job: ImportJob, code: str, own: set[str]) -> str:
+    allowed = ", ".join(sorted(own)) or "no state"
+    return f"{code!r} is not a state this desk reports figures for (only {allowed})"
 
 
 def _finish(job: ImportJob, errors: list[dict], valid: list[dict]) -> None:

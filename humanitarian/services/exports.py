@@ -3,6 +3,12 @@
 The tags are chosen so libhxl's default schema passes (numbers under ``#value``,
 ``#population`` and ``#affected``, dates under ``#date``) and so the displacement export
 can be imported back unchanged (same columns as the import).
+
+Spreadsheet formulas: a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return would be run as a formula by Excel or LibreOffice when the file is
+opened (CSV injection, OWASP). Such a cell is written with a leading apostrophe. Only
+text is touched: numbers (quantities, coordinates, which may be negative) are written as
+numbers, so a legitimately negative longitude stays ``-75.5``.
 """
 
 from __future__ import annotations
@@ -156,16 +162,29 @@ EXPORTS = {
 }
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """``value`` as a spreadsheet will not run it: text starting like a formula gets a
+    leading apostrophe; numbers and other values are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def hxl_rows(export: Export, queryset: QuerySet) -> Iterable[list]:
     yield [c.header for c in export.columns]
     yield [c.tag for c in export.columns]
     for obj in export.prepare(queryset).iterator(chunk_size=500):
-        yield [c.value(obj) for c in export.columns]
+        yield [safe_cell(c.value(obj)) for c in export.columns]
 
 
 def hxl_csv(export: Export, queryset: QuerySet) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # RFC 4180 line ends: the csv module then quotes a cell holding a carriage return
+    # (with "\n" alone it wrote one bare, splitting the row for every reader).
+    writer = csv.writer(out, lineterminator="\r\n")
     for row in hxl_rows(export, queryset):
         writer.writerow(row)
     return out.getvalue()

@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from core.errors import InvalidInput
+from core.errors import PayloadTooLarge
 from crisis.models import TimelineEntry
 from humanitarian.models import DisplacementReport, ImportJob, ImportStatus
 from humanitarian.services import displacement
@@ -163,11 +163,11 @@ def test_upload_is_sized_and_decoded_once_by_the_service(region, crisis, api_cli
     assert response.status_code == 400 and response.json()["code"] == "not_utf8"
     monkeypatch.setattr(displacement, "MAX_FILE_BYTES", len(HXL_FILE) - 1)
     for sent in (HXL_FILE, HXL_FILE.encode()):
-        with pytest.raises(InvalidInput) as exc:
+        with pytest.raises(PayloadTooLarge) as exc:
             displacement.start_import(
                 by=region.operator_a, desk=region.desk_a, crisis=crisis, content=sent
             )
         assert exc.value.code == "file_too_large"
     response = upload(api_client, crisis, HXL_FILE)
-    assert response.status_code == 400 and response.json()["code"] == "file_too_large"
+    assert response.status_code == 413 and response.json()["code"] == "file_too_large"
     assert ImportJob.objects.count() == 1  # only the first, good file
