@@ -263,6 +263,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation declares the error statuses, with the one error shape (core/errors.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.errors.declare_error_responses",
+    ],
     # One name per choice set used under several field names (role, status, priority).
     "ENUM_NAME_OVERRIDES": {
         "DeskRoleEnum": "directory.models.Role",

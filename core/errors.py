@@ -187,3 +187,49 @@ def json_server_error_or_default(request):
     from django.views.defaults import server_error
 
     return server_error(request)
+
+
+# --- the error shape in the OpenAPI schema -------------------------------------------------------
+
+# Every operation may answer these, always with the one error shape, whatever else it declares.
+ERROR_STATUSES = {
+    "400": "Bad input: the message names the field (`details.fields`).",
+    "401": "Not authenticated: no token, or a wrong one.",
+    "403": "Your role may not do this.",
+    "404": "No such thing, or not visible to you (hidden looks like missing).",
+    "409": "Not allowed in the current state.",
+    "413": "The request body is too large.",
+    "429": "Too many requests: slow down and retry later.",
+}
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": 'Every error: `{"code": "...", "message": "...", "details": {...}}`.',
+    "properties": {
+        "code": {"type": "string", "description": "Stable machine code, e.g. `not_found`."},
+        "message": {"type": "string", "description": "What went wrong, for a person."},
+        "details": {
+            "type": "object",
+            "additionalProperties": {},
+            "description": "Machine-readable context (may be empty).",
+        },
+    },
+    "required": ["code", "message", "details"],
+}
+
+
+def declare_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the ``Error`` component, and every operation
+    declaring :data:`ERROR_STATUSES` with it, so a generated client can read every answer.
+    An error status an operation already declares keeps its description and gets the
+    ``Error`` body if it has none."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses") if isinstance(operation, dict) else None
+            if responses is None:
+                continue
+            for status, description in ERROR_STATUSES.items():
+                declared = responses.setdefault(status, {"description": description})
+                declared.setdefault("content", content)
+    return result

@@ -294,7 +294,7 @@ def _cancel_pending(kind: str, keys: list[str], now: datetime) -> None:
         # One array parameter instead of 10,000 placeholders.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {Deadline._meta.db_table} SET state = %s, cancelled_at = %s "
+                f"UPDATE {Deadline._meta.db_table} SET state = %s, cancelled_at = %s "  # nosec B608  # the table name is the model's own db_table; values are parameters
                 "WHERE state = %s AND kind = %s AND subject_key = ANY(%s)",
                 [DeadlineState.CANCELLED, now, DeadlineState.PENDING, kind, keys],
             )
@@ -313,7 +313,7 @@ def _insert_unnest(specs: list[DeadlineSpec], now: datetime, soon: datetime) -> 
     table = Deadline._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (kind, subject_key, due_at, state, token, payload, "
+            f"INSERT INTO {table} (kind, subject_key, due_at, state, token, payload, "  # nosec B608  # the table name is the model's own db_table; values are parameters
             "created_at, enqueued_at, attempts, last_error) "
             "SELECT k, s, d, %s, t, p::jsonb, %s, e, 0, '' "
             "FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], %s::uuid[], "

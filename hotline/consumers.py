@@ -163,7 +163,7 @@ def _visible_channel(user, channel_id: int):
 def _parse(raw: str | bytes):
     try:
         return json.loads(raw), None
-    except ValueError as exc:  # includes UnicodeDecodeError for binary frames
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError (binary), deep nesting
         return None, exc
 
 

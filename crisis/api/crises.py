@@ -56,7 +56,7 @@ class CrisisSerializer(serializers.ModelSerializer):
     reported_by_desk = serializers.SlugRelatedField(slug_field="code", read_only=True)
     affected_states = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     severity_name = serializers.CharField(source="get_severity_display", read_only=True)
-    latest_update = SituationUpdateSerializer(read_only=True)
+    latest_update = SituationUpdateSerializer(read_only=True, allow_null=True)
     protocol = serializers.SerializerMethodField()
 
     class Meta:
@@ -190,7 +190,7 @@ class SituationUpdateInputSerializer(serializers.Serializer):
 
 class TaskSerializer(serializers.ModelSerializer):
     desk = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     is_done = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -210,8 +210,8 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    desk = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    desk = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = TimelineEntry

@@ -72,7 +72,9 @@ class VersionSummarySerializer(serializers.ModelSerializer):
 
 class VersionSerializer(serializers.ModelSerializer):
     protocol = serializers.PrimaryKeyRelatedField(read_only=True)
-    created_from = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    created_from = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True
+    )
     levels = LevelSerializer(many=True, read_only=True)
     checklist = ChecklistItemSerializer(many=True, read_only=True)
     preview = serializers.SerializerMethodField()
@@ -198,6 +200,7 @@ VERSION_EXAMPLE = {
         }
     ],
 }
+EXPORT_DESCRIPTION = "The protocol file: YAML with `as=yaml` (the default), JSON with `as=json`."
 PROTOCOL_EXAMPLE = {
     "id": 3,
     "name": "Maritime incident",
@@ -342,7 +345,11 @@ class ProtocolVersionViewSet(AccessMixin, viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter("as", str, enum=[*protocol_io.FORMATS], description="yaml or json")
         ],
-        responses={(200, "application/yaml"): OpenApiTypes.STR},
+        # One document, two encodings: the schema describes the parsed file either way.
+        responses={
+            (200, "application/yaml"): OpenApiResponse(OpenApiTypes.OBJECT, EXPORT_DESCRIPTION),
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, EXPORT_DESCRIPTION),
+        },
     )
     @action(detail=True, methods=["get"])
     def export(self, request, protocol_id: int, number: int):

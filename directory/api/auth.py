@@ -58,7 +58,7 @@ class ObtainTokenView(APIView):
         examples=[
             OpenApiExample(
                 "Demo operator",
-                value={"username": "tha-operator", "password": "demo"},
+                value={"username": "tha-operator", "password": "demo"},  # nosec B105  # an OpenAPI example: the demo password
                 request_only=True,
             )
         ],

@@ -16,7 +16,7 @@ class MemberStateSerializer(serializers.ModelSerializer):
 
 
 class DeskSerializer(serializers.ModelSerializer):
-    state = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    state = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Desk

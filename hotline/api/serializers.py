@@ -85,7 +85,9 @@ class ChannelCreateSerializer(serializers.Serializer):
 class InvitationSerializer(serializers.ModelSerializer):
     channel_name = serializers.CharField(source="channel.name")
     desk_code = serializers.CharField(source="desk.code")
-    invited_by_desk_code = serializers.CharField(source="invited_by_desk.code", default=None)
+    invited_by_desk_code = serializers.CharField(
+        source="invited_by_desk.code", default=None, allow_null=True
+    )
 
     class Meta:
         model = RoomInvitation
@@ -146,9 +148,13 @@ class ReceiptSerializer(serializers.ModelSerializer):
     message = serializers.IntegerField(source="message_id")
     seq = serializers.IntegerField(source="message.seq")
     desk = serializers.IntegerField(source="desk_id")
-    delivered_by = serializers.CharField(source="delivered_by.username", default=None)
-    read_by = serializers.CharField(source="read_by.username", default=None)
-    acknowledged_by = serializers.CharField(source="acknowledged_by.username", default=None)
+    delivered_by = serializers.CharField(
+        source="delivered_by.username", default=None, allow_null=True
+    )
+    read_by = serializers.CharField(source="read_by.username", default=None, allow_null=True)
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", default=None, allow_null=True
+    )
 
     class Meta:
         model = Receipt
@@ -175,7 +181,7 @@ class DeliveredSerializer(serializers.Serializer):
 
 
 class ChannelEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor.username", default=None)
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
 
     class Meta:
         model = ChannelEvent

@@ -89,14 +89,12 @@ def mark_delivered(*, by, channel_id: int, up_to_seq: int, desk_id: int | None =
     receipts, messages = Receipt._meta.db_table, Message._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            INSERT INTO {receipts} (message_id, desk_id, delivered_at, delivered_by_id)
-            SELECT id, %s, %s, %s FROM {messages}
-            WHERE channel_id = %s AND seq <= %s
-              AND (sender_desk_id IS NULL OR sender_desk_id <> %s)
-            ON CONFLICT (message_id, desk_id) DO NOTHING
-            RETURNING message_id
-            """,
+            f"INSERT INTO {receipts} (message_id, desk_id, delivered_at, delivered_by_id) "  # nosec B608  # table names are the models' own db_table; values are parameters
+            f"SELECT id, %s, %s, %s FROM {messages} "
+            "WHERE channel_id = %s AND seq <= %s "
+            "AND (sender_desk_id IS NULL OR sender_desk_id <> %s) "
+            "ON CONFLICT (message_id, desk_id) DO NOTHING "
+            "RETURNING message_id",
             [desk, timezone.now(), by.pk, channel_id, up_to_seq, desk],
         )
         created = [row[0] for row in cursor.fetchall()]

@@ -321,8 +321,7 @@ class ImportJobViewSet(HumanitarianView, mixins.CreateModelMixin, viewsets.ReadO
         responses={
             201: OpenApiResponse(s.ImportJobSerializer, description="Imported (small file)."),
             202: OpenApiResponse(s.ImportJobSerializer, description="Queued (large file)."),
-            400: OpenApiResponse(
-                OpenApiTypes.OBJECT,
+            400: OpenApiResponse(  # the Error body (core.errors.declare_error_responses)
                 description="Bad rows: nothing written. details.errors lists row and column.",
             ),
         },
@@ -473,6 +472,8 @@ class CatalogueView(generics.GenericAPIView):
 
     serializer_class = s.CatalogueItemSerializer
     pagination_class = None
+    filter_backends = []  # a fixed list in code, not a queryset: nothing to filter
 
+    @extend_schema(responses=s.CatalogueItemSerializer(many=True))
     def get(self, request):
         return Response(s.CatalogueItemSerializer(list(ITEMS.values()), many=True).data)
