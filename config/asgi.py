@@ -12,14 +12,14 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from core.ws_auth import TokenAuthMiddleware, origin_validated  # noqa: E402
+from core.ws_auth import WebsocketAuthMiddleware, origin_validated  # noqa: E402
 from hotline.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": origin_validated(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            AuthMiddlewareStack(WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )
