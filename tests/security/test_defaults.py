@@ -51,3 +51,30 @@ def test_readyz_logs_why(client, redis_down, caplog):
     with caplog.at_level("WARNING", logger="core.health"):
         client.get("/readyz")
     assert any("redis" in r.getMessage() and "Error" in r.getMessage() for r in caplog.records)
+
+
+def test_seed_demo_refuses_when_debug_is_off(settings, monkeypatch):
+    from django.contrib.auth import get_user_model
+    from django.core.management import CommandError, call_command
+
+    from crisis.management.commands import seed_demo
+
+    monkeypatch.setattr(seed_demo.Command, "assume_not_production", False)
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo")
+    assert not get_user_model().objects.filter(username="coordinator").exists()
+    call_command("seed_demo", "--i-know-this-is-not-production")
+    assert get_user_model().objects.filter(username="coordinator").exists()
+
+
+def test_seed_demo_never_resets_an_existing_password(settings):
+    from django.core.management import call_command
+
+    from tests.factories import make_person
+
+    person = make_person(None, username="coordinator", is_staff=True)
+    call_command("seed_demo", "--i-know-this-is-not-production")
+    person.refresh_from_db()
+    assert person.check_password("pw-for-tests")
+    assert not person.check_password(settings.DEMO_PASSWORD)
