@@ -209,7 +209,9 @@ def prepare(desk_count: int) -> list[dict]:
     rooms of 20. Desks and people are reused between runs; rooms are new each run."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
-    from rest_framework.authtoken.models import Token
+    from django.utils import timezone
+    from knox.models import AuthToken, get_digest_token
+    from knox.settings import CONSTANTS, knox_settings
 
     from directory.models import Desk, DeskKind, DeskMembership, MemberState, Role
     from hotline.services.channels import open_crisis_room
@@ -243,11 +245,16 @@ def prepare(desk_count: int) -> list[dict]:
                         role=Role.OPERATOR) for c in codes],
         ignore_conflicts=True,
     )  # fmt: skip
-    Token.objects.bulk_create(
-        [Token(user_id=uid, key=Token.generate_key()) for uid in users.values()],
-        ignore_conflicts=True,
-    )
-    tokens = dict(Token.objects.filter(user_id__in=users.values()).values_list("user_id", "key"))
+    # A new API token per person and run (the database keeps only hashes, as knox does).
+    expiry = timezone.now() + knox_settings.TOKEN_TTL
+    tokens, rows = {}, []
+    for uid in users.values():
+        digest, tokens[uid] = get_digest_token()
+        rows.append(
+            AuthToken(digest=digest, token_key=tokens[uid][: CONSTANTS.TOKEN_KEY_LENGTH],
+                      user_id=uid, expiry=expiry)
+        )  # fmt: skip
+    AuthToken.objects.bulk_create(rows)
     out = []
     run = uuid.uuid4().hex[:6]
     for room_index, offset in enumerate(range(0, desk_count, ROOM_SIZE)):

@@ -13,7 +13,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from core.middleware import LimitRequestBodyASGI  # noqa: E402
-from core.ws_auth import TokenAuthMiddleware, origin_validated  # noqa: E402
+from core.ws_auth import WebsocketAuthMiddleware, origin_validated  # noqa: E402
 from hotline.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -21,7 +21,7 @@ application = ProtocolTypeRouter(
         # Bodies sent without a Content-Length are counted as they arrive (413 past the limit).
         "http": LimitRequestBodyASGI(django_asgi_app),
         "websocket": origin_validated(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            AuthMiddlewareStack(WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

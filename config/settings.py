@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens: hashed at rest, expiring (see "API tokens and safe defaults")
     "django_filters",
     "drf_spectacular",
     "channels",
@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Which second factor (if any) this session passed; then sessions that owe one end.
     "django_otp.middleware.OTPMiddleware",
-    "core.console.mfa.RequireMFAMiddleware",
+    "core.mfa.RequireMFAMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.RejectNulBytesMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the locked-out answer.
@@ -211,11 +211,11 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
-# A successful log-in clears its account's failures (see core.console.logins), never the
+# A successful log-in clears its account's failures (see core.logins), never the
 # address's: otherwise one valid account would wipe an address's count between guesses.
 AXES_RESET_ON_SUCCESS = False
-AXES_CLIENT_IP_CALLABLE = "core.console.logins.client_ip"
-AXES_LOCKOUT_CALLABLE = "core.console.logins.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.logins.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.logins.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp", "code"]
 # Addresses (or CIDR networks), comma-separated, of the reverse proxies in front of the web
 # processes. Only a connection from one of them may name the client in X-Forwarded-For;
@@ -237,10 +237,23 @@ OTP_TOTP_ISSUER = env.str("MFA_ISSUER", default="Crisis hotline")
 # How long the code step may follow the password step.
 MFA_PENDING_SECONDS = 300
 
+# --- API tokens and safe defaults ------------------------------------------------------
+# API tokens (django-rest-knox): the database keeps a SHA-512 hash, never the key; each
+# expires API_TOKEN_TTL_HOURS after it was issued (POST /api/v1/auth/token/refresh/
+# swaps it for a new one).
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.float("API_TOKEN_TTL_HOURS", default=12)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+# A websocket ticket (POST /api/v1/auth/ws-ticket/, /ws/v1/?ticket=) opens one connection
+# within this many seconds.
+WS_TICKET_TTL_SECONDS = env.int("WS_TICKET_TTL_SECONDS", default=30)
+
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "directory.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -426,6 +439,8 @@ TIMELINE_ANCHORED_TRANSCRIPTS = {
 RETENTION_BATCH_LIMIT = env.int("RETENTION_BATCH_LIMIT", default=5000)
 RETENTION_IMPORT_FILE_DAYS = env.int("RETENTION_IMPORT_FILE_DAYS", default=90)
 RETENTION_PRESENCE_DAYS = env.int("RETENTION_PRESENCE_DAYS", default=30)
+# API tokens are deleted this many days after they expired (knox keeps them until then).
+RETENTION_EXPIRED_TOKEN_DAYS = env.int("RETENTION_EXPIRED_TOKEN_DAYS", default=7)
 
 # --- Input bounds -----------------------------------------------------------------------
 # A JSON, XML or form body (and a multipart form's fields) at most this large (413 beyond);

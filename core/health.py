@@ -1,6 +1,13 @@
-"""Liveness and readiness probes for the orchestrator and for people on call."""
+"""Liveness and readiness probes for the orchestrator and for people on call.
+
+``/readyz`` is public (the orchestrator calls it without logging in): it names the checks
+that failed, never why. The reason (exception text: host names, ports, database names)
+goes to the log, and into the answer only for a logged-in staff member.
+"""
 
 from __future__ import annotations
+
+import logging
 
 import redis
 from celery import current_app
@@ -9,6 +16,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_SECONDS = 2.0
 
@@ -55,6 +64,8 @@ def run_checks() -> dict[str, str]:
             reason = check()
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
+        if reason is not None:
+            logger.warning("readiness check %s failed: %s", name, reason)
         results[name] = "ok" if reason is None else reason
     return results
 
@@ -72,6 +83,8 @@ def readyz(request):
     """Database, Redis (channel layer) and the Celery broker all answer; 503 says which not."""
     results = run_checks()
     failing = {name: reason for name, reason in results.items() if reason != "ok"}
+    if not (request.user.is_authenticated and request.user.is_staff):
+        results = {name: "ok" if reason == "ok" else "failing" for name, reason in results.items()}
     if failing:
         return JsonResponse(
             {

@@ -121,9 +121,8 @@ def _user(username: str, first: str, last: str, password: str, *, is_staff: bool
         if getattr(user, attr) != value:
             setattr(user, attr, value)
             changed = True
-    if not user.check_password(password):
+    if created:  # never reset the password of someone who exists (finding 10)
         user.set_password(password)
-        changed = True
     if changed:
         user.save()
     return user

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
+from knox.models import AuthToken
 
 from core.errors import InvalidInput
 from directory.access import Access
@@ -32,3 +34,8 @@ def desks_visible_to(access: Access, *, state_code: str | None = None) -> QueryS
             )
         desks = desks.filter(state__code=code)
     return desks
+
+
+def token_is_live(digest: str) -> bool:
+    """The API token with this digest exists and has not expired."""
+    return AuthToken.objects.filter(digest=digest).exclude(expiry__lte=timezone.now()).exists()

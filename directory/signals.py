@@ -10,7 +10,7 @@ person re-reads its access from the database and closes (4403) if it shrank or i
 also re-reads the acting person's desks, so a lost event never lets anyone act.
 
 Signals rather than service calls: these changes happen in the admin, in Django's own
-logout and in DRF's token model, none of which call our services.
+logout and in django-rest-knox's token model, none of which call our services.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from core.events import publish_on_commit, user_group
 from directory.models import Desk, DeskMembership
@@ -68,6 +68,8 @@ def _logged_out(sender, request, user, **kwargs):
     access_changed(user.pk, "logged_out", session=getattr(session, "session_key", None))
 
 
-@receiver(post_delete, sender=Token, dispatch_uid="directory.token_deleted")
+@receiver(post_delete, sender=AuthToken, dispatch_uid="directory.token_deleted")
 def _token_deleted(sender, instance, **kwargs):
-    access_changed(instance.user_id, "token_deleted")
+    # Revoked (log out, rotation, the admin) or purged after expiry: the sockets opened
+    # with this token, and only those, close.
+    access_changed(instance.user_id, "token_deleted", token=instance.digest)

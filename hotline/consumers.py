@@ -38,12 +38,12 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db import close_old_connections
 from django.utils.crypto import constant_time_compare
-from rest_framework.authtoken.models import Token
 
 from core.errors import DomainError, error_body, error_frame
 from core.events import desk_group, user_group
 from directory.access import Access, access_for
 from directory.models import WRITING_ROLES
+from directory.selectors import token_is_live
 from directory.signals import ACCESS_CHANGED
 from hotline import protocol
 from hotline.fanout import CONTROL, deferred_publishes, get_hub
@@ -122,35 +122,27 @@ def _fresh(user):
     return user
 
 
-def _credentials(scope, user) -> tuple[str | None, object]:
-    """What the connection authenticated with: its session key, or (token auth) the
-    creation time of the person's API token (one per person: a new one means the old
-    one was deleted)."""
-    session = scope.get("session")
-    if session is not None and session.get(SESSION_KEY) == str(user.pk):
-        return session.session_key, None
-    created = Token.objects.filter(user_id=user.pk).values_list("created", flat=True).first()
-    return None, created
+def _revoked_because(user_id: int, credential, grants) -> str | None:
+    """Why this connection may no longer stay open, or None. Reads the database.
 
-
-def _revoked_because(user_id: int, session_key, token_created, grants) -> str | None:
-    """Why this connection may no longer stay open, or None. Reads the database."""
+    ``credential`` is what it authenticated with (``core.ws_auth``): a browser session,
+    or an API token, which must still exist and not have expired.
+    """
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return "deactivated"
-    if session_key is not None:
+    kind, ref = credential
+    if kind == "session":
         from importlib import import_module
 
-        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        store = import_module(settings.SESSION_ENGINE).SessionStore(ref)
         data = store.load()
         if data.get(SESSION_KEY) != str(user_id) or not constant_time_compare(
             data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()
         ):
             return "logged_out"
-    else:
-        created = Token.objects.filter(user_id=user_id).values_list("created", flat=True).first()
-        if created is None or created != token_created:
-            return "token_deleted"
+    elif not token_is_live(ref):
+        return "token_revoked"
     if _grants(access_for(user)) != grants:
         return "access_changed"
     return None
@@ -184,8 +176,10 @@ class TokenBucket:
 class DeskConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        credential = self.scope.get("credential")  # core.ws_auth refuses a handshake without
+        if user is None or not user.is_authenticated or credential is None:
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHENTICATED, reason="Not authenticated.")
             return
         self.user = user
         # The person's group first: a change committed from here on reaches us as an
@@ -193,9 +187,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined = [user_group(user.pk)]
         await self.channel_layer.group_add(self.groups_joined[0], self.channel_name)
         self.access = await database_sync_to_async(access_for)(_fresh(user))
-        self.session_key, self.token_created = await database_sync_to_async(_credentials)(
-            self.scope, user
-        )
+        self.credential = tuple(credential)
         # Only a desk the person may act for counts as online (an auditor is not staff).
         self.presence_desks = {
             m.desk_id for m in self.access.memberships if m.role in WRITING_ROLES
@@ -481,16 +473,13 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if self.closing:
             return True
         event = event or {}
-        if event.get("reason") == "logged_out" and event.get("session") == self.session_key:
+        if event.get("reason") == "logged_out" and self.credential == (
+            "session",
+            event.get("session"),
+        ):
             reason = "logged_out"  # named: no need to race the session's flush
         else:
-            reason = await db(
-                _revoked_because,
-                self.user.pk,
-                self.session_key,
-                self.token_created,
-                _grants(self.access),
-            )
+            reason = await db(_revoked_because, self.user.pk, self.credential, _grants(self.access))
         if reason is None:
             return False
         self.closing = True

@@ -22,10 +22,16 @@ MAX_READ_FRAME_BYTES = 4 * MAX_FRAME_BYTES
 
 #: Close codes (4000-4999 are the application's own).
 CLOSE_CODES = {
-    4401: "Not authenticated: connect with a session cookie or `Authorization: Token <key>`.",
+    4401: "Not authenticated (sent right after the handshake, with a reason): no or a "
+    "bad, expired or revoked credential, a used or expired ticket, a token in the URL "
+    "(`?token=` is refused), or a session that skipped two-step login. Connect with a "
+    "session cookie, `Authorization: Token <key>`, or `?ticket=` from "
+    "`POST /api/v1/auth/ws-ticket/`.",
     4403: "Your access changed or was revoked (removed from a desk, role changed, "
-    "deactivated, logged out, API token deleted). Reconnect: `hello` lists your desks "
-    "now, or the handshake is refused with 4401 if you may no longer connect.",
+    "deactivated, logged out, API token revoked or expired). Reconnect: `hello` lists your "
+    "desks now, or the connection is closed with 4401 if you may no longer connect. Also "
+    "sent right after the handshake to a browser page of another site (`Origin` not "
+    "allowed).",
     4408: "Too slow: the connection's outgoing queue overflowed. Reconnect and "
     "`subscribe` with your last `since_seq`; nothing is lost.",
     4429: "Flooding: the connection kept sending after `rate_limited` errors.",

@@ -66,3 +66,13 @@ def _strict_events(settings):
     # Two-step login has its own tests (tests/security/test_mfa.py), which turn it on;
     # elsewhere staff and coordinators are logged in with force_login.
     settings.MFA_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
+def _demo_seeding_allowed(monkeypatch):
+    """pytest-django runs with DEBUG off, where ``seed_demo`` refuses (it looks like
+    production); the suite's database is its own. tests/security/test_defaults.py checks
+    the refusal."""
+    from crisis.management.commands import seed_demo
+
+    monkeypatch.setattr(seed_demo.Command, "assume_not_production", True)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from core.console import logins, mfa
+from core import logins, mfa
 from core.console.shell import console_view, render_console, safe_next, switch_desk
 from core.errors import InvalidInput
 

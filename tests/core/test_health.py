@@ -20,7 +20,8 @@ def test_readyz_ok_with_all_services(client):
 
 
 @pytest.mark.django_db
-def test_readyz_reports_a_stopped_redis_as_503(client, settings):
+def test_readyz_reports_a_stopped_redis_as_503(admin_client, settings):
+    client = admin_client  # staff see why a check fails (tests/security/test_defaults.py)
     from config.celery import app
     from deadlines.services import sweep
 

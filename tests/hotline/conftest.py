@@ -9,7 +9,7 @@ import uuid
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from config.asgi import application
 from hotline.fanout import get_hub
@@ -71,8 +71,8 @@ def send(
 
 
 def token_key(user) -> str:
-    """The API token of ``user`` (made on first use)."""
-    return Token.objects.get_or_create(user=user)[0].key
+    """A new API token of ``user`` (its key: the database keeps only a hash)."""
+    return AuthToken.objects.create(user=user)[1]
 
 
 token_for = database_sync_to_async(token_key)

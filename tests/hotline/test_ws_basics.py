@@ -35,13 +35,17 @@ async def test_token_connects_and_says_hello(region):
 
 
 async def test_anonymous_is_refused_with_4401(region):
-    _ws, connected, code = await connect(None)
-    assert not connected and code == 4401
+    ws, connected, _ = await connect(None)
+    assert connected  # accepted, then closed with a code and reason the client can read
+    closed = await ws.receive_output(timeout=5)
+    assert closed["type"] == "websocket.close" and closed["code"] == 4401
 
 
 async def test_foreign_origin_is_refused(region):
-    _ws, connected, _ = await connect(region.operator_a, origin=b"https://evil.example.com")
-    assert not connected
+    ws, connected, _ = await connect(region.operator_a, origin=b"https://evil.example.com")
+    assert connected
+    closed = await ws.receive_output(timeout=5)
+    assert closed["type"] == "websocket.close" and closed["code"] == 4403
 
 
 async def test_bad_frames_get_error_frames_and_the_connection_lives(region):

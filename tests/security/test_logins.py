@@ -129,7 +129,7 @@ def test_behind_a_trusted_proxy_each_client_is_counted_on_its_own(client, settin
 
 
 def test_client_address_rules():
-    from core.console.logins import client_ip
+    from core.logins import client_ip
 
     factory = RequestFactory()
 

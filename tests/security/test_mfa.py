@@ -57,7 +57,7 @@ def unthrottle(user) -> None:
 
 def set_up_app(user) -> list[str]:
     """Give ``user`` a confirmed app; returns their recovery codes."""
-    from core.console import mfa
+    from core import mfa
 
     mfa.start_setup(user)
     _, codes = mfa.finish_setup(user, app_code(user))

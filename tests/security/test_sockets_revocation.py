@@ -14,7 +14,7 @@ import pytest
 import websockets
 from channels.db import database_sync_to_async
 from django.conf import settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from directory.models import DeskMembership, Role
 from hotline.protocol import CLOSE_ACCESS_CHANGED
@@ -122,7 +122,9 @@ async def test_deleting_the_token_closes_the_socket(region, server):
     user = region.operator_c
     token = await database_sync_to_async(token_key)(user)
     ws = await connect(server, token)
-    took, code = await seconds_until_closed(ws, lambda: Token.objects.filter(user=user).delete())
+    took, code = await seconds_until_closed(
+        ws, lambda: AuthToken.objects.filter(user=user).delete()
+    )
     assert code == CLOSE_ACCESS_CHANGED and took < CLOSE_WITHIN_SECONDS
 
 

@@ -10,7 +10,7 @@ How a session is trusted: the console logs a person in only after the code step,
 session of someone who owes a code never exists; :class:`RequireMFAMiddleware` ends any
 other such session (one from before two-step login was required, or a staff flag given
 since). Recovery codes (ten, shown once, each usable once) stand in for the app; a wrong
-code counts as a failed log-in (``core.console.logins``), and django-otp slows down
+code counts as a failed log-in (``core.logins``), and django-otp slows down
 repeated wrong codes per device as well.
 """
 
@@ -23,7 +23,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, get_user_model, logout
 from django.db import transaction
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -67,6 +69,16 @@ def has_mfa(user) -> bool:
 def owes_code(user) -> bool:
     """After the password, this person must give a code (or set up an app first)."""
     return has_mfa(user) or must_use_mfa(user)
+
+
+def session_passed_code(session, user) -> bool:
+    """This session's log-in passed the code step (what django-otp's middleware checks).
+
+    For connections that do not go through the HTTP middleware (websockets).
+    """
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY)
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    return device is not None and device.user_id == user.pk and device.confirmed
 
 
 def recovery_codes_left(user) -> int:
