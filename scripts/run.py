@@ -74,6 +74,8 @@ def main() -> None:
     VAR.mkdir(exist_ok=True)
     env = os.environ
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # The demo is a development server: DEBUG defaults to off everywhere else.
+    env.setdefault("DEBUG", "true")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     redis_url = env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     # The demo's logins share one printed password, so two-step login is off unless asked.

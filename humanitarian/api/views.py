@@ -394,7 +394,8 @@ class GapSummaryView(HumanitarianView, APIView):
             crisis_id=_crisis_param(request),
             sector=request.query_params.get("sector") or None,
         )
-        html = render_to_string("humanitarian/gap_summary.html", {"g": figures})
+        # With the request: its CSP nonce lets the page's own <style> element apply.
+        html = render_to_string("humanitarian/gap_summary.html", {"g": figures}, request=request)
         return HttpResponse(html, content_type="text/html; charset=utf-8")
 
 
