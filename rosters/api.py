@@ -201,9 +201,7 @@ class ICalendarRenderer(renderers.BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, bytes | str):
-            return data
-        return renderers.JSONRenderer().render(data)  # an error body
+        return data
 
 
 # --- views --------------------------------------------------------------------------------
@@ -234,6 +232,13 @@ class RosterCalendar(AccessMixin, generics.GenericAPIView):
     """The roster as an iCalendar (RFC 5545) file: shifts and overrides."""
 
     renderer_classes = [ICalendarRenderer, renderers.JSONRenderer]
+
+    def handle_exception(self, exc):
+        # Errors keep the one JSON shape, whatever calendar the client asked for.
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_media_type = "application/json"
+        return response
 
     @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.STR})
     def get(self, request, id):
