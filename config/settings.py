@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "crisis",
     "hotline",
     "humanitarian",
+    # Platform (layer above directory, below crisis), listed last only so that seed_demo,
+    # which runs each app's demo in this order, seeds rosters after the demo directory.
+    "rosters",
 ]
 
 MIDDLEWARE = [
