@@ -17,6 +17,7 @@ COPY directory ./directory
 COPY deadlines ./deadlines
 COPY audit ./audit
 COPY paging ./paging
+COPY rosters ./rosters
 COPY crisis ./crisis
 COPY hotline ./hotline
 COPY humanitarian ./humanitarian

@@ -117,3 +117,13 @@ def test_unverified_methods_are_never_paged(region, smtp, django_capture_on_comm
     attempt = page.attempts.get(recipient__user=region.operator_a)
     assert attempt.state == "failed"
     assert attempt.failed_reason == "no verified contact method"
+
+
+def test_demo_gives_every_demo_person_a_verified_address(region):
+    from paging.demo import seed
+
+    seed()
+    seed()  # idempotent
+    method = ContactMethod.objects.get(user=region.operator_a)
+    assert method.address == "op-a@example.org" and method.is_verified
+    assert ContactMethod.objects.count() == 7  # everyone with a desk
