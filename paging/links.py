@@ -8,7 +8,7 @@ for every message of one recipient, so a resent e-mail carries the same link.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -32,6 +32,12 @@ def ack_token(recipient: PageRecipient) -> str:
 def ack_url(recipient: PageRecipient) -> str:
     path = reverse("paging-ack", kwargs={"token": ack_token(recipient)})
     return settings.PAGING_BASE_URL.rstrip("/") + path
+
+
+def desk_time(moment: datetime, desk) -> str:
+    """``2026-12-01 22:58 Asia/Bangkok (2026-12-01 15:58 UTC)``: the desk's zone, UTC beside."""
+    local, utc = moment.astimezone(desk.zone), moment.astimezone(UTC)
+    return f"{local:%Y-%m-%d %H:%M} {desk.time_zone} ({utc:%Y-%m-%d %H:%M} UTC)"
 
 
 def link_expires_at(recipient: PageRecipient) -> datetime:

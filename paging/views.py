@@ -7,15 +7,13 @@ and link previews open links); POST acknowledges. Refusals are pages with their 
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
-from paging.links import link_expires_at, recipient_for_token
+from paging.links import desk_time, link_expires_at, recipient_for_token
 from paging.services import acknowledge_by_link
 from paging.services.pages import check_link
 
@@ -40,16 +38,14 @@ def _render(request, recipient, *, done=False, at=None, error=None, status=200):
     context = {"done": done, "error": error}
     if recipient is not None:
         desk = recipient.page.desk
-        expires = link_expires_at(recipient)
         context.update(
             page=recipient.page,
             desk=desk,
             person=recipient.user,
-            expires_local=expires.astimezone(desk.zone),
-            expires_utc=expires.astimezone(UTC),
+            expires=desk_time(link_expires_at(recipient), desk),
         )
         if at is not None:
-            context.update(at_local=at.astimezone(desk.zone), at_utc=at.astimezone(UTC))
+            context["at"] = desk_time(at, desk)
     response = render(request, "paging/ack.html", context, status=status)
     response["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
     return response

@@ -34,7 +34,7 @@ Lock order: the deadline row (held by the engine) → the attempt row, taken ``N
 from __future__ import annotations
 
 import logging
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import make_msgid
@@ -49,7 +49,7 @@ from deadlines.services import (
     register_handler,
     schedule_deadline,
 )
-from paging.links import ack_url, link_expires_at
+from paging.links import ack_url, desk_time, link_expires_at
 from paging.models import (
     AttemptState,
     ContactMethod,
@@ -200,7 +200,6 @@ def render_message(attempt: DeliveryAttempt) -> Message:
     recipient = attempt.recipient
     page = attempt.page
     desk = page.desk
-    expires = link_expires_at(recipient)
     context = {
         "page": page,
         "desk": desk,
@@ -209,9 +208,7 @@ def render_message(attempt: DeliveryAttempt) -> Message:
         "link_url": (settings.PAGING_BASE_URL.rstrip("/") + page.link_path)
         if page.link_path
         else "",
-        "expires_local": expires.astimezone(desk.zone),
-        "expires_utc": expires.astimezone(UTC),
-        "zone": desk.time_zone,
+        "expires": desk_time(link_expires_at(recipient), desk),
     }
     subject = f"[{page.get_urgency_display().upper()}] {page.title}"
     body = render_to_string("paging/email/page.txt", context)

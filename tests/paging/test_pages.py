@@ -91,7 +91,11 @@ def test_ack_link_shows_then_acknowledges_once_and_stops_everyone_else(region, s
     assert shown.status_code == 200
     html = shown.content.decode()
     assert "op-a" in html and "AAA-DESK" in html and "Test page" in html
-    assert "Asia/Bangkok" in html and "UTC" in html
+    expires = page.created_at + timedelta(days=1)
+    bangkok = expires.astimezone(region.desk_a.zone).strftime("%Y-%m-%d %H:%M Asia/Bangkok")
+    utc = expires.astimezone(UTC).strftime("(%Y-%m-%d %H:%M UTC)")
+    assert f"{bangkok} {utc}" in html
+    assert f"until {bangkok} {utc}" in smtp.inbox.to("op-a@example.org")[0].body
     page.refresh_from_db()
     assert page.state == "open"  # a GET changes nothing
 
@@ -245,3 +249,18 @@ def test_pages_api_shows_attempts_to_the_desk_only(region, smtp, fire, api_clien
     api_client.force_authenticate(region.operator_b)
     assert api_client.get("/api/v1/pages/").json()["results"] == []
     assert api_client.get(f"/api/v1/pages/{page['id']}/").status_code == 404
+
+
+def test_next_level_ends_the_earlier_pages(region, smtp, fire, client):
+    from tests.crisis.factories import expire
+
+    crisis = level_one_crisis(region)
+    fire()
+    link = ack_path(smtp.inbox.to("op-a@example.org")[0])
+    expire(crisis)  # level 1 times out: level 2 (the region's supervisors) is paged
+    assert crisis.current_level == 2
+    level_one = Page.objects.filter(subject_key__endswith=":level:1:round:0")
+    assert set(level_one.values_list("state", "closed_reason")) == {("closed", "level 2 entered")}
+    refused = client.post(link)
+    assert refused.status_code == 409 and "level 2 entered" in refused.content.decode()
+    assert Page.objects.filter(subject_key__endswith=":level:2:round:0", state="open").exists()

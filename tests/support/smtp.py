@@ -56,7 +56,7 @@ class Inbox:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         received = Received(
             to=list(envelope.rcpt_tos),
-            subject=str(parsed["Subject"]),
+            subject=str(parsed["Subject"]).strip(),
             message_id=str(parsed["Message-ID"]).strip(),
             body=parsed.get_body(preferencelist=("plain",)).get_content(),
         )
