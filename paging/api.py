@@ -162,3 +162,12 @@ class PageViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return pages_visible_to(self.access)
+
+    @extend_schema(request=None, responses={200: PageSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """Acknowledge for the page's desk (a writing member of it): the subject's handler
+        acts (a crisis level is acknowledged) and nobody else is paged for it."""
+        self.get_object()
+        page = services.acknowledge_page(by=request.user, page=int(pk))
+        return Response(PageSerializer(pages_visible_to(self.access).get(pk=page.pk)).data)

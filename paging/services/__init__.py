@@ -1,6 +1,7 @@
 """Paging's write actions (see each module's docstring):
 
-- ``pages``: :func:`page_desk`, :func:`acknowledge_by_link`, :func:`resolve_pages`,
+- ``pages``: :func:`page_desk`, :func:`acknowledge_by_link`, :func:`acknowledge_page`,
+  :func:`resolve_pages`,
   :func:`register_ack_handler`;
 - ``delivery``: delivery attempts on the deadline engine (``paging.attempt``);
 - ``contacts``: contact methods and their verification.
@@ -14,6 +15,7 @@ from paging.services.contacts import (
 )
 from paging.services.pages import (
     acknowledge_by_link,
+    acknowledge_page,
     page_desk,
     register_ack_handler,
     resolve_pages,
@@ -21,6 +23,7 @@ from paging.services.pages import (
 
 __all__ = [
     "acknowledge_by_link",
+    "acknowledge_page",
     "add_contact_method",
     "page_desk",
     "register_ack_handler",

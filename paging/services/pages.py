@@ -19,7 +19,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidInput, PermissionDenied
+from core.access import access_for
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from directory.models import WRITING_ROLES, Desk, DeskMembership
 from paging.links import recipient_for_token
 from paging.models import Page, PageRecipient, PageState, Urgency
@@ -194,25 +195,54 @@ def acknowledge_by_link(*, token: str) -> Page:
     with transaction.atomic():
         check_link(recipient)
         page, user = recipient.page, recipient.user
-        handler = ACK_HANDLERS.get(page.kind)
-        if handler is not None:
-            handler(page=page, by=user)
+        _run_ack_handler(page, user)
         spent = PageRecipient.objects.filter(pk=recipient.pk, link_used_at__isnull=True).update(
             link_used_at=timezone.now()
         )
         if not spent:  # a concurrent use won
             raise Conflict("This acknowledgement link was already used.", code="link_used")
-        Page.objects.select_for_update().filter(pk=page.pk).first()
-        resolve_pages(
-            subject_key=page.subject_key,
-            reason=f"acknowledged by {user.get_username()} ({page.desk.code})",
-            by=user,
-            desk=page.desk,
-        )
-        page.refresh_from_db()
-        if page.state != PageState.ACKNOWLEDGED:  # the handler closed it first
-            page.state = PageState.ACKNOWLEDGED
-            page.acknowledged_at = timezone.now()
-            page.acknowledged_by = user
-            page.save(update_fields=["state", "acknowledged_at", "acknowledged_by"])
+        _mark_acknowledged(page, user)
     return page
+
+
+def acknowledge_page(*, by, page: Page | int) -> Page:
+    """A signed-in writing member of the page's desk acknowledges it (API). Same effects
+    as the link; 404 if the caller is not on the desk, 409 if it no longer waits."""
+    page_id = page if isinstance(page, int) else page.pk
+    with transaction.atomic():
+        page = Page.objects.select_related("desk").filter(pk=page_id).first()
+        if page is None:
+            raise NotFound("No such page.")
+        access_for(by).require_act_for(page.desk)
+        if not page.is_open:
+            raise Conflict(
+                "This page no longer waits for an acknowledgement "
+                f"({page.closed_reason or page.get_state_display().lower()}).",
+                code="page_not_open",
+                details={"state": page.state},
+            )
+        _run_ack_handler(page, by)
+        _mark_acknowledged(page, by)
+    return page
+
+
+def _run_ack_handler(page: Page, user) -> None:
+    handler = ACK_HANDLERS.get(page.kind)
+    if handler is not None:
+        handler(page=page, by=user)
+
+
+def _mark_acknowledged(page: Page, user) -> None:
+    """After the handler: this page acknowledged by ``user``, the subject's others closed."""
+    resolve_pages(
+        subject_key=page.subject_key,
+        reason=f"acknowledged by {user.get_username()} ({page.desk.code})",
+        by=user,
+        desk=page.desk,
+    )
+    page.refresh_from_db()
+    if page.state != PageState.ACKNOWLEDGED:  # the handler closed it first
+        page.state = PageState.ACKNOWLEDGED
+        page.acknowledged_at = timezone.now()
+        page.acknowledged_by = user
+        page.save(update_fields=["state", "acknowledged_at", "acknowledged_by"])

@@ -264,3 +264,21 @@ def test_next_level_ends_the_earlier_pages(region, smtp, fire, client):
     refused = client.post(link)
     assert refused.status_code == 409 and "level 2 entered" in refused.content.decode()
     assert Page.objects.filter(subject_key__endswith=":level:2:round:0", state="open").exists()
+
+
+def test_api_acknowledgement_acknowledges_the_crisis_level(region, smtp, fire, api_client):
+    crisis = level_one_crisis(region)
+    page = Page.objects.get(desk=region.desk_b)
+    api_client.force_authenticate(region.operator_c)  # not on desk B
+    assert api_client.post(f"/api/v1/pages/{page.pk}/acknowledge/").status_code == 404
+    api_client.force_authenticate(region.operator_b)
+    done = api_client.post(f"/api/v1/pages/{page.pk}/acknowledge/")
+    assert done.status_code == 200, done.json()
+    assert done.json()["state"] == "acknowledged" and done.json()["acknowledged_by"] == "op-b"
+    crisis.refresh_from_db()
+    assert crisis.escalation_state == EscalationState.ACKNOWLEDGED
+    assert set(DeliveryAttempt.objects.values_list("state", flat=True)) == {"cancelled"}
+    again = api_client.post(f"/api/v1/pages/{page.pk}/acknowledge/")
+    assert again.status_code == 409 and again.json()["code"] == "page_not_open"
+    fire()
+    assert smtp.inbox.count() == 0
