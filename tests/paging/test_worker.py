@@ -146,3 +146,34 @@ def test_sigkill_mid_send_loses_and_duplicates_nothing(region, private_redis, sm
     [message] = smtp_server.inbox.to(resent.address)
     assert message.message_id == resent.message_id  # the same message, sent again
     assert set(DeliveryAttempt.objects.values_list("state", flat=True)) == {"sent"}
+
+
+def test_sigkill_after_the_server_accepted_resends_the_same_message(
+    region, private_redis, smtp_server, worker
+):
+    """The residual window (docs/paging.md): the server stored the message but the sender
+    died before hearing "250". The resend is the same message (same Message-ID), which
+    mail stores and clients fold; never a different one, and never more than one more."""
+    prepare(region)
+    first = worker(concurrency=1)
+    smtp_server.inbox.hold_accepted.set()
+    with broker(private_redis.url):
+        level_one(region)
+        wait_for(smtp_server.inbox.holding.is_set, timeout=15, what="an accepted send held")
+        first.kill()
+        smtp_server.inbox.release.set()
+        held_id = DeliveryAttempt.objects.get(state="sending").pk
+        first.start()
+        wait_for(
+            lambda: smtp_server.inbox.count() >= 5,
+            timeout=40,
+            what="every officer's e-mail, and the held one again, after the restart",
+        )
+        time.sleep(2)
+    resent = DeliveryAttempt.objects.get(pk=held_id)
+    copies = smtp_server.inbox.to(resent.address)
+    assert len(copies) == 2 and {m.message_id for m in copies} == {resent.message_id}
+    others = Counter(inbox_counts(smtp_server))
+    del others[resent.address]
+    assert sorted(others) == [a for a in ADDRESSES if a != resent.address]
+    assert set(others.values()) == {1}

@@ -1,9 +1,10 @@
 """A real SMTP server (aiosmtpd) in a thread of the test process, with an inbox.
 
-Workers in other processes reach it over TCP like any mail server. ``hold_next`` makes
+Workers in other processes reach it over TCP like any mail server. ``hold`` makes
 the server sit on the next message after DATA (before answering) until released, so a
 test can kill the sender mid-send; a held message is then refused (451), as a server
-does when the client went away before it accepted.
+does when the client went away before it accepted. ``hold_accepted`` stores the next
+message first and then sits on the "250": the window no SMTP client can close.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ class Inbox:
         self._lock = threading.Lock()
         self.messages: list[Received] = []
         self.refused: set[str] = set()  # addresses answered 550
-        self.hold = threading.Event()  # set: hold the next message
+        self.hold = threading.Event()  # set: hold the next message, then refuse it
+        self.hold_accepted = threading.Event()  # set: store the next one, then hold
         self.holding = threading.Event()  # set while a message is held
         self.release = threading.Event()
 
@@ -53,6 +55,8 @@ class Inbox:
             await loop.run_in_executor(None, self.release.wait, 60)
             self.holding.clear()
             return "451 4.3.0 The sender went away; not accepted"
+        accept_then_hold = self.hold_accepted.is_set()
+        self.hold_accepted.clear()
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         received = Received(
             to=list(envelope.rcpt_tos),
@@ -62,6 +66,10 @@ class Inbox:
         )
         with self._lock:
             self.messages.append(received)
+        if accept_then_hold:  # stored, but the sender has not heard "250" yet
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 60)
+            self.holding.clear()
         return "250 2.0.0 Accepted"
 
     def to(self, address: str) -> list[Received]:
