@@ -68,9 +68,10 @@ INSTALLED_APPS = [
     "crisis",
     "hotline",
     "humanitarian",
-    # Platform (layer above directory, below crisis), listed last only so that seed_demo,
-    # which runs each app's demo in this order, seeds rosters after the demo directory.
+    # Platform too (above the directory, below crisis), listed last only so that seed_demo,
+    # which runs each app's demo in this order, seeds them after the demo's desks and people.
     "rosters",
+    "paging",
 ]
 
 MIDDLEWARE = [
@@ -492,3 +493,47 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
+
+# --- Paging (docs/paging.md) ------------------------------------------------------------
+# Outgoing mail: smtp://user:password@host:25 (smtp+tls://, smtps://); consolemail:// prints
+# it, filemail:///path writes files, memorymail:// keeps it in memory (tests).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+# Seconds for each step of an SMTP conversation (connect, every command).
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Crisis hotline paging <paging@crisis-hotline.example.org>"
+)
+# The links in pages (ack links, the console) start with this.
+PAGING_BASE_URL = env.str("PAGING_BASE_URL", default="http://127.0.0.1:8000")
+PAGING_MESSAGE_ID_DOMAIN = env.str("PAGING_MESSAGE_ID_DOMAIN", default=CAP_SENDER)
+# An ack link works once and for this long after the page.
+PAGING_ACK_LINK_SECONDS = env.int("PAGING_ACK_LINK_SECONDS", default=24 * 3600)
+# A contact method's verification code: lifetime and wrong guesses allowed.
+PAGING_VERIFY_CODE_SECONDS = env.int("PAGING_VERIFY_CODE_SECONDS", default=900)
+PAGING_VERIFY_MAX_TRIES = env.int("PAGING_VERIFY_MAX_TRIES", default=5)
+# A send that has not reported back after this long is tried again with the same
+# Message-ID (the worker died mid-send); it must outlast the longest SMTP conversation.
+PAGING_SEND_TIMEOUT_SECONDS = env.float("PAGING_SEND_TIMEOUT_SECONDS", default=60)
+# Transient failures are retried after these delays; after PAGING_MAX_TRIES the attempt
+# fails and the person's next verified method is paged.
+PAGING_RETRY_BACKOFF_SECONDS = [
+    float(s) for s in env.list("PAGING_RETRY_BACKOFF_SECONDS", default=["5", "30", "120"])
+]
+PAGING_MAX_TRIES = env.int("PAGING_MAX_TRIES", default=4)
+# Notification rules by role (a person's own rules replace them): urgency -> [[method kind,
+# delay in seconds], ...]. Quiet hours hold back urgent and routine, never flash/escalation.
+PAGING_DEFAULT_RULES = {
+    role: {
+        "flash": [["email", 0]],
+        "escalation": [["email", 0]],
+        "urgent": [["email", 0]],
+        "routine": [["email", 0]],
+    }
+    for role in ("operator", "supervisor", "coordinator")
+}
+if PAGING_SEND_TIMEOUT_SECONDS < 3 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        "PAGING_SEND_TIMEOUT_SECONDS must be at least three EMAIL_TIMEOUTs, or a slow send "
+        "would be sent twice"
+    )

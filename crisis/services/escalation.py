@@ -25,7 +25,7 @@ later), so an acknowledgement racing the expiry never deadlocks: exactly one of 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
@@ -54,6 +54,8 @@ from deadlines.services import (
     schedule_deadline,
 )
 from directory.models import Desk, DeskKind, Role
+from paging.models import Urgency
+from paging.services import page_desk, resolve_pages
 
 DEADLINE_KIND = "crisis.escalation"
 #: While acknowledged with an ack timeout, the desk is reminded half-way through it.
@@ -166,6 +168,7 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
         due_at=deadline_at,
         payload={"crisis_id": crisis.pk, "phase": "level", "level": order, "round": round_},
     )
+    _page_level(crisis, desks, level, round_=round_, deadline_at=deadline_at)
     actions_done = run_level_actions(crisis=crisis, level=level)
     timeline.record(
         crisis=crisis,
@@ -196,6 +199,44 @@ def start_escalation(*, crisis: Crisis, by=None) -> None:
     round_ = acked.round + 1 if acked else 0
     reason = "activated" if crisis.escalation_state == EscalationState.NOT_STARTED else "restarted"
     _enter_level(crisis, 1, round_=round_, by=by, reason=reason)
+
+
+# --- paging the people on duty (paging app) -----------------------------------------------------
+
+#: Pages of a crisis level have this kind; an ack by link acknowledges the level
+#: (the handler is registered in ``crisis.apps``).
+PAGE_KIND = "crisis.level"
+
+
+def page_subject_prefix(crisis: Crisis) -> str:
+    return f"crisis:{crisis.pk}:level:"
+
+
+def _page_level(crisis, desks, level: LevelSnapshot, *, round_: int, deadline_at) -> None:
+    """Page the on-duty officers of each desk the level notifies (earlier levels' pages
+    stop: this one supersedes them)."""
+    resolve_pages(subject_prefix=page_subject_prefix(crisis), reason=f"level {level.order} entered")
+    for desk in desks:
+        local = deadline_at.astimezone(desk.zone)
+        page_desk(
+            desk=desk,
+            urgency=Urgency.ESCALATION,
+            kind=PAGE_KIND,
+            subject_key=f"{page_subject_prefix(crisis)}{level.order}:round:{round_}",
+            title=f"{crisis.reference} {crisis.title}: escalation level {level.order} "
+            f"({level.name}) — please acknowledge",
+            body=(
+                f"Crisis {crisis.reference}: {crisis.title}\n"
+                f"Severity {crisis.severity}, {crisis.get_category_display().lower()}.\n"
+                f"Escalation level {level.order} ({level.name}) notifies {desk.name} "
+                f"({desk.code}).\n"
+                f"Acknowledge before {local:%Y-%m-%d %H:%M} {desk.time_zone} "
+                f"({deadline_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC), or the next level is "
+                "notified."
+            ),
+            link_path=f"/crises/{crisis.pk}/",
+            payload={"crisis_id": crisis.pk, "level": level.order, "round": round_},
+        )
 
 
 # --- the timer ---------------------------------------------------------------------------------
@@ -279,6 +320,7 @@ def _mark_unanswered(crisis: Crisis, order: int, round_: int) -> None:
     crisis.escalation_state = EscalationState.UNANSWERED
     crisis.level_deadline_at = None
     crisis.save(update_fields=["escalation_state", "level_deadline_at", "updated_at"])
+    resolve_pages(subject_prefix=page_subject_prefix(crisis), reason="nobody acknowledged")
     desk_ids = sorted(required_desk_ids(crisis) | {crisis.lead_desk_id})
     payload = {"level": order, "round": round_}
     Notification.objects.bulk_create(
@@ -319,6 +361,12 @@ def acknowledge_level(*, crisis: Crisis, desk: Desk, by) -> EscalationAck:
     if not created and crisis.escalation_state == EscalationState.ACKNOWLEDGED:
         return ack
     cancel_deadlines(subject_key=deadline_subject(crisis))
+    resolve_pages(
+        subject_prefix=page_subject_prefix(crisis),
+        reason=f"acknowledged by {desk.code}",
+        by=by,
+        desk=desk,
+    )
     ack_timeout = ProtocolSnapshot.of(crisis).ack_timeout_seconds
     crisis.escalation_state = EscalationState.ACKNOWLEDGED
     crisis.level_deadline_at = None
@@ -421,6 +469,7 @@ def stop_escalation(*, by, crisis: Crisis | int, desk: Desk, reason: str) -> Cri
                 details={"escalation_state": crisis.escalation_state},
             )
         cancel_deadlines(subject_key=deadline_subject(crisis))
+        resolve_pages(subject_prefix=page_subject_prefix(crisis), reason="escalation stopped")
         crisis.escalation_state = EscalationState.STOPPED
         crisis.level_deadline_at = None
         crisis.save(update_fields=["escalation_state", "level_deadline_at", "updated_at"])
@@ -438,6 +487,7 @@ def stop_escalation(*, by, crisis: Crisis | int, desk: Desk, reason: str) -> Cri
 def finish_escalation(*, crisis: Crisis, by=None) -> None:
     """The crisis is resolved: no level waits any more. Called holding the row lock."""
     cancel_deadlines(subject_key=deadline_subject(crisis))
+    resolve_pages(subject_prefix=page_subject_prefix(crisis), reason="crisis resolved")
     crisis.escalation_state = EscalationState.FINISHED
     crisis.level_deadline_at = None
     crisis.save(update_fields=["escalation_state", "level_deadline_at", "updated_at"])

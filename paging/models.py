@@ -1,0 +1,230 @@
+"""Paging: how people are reached when nobody is looking at a console.
+
+- :class:`ContactMethod` — a way to reach one person (e-mail now; the address is wide
+  enough for E.164 phone numbers when SMS and voice transports arrive). Never paged until
+  verified with a one-time code sent by that method.
+- :class:`NotificationRule` — a person's own rules (urgency → method kind, delay); people
+  without rules for an urgency follow their role's default (``PAGING_DEFAULT_RULES``).
+- :class:`PagingPreference` — a person's quiet hours (in their desk's zone; never for
+  flash or escalation).
+- :class:`Page` — one page of one desk about one subject (idempotent per desk and
+  subject key); :class:`PageRecipient` — a person paged, with their single-use ack link;
+  :class:`DeliveryAttempt` — one send by one method, armed on the deadline engine, with
+  its outcome.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Urgency(models.TextChoices):
+    FLASH = "flash", "Flash"
+    ESCALATION = "escalation", "Escalation"
+    URGENT = "urgent", "Urgent"
+    ROUTINE = "routine", "Routine"
+
+
+#: Urgencies that quiet hours never hold back.
+LOUD_URGENCIES = frozenset({Urgency.FLASH, Urgency.ESCALATION})
+
+
+class ContactKind(models.TextChoices):
+    # Only what a transport delivers is offered; SMS and voice join with their transports.
+    EMAIL = "email", "E-mail"
+
+
+class ContactMethod(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods"
+    )
+    kind = models.CharField(max_length=16, choices=ContactKind.choices)
+    address = models.CharField(
+        max_length=254, help_text="An e-mail address (or, for phone kinds, E.164: +66…)."
+    )
+    label = models.CharField(max_length=64, blank=True)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Lower first: the order in which methods are tried."
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    code_hash = models.CharField(max_length=128, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    code_attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "address"],
+                name="one_contact_method_per_user_kind_address",
+                violation_error_message="You already have this contact method.",
+            )
+        ]
+
+    def __str__(self):
+        state = "verified" if self.verified_at else "not verified"
+        return f"{self.get_kind_display()} {self.address} ({state})"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class NotificationRule(models.Model):
+    """One of a person's own rules: for ``urgency``, notify by ``kind`` after ``delay``."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_rules"
+    )
+    urgency = models.CharField(max_length=16, choices=Urgency.choices)
+    kind = models.CharField(max_length=16, choices=ContactKind.choices)
+    delay_seconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["user_id", "urgency", "delay_seconds", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "urgency", "kind", "delay_seconds"], name="one_rule_per_step"
+            )
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.get_urgency_display()}: {self.get_kind_display()} after {self.delay_seconds} s"
+        )
+
+
+class PagingPreference(models.Model):
+    """Quiet hours, in the zone of the desk that pages (urgent and routine wait them out)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="paging_preference"
+    )
+    quiet_from = models.TimeField(null=True, blank=True)
+    quiet_until = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quiet_from__isnull=True, quiet_until__isnull=True)
+                | Q(quiet_from__isnull=False, quiet_until__isnull=False),
+                name="quiet_hours_both_or_neither",
+            )
+        ]
+
+    def __str__(self):
+        if self.quiet_from is None:
+            return "no quiet hours"
+        return f"quiet {self.quiet_from:%H:%M} to {self.quiet_until:%H:%M}"
+
+
+class PageState(models.TextChoices):
+    OPEN = "open", "Waiting for acknowledgement"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    CLOSED = "closed", "Closed"
+
+
+class Page(models.Model):
+    desk = models.ForeignKey("directory.Desk", on_delete=models.CASCADE, related_name="pages")
+    urgency = models.CharField(max_length=16, choices=Urgency.choices)
+    kind = models.CharField(max_length=64, help_text="Whose ack handler acts, e.g. crisis.level.")
+    subject_key = models.CharField(max_length=200)
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    link_path = models.CharField(max_length=300, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=16, choices=PageState.choices, default=PageState.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    closed_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject_key", "state"], name="page_subject_state")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["desk", "subject_key"], name="one_page_per_desk_subject"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.get_state_display().lower()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == PageState.OPEN
+
+
+class PageRecipient(models.Model):
+    """A person a page reaches, and the state of their single-use ack link."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="recipients")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    link_nonce = models.UUIDField(default=uuid.uuid4, editable=False)
+    link_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["page_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["page", "user"], name="one_recipient_per_page_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user} for {self.page}"
+
+
+class AttemptState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class DeliveryAttempt(models.Model):
+    """One message to one person by one method; armed as a ``paging.attempt`` deadline."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="attempts")
+    recipient = models.ForeignKey(PageRecipient, on_delete=models.CASCADE, related_name="attempts")
+    method = models.ForeignKey(
+        ContactMethod, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=16, blank=True)
+    address = models.CharField(max_length=254, blank=True)
+    delay_seconds = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField()
+    state = models.CharField(
+        max_length=16, choices=AttemptState.choices, default=AttemptState.QUEUED
+    )
+    tries = models.PositiveSmallIntegerField(default=0)
+    message_id = models.CharField(max_length=200, blank=True)
+    sending_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    failed_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["page_id", "due_at", "id"]
+        indexes = [models.Index(fields=["page", "state"], name="attempt_page_state")]
+
+    def __str__(self):
+        return f"{self.kind} to {self.address or '(nobody)'}: {self.get_state_display().lower()}"
+
+    @property
+    def deadline_subject(self) -> str:
+        return f"paging:attempt:{self.pk}"
