@@ -35,3 +35,29 @@ def verified_email(user, address: str | None = None, *, position: int = 0) -> Co
         position=position,
         verified_at=timezone.now(),
     )
+
+
+@pytest.fixture(autouse=True)
+def everyone_on_duty(request):
+    """Rosters putting each desk's operators and supervisors on duty around the clock (a
+    daily 24-hour shift), so the paging tests page the people they name. Who is on duty
+    when is the rosters' own business (tests/rosters)."""
+    if "region" not in request.fixturenames:
+        return
+    from datetime import datetime
+
+    from directory.models import DeskMembership, Role
+    from rosters import services as rosters
+
+    region = request.getfixturevalue("region")
+    members = DeskMembership.objects.filter(role__in=[Role.OPERATOR, Role.SUPERVISOR])
+    for membership in members.select_related("desk", "user"):
+        roster, _ = rosters.open_roster(by=region.coordinator, desk=membership.desk)
+        rosters.add_shift(
+            by=region.coordinator,
+            roster=roster,
+            person=membership.user,
+            starts_local=datetime(2025, 1, 1, 0, 0),
+            duration_minutes=24 * 60,
+            rrule="FREQ=DAILY",
+        )
