@@ -72,11 +72,16 @@ class ShiftOut(serializers.ModelSerializer):
     person = serializers.CharField(source="person.username")
     starts_local = serializers.SerializerMethodField()
     until_local = serializers.SerializerMethodField()
+    # Wall-clock "HH:MM:SS" in the desk's zone, no offset: not an RFC 3339 "time".
+    start_time = serializers.SerializerMethodField()
 
     class Meta:
         model = Shift
         fields = ["id", "uid", "person", "starts_local", "first_date", "start_time",
                   "duration_minutes", "rrule", "until", "until_local"]  # fmt: skip
+
+    def get_start_time(self, shift) -> str:
+        return shift.start_time.isoformat()
 
     def get_starts_local(self, shift) -> str:
         return datetime.combine(shift.first_date, shift.start_time).isoformat(timespec="minutes")
@@ -340,6 +345,7 @@ class HandoverNotes(AccessMixin, generics.GenericAPIView):
     """Handover notes: the latest first; the desk's people write them."""
 
     serializer_class = HandoverNoteIn
+    pagination_class = None  # the latest notes, as a plain list
 
     @extend_schema(responses={200: HandoverNoteOut(many=True)})
     def get(self, request, id):

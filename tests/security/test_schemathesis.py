@@ -79,6 +79,8 @@ def _demo_objects() -> dict:
     from directory.models import Desk
     from hotline.models import HotlineChannel, Message
     from humanitarian import models as hum
+    from paging.models import ContactMethod, Page
+    from rosters.models import Roster
 
     def first(queryset) -> int:
         row = queryset.order_by("id").first()
@@ -109,6 +111,11 @@ def _demo_objects() -> dict:
             "/api/v1/humanitarian/displacement/imports/": first(hum.ImportJob.objects),
             "/api/v1/humanitarian/displacement/": first(hum.DisplacementReport.objects),
             "/api/v1/humanitarian/sitreps/": first(hum.SituationReport.objects),
+            "/api/v1/contact-methods/": first(
+                ContactMethod.objects.filter(user__username="tha-operator")
+            ),
+            "/api/v1/rosters/": first(Roster.objects.filter(desk__code="THA-DDPM")),
+            "/api/v1/pages/": first(Page.objects),
         },
         "params": {
             "task_id": thai_task.pk if thai_task else 1,
@@ -126,8 +133,10 @@ def _path_parameters(operation, demo) -> dict:
     values = {}
     for parameter in operation.path_parameters:
         if parameter.name == "id":
-            prefix = max((p for p in demo["ids"] if operation.path.startswith(p)), key=len)
-            values["id"] = demo["ids"][prefix]
+            # An endpoint under a prefix not listed here gets id 1 (a 404 must conform too).
+            prefix = max((p for p in demo["ids"] if operation.path.startswith(p)), key=len,
+                         default=None)  # fmt: skip
+            values["id"] = demo["ids"][prefix] if prefix else 1
         elif parameter.name in demo["params"]:
             values[parameter.name] = demo["params"][parameter.name]
     return values
