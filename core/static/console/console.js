@@ -273,7 +273,9 @@
     });
   });
 
-  on("open", refreshBadge);
+  // After a reconnect the count catches up with what the socket missed (a moment later:
+  // a connection that just came back may still be settling).
+  on("open", function (frame) { if (frame.reconnect) setTimeout(refreshBadge, 1000); });
   on("notification.*", refreshBadge);
   on("escalation.*", refreshBadge);
   on("hotline.line_degraded", refreshBadge);
