@@ -75,9 +75,9 @@ def _keep_test_connection():
 def _demo_objects() -> dict:
     """The seeded objects the path parameters and the plausible bodies aim at."""
     from crisis.demo_crises import TITLE
-    from crisis.models import Crisis, ProtocolVersion
+    from crisis.models import Crisis, Notification, ProtocolVersion
     from directory.models import Desk
-    from hotline.models import HotlineChannel, Message
+    from hotline.models import HotlineChannel, LineCheck, Message
     from humanitarian import models as hum
 
     def first(queryset) -> int:
@@ -109,6 +109,7 @@ def _demo_objects() -> dict:
             "/api/v1/humanitarian/displacement/imports/": first(hum.ImportJob.objects),
             "/api/v1/humanitarian/displacement/": first(hum.DisplacementReport.objects),
             "/api/v1/humanitarian/sitreps/": first(hum.SituationReport.objects),
+            "/api/v1/notifications/": first(Notification.objects.filter(desk__code="THA-DDPM")),
         },
         "params": {
             "task_id": thai_task.pk if thai_task else 1,
@@ -118,6 +119,7 @@ def _demo_objects() -> dict:
             "protocol_id": version.protocol_id,
             "number": version.number,
             "code": "THA",
+            "check_id": first(LineCheck.objects.filter(channel=line)),
         },
     }
 
@@ -126,8 +128,9 @@ def _path_parameters(operation, demo) -> dict:
     values = {}
     for parameter in operation.path_parameters:
         if parameter.name == "id":
-            prefix = max((p for p in demo["ids"] if operation.path.startswith(p)), key=len)
-            values["id"] = demo["ids"][prefix]
+            prefixes = [p for p in demo["ids"] if operation.path.startswith(p)]
+            # A path without a seeded object of its own still gets an id (a missing one).
+            values["id"] = demo["ids"][max(prefixes, key=len)] if prefixes else 1
         elif parameter.name in demo["params"]:
             values[parameter.name] = demo["params"][parameter.name]
     return values
