@@ -6,7 +6,9 @@ class CrisisConfig(AppConfig):
     verbose_name = "Crises and protocols"
 
     def ready(self):
-        from crisis.services import escalation  # registers its deadline handler
+        # Deadline handlers and the level actions crisis carries out itself register on
+        # import (web processes validate protocols against them, workers run them).
+        from crisis.services import broadcasts, escalation  # noqa: F401
         from paging.services import register_ack_handler
 
         register_ack_handler(escalation.PAGE_KIND, acknowledge_from_page)

@@ -304,6 +304,10 @@ def parse_levels(check: _Checker, raw, path: str) -> list[dict]:
                 "_path": here,
             }
         )
+    for level in levels:
+        known = [a for a in level["actions"] or [] if a in LevelAction.values]
+        for problem in rules.action_problems({**level, "actions": known}):
+            check.fail(f"{level['_path']}.actions", problem)
     _duplicates(check, levels, path, "level")
     known = protocol_services.desks_by_code({c for lv in levels for c in lv["notify_desk_codes"]})
     for level in levels:

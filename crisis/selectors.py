@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from crisis.models import Crisis
+from crisis.models import Crisis, Notification
 from directory.access import Access
+from paging.selectors import pages_visible_to
 
 
 def crises_visible_to(access: Access) -> QuerySet[Crisis]:
@@ -38,3 +39,32 @@ def is_party_to(access: Access, crisis: Crisis) -> bool:
     if crisis.affected_states.filter(pk__in=access.state_ids).exists():
         return True
     return crisis.participants.filter(desk_id__in=access.desk_ids).exists()
+
+
+# --- the notification centre ---------------------------------------------------------------
+
+
+def notifications_for(access, *, unread: bool = False):
+    """Notifications of the caller's own desks, newest first (``unread``: not yet read)."""
+    if not access.is_authenticated:
+        return Notification.objects.none()
+    rows = Notification.objects.filter(desk_id__in=access.desk_ids)
+    if unread:
+        rows = rows.filter(read_at__isnull=True)
+    return rows.select_related("desk", "crisis").order_by("-created_at", "-id")
+
+
+def pages_of_notifications(access, notifications) -> dict:
+    """The page that went with each notification (with its delivery attempts: who, how,
+    when, outcome), by notification id; read through paging's caller-scoped selector."""
+    wanted = {(n.desk_id, n.page_subject): n.pk for n in notifications if n.page_subject}
+    if not wanted:
+        return {}
+    pages = pages_visible_to(access).filter(
+        desk_id__in={desk for desk, _ in wanted}, subject_key__in={s for _, s in wanted}
+    )
+    return {
+        wanted[(page.desk_id, page.subject_key)]: page
+        for page in pages
+        if (page.desk_id, page.subject_key) in wanted
+    }

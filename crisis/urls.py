@@ -2,11 +2,13 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from crisis.api.crises import CrisisViewSet
+from crisis.api.notifications import NotificationViewSet
 from crisis.api.protocols import ProtocolVersionViewSet, ProtocolViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("crises", CrisisViewSet, basename="crisis")
 router.register("protocols", ProtocolViewSet, basename="protocol")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path(

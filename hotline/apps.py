@@ -11,7 +11,11 @@ class HotlineConfig(AppConfig):
         # Deadline handlers (flash acknowledgements, line checks) register on import, in
         # every process: web (to schedule) and worker (to fire); so does the protocol level
         # action that opens a crisis room.
-        from hotline.services import crisis_rooms, escalation, line_checks  # noqa: F401
+        from hotline.services import crisis_rooms, escalation, line_checks, receipts  # noqa: F401
+        from paging.services import register_ack_handler
+
+        # A failed line check's page, acknowledged by link or API, answers the check.
+        register_ack_handler(line_checks.PAGE_KIND, receipts.acknowledge_line_check_page)
 
         register_retention(
             "hotline.presence_sessions",

@@ -8,6 +8,11 @@ class HumanitarianConfig(AppConfig):
     verbose_name = "Humanitarian and refugee assistance"
 
     def ready(self):
+        # The protocol level action ``request_assistance`` (and its pages' ack handler).
+        from humanitarian.services import invitations
+        from paging.services import register_ack_handler
+
+        register_ack_handler(invitations.PAGE_KIND, invitations.invitation_acknowledged)
         register_retention(
             "humanitarian.import_files",
             "RETENTION_IMPORT_FILE_DAYS",

@@ -9,8 +9,9 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from crisis.models import ChecklistItem, EscalationLevel, LevelAction, NotifyScope
+from crisis.models import ChecklistItem, EscalationLevel, NotifyScope
 from crisis.services import protocol_rules as rules
+from crisis.services.level_actions import available_actions
 from directory.models import Desk
 
 # --- timeouts in seconds or minutes ---------------------------------------------------------
@@ -80,7 +81,8 @@ class LevelForm(forms.ModelForm):
         widget=forms.SelectMultiple(attrs={"size": 5}),
         help_text="Specific desks, in addition to the scopes.",
     )
-    actions = _checkboxes(LevelAction.choices)
+    # Only what an installed app carries out (a callable: handlers register at start-up).
+    actions = _checkboxes(available_actions)
 
     class Meta:
         model = EscalationLevel

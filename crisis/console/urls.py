@@ -9,4 +9,6 @@ urlpatterns = [
     path("crises/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge-crisis"),
     path("crises/<int:pk>/transition/", views.transition, name="transition-crisis"),
     path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
 ]

@@ -21,13 +21,14 @@ from crisis import lifecycle
 from crisis.console import selectors
 from crisis.console.desks import acting_desk
 from crisis.console.forms import ReportCrisisForm
-from crisis.selectors import is_party_to
+from crisis.selectors import is_party_to, notifications_for, pages_of_notifications
 from crisis.services.crises import (
     acknowledge_crisis,
     report_crisis,
     set_task_done,
     transition_crisis,
 )
+from crisis.services.notifications import mark_notification_read
 from crisis.snapshot import ProtocolSnapshot
 from directory.access import access_for
 from directory.selectors import states_visible_to
@@ -178,3 +179,37 @@ def report_crisis_view(request):
     # A form with errors is shown again with 200, as Django does (a 4xx would put a
     # network error in the browser's console for what is an ordinary correction).
     return render_console(request, "crisis/console/report.html", {"form": form, "desk": desk})
+
+
+# --- the notification centre -------------------------------------------------------------------
+
+NOTIFICATIONS_SHOWN = 100
+
+
+@console_view
+def notifications(request):
+    """The caller's desks' notifications, newest first, each with the page that went with
+    it and its deliveries (who, how, when, outcome); refreshed live."""
+    access = access_for(request.user)
+    rows = list(notifications_for(access)[:NOTIFICATIONS_SHOWN])
+    pages = pages_of_notifications(access, rows)
+    return render_console(
+        request,
+        "crisis/console/notifications.html",
+        {
+            "rows": [{"n": n, "page": pages.get(n.pk)} for n in rows],
+            "unread": sum(1 for n in rows if n.read_at is None),
+            "parts": ("notifications",),
+        },
+    )
+
+
+@require_POST
+@console_view
+def notification_read(request, pk: int):
+    return run_action(
+        request,
+        lambda: mark_notification_read(by=request.user, notification_id=pk),
+        success="Marked read.",
+        redirect_to=reverse("console:notifications"),
+    )

@@ -23,6 +23,12 @@ class Notification(models.Model):
     roles = models.JSONField(
         default=list, blank=True, help_text="Roles on the desk that are asked to act."
     )
+    link_path = models.CharField(
+        max_length=300, blank=True, help_text="The console page it is about, e.g. /crises/12/."
+    )
+    page_subject = models.CharField(
+        max_length=200, blank=True, help_text="Subject key of the page that went with it, if any."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -158,6 +158,8 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
                 title=title,
                 payload=payload,
                 roles=list(level.notify_roles),
+                link_path=f"/crises/{crisis.pk}/",
+                page_subject=level_page_subject(crisis, order, round_),
             )
             for desk in desks
         ]
@@ -212,6 +214,11 @@ def page_subject_prefix(crisis: Crisis) -> str:
     return f"crisis:{crisis.pk}:level:"
 
 
+def level_page_subject(crisis: Crisis, order: int, round_: int) -> str:
+    """One page per desk per level and round (level actions page under it too)."""
+    return f"{page_subject_prefix(crisis)}{order}:round:{round_}"
+
+
 def _page_level(crisis, desks, level: LevelSnapshot, *, round_: int, deadline_at) -> None:
     """Page the on-duty officers of each desk the level notifies (earlier levels' pages
     stop: this one supersedes them)."""
@@ -222,7 +229,7 @@ def _page_level(crisis, desks, level: LevelSnapshot, *, round_: int, deadline_at
             desk=desk,
             urgency=Urgency.ESCALATION,
             kind=PAGE_KIND,
-            subject_key=f"{page_subject_prefix(crisis)}{level.order}:round:{round_}",
+            subject_key=level_page_subject(crisis, level.order, round_),
             title=f"{crisis.reference} {crisis.title}: escalation level {level.order} "
             f"({level.name}) — please acknowledge",
             body=(
@@ -300,6 +307,7 @@ def on_reminder_deadline(deadline: Deadline) -> None:
         kind="escalation.reminder",
         title=(f"{crisis.reference}: report progress, or level {data['level']} is notified again"),
         payload=payload,
+        link_path=f"/crises/{crisis.pk}/",
     )
     timeline.record(crisis=crisis, kind="reminder_sent", payload=payload)
     publish_on_commit(desk_group(data["desk_id"]), _event(crisis, "escalation.reminder", **payload))
@@ -331,6 +339,7 @@ def _mark_unanswered(crisis: Crisis, order: int, round_: int) -> None:
                 kind="escalation.unanswered",
                 title=f"{crisis.reference}: nobody acknowledged the top escalation level",
                 payload=payload,
+                link_path=f"/crises/{crisis.pk}/",
             )
             for desk_id in desk_ids
         ]

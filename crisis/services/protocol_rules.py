@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from crisis.models import ChecklistItem, LevelAction, NotifyScope, ParticipantRole
+from crisis.services.level_actions import available_actions, has_handler
 from crisis.snapshot import LevelSnapshot, ProtocolSnapshot
 from directory.models import Role
 
@@ -60,14 +61,27 @@ def level_problems(level: dict, *, structural_only: bool = False) -> list[str]:
     for value in roles:
         if value not in NOTIFIABLE_ROLES:
             problems.append(f"{label}: unknown role {value!r}; use {', '.join(NOTIFIABLE_ROLES)}.")
-    for value in level.get("actions") or []:
-        if value not in LevelAction.values:
-            problems.append(
-                f"{label}: unknown action {value!r}; use {', '.join(LevelAction.values)}."
-            )
+    problems += action_problems(level)
     if structural_only:
         return problems
     return problems + audience_problems(level)
+
+
+def action_problems(level: dict) -> list[str]:
+    """Actions that are unknown, or that nothing installed carries out (never offered)."""
+    problems = []
+    label = _label(level)
+    available = [value for value, _label in available_actions()]
+    for value in level.get("actions") or []:
+        if value not in LevelAction.values:
+            problems.append(f"{label}: unknown action {value!r}; use {', '.join(available)}.")
+        elif not has_handler(value):
+            problems.append(
+                f"{label}: the action '{LevelAction(value).label}' ({value}) is not carried "
+                "out by anything installed on this server; remove it"
+                + (f" or use {', '.join(available)}." if available else ".")
+            )
+    return problems
 
 
 def audience_problems(level: dict) -> list[str]:

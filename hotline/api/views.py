@@ -67,6 +67,12 @@ def _line_id(pk) -> int:
     return value
 
 
+def _bounded_id(value) -> int:
+    """An id from the path within the column's range (0 for anything else: no row)."""
+    number = int(value)
+    return number if 0 < number < 2**31 else 0
+
+
 class ChannelViewSet(
     AccessMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -265,6 +271,23 @@ class ChannelViewSet(
     def ack(self, request, pk=None, seq=None):
         """Your desk acknowledges this message (flash messages and line checks need it)."""
         return self._receipt_action(request, pk, seq, receipt_services.acknowledge_message)
+
+    @extend_schema(request=ReceiptActionSerializer, responses={200: ReceiptSerializer})
+    @action(detail=True, methods=["post"], url_path=r"line-checks/(?P<check_id>\d+)/answer")
+    def answer_line_check(self, request, pk=None, check_id=None):
+        """Your desk answers this line check (acknowledges its message, as ``ack`` does).
+        Accepted after its deadline too: that ends your desk's page about it."""
+        channel = self._channel()
+        check = line_checks_of(channel).filter(pk=_bounded_id(check_id)).first()
+        if check is None:
+            raise NotFound("No such line check.", code="line_check_not_found")
+        data = ReceiptActionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        receipt = receipt_services.answer_line_check(
+            by=request.user, line_check_id=check.pk, desk_id=data.validated_data.get("desk")
+        )
+        receipt.message = check.message
+        return Response(ReceiptSerializer(receipt).data)
 
     @extend_schema(request=DeliveredSerializer, responses={200: DeliveredSerializer})
     @action(detail=True, methods=["post"])

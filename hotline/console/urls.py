@@ -11,4 +11,9 @@ register_panel(
 urlpatterns = [
     path("lines/", views.lines, name="lines"),
     path("lines/<int:pk>/", views.line, name="line"),
+    path(
+        "lines/<int:pk>/line-checks/<int:check_id>/answer/",
+        views.answer_line_check,
+        name="answer-line-check",
+    ),
 ]

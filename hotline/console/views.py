@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import json
 
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
 from audit.services import record_read
-from core.console.shell import console_view, current_desk, render_console
+from core.console.shell import console_view, current_desk, render_console, run_action
+from core.errors import NotFound
 from directory.access import access_for
 from hotline.console import selectors
-from hotline.models import Priority
+from hotline.models import LineCheck, LineCheckStatus, Priority, Receipt
 from hotline.selectors import channel_for, current_members
+from hotline.services.receipts import answer_line_check as answer
 
 
 @console_view
@@ -38,11 +43,10 @@ def line(request, pk: int):
         desk=desk,
     )
     members = list(current_members().filter(channel=line).select_related("desk"))
-    member_ids = {m.desk_id for m in members}
-    acting = desk if desk is not None and desk.pk in member_ids else None
-    if acting is None:
-        acting = next((d for d in access.writing_desks() if d.pk in member_ids), None)
+    acting = _acting_desk(access, desk, {m.desk_id for m in members})
     messages, receipts = selectors.conversation(line)
+    can_send = acting is not None and access.can_act_for(acting) and line.is_writable
+    answerable = _answerable_checks(line, acting) if can_send else {}
     rows = [
         {
             "message": m,
@@ -51,10 +55,10 @@ def line(request, pk: int):
             "my_receipt": next(
                 (r for r in receipts.get(m.pk, []) if acting and r.desk_id == acting.pk), None
             ),
+            "line_check": answerable.get(m.pk),
         }
         for m in messages
     ]
-    can_send = acting is not None and access.can_act_for(acting) and line.is_writable
     config = {
         "channel": line.pk,  # the protocol's name for the line
         "lastSeq": messages[-1].seq if messages else 0,
@@ -74,6 +78,50 @@ def line(request, pk: int):
             "priorities": Priority.choices,
             "config": json.dumps(config),
         },
+    )
+
+
+def _acting_desk(access, desk, member_ids: set[int]):
+    """The desk the person speaks for on this line: the current desk if it is a member,
+    else their first writing desk that is."""
+    if desk is not None and desk.pk in member_ids:
+        return desk
+    return next((d for d in access.writing_desks() if d.pk in member_ids), None)
+
+
+def _answerable_checks(line, acting) -> dict:
+    """Line checks ``acting`` may still answer, by message id: pending ones, and failed
+    ones it missed (its page is still open), that it has not acknowledged."""
+    answered = Receipt.objects.filter(
+        desk=acting, acknowledged_at__isnull=False, message__line_check__channel=line
+    ).values_list("message_id", flat=True)
+    checks = LineCheck.objects.filter(channel=line).exclude(message_id__in=answered)
+    return {
+        c.message_id: c
+        for c in checks
+        if c.status == LineCheckStatus.PENDING
+        or (c.status == LineCheckStatus.FAILED and acting.pk in (c.missing_desk_ids or []))
+    }
+
+
+@require_POST
+@console_view
+def answer_line_check(request, pk: int, check_id: int):
+    """The "Answer line check" button: the current desk acknowledges the check's message."""
+    access = access_for(request.user)
+    line = channel_for(access, pk)  # hidden or missing: 404 page
+    check = LineCheck.objects.filter(pk=check_id, channel=line).first()
+    if check is None:
+        raise NotFound("No such line check.", code="line_check_not_found")
+    members = set(current_members().filter(channel=line).values_list("desk_id", flat=True))
+    acting = _acting_desk(access, current_desk(request), members)
+    return run_action(
+        request,
+        lambda: answer(
+            by=request.user, line_check_id=check.pk, desk_id=acting.pk if acting else None
+        ),
+        success="Line check answered: your desk hears this line.",
+        redirect_to=reverse("console:line", args=[line.pk]),
     )
 
 

@@ -1,10 +1,20 @@
 """Line checks: a scheduled test message every member desk must acknowledge in time,
-or the line is marked degraded and the regional coordinator is alerted."""
+or the line is marked degraded, the regional coordinator is alerted, and each desk that
+did not answer is notified and paged like an unacknowledged flash message.
+
+A desk answers by acknowledging the line-check message: the ``ack`` frame, ``POST
+/api/v1/channels/{id}/messages/{seq}/ack/``, ``POST /api/v1/channels/{id}/line-checks/
+{check}/answer/`` (the same, by the check's id), the console's "Answer line check"
+button, or the link in the page it was sent. Answering after the deadline still ends that
+desk's page (subject ``linecheck:<check>:desk:<desk>``); the check stays failed and the
+line degraded until a later check passes: a late answer shows the line works now, not
+that it worked in time.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -12,7 +22,9 @@ from django.utils import timezone
 
 from core.events import desk_group
 from core.events import publish_on_commit as publish_to_groups
+from crisis.services.notifications import PageSpec, notify_desks
 from deadlines.services import cancel_deadlines, register_handler, schedule_deadline
+from directory.models import Desk
 from hotline import fanout
 from hotline.models import (
     ChannelEventKind,
@@ -30,8 +42,18 @@ from hotline.protocol import message_frame
 from hotline.selectors import member_desk_ids
 from hotline.services.common import regional_desk_ids, trace
 from hotline.services.sequence import append_message
+from paging.models import Urgency
+from paging.services import resolve_pages
 
 LINE_CHECK_KIND = "hotline.line_check"
+#: Pages to a desk that failed a line check; acknowledging one answers the check
+#: (the ack handler is registered in ``hotline.apps``).
+PAGE_KIND = "hotline.line_check"
+NOTIFICATION_KIND = "hotline.line_check_failed"
+
+
+def line_check_page_subject(line_check_id: int, desk_id: int) -> str:
+    return f"linecheck:{line_check_id}:desk:{desk_id}"
 
 
 def line_check_subject(line_check_id: int) -> str:
@@ -106,14 +128,19 @@ def _line_status_frame(channel: HotlineChannel, missing: list[int]) -> dict:
     }
 
 
-def line_check_acknowledged(message: Message) -> None:
-    """Inside ``receipts.acknowledge_message``: pass the check once every member desk acked."""
-    check = (
-        LineCheck.objects.select_for_update()
-        .filter(message=message, status=LineCheckStatus.PENDING)
-        .first()
+def line_check_acknowledged(message: Message, *, desk_id: int, by=None) -> None:
+    """Inside ``receipts.acknowledge_message``: ``desk_id`` answered. Its page (if the
+    check failed before it answered) ends; the check passes once every member desk acked."""
+    check = LineCheck.objects.select_for_update().filter(message=message).first()
+    if check is None:
+        return
+    resolve_pages(
+        subject_key=line_check_page_subject(check.pk, desk_id),
+        reason="line check answered",
+        by=by,
+        desk=Desk.objects.get(pk=desk_id),
     )
-    if check is None or _missing(check):
+    if check.status != LineCheckStatus.PENDING or _missing(check):
         return
     now = timezone.now()
     check.status, check.finished_at = LineCheckStatus.PASSED, now
@@ -149,3 +176,38 @@ def line_check_overdue(deadline) -> None:
     fanout.publish_on_commit(channel.pk, frame)
     alert = dict(frame, type="hotline.line_degraded", name=channel.name)
     publish_to_groups([desk_group(d) for d in regional_desk_ids()], alert)
+    _page_missing_desks(check, channel, missing)
+
+
+def _page_missing_desks(check: LineCheck, channel: HotlineChannel, missing: list[int]) -> None:
+    """Each desk that did not answer is told and paged (urgency flash), like a flash
+    message nobody acknowledged: a dead line is found before a crisis, not during one."""
+    for desk in Desk.objects.filter(pk__in=missing, is_active=True).order_by("code"):
+
+        def body(desk, check=check, channel=channel):
+            sent, due = check.sent_at, check.due_at
+            return (
+                f"The line check on {channel.name} was not answered by {desk.name} "
+                f"({desk.code}) in time.\n"
+                f"Sent {sent.astimezone(desk.zone):%Y-%m-%d %H:%M} {desk.time_zone} "
+                f"({sent.astimezone(UTC):%H:%M} UTC), due "
+                f"{due.astimezone(desk.zone):%Y-%m-%d %H:%M} {desk.time_zone} "
+                f"({due.astimezone(UTC):%H:%M} UTC).\n"
+                "The line is marked degraded. Answer the line check in the console (or with "
+                "this message's link) to show the line works."
+            )
+
+        notify_desks(
+            desks=[desk],
+            kind=NOTIFICATION_KIND,
+            title=f"Line check on {channel.name} not answered — answer it now",
+            payload={"channel": channel.pk, "line_check": check.pk},
+            link_path=f"/lines/{channel.pk}/",
+            page=PageSpec(
+                urgency=Urgency.FLASH,
+                kind=PAGE_KIND,
+                subject_key=line_check_page_subject(check.pk, desk.pk),
+                body=body,
+                payload={"line_check_id": check.pk, "message_id": check.message_id},
+            ),
+        )

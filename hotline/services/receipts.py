@@ -10,10 +10,10 @@ from __future__ import annotations
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from directory.access import access_for
 from hotline import fanout
-from hotline.models import HotlineChannel, Message, MessageKind, Priority, Receipt
+from hotline.models import HotlineChannel, LineCheck, Message, MessageKind, Priority, Receipt
 from hotline.protocol import receipt_frame
 from hotline.selectors import message_for
 from hotline.services.common import acting_desk_id, require_writable
@@ -74,8 +74,25 @@ def acknowledge_message(*, by, message_id: int, desk_id: int | None = None) -> R
     if changed and message.priority == Priority.FLASH:
         flash_acknowledged(message)
     if changed and message.kind == MessageKind.LINE_CHECK:
-        line_check_acknowledged(message)
+        line_check_acknowledged(message, desk_id=desk, by=by)
     return receipt
+
+
+def answer_line_check(*, by, line_check_id: int, desk_id: int | None = None) -> Receipt:
+    """The caller's desk answers a line check: it acknowledges the check's message (the
+    same as the ``ack`` frame). Idempotent; a check on a line the caller may not see is
+    404, like a missing one. Accepted after the deadline too (it ends the desk's page)."""
+    message_id = (
+        LineCheck.objects.filter(pk=line_check_id).values_list("message_id", flat=True).first()
+    )
+    if message_id is None:
+        raise NotFound("No such line check.")
+    return acknowledge_message(by=by, message_id=message_id, desk_id=desk_id)
+
+
+def acknowledge_line_check_page(*, page, by) -> None:
+    """Ack handler of a failed line check's page: the page's desk answers the check."""
+    acknowledge_message(by=by, message_id=page.payload["message_id"], desk_id=page.desk_id)
 
 
 @transaction.atomic

@@ -75,9 +75,9 @@ def _keep_test_connection():
 def _demo_objects() -> dict:
     """The seeded objects the path parameters and the plausible bodies aim at."""
     from crisis.demo_crises import TITLE
-    from crisis.models import Crisis, ProtocolVersion
+    from crisis.models import Crisis, Notification, ProtocolVersion
     from directory.models import Desk
-    from hotline.models import HotlineChannel, Message
+    from hotline.models import HotlineChannel, LineCheck, Message
     from humanitarian import models as hum
     from paging.models import ContactMethod, Page
     from rosters.models import Roster
@@ -116,6 +116,7 @@ def _demo_objects() -> dict:
             ),
             "/api/v1/rosters/": first(Roster.objects.filter(desk__code="THA-DDPM")),
             "/api/v1/pages/": first(Page.objects),
+            "/api/v1/notifications/": first(Notification.objects.filter(desk__code="THA-DDPM")),
         },
         "params": {
             "task_id": thai_task.pk if thai_task else 1,
@@ -125,6 +126,7 @@ def _demo_objects() -> dict:
             "protocol_id": version.protocol_id,
             "number": version.number,
             "code": "THA",
+            "check_id": first(LineCheck.objects.filter(channel=line)),
         },
     }
 

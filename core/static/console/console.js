@@ -18,6 +18,14 @@
  *                            pending or running (an import job's progress bar).
  *   [data-countdown=ISO]     ticks every second; "overdue" once past.
  *   body[data-socket-state]  "connecting" | "open" | "closed" (tests wait on it).
+ *   [data-unread-badge]      the unread notification count (body[data-unread-src]), fetched
+ *                            on load, on every (re)connect and on notification/escalation
+ *                            frames.
+ *   Alerts                   a desktop notification (Notification API) and a short tone
+ *                            (WebAudio) for flash messages from other desks, flash
+ *                            escalations, escalation levels and new flash/escalation
+ *                            notifications, while a console page is open. Muted per person
+ *                            and browser with [data-alerts-toggle] (localStorage).
  */
 (function () {
   "use strict";
@@ -154,6 +162,101 @@
     });
   }
 
+  // --- the unread badge -------------------------------------------------------------------
+  var badgeTimer = null;
+  function refreshBadge() {
+    var src = body.getAttribute("data-unread-src");
+    var badge = document.querySelector("[data-unread-badge]");
+    if (!src || !badge || badgeTimer) return;
+    badgeTimer = setTimeout(function () {
+      badgeTimer = null;
+      fetch(src, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          badge.textContent = String(data.unread);
+          badge.hidden = !data.unread;
+          badge.setAttribute("data-count", String(data.unread));
+        })
+        .catch(function () { /* offline: refreshed again on reconnect */ });
+    }, 150);
+  }
+
+  // --- alerts: desktop notification and a tone, muted per person ------------------------------
+  function alertsKey() { return "console.alerts." + (body.getAttribute("data-user") || ""); }
+  function alertsOn() {
+    try { return localStorage.getItem(alertsKey()) !== "off"; } catch (e) { return true; }
+  }
+  function showAlertsState() {
+    var button = document.querySelector("[data-alerts-toggle]");
+    if (!button) return;
+    var onNow = alertsOn();
+    button.textContent = onNow ? "Alerts: on" : "Alerts: muted";
+    button.setAttribute("aria-pressed", onNow ? "true" : "false");
+  }
+  var audio = null;
+  function tone() {
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      audio = audio || new Ctx();
+      if (audio.state === "suspended") audio.resume();
+      [0, 0.25].forEach(function (at) {
+        var osc = audio.createOscillator(), gain = audio.createGain();
+        osc.type = "square";
+        osc.frequency.value = 880;
+        gain.gain.value = 0.08;
+        osc.connect(gain);
+        gain.connect(audio.destination);
+        osc.start(audio.currentTime + at);
+        osc.stop(audio.currentTime + at + 0.15);
+      });
+      body.setAttribute("data-last-tone", String(Date.now()));
+    } catch (e) { /* no audio device: the desktop notification still shows */ }
+  }
+  var alerted = {};
+  function raise(tag, title, text, link) {
+    if (!alertsOn() || alerted[tag]) return;
+    alerted[tag] = true;
+    tone();
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    try {
+      var n = new Notification(title, { body: text || "", tag: tag, requireInteraction: true });
+      n.onclick = function () { window.focus(); if (link) location.href = link; };
+    } catch (e) { /* some browsers only notify from a service worker */ }
+  }
+  function crisisRef(frame) {
+    return frame.crisis ? frame.crisis.reference + " " + frame.crisis.title : "A crisis";
+  }
+  function alertFor(frame) {
+    var t = frame.type;
+    if (t === "escalation.level") {
+      raise("crisis:" + (frame.crisis && frame.crisis.id) + ":level:" + frame.level + ":" + frame.round,
+        crisisRef(frame) + ": escalation level " + frame.level,
+        (frame.name || "") + " — please acknowledge.",
+        frame.crisis ? "/crises/" + frame.crisis.id + "/" : "");
+    } else if (t === "escalation.unanswered") {
+      raise("crisis:" + (frame.crisis && frame.crisis.id) + ":unanswered",
+        crisisRef(frame) + ": nobody acknowledged", "The top escalation level went unanswered.",
+        frame.crisis ? "/crises/" + frame.crisis.id + "/" : "");
+    } else if (t === "notification.new") {
+      var n = frame.notification || {};
+      if (n.urgency === "flash" || n.urgency === "escalation") {
+        raise("notification:" + n.id, n.title || "New notification", "", n.link_path);
+      }
+    } else if (t === "message" && frame.priority === "flash") {
+      var mine = String(frame.sender_desk) === String(body.getAttribute("data-desk") || "");
+      if (!mine && frame.sender_desk) {
+        raise("message:" + frame.id, "Flash message on a hotline",
+          (frame.body || "").slice(0, 180), "/lines/" + frame.channel + "/");
+      }
+    } else if (t === "escalation" && frame.message) {
+      raise("flash:" + frame.message + ":" + frame.step, "Flash message not acknowledged",
+        "Desks " + (frame.desks || []).length + " still to acknowledge (step " + frame.step + ").",
+        "/lines/" + frame.channel + "/");
+    }
+  }
+
   function on(type, fn) { (handlers[type] = handlers[type] || []).push(fn); }
   function send(frame) {
     if (!socket || socket.readyState !== WebSocket.OPEN) return false;
@@ -170,12 +273,44 @@
     });
   });
 
+  // After a reconnect the count catches up with what the socket missed (a moment later:
+  // a connection that just came back may still be settling).
+  on("open", function (frame) { if (frame.reconnect) setTimeout(refreshBadge, 1000); });
+  on("notification.*", refreshBadge);
+  on("escalation.*", refreshBadge);
+  on("hotline.line_degraded", refreshBadge);
+  on("*", alertFor);
+
   window.Console = { on: on, send: send, refresh: refresh, refreshAll: refreshAll,
     isOpen: function () { return !!socket && socket.readyState === WebSocket.OPEN; } };
 
   document.addEventListener("DOMContentLoaded", function () {
     bind(document);
     watchRegions();
+    refreshBadge();
+    showAlertsState();
+    var toggle = document.querySelector("[data-alerts-toggle]");
+    if (toggle) toggle.addEventListener("click", function () {
+      var next = alertsOn() ? "off" : "on";
+      try { localStorage.setItem(alertsKey(), next); } catch (e) { /* private mode */ }
+      if (next === "on" && "Notification" in window && Notification.permission === "default") {
+        Notification.requestPermission();
+      }
+      if (next === "on") tone();  // a click lets the page play sound from now on
+      showAlertsState();
+    });
+    // Browsers let a page ask for notifications and play sound after a gesture.
+    document.addEventListener("click", function once() {
+      document.removeEventListener("click", once);
+      if (alertsOn() && "Notification" in window && Notification.permission === "default") {
+        Notification.requestPermission();
+      }
+      try {
+        var Ctx = window.AudioContext || window.webkitAudioContext;
+        if (Ctx && !audio) audio = new Ctx();
+        if (audio && audio.state === "suspended") audio.resume();
+      } catch (e) { /* no audio */ }
+    });
     document.querySelectorAll("[data-live-src][data-poll]").forEach(schedulePoll);
     tick();
     setInterval(tick, 1000);
