@@ -85,3 +85,14 @@ def test_hotline_bench_runs_ours_and_the_baseline(scratch_database_url):
     assert (result["lost"], result["duplicates"]) == (0, 0)
     assert {"p50_ms", "p99_ms", "server_cpu_pct"} <= result.keys()
     assert {"sent", "delivered", "lost", "p99_ms"} <= result["baseline"].keys()
+
+
+def test_paging_bench_pages_every_desk_once(scratch_database_url):
+    result = run_bench("paging.py", scratch_database_url, timeout=600)
+
+    for run in (result, result["single"]):
+        # 30 desks paged per crisis, every e-mail accepted once by the mail server.
+        assert run["pages"] == run["crises"] * 30 == run["sent"] == run["received"]
+        assert (run["duplicates"], run["lost"]) == (0, 0)
+        assert run["p50_s"] is not None and run["p99_s"] >= run["p50_s"]
+    assert result["crises"] == 3
