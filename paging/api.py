@@ -165,7 +165,9 @@ class AttemptSerializer(serializers.ModelSerializer):
 
 class PageSerializer(serializers.ModelSerializer):
     desk = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     attempts = AttemptSerializer(many=True, read_only=True)
 
