@@ -523,15 +523,36 @@ PAGING_RETRY_BACKOFF_SECONDS = [
 PAGING_MAX_TRIES = env.int("PAGING_MAX_TRIES", default=4)
 # Notification rules by role (a person's own rules replace them): urgency -> [[method kind,
 # delay in seconds], ...]. Quiet hours hold back urgent and routine, never flash/escalation.
+# Steps of a kind the person has no verified method of are skipped (nobody with only
+# e-mail gets three e-mails), so: loud pages by SMS at once, a call after two minutes unless
+# acknowledged first, and e-mail beside; routine by e-mail only (PagerDuty's low urgency).
 PAGING_DEFAULT_RULES = {
     role: {
-        "flash": [["email", 0]],
-        "escalation": [["email", 0]],
-        "urgent": [["email", 0]],
+        "flash": [["sms", 0], ["email", 0], ["voice", 120]],
+        "escalation": [["sms", 0], ["email", 0], ["voice", 120]],
+        "urgent": [["sms", 0], ["email", 0]],
         "routine": [["email", 0]],
     }
     for role in ("operator", "supervisor", "coordinator")
 }
+# SMS and voice through Twilio's REST API (or a service speaking it at SMS_PROVIDER_URL).
+# Offered to people only while the account, token and sending number are all set.
+SMS_PROVIDER_URL = env.str("SMS_PROVIDER_URL", default="https://api.twilio.com")
+SMS_PROVIDER_ACCOUNT = env.str("SMS_PROVIDER_ACCOUNT", default="")
+SMS_PROVIDER_TOKEN = env.str("SMS_PROVIDER_TOKEN", default="")
+SMS_PROVIDER_FROM = env.str("SMS_PROVIDER_FROM", default="")  # E.164, e.g. +6620000000
+# Seconds an HTTP send (SMS/voice provider, desk webhooks) may wait for each step; by
+# default 10, or less if the watchdog is shorter (it must outlast three of them).
+PAGING_HTTP_TIMEOUT_SECONDS = env.float(
+    "PAGING_HTTP_TIMEOUT_SECONDS", default=min(10.0, PAGING_SEND_TIMEOUT_SECONDS / 3)
+)
+# Desk webhooks must be https:// unless this is off (development, tests on localhost).
+PAGING_WEBHOOK_REQUIRE_HTTPS = env.bool("PAGING_WEBHOOK_REQUIRE_HTTPS", default=not DEBUG)
+if PAGING_SEND_TIMEOUT_SECONDS < 3 * PAGING_HTTP_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "PAGING_SEND_TIMEOUT_SECONDS must be at least three PAGING_HTTP_TIMEOUT_SECONDS, or a "
+        "slow send would be sent twice"
+    )
 if PAGING_SEND_TIMEOUT_SECONDS < 3 * EMAIL_TIMEOUT:
     raise ImproperlyConfigured(
         "PAGING_SEND_TIMEOUT_SECONDS must be at least three EMAIL_TIMEOUTs, or a slow send "

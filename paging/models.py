@@ -1,16 +1,17 @@
 """Paging: how people are reached when nobody is looking at a console.
 
-- :class:`ContactMethod` — a way to reach one person (e-mail now; the address is wide
-  enough for E.164 phone numbers when SMS and voice transports arrive). Never paged until
-  verified with a one-time code sent by that method.
+- :class:`ContactMethod` — a way to reach one person (e-mail, or an E.164 number for SMS
+  and voice). Never paged until verified with a one-time code sent by that method.
 - :class:`NotificationRule` — a person's own rules (urgency → method kind, delay); people
   without rules for an urgency follow their role's default (``PAGING_DEFAULT_RULES``).
 - :class:`PagingPreference` — a person's quiet hours (in their desk's zone; never for
   flash or escalation).
 - :class:`Page` — one page of one desk about one subject (idempotent per desk and
   subject key); :class:`PageRecipient` — a person paged, with their single-use ack link;
-  :class:`DeliveryAttempt` — one send by one method, armed on the deadline engine, with
-  its outcome.
+  :class:`DeliveryAttempt` — one send by one method (or to one desk webhook), armed on
+  the deadline engine, with its outcome; :class:`DeliveryTry` — the log of every try.
+- :class:`DeskWebhook` — a desk's own system, told of its pages by signed HTTP posts
+  (Standard Webhooks).
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ LOUD_URGENCIES = frozenset({Urgency.FLASH, Urgency.ESCALATION})
 
 
 class ContactKind(models.TextChoices):
-    # Only what a transport delivers is offered; SMS and voice join with their transports.
+    # Only kinds whose transport is configured are offered (paging.transports.offered_kinds).
     EMAIL = "email", "E-mail"
+    SMS = "sms", "SMS"
+    VOICE = "voice", "Voice call"
 
 
 class ContactMethod(models.Model):
@@ -174,6 +177,9 @@ class PageRecipient(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     link_nonce = models.UUIDField(default=uuid.uuid4, editable=False)
     link_used_at = models.DateTimeField(null=True, blank=True)
+    #: Sent in every SMS and call of this page to this person: replying with it by SMS
+    #: acknowledges (unique among the person's pages that are open when it is drawn).
+    reply_code = models.CharField(max_length=8, blank=True)
 
     class Meta:
         ordering = ["page_id", "id"]
@@ -189,15 +195,24 @@ class AttemptState(models.TextChoices):
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
 
 
 class DeliveryAttempt(models.Model):
-    """One message to one person by one method; armed as a ``paging.attempt`` deadline."""
+    """One message to one person by one method (or one event to a desk webhook); armed as
+    a ``paging.attempt`` deadline."""
 
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="attempts")
-    recipient = models.ForeignKey(PageRecipient, on_delete=models.CASCADE, related_name="attempts")
+    recipient = models.ForeignKey(
+        PageRecipient, on_delete=models.CASCADE, null=True, blank=True, related_name="attempts"
+    )
+    webhook = models.ForeignKey(
+        "DeskWebhook", on_delete=models.SET_NULL, null=True, blank=True, related_name="attempts"
+    )
+    #: A webhook event's body, fixed when it is queued so every retry sends the same bytes.
+    payload = models.JSONField(default=dict, blank=True)
     method = models.ForeignKey(
         ContactMethod, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -212,6 +227,10 @@ class DeliveryAttempt(models.Model):
     message_id = models.CharField(max_length=200, blank=True)
     sending_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    #: The provider's id for the message or call (Twilio's ``sid``), for its receipts.
+    provider_id = models.CharField(max_length=64, blank=True, db_index=True)
+    provider_status = models.CharField(max_length=32, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -228,3 +247,55 @@ class DeliveryAttempt(models.Model):
     @property
     def deadline_subject(self) -> str:
         return f"paging:attempt:{self.pk}"
+
+
+class DeliveryTry(models.Model):
+    """One try of an attempt, as it went: when, how long, the HTTP status (for HTTP
+    transports), the outcome and the reason. Written for every try, never changed."""
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        RETRY = "retry", "Failed, will retry"
+        FAILED = "failed", "Failed"
+        RECEIPT = "receipt", "Provider receipt"
+
+    attempt = models.ForeignKey(DeliveryAttempt, on_delete=models.CASCADE, related_name="tries_log")
+    try_no = models.PositiveSmallIntegerField(default=0)
+    at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["attempt_id", "at", "id"]
+
+    def __str__(self):
+        code = f" {self.status_code}" if self.status_code else ""
+        return f"try {self.try_no} of attempt {self.attempt_id}:{code} {self.outcome}"
+
+
+class DeskWebhook(models.Model):
+    """A desk's own system, told of the desk's pages (opened, acknowledged, closed) by
+    HTTP POSTs signed per Standard Webhooks with ``secret`` (shown once, at creation)."""
+
+    desk = models.ForeignKey("directory.Desk", on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    secret = models.CharField(max_length=100, editable=False)
+    is_active = models.BooleanField(default=True)
+    #: Which pages are posted, by urgency (empty: all).
+    urgencies = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["desk_id", "id"]
+
+    def __str__(self):
+        return f"{self.desk} → {self.url}"
+
+    def wants(self, urgency: str) -> bool:
+        return self.is_active and (not self.urgencies or urgency in self.urgencies)

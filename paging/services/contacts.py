@@ -2,7 +2,8 @@
 
 The code (six digits) is stored as an HMAC, expires after ``PAGING_VERIFY_CODE_SECONDS``
 and allows ``PAGING_VERIFY_MAX_TRIES`` wrong guesses; then a new one must be asked for.
-It is sent after commit; if the transport fails, asking again sends a new one.
+It is sent after commit, by the method itself (an SMS for an SMS number, a call reading it
+out for a voice number); if the transport fails, asking again sends a new one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import make_msgid
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.template.loader import select_template
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -131,8 +132,9 @@ def _new_code(method: ContactMethod) -> None:
     message = Message(
         to=method.address,
         subject="Your verification code for crisis hotline paging",
-        body=render_to_string(
-            "paging/email/verify.txt",
+        body=select_template(
+            [f"paging/{method.kind}/verify.txt", "paging/email/verify.txt"]
+        ).render(
             {
                 "code": code,
                 "method": method,

@@ -27,19 +27,30 @@ stores and clients may fold. Exactly-once over SMTP is impossible in general (RF
 The watchdog must outlast the longest SMTP conversation, or a slow send would be sent
 again: settings refuse ``PAGING_SEND_TIMEOUT_SECONDS`` below three ``EMAIL_TIMEOUT``\\ s.
 
+Every try is logged (:class:`~paging.models.DeliveryTry`: time, duration, HTTP status,
+outcome, reason). SMS and voice attempts keep the provider's id, and its delivery
+receipts (:func:`record_provider_status`) move a sent attempt to ``delivered`` or, when
+the provider could not deliver, to ``failed`` with a failover. Desk webhook attempts
+(``kind="webhook"``, no recipient) go through the same steps but are not cancelled by an
+acknowledgement: the desk's system is told the page opened and, later, that it ended.
+
 Lock order: the deadline row (held by the engine) → the attempt row, taken ``NOWAIT``
 (``DeadlineBusy`` backs off) because acknowledgements lock attempts, then their deadlines.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import make_msgid
 from django.db import DatabaseError, connection, transaction
-from django.template.loader import render_to_string
+from django.template.loader import select_template
+from django.urls import reverse
 from django.utils import timezone
 
 from deadlines.models import Deadline
@@ -54,11 +65,15 @@ from paging.models import (
     AttemptState,
     ContactMethod,
     DeliveryAttempt,
+    DeliveryTry,
+    DeskWebhook,
+    Page,
     PageRecipient,
 )
 from paging.transports import (
     Message,
     PermanentFailure,
+    Receipt,
     TransientFailure,
     TransportError,
     offered_kinds,
@@ -68,6 +83,7 @@ from paging.transports import (
 logger = logging.getLogger(__name__)
 
 ATTEMPT_KIND = "paging.attempt"
+WEBHOOK_KIND = "webhook"
 
 #: Attempts that may still send (an acknowledgement cancels them).
 LIVE_STATES = (AttemptState.QUEUED, AttemptState.SENDING)
@@ -125,8 +141,25 @@ def queue_attempt(
     return attempt
 
 
+def queue_webhook_event(*, page: Page, webhook: DeskWebhook, event: str, data: dict) -> None:
+    """Record one Standard Webhooks event for ``webhook`` about ``page`` and arm it now
+    (inside the caller's transaction: a rolled-back action posts nothing)."""
+    now = timezone.now()
+    attempt = DeliveryAttempt.objects.create(
+        page=page,
+        webhook=webhook,
+        kind=WEBHOOK_KIND,
+        address=webhook.url,
+        due_at=now,
+        message_id=f"msg_{secrets.token_hex(12)}",
+        payload={"type": event, "timestamp": now.isoformat(), "data": data},
+    )
+    arm(attempt)
+
+
 def cancel_attempts(page_ids: list[int]) -> int:
-    """Cancel every attempt of these pages that may still send, and its deadline.
+    """Cancel every attempt to a person of these pages that may still send, and its
+    deadline (desk webhook events still go: they tell the desk's system what happened).
 
     Called holding the pages' row locks. An attempt being sent right now is cancelled
     too: its sender re-reads the state just before sending and skips it; one already on
@@ -135,6 +168,7 @@ def cancel_attempts(page_ids: list[int]) -> int:
     live = list(
         DeliveryAttempt.objects.select_for_update()
         .filter(page_id__in=page_ids, state__in=LIVE_STATES)
+        .exclude(kind=WEBHOOK_KIND)
         .order_by("pk")
     )
     now = timezone.now()
@@ -165,7 +199,7 @@ def on_attempt_deadline(deadline: Deadline) -> None:
     attempt = _lock_attempt_nowait(deadline.payload["attempt_id"])
     if attempt is None or attempt.state not in LIVE_STATES:
         return
-    if not attempt.page.is_open:
+    if not attempt.page.is_open and attempt.kind != WEBHOOK_KIND:
         attempt.state = AttemptState.CANCELLED
         attempt.cancelled_at = timezone.now()
         attempt.save(update_fields=["state", "cancelled_at"])
@@ -196,28 +230,49 @@ def on_attempt_deadline(deadline: Deadline) -> None:
 # --- 2. send --------------------------------------------------------------------------------
 
 
+def status_callback_url() -> str:
+    return settings.PAGING_BASE_URL.rstrip("/") + reverse("paging-provider-status")
+
+
 def render_message(attempt: DeliveryAttempt) -> Message:
-    recipient = attempt.recipient
+    """The message of ``attempt`` for its transport (raises ``PermanentFailure`` when a
+    webhook it was for is gone or turned off)."""
     page = attempt.page
+    if attempt.kind == WEBHOOK_KIND:
+        webhook = attempt.webhook
+        if webhook is None or not webhook.is_active:
+            raise PermanentFailure("the desk webhook was removed or turned off")
+        return Message(
+            to=webhook.url,
+            subject=str(attempt.payload.get("type", "")),
+            body=json.dumps(attempt.payload, separators=(",", ":"), sort_keys=True),
+            message_id=attempt.message_id,
+            secret=webhook.secret,
+        )
+    recipient = attempt.recipient
     desk = page.desk
     context = {
         "page": page,
         "desk": desk,
         "person": recipient.user,
         "ack_url": ack_url(recipient),
+        "reply_code": recipient.reply_code,
         "link_url": (settings.PAGING_BASE_URL.rstrip("/") + page.link_path)
         if page.link_path
         else "",
         "expires": desk_time(link_expires_at(recipient), desk),
     }
     subject = f"[{page.get_urgency_display().upper()}] {page.title}"
-    body = render_to_string("paging/email/page.txt", context)
+    template = select_template([f"paging/{attempt.kind}/page.txt", "paging/email/page.txt"])
+    body = template.render(context)
+    phone = attempt.kind in ("sms", "voice")
     return Message(
         to=attempt.address,
         subject=subject,
-        body=body,
+        body=body.strip() if phone else body,
         message_id=attempt.message_id,
-        headers={"X-Page-Id": str(page.pk), "Auto-Submitted": "auto-generated"},
+        headers={} if phone else {"X-Page-Id": str(page.pk), "Auto-Submitted": "auto-generated"},
+        status_callback=status_callback_url() if phone else "",
     )
 
 
@@ -225,42 +280,65 @@ def deliver(attempt_id: int, try_no: int) -> None:
     """Send try ``try_no`` of an attempt claimed by :func:`on_attempt_deadline`, then
     record the outcome. Runs after the claim committed; never raises."""
     attempt = (
-        DeliveryAttempt.objects.select_related("page", "page__desk", "recipient__user")
+        DeliveryAttempt.objects.select_related("page", "page__desk", "recipient__user", "webhook")
         .filter(pk=attempt_id)
         .first()
     )
     if attempt is None or attempt.state != AttemptState.SENDING or attempt.tries != try_no:
         return  # cancelled by an acknowledgement, or superseded by a later try
     transport = transport_for(attempt.kind)
+    started = time.monotonic()
     try:
         if transport is None:
             raise PermanentFailure(f"no transport delivers {attempt.kind!r} any more")
-        transport.send(render_message(attempt))
+        receipt = transport.send(render_message(attempt)) or Receipt()
     except TransportError as exc:
-        _record_failure(attempt_id, try_no, exc)
+        _record_failure(attempt_id, try_no, exc, _ms_since(started))
     except Exception as exc:  # a bug or an unexpected library error: retry, keep the reason
         logger.exception("paging: sending attempt %s failed", attempt_id)
-        _record_failure(attempt_id, try_no, TransientFailure(f"{type(exc).__name__}: {exc}"))
+        failure = TransientFailure(f"{type(exc).__name__}: {exc}")
+        _record_failure(attempt_id, try_no, failure, _ms_since(started))
     else:
-        _record_sent(attempt_id)
+        _record_sent(attempt_id, try_no, receipt, _ms_since(started))
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
 
 
 # --- 3. record ----------------------------------------------------------------------------
 
 
-def _record_sent(attempt_id: int) -> None:
+def _log(attempt_id: int, try_no: int, outcome: str, **fields) -> None:
+    DeliveryTry.objects.create(
+        attempt_id=attempt_id, try_no=try_no, at=timezone.now(), outcome=outcome, **fields
+    )
+
+
+def _record_sent(attempt_id: int, try_no: int, receipt: Receipt, duration_ms: int) -> None:
     with transaction.atomic():
         attempt = DeliveryAttempt.objects.select_for_update().filter(pk=attempt_id).first()
-        if attempt is None or attempt.state not in (AttemptState.SENDING, AttemptState.CANCELLED):
+        if attempt is None:
+            return
+        _log(
+            attempt_id,
+            try_no,
+            DeliveryTry.Outcome.SENT,
+            duration_ms=duration_ms,
+            status_code=receipt.status_code,
+            detail=(receipt.detail or receipt.provider_id)[:500],
+        )
+        if attempt.state not in (AttemptState.SENDING, AttemptState.CANCELLED):
             return
         # Sent is what happened, even if an acknowledgement cancelled it on the way.
         attempt.state = AttemptState.SENT
         attempt.sent_at = timezone.now()
-        attempt.save(update_fields=["state", "sent_at"])
+        attempt.provider_id = receipt.provider_id
+        attempt.save(update_fields=["state", "sent_at", "provider_id"])
         cancel_deadlines(kind=ATTEMPT_KIND, subject_key=attempt.deadline_subject)
 
 
-def _record_failure(attempt_id: int, try_no: int, exc: TransportError) -> None:
+def _record_failure(attempt_id: int, try_no: int, exc: TransportError, duration_ms: int) -> None:
     with transaction.atomic():
         attempt = (
             DeliveryAttempt.objects.select_for_update(of=("self",))
@@ -268,11 +346,22 @@ def _record_failure(attempt_id: int, try_no: int, exc: TransportError) -> None:
             .filter(pk=attempt_id)
             .first()
         )
-        if attempt is None or attempt.state != AttemptState.SENDING or attempt.tries != try_no:
+        if attempt is None:
+            return
+        permanent = isinstance(exc, PermanentFailure)
+        final = permanent or attempt.tries >= settings.PAGING_MAX_TRIES
+        _log(
+            attempt_id,
+            try_no,
+            DeliveryTry.Outcome.FAILED if final else DeliveryTry.Outcome.RETRY,
+            duration_ms=duration_ms,
+            status_code=exc.status_code,
+            detail=exc.reason[:500],
+        )
+        if attempt.state != AttemptState.SENDING or attempt.tries != try_no:
             return
         attempt.last_error = exc.reason[:2000]
-        permanent = isinstance(exc, PermanentFailure)
-        if permanent or attempt.tries >= settings.PAGING_MAX_TRIES:
+        if final:
             _fail(attempt, exc.reason if permanent else f"gave up after {attempt.tries} tries")
             return
         attempt.state = AttemptState.QUEUED
@@ -281,22 +370,76 @@ def _record_failure(attempt_id: int, try_no: int, exc: TransportError) -> None:
         arm(attempt)
 
 
+#: The provider's final words on a message or call (Twilio's MessageStatus/CallStatus).
+DELIVERED_STATUSES = frozenset({"delivered", "completed"})
+UNDELIVERED_STATUSES = frozenset({"undelivered", "failed", "busy", "no-answer", "canceled"})
+
+
+def record_provider_status(*, provider_id: str, status: str, error_code: str = "") -> bool:
+    """A delivery receipt from the SMS/voice provider for the message or call it named
+    ``provider_id``: ``delivered`` (message) or ``completed`` (call answered) marks the
+    attempt delivered; ``undelivered``, ``failed``, ``busy``, ``no-answer`` mark it failed
+    with the reason and fail over if the page still waits. Other statuses are noted.
+    Idempotent; returns whether an attempt was found."""
+    status = status.strip().lower()[:32]
+    with transaction.atomic():
+        attempt = (
+            DeliveryAttempt.objects.select_for_update(of=("self",))
+            .select_related("page", "recipient")
+            .filter(provider_id=provider_id)
+            .exclude(provider_id="")
+            .first()
+        )
+        if attempt is None:
+            return False
+        detail = status + (f" (error {error_code})" if error_code else "")
+        _log(attempt.pk, attempt.tries, DeliveryTry.Outcome.RECEIPT, detail=detail[:500])
+        attempt.provider_status = status
+        if attempt.state == AttemptState.SENT and status in DELIVERED_STATUSES:
+            attempt.state = AttemptState.DELIVERED
+            attempt.delivered_at = timezone.now()
+            attempt.save(update_fields=["provider_status", "state", "delivered_at"])
+        elif attempt.state == AttemptState.SENT and status in UNDELIVERED_STATUSES:
+            attempt.save(update_fields=["provider_status"])
+            _fail(attempt, f"the provider could not deliver it: {detail}")
+        else:
+            attempt.save(update_fields=["provider_status"])
+    return True
+
+
 def _fail(attempt: DeliveryAttempt, reason: str) -> None:
-    """Record ``attempt`` as failed and fail over to the person's next verified method."""
+    """Record ``attempt`` as failed and fail over: the person's next verified method that
+    has not been tried gets an attempt now, or one already queued for later (a voice
+    call after its delay) is brought forward to now."""
     attempt.state = AttemptState.FAILED
     attempt.failed_at = timezone.now()
     attempt.failed_reason = reason[:300]
     attempt.save(update_fields=["state", "failed_at", "failed_reason", "last_error"])
     cancel_deadlines(kind=ATTEMPT_KIND, subject_key=attempt.deadline_subject)
-    if attempt.method_id is None or not attempt.page.is_open:
+    if attempt.method_id is None or attempt.recipient_id is None or not attempt.page.is_open:
         return
-    tried = set(
-        DeliveryAttempt.objects.filter(recipient=attempt.recipient_id).values_list(
-            "method_id", flat=True
-        )
+    now = timezone.now()
+    others = list(
+        DeliveryAttempt.objects.filter(recipient=attempt.recipient_id).exclude(pk=attempt.pk)
     )
     recipient = attempt.recipient
     for method in verified_methods(recipient.user_id):
-        if method.pk not in tried:
-            queue_attempt(recipient=recipient, method=method, due_at=timezone.now())
+        if method.pk == attempt.method_id:
+            continue
+        tried = [a for a in others if a.method_id == method.pk]
+        if not tried:
+            queue_attempt(recipient=recipient, method=method, due_at=now)
+            return
+        later = next(
+            (
+                a
+                for a in tried
+                if a.state == AttemptState.QUEUED and a.tries == 0 and a.due_at > now
+            ),
+            None,
+        )
+        if later is not None:
+            later.due_at = now
+            later.save(update_fields=["due_at"])
+            arm(later)
             return

@@ -4,6 +4,8 @@
   (``rosters.selectors.on_duty``) gets delivery attempts per their notification rules.
 - :func:`acknowledge_by_link` — a person acknowledges with their single-use link; the
   page kind's ack handler (registered by the layer above, e.g. crisis) acts first.
+- :func:`acknowledge_by_reply` — the same, from an SMS reply carrying the page's reply
+  code (the provider's inbound webhook);
 - :func:`resolve_pages` — the layer above says the subject is acknowledged (or moved
   on): every open page of it stops paging, in the caller's transaction.
 
@@ -13,19 +15,35 @@ their deadlines. Acknowledgements in the crisis console take the crisis row firs
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.access import access_for
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from directory.models import WRITING_ROLES, Desk, DeskMembership
-from paging.links import recipient_for_token
-from paging.models import Page, PageRecipient, PageState, Urgency
+from paging.links import LinkExpired, link_expires_at, recipient_for_token
+from paging.models import (
+    ContactKind,
+    ContactMethod,
+    DeskWebhook,
+    Page,
+    PageRecipient,
+    PageState,
+    Urgency,
+)
 from paging.rules import release_at, rules_for
-from paging.services.delivery import cancel_attempts, queue_attempt, verified_methods
+from paging.services.delivery import (
+    cancel_attempts,
+    queue_attempt,
+    queue_webhook_event,
+    verified_methods,
+)
 from rosters.selectors import on_duty
 
 AckHandler = Callable[..., None]
@@ -98,19 +116,81 @@ def page_desk(
         )
         now = timezone.now()
         for person in duty.people:
-            recipient = PageRecipient.objects.create(page=page, user=person)
-            methods = verified_methods(person)
-            start = release_at(person, desk=desk, urgency=urgency, at=now)
-            for rule in rules_for(person, role=roles.get(person.pk), urgency=urgency):
-                method = next((m for m in methods if m.kind == rule.kind), None)
-                method = method or (methods[0] if methods else None)
+            recipient = PageRecipient.objects.create(
+                page=page, user=person, reply_code=_new_reply_code(person)
+            )
+            start = max(release_at(person, desk=desk, urgency=urgency, at=now), now)
+            rules = rules_for(person, role=roles.get(person.pk), urgency=urgency)
+            for method, delay in _steps(rules, verified_methods(person)):
                 queue_attempt(
                     recipient=recipient,
                     method=method,
-                    due_at=max(start, now) + timedelta(seconds=rule.delay_seconds),
-                    delay_seconds=rule.delay_seconds,
+                    due_at=start + timedelta(seconds=delay),
+                    delay_seconds=delay,
                 )
+        _post_to_webhooks(page, "page.opened")
     return page
+
+
+def _steps(rules, methods) -> list[tuple]:
+    """(method, delay) per rule whose kind the person has a verified method of; a rule of
+    a kind they lack is skipped (the role default "SMS now, voice after 2 min" means
+    nothing to someone with only e-mail). If no rule matches, their first method at the
+    first rule's delay; without any method, one failed attempt: nobody is left out."""
+    steps = []
+    for rule in rules:
+        method = next((m for m in methods if m.kind == rule.kind), None)
+        if method is not None and (method, rule.delay_seconds) not in steps:
+            steps.append((method, rule.delay_seconds))
+    if not steps:
+        first_delay = rules[0].delay_seconds if rules else 0
+        steps.append((methods[0] if methods else None, first_delay))
+    return steps
+
+
+REPLY_CODE_DIGITS = 4
+
+
+def _new_reply_code(person) -> str:
+    """A code not used by ``person``'s other open pages (so a reply names one page)."""
+    taken = set(
+        PageRecipient.objects.filter(user=person, page__state=PageState.OPEN).values_list(
+            "reply_code", flat=True
+        )
+    )
+    while True:
+        code = f"{secrets.randbelow(10**REPLY_CODE_DIGITS):0{REPLY_CODE_DIGITS}d}"
+        if code not in taken:
+            return code
+
+
+def _page_event_data(page: Page) -> dict:
+    base = settings.PAGING_BASE_URL.rstrip("/")
+    return {
+        "page_id": page.pk,
+        "desk": page.desk.code,
+        "urgency": page.urgency,
+        "kind": page.kind,
+        "subject_key": page.subject_key,
+        "title": page.title,
+        "body": page.body,
+        "link": base + page.link_path if page.link_path else "",
+        "state": page.state,
+        "created_at": page.created_at.isoformat(),
+        "acknowledged_at": page.acknowledged_at.isoformat() if page.acknowledged_at else None,
+        "acknowledged_by": page.acknowledged_by.get_username() if page.acknowledged_by else None,
+        "closed_reason": page.closed_reason,
+    }
+
+
+def _post_to_webhooks(page: Page, event: str) -> None:
+    """Queue ``event`` for each active webhook of the page's desk that wants its urgency."""
+    hooks = [h for h in DeskWebhook.objects.filter(desk_id=page.desk_id) if h.wants(page.urgency)]
+    if not hooks:
+        return
+    data = _page_event_data(page)
+    for hook in hooks:
+        queue_webhook_event(page=page, webhook=hook, event=event, data=data)
 
 
 def resolve_pages(
@@ -149,6 +229,8 @@ def resolve_pages(
                 update_fields=["state", "acknowledged_at", "acknowledged_by", "closed_reason"]
             )
         cancel_attempts([p.pk for p in pages])
+        for page in pages:
+            _post_to_webhooks(page, f"page.{page.state}")
         return len(pages)
 
 
@@ -162,13 +244,7 @@ def check_link(recipient: PageRecipient) -> None:
             code="link_used",
             details={"used_at": recipient.link_used_at.isoformat()},
         )
-    if not page.is_open:
-        raise Conflict(
-            "This page no longer waits for an acknowledgement "
-            f"({page.closed_reason or page.get_state_display().lower()}).",
-            code="page_not_open",
-            details={"state": page.state},
-        )
+    _require_open(page)
     on_desk = DeskMembership.objects.filter(
         user=recipient.user,
         desk=page.desk,
@@ -183,6 +259,16 @@ def check_link(recipient: PageRecipient) -> None:
         )
 
 
+def _require_open(page: Page) -> None:
+    if not page.is_open:
+        raise Conflict(
+            "This page no longer waits for an acknowledgement "
+            f"({page.closed_reason or page.get_state_display().lower()}).",
+            code="page_not_open",
+            details={"state": page.state},
+        )
+
+
 def acknowledge_by_link(*, token: str) -> Page:
     """Acknowledge the page a link names, as the person it was sent to.
 
@@ -192,6 +278,11 @@ def acknowledge_by_link(*, token: str) -> Page:
     no longer on the desk (403).
     """
     recipient = recipient_for_token(token, now=timezone.now())
+    return _acknowledge_as_recipient(recipient)
+
+
+def _acknowledge_as_recipient(recipient: PageRecipient) -> Page:
+    """What the link and the SMS reply both do, in one transaction."""
     with transaction.atomic():
         check_link(recipient)
         page, user = recipient.page, recipient.user
@@ -205,6 +296,43 @@ def acknowledge_by_link(*, token: str) -> Page:
     return page
 
 
+_REPLY_CODE = re.compile(rf"(?<!\d)(\d{{{REPLY_CODE_DIGITS}}})(?!\d)")
+
+
+def acknowledge_by_reply(*, from_number: str, body: str) -> Page:
+    """Acknowledge the page whose reply code an SMS from ``from_number`` carries, as the
+    person whose verified SMS number that is (the provider's inbound webhook calls this
+    once the request's signature is checked).
+
+    Same checks and effects as :func:`acknowledge_by_link`: the page kind's handler acts,
+    this page is acknowledged and everyone else stops being paged for it, at once.
+    Refused: no code in the text, or none of that number's pages has it (400 / 404), the
+    page no longer waits (409, harmless: a reply after someone acknowledged), the person
+    no longer on the desk (403), past the link's lifetime (410).
+    """
+    match = _REPLY_CODE.search(body or "")
+    if match is None:
+        raise InvalidInput(
+            f"Reply with the {REPLY_CODE_DIGITS}-digit code from the page to acknowledge it.",
+            code="no_reply_code",
+        )
+    people = ContactMethod.objects.filter(
+        kind=ContactKind.SMS, address=from_number, verified_at__isnull=False
+    ).values("user_id")
+    recipient = (
+        PageRecipient.objects.select_related("page", "page__desk", "user")
+        .filter(user__in=people, reply_code=match.group(1))
+        .order_by("-page__created_at", "-pk")
+        .first()
+    )
+    if recipient is None:
+        raise NotFound(f"No page for this number has the code {match.group(1)}.")
+    _require_open(recipient.page)
+    if timezone.now() >= link_expires_at(recipient):
+        raise LinkExpired("This page can no longer be acknowledged by reply.")
+    return _acknowledge_as_recipient(recipient)
+
+
 def acknowledge_page(*, by, page: Page | int) -> Page:
     """A signed-in writing member of the page's desk acknowledges it (API). Same effects
     as the link; 404 if the caller is not on the desk, 409 if it no longer waits."""
@@ -214,13 +342,7 @@ def acknowledge_page(*, by, page: Page | int) -> Page:
         if page is None:
             raise NotFound("No such page.")
         access_for(by).require_act_for(page.desk)
-        if not page.is_open:
-            raise Conflict(
-                "This page no longer waits for an acknowledgement "
-                f"({page.closed_reason or page.get_state_display().lower()}).",
-                code="page_not_open",
-                details={"state": page.state},
-            )
+        _require_open(page)
         _run_ack_handler(page, by)
         _mark_acknowledged(page, by)
     return page

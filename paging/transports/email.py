@@ -20,6 +20,10 @@ from paging.transports import (
 class EmailTransport:
     kind = "email"
     label = "E-mail"
+    personal = True
+
+    def available(self) -> bool:
+        return True
 
     def validate_address(self, address: str) -> str:
         address = (address or "").strip()

@@ -61,3 +61,49 @@ def everyone_on_duty(request):
             duration_minutes=24 * 60,
             rrule="FREQ=DAILY",
         )
+
+
+@pytest.fixture
+def fire(django_capture_on_commit_callbacks):
+    """Fire every due deadline in this process, sends included (they run on commit)."""
+    from deadlines.services import fire_due_deadlines
+
+    def fire():
+        with django_capture_on_commit_callbacks(execute=True):
+            return fire_due_deadlines()
+
+    return fire
+
+
+def make_due(attempt) -> None:
+    """Bring an attempt's pending deadline (its delay or its backoff) to now."""
+    from deadlines.models import Deadline
+    from paging.services.delivery import ATTEMPT_KIND
+
+    moved = Deadline.objects.filter(
+        kind=ATTEMPT_KIND, subject_key=attempt.deadline_subject, state="pending"
+    ).update(due_at=timezone.now())
+    assert moved == 1, f"no pending deadline for {attempt}"
+
+
+@pytest.fixture
+def sms_provider(settings):
+    """A local server speaking Twilio's REST API; this process's SMS and calls go to it."""
+    from tests.support.http_providers import SmsProvider
+
+    server = SmsProvider().start()
+    settings.SMS_PROVIDER_URL = server.url
+    settings.SMS_PROVIDER_ACCOUNT = server.ACCOUNT
+    settings.SMS_PROVIDER_TOKEN = server.TOKEN
+    settings.SMS_PROVIDER_FROM = server.FROM
+    settings.PAGING_HTTP_TIMEOUT_SECONDS = 3
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def verified_phone(user, number: str, *, kind: str = "sms", position: int = 0) -> ContactMethod:
+    return ContactMethod.objects.create(
+        user=user, kind=kind, address=number, position=position, verified_at=timezone.now()
+    )
