@@ -8,6 +8,8 @@
   code (the provider's inbound webhook);
 - :func:`resolve_pages` — the layer above says the subject is acknowledged (or moved
   on): every open page of it stops paging, in the caller's transaction.
+- :func:`page_incoming_officers` — a shift changes while a page waits: the people who
+  came on duty are paged too (a deadline at the roster's next change, ``OnDuty.until``).
 
 Lock order: whatever the ack handler locks (the crisis row) → pages → attempts →
 their deadlines. Acknowledgements in the crisis console take the crisis row first too.
@@ -26,6 +28,7 @@ from django.utils import timezone
 
 from core.access import access_for
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from deadlines.services import cancel_deadlines, register_handler, schedule_deadline
 from directory.models import WRITING_ROLES, Desk, DeskMembership
 from paging.links import LinkExpired, link_expires_at, recipient_for_token
 from paging.models import (
@@ -109,27 +112,72 @@ def page_desk(
                 )
         except IntegrityError:  # paged concurrently: theirs stands
             return Page.objects.get(desk=desk, subject_key=subject_key)
-        roles = dict(
-            DeskMembership.objects.filter(desk=desk, user__in=duty.people).values_list(
-                "user_id", "role"
-            )
-        )
-        now = timezone.now()
-        for person in duty.people:
-            recipient = PageRecipient.objects.create(
-                page=page, user=person, reply_code=_new_reply_code(person)
-            )
-            start = max(release_at(person, desk=desk, urgency=urgency, at=now), now)
-            rules = rules_for(person, role=roles.get(person.pk), urgency=urgency)
-            for method, delay in _steps(rules, verified_methods(person)):
-                queue_attempt(
-                    recipient=recipient,
-                    method=method,
-                    due_at=start + timedelta(seconds=delay),
-                    delay_seconds=delay,
-                )
+        _page_people(page, duty.people)
+        _watch_duty(page, duty.until)
         _post_to_webhooks(page, "page.opened")
     return page
+
+
+def _page_people(page: Page, people) -> None:
+    """Each of ``people`` becomes a recipient of ``page`` with attempts per their rules."""
+    desk, urgency = page.desk, page.urgency
+    roles = dict(
+        DeskMembership.objects.filter(desk=desk, user__in=people).values_list("user_id", "role")
+    )
+    now = timezone.now()
+    for person in people:
+        recipient = PageRecipient.objects.create(
+            page=page, user=person, reply_code=_new_reply_code(person)
+        )
+        start = max(release_at(person, desk=desk, urgency=urgency, at=now), now)
+        rules = rules_for(person, role=roles.get(person.pk), urgency=urgency)
+        for method, delay in _steps(rules, verified_methods(person)):
+            queue_attempt(
+                recipient=recipient,
+                method=method,
+                due_at=start + timedelta(seconds=delay),
+                delay_seconds=delay,
+            )
+
+
+# --- a shift changes while a page waits ----------------------------------------------------
+#: Fires when the answer to "who is on duty at this desk" next changes (the roster's
+#: ``OnDuty.until``) while a page is open: whoever came on duty is paged too.
+DUTY_CHANGE_KIND = "paging.duty_change"
+
+
+def _duty_subject(page: Page) -> str:
+    return f"page:{page.pk}:duty"
+
+
+def _watch_duty(page: Page, until) -> None:
+    if until is not None:
+        schedule_deadline(
+            kind=DUTY_CHANGE_KIND,
+            subject_key=_duty_subject(page),
+            due_at=until,
+            payload={"page_id": page.pk},
+        )
+
+
+@register_handler(DUTY_CHANGE_KIND)
+def page_incoming_officers(deadline) -> None:
+    """The duty changed while the page waits: page the people now on duty who were not
+    paged yet (the outgoing officer keeps their own attempts until someone acknowledges),
+    and watch for the next change. Runs once per change (the deadline engine); a page no
+    longer open is left alone."""
+    page = (
+        Page.objects.select_for_update()
+        .select_related("desk")
+        .filter(pk=deadline.payload.get("page_id"), state=PageState.OPEN)
+        .first()
+    )
+    if page is None:
+        return
+    duty = on_duty(page.desk)
+    paged = set(page.recipients.values_list("user_id", flat=True))
+    _page_people(page, [person for person in duty.people if person.pk not in paged])
+    _watch_duty(page, duty.until)
 
 
 def _steps(rules, methods) -> list[tuple]:
@@ -229,6 +277,8 @@ def resolve_pages(
                 update_fields=["state", "acknowledged_at", "acknowledged_by", "closed_reason"]
             )
         cancel_attempts([p.pk for p in pages])
+        for page in pages:
+            cancel_deadlines(kind=DUTY_CHANGE_KIND, subject_key=_duty_subject(page))
         for page in pages:
             _post_to_webhooks(page, f"page.{page.state}")
         return len(pages)
