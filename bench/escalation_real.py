@@ -15,9 +15,8 @@ from datetime import timedelta
 
 
 def _fixtures():
-    from django.utils import timezone
-
-    from crisis.models import EscalationLevel, Protocol, ProtocolVersion, VersionStatus
+    from bench.crises import publish_in_place
+    from crisis.models import EscalationLevel, Protocol, ProtocolVersion
     from directory.models import Desk, DeskKind, MemberState
 
     state, _ = MemberState.objects.get_or_create(code="ZZB", defaults={"name": "Bench state"})
@@ -37,63 +36,23 @@ def _fixtures():
                 version=version, order=order, name=f"Level {order}", timeout_seconds=timeout
             )
             level.notify_desks.add(desk)
-        ProtocolVersion.objects.filter(pk=version.pk).update(
-            status=VersionStatus.PUBLISHED, published_at=timezone.now()
-        )
-        version.refresh_from_db()
+        publish_in_place(version)
     return desk, version
 
 
 def run(n: int, label: str, lead: float, window: float, summarize, wait_until) -> dict:
-    from django.db import transaction
     from django.db.models import Count
     from django.utils import timezone
 
-    from crisis.models import Crisis, CrisisStatus, EscalationState, TimelineEntry
-    from crisis.services.escalation import DEADLINE_KIND, deadline_subject
-    from crisis.services.protocols import snapshot_of
-    from deadlines.services import DeadlineSpec, schedule_deadlines_bulk
+    from bench.crises import arm_level_one_expiry, crises_at_level_one
+    from crisis.models import TimelineEntry
 
     desk, version = _fixtures()
-    snapshot = snapshot_of(version)
     tag = f"{int(time.time()) % 100000:05d}"
-    now = timezone.now()
-    crises = Crisis.objects.bulk_create(
-        [
-            Crisis(
-                reference=f"B{tag}-{i}",
-                title=f"Bench crisis {i}",
-                category="other",
-                severity=2,
-                status=CrisisStatus.ACTIVE,
-                reported_by_desk=desk,
-                lead_desk=desk,
-                protocol_version=version,
-                protocol_snapshot=snapshot,
-                escalation_state=EscalationState.ESCALATING,
-                current_level=1,
-                level_entered_at=now,
-                activated_at=now,
-            )
-            for i in range(n)
-        ],
-        batch_size=2000,
-    )
+    crises = crises_at_level_one(n, reference=f"B{tag}", desk=desk, version=version)
     start = timezone.now() + timedelta(seconds=lead)
     due = {c.pk: start + timedelta(seconds=window * i / n) for i, c in enumerate(crises)}
-    specs = [
-        DeadlineSpec(
-            DEADLINE_KIND,
-            deadline_subject(pk),
-            due_at,
-            {"crisis_id": pk, "phase": "level", "level": 1, "round": 0},
-        )
-        for pk, due_at in due.items()
-    ]
-    t0 = time.perf_counter()
-    with transaction.atomic():
-        schedule_deadlines_bulk(specs)
-    arm_s = time.perf_counter() - t0
+    arm_s = arm_level_one_expiry(due)
 
     expired = TimelineEntry.objects.filter(crisis_id__in=list(due), kind="level_expired")
     end = (start - timezone.now()).total_seconds() + window

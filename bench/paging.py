@@ -76,7 +76,8 @@ def fixtures() -> tuple[list, object]:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from crisis.models import EscalationLevel, Protocol, ProtocolVersion, VersionStatus
+    from bench.crises import publish_in_place
+    from crisis.models import EscalationLevel, Protocol, ProtocolVersion
     from directory.models import Desk, DeskKind, DeskMembership, MemberState, Role
     from paging.models import ContactMethod
     from rosters import services as rosters
@@ -122,59 +123,21 @@ def fixtures() -> tuple[list, object]:
         version=version, order=2, name="Everyone", timeout_seconds=3600
     )
     level_two.notify_desks.set(desks)
-    # Levels go into a draft (published versions are immutable), then it is published in
-    # place: the bench measures paging, not the authoring rules publishing checks.
-    ProtocolVersion.objects.filter(pk=version.pk).update(
-        status=VersionStatus.PUBLISHED, published_at=timezone.now()
-    )
-    version.refresh_from_db()
+    # Levels go into a draft (published versions are immutable), then it is published.
+    publish_in_place(version)
     return desks, version
 
 
 def run(n: int, label: str, desks, version, smtp, timeout: float) -> dict:
-    from django.db import transaction
     from django.utils import timezone
 
-    from crisis.models import Crisis, CrisisStatus, EscalationState
-    from crisis.services.escalation import DEADLINE_KIND, deadline_subject, level_page_subject
-    from crisis.services.protocols import snapshot_of
-    from deadlines.services import DeadlineSpec, schedule_deadlines_bulk
+    from bench.crises import arm_level_one_expiry, crises_at_level_one
+    from crisis.services.escalation import level_page_subject
     from paging.models import DeliveryAttempt
 
-    desk = desks[0]
-    now = timezone.now()
-    crises = Crisis.objects.bulk_create(
-        [
-            Crisis(
-                reference=f"{label}-{i}",
-                title=f"Bench crisis {i}",
-                category="other",
-                severity=2,
-                status=CrisisStatus.ACTIVE,
-                reported_by_desk=desk,
-                lead_desk=desk,
-                protocol_version=version,
-                protocol_snapshot=snapshot_of(version),
-                escalation_state=EscalationState.ESCALATING,
-                current_level=1,
-                level_entered_at=now,
-                activated_at=now,
-            )
-            for i in range(n)
-        ]
-    )
+    crises = crises_at_level_one(n, reference=label, desk=desks[0], version=version)
     due_at = timezone.now() + timedelta(seconds=LEAD_SECONDS)
-    specs = [
-        DeadlineSpec(
-            DEADLINE_KIND,
-            deadline_subject(c.pk),
-            due_at,
-            {"crisis_id": c.pk, "phase": "level", "level": 1, "round": 0},
-        )
-        for c in crises
-    ]
-    with transaction.atomic():
-        schedule_deadlines_bulk(specs)
+    arm_level_one_expiry({c.pk: due_at for c in crises})
 
     expected = n * len(desks)
     inbox = smtp.inbox

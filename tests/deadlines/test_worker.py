@@ -23,18 +23,8 @@ from deadlines.services import (
 )
 from deadlines.tasks import fire_deadline_task
 from tests.support.celery_worker import Worker, broker, wait_for
-from tests.support.redis import PrivateRedis
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def private_redis():
-    server = PrivateRedis().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -16,22 +16,12 @@ from paging.models import DeliveryAttempt, NotificationRule
 from tests.crisis.factories import make_crisis, make_escalation_protocol
 from tests.paging.conftest import verified_email
 from tests.support.celery_worker import Worker, broker, wait_for
-from tests.support.redis import PrivateRedis
 from tests.support.smtp import SMTPServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 PEOPLE = ("op-a", "sup-a", "op-b", "sup-b")
 ADDRESSES = sorted(f"{name}@example.org" for name in PEOPLE)
-
-
-@pytest.fixture
-def private_redis():
-    server = PrivateRedis().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
