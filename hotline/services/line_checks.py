@@ -17,13 +17,18 @@ import uuid
 from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from core.events import desk_group
 from core.events import publish_on_commit as publish_to_groups
 from crisis.services.notifications import PageSpec, notify_desks
-from deadlines.services import cancel_deadlines, register_handler, schedule_deadline
+from deadlines.services import (
+    DeadlineBusy,
+    cancel_deadlines,
+    register_handler,
+    schedule_deadline,
+)
 from directory.models import Desk
 from hotline import fanout
 from hotline.models import (
@@ -156,12 +161,22 @@ def line_check_acknowledged(message: Message, *, desk_id: int, by=None) -> None:
 @register_handler(LINE_CHECK_KIND)
 def line_check_overdue(deadline) -> None:
     """The line check was not answered in time: fail it, degrade the line, alert the
-    coordinator. Runs inside the firing transaction (acts once)."""
-    check = (
-        LineCheck.objects.select_for_update()
-        .filter(pk=deadline.payload["line_check_id"], status=LineCheckStatus.PENDING)
-        .first()
+    coordinator. Runs inside the firing transaction (acts once).
+
+    The firing holds the deadline row; an answer holds the check row and then cancels the
+    deadline. So the check row is taken without waiting (the opposite order would be a
+    deadlock): if an answer holds it, the firing is tried again shortly (``DeadlineBusy``)
+    and then finds the check answered or still pending."""
+    pending = LineCheck.objects.filter(
+        pk=deadline.payload["line_check_id"], status=LineCheckStatus.PENDING
     )
+    if connection.features.has_select_for_update_nowait:
+        try:
+            check = pending.select_for_update(nowait=True).first()
+        except DatabaseError as exc:
+            raise DeadlineBusy("the line check is being answered") from exc
+    else:
+        check = pending.first()
     if check is None:
         return
     missing = _missing(check)
