@@ -308,6 +308,10 @@ SPECTACULAR_SETTINGS = {
         "PledgeStatusEnum": "humanitarian.models.PledgeStatus",
         "ShelterStatusEnum": "humanitarian.models.ShelterStatus",
         "ImportStatusEnum": "humanitarian.models.ImportStatus",
+        "UrgencyEnum": "paging.models.Urgency",
+        "PageStateEnum": "paging.models.PageState",
+        "AttemptStateEnum": "paging.models.AttemptState",
+        "DeadlineStateEnum": "deadlines.models.DeadlineState",
     },
 }
 
