@@ -270,6 +270,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
+    # JSON bodies bounded in size and nesting depth (400 too_deeply_nested): core/parsers.py.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
@@ -491,12 +497,7 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-# JSON bodies bounded in size and nesting depth (400 too_deeply_nested): core/parsers.py.
-REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
-    "core.parsers.BoundedJSONParser",
-    "rest_framework.parsers.FormParser",
-    "rest_framework.parsers.MultiPartParser",
-]
+# JSON bodies are bounded in size and nesting depth: REST_FRAMEWORK's parsers above.
 
 # --- Paging (docs/paging.md) ------------------------------------------------------------
 # Outgoing mail: smtp://user:password@host:25 (smtp+tls://, smtps://); consolemail:// prints
