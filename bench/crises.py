@@ -1,11 +1,33 @@
-"""What the crisis benches share: a ladder published in place, crises waiting at level 1,
-and their level-1 deadlines armed in one bulk call (the real escalation handler fires
-them). Imported after ``django.setup()``."""
+"""What the crisis benches share: a scratch database, a ladder published in place, crises
+waiting at level 1, and their level-1 deadlines armed in one bulk call (the real
+escalation handler fires them). Imported after ``django.setup()``."""
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import datetime
+
+
+def open_scratch_database() -> str | None:
+    """Create and migrate ``bench_<name>`` beside DATABASE_URL's database and use it;
+    returns the original name (for :func:`drop_scratch_database`), or None (with a
+    message) when DATABASE_URL is not PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        print("The benchmark runs on PostgreSQL: set DATABASE_URL.", file=sys.stderr)
+        return None
+    original_name = connection.settings_dict["NAME"]
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{original_name}"
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    return original_name
+
+
+def drop_scratch_database(original_name: str) -> None:
+    from django.db import connection
+
+    connection.creation.destroy_test_db(original_name, verbosity=0)
 
 
 def publish_in_place(version) -> None:

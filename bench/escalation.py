@@ -190,17 +190,14 @@ def main() -> int:
 
     django.setup()
     import redis
-    from django.db import connection
 
+    from bench.crises import drop_scratch_database, open_scratch_database
     from tests.support.celery_worker import Worker, broker
     from tests.support.redis import PrivateRedis
 
-    if connection.vendor != "postgresql":
-        print("The benchmark runs on PostgreSQL: set DATABASE_URL.", file=sys.stderr)
+    original_name = open_scratch_database()
+    if original_name is None:
         return 2
-    original_name = connection.settings_dict["NAME"]
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{original_name}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
 
     server = PrivateRedis().start()
     client = redis.Redis.from_url(server.url)
@@ -246,7 +243,7 @@ def main() -> int:
     finally:
         worker.stop()
         server.stop()
-        connection.creation.destroy_test_db(original_name, verbosity=0)
+        drop_scratch_database(original_name)
     if args.json:
         print(json.dumps(runs[0] if len(runs) == 1 else {"runs": runs}, indent=2))
     ok = all(r["missed"] == 0 and r["duplicates"] == 0 for r in runs)

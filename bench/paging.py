@@ -192,17 +192,14 @@ def main() -> int:
     import django
 
     django.setup()
-    from django.db import connection
 
+    from bench.crises import drop_scratch_database, open_scratch_database
     from tests.support.celery_worker import Worker, broker
     from tests.support.redis import PrivateRedis
 
-    if connection.vendor != "postgresql":
-        print("The benchmark runs on PostgreSQL: set DATABASE_URL.", file=sys.stderr)
+    original_name = open_scratch_database()
+    if original_name is None:
         return 2
-    original_name = connection.settings_dict["NAME"]
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{original_name}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
 
     redis_server = PrivateRedis().start()
     smtp = timed_smtp_server()
@@ -223,7 +220,7 @@ def main() -> int:
         worker.stop()
         smtp.stop()
         redis_server.stop()
-        connection.creation.destroy_test_db(original_name, verbosity=0)
+        drop_scratch_database(original_name)
     report["load_avg_1m"] = round(os.getloadavg()[0], 2)  # the machine is shared: context
     if args.json:
         print(json.dumps(report))
