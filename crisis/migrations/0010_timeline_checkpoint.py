@@ -2,33 +2,7 @@
 
 from django.db import migrations, models
 
-CREATE = """
-CREATE OR REPLACE FUNCTION crisis_timeline_checkpoint_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'timeline checkpoints are append-only (% refused)', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-
-CREATE TRIGGER crisis_timeline_checkpoint_append_only
-    BEFORE UPDATE OR DELETE ON crisis_timelinecheckpoint
-    FOR EACH ROW EXECUTE FUNCTION crisis_timeline_checkpoint_append_only();
-"""
-
-DROP = """
-DROP TRIGGER IF EXISTS crisis_timeline_checkpoint_append_only ON crisis_timelinecheckpoint;
-DROP FUNCTION IF EXISTS crisis_timeline_checkpoint_append_only();
-"""
-
-
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
+from core.db import append_only
 
 
 class Migration(migrations.Migration):
@@ -51,5 +25,9 @@ class Migration(migrations.Migration):
             ],
             options={"ordering": ["seq"]},
         ),
-        migrations.RunPython(forwards, backwards),
+        append_only(
+            "crisis_timelinecheckpoint",
+            "crisis_timeline_checkpoint_append_only",
+            "timeline checkpoints",
+        ),
     ]
