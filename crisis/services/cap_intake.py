@@ -8,6 +8,10 @@ unchanged. The document is kept verbatim (``CapAlert``, direction ``received``).
 The steps, in order: parse (and refuse what does not describe an actual event), dedupe,
 find what it references, open or attach, keep the document. The outcome is returned in a
 :class:`CapIntake`, never put on the crisis.
+
+Two doors share those steps: :func:`ingest_cap_alert` (a person posts for their desk; what
+they cannot see stays hidden) and :func:`receive_polled_cap_alert` (the system polls a
+national agency's feed, ``feeds``; the caller decides whether a new alert opens a crisis).
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ def ingest_cap_alert(*, by, desk: Desk, xml: bytes | str) -> CapIntake:
     """
     access = access_for(by)
     access.require_act_for(desk)
-    message, info = _parse(xml)
+    message, info = parse_for_intake(xml)
     raw = cap.document_text(xml)  # kept verbatim (UTF-8, checked by the parse above)
     visible = crises_visible_to(access)
     with transaction.atomic():
@@ -75,36 +79,78 @@ def ingest_cap_alert(*, by, desk: Desk, xml: bytes | str) -> CapIntake:
         if earlier is not None:
             return CapIntake(crisis=earlier.crisis, outcome=CapOutcome.DUPLICATE, alert=earlier)
         referenced = _referenced_alert(message, visible)
-        if referenced is not None:
-            crisis, outcome = lock_crisis(referenced.crisis), CapOutcome.ATTACHED
-        else:
-            crisis, outcome = _open_from(info, by=by, desk=desk), CapOutcome.OPENED
-        alert = _keep(message, raw, crisis=crisis, desk=desk)
-        timeline.record(
-            kind="cap_received",
-            crisis=crisis,
-            actor=by,
-            desk=desk,
-            payload={
-                "alert_id": alert.pk,
-                "identifier": message.identifier,
-                "sender": message.sender,
-                "msg_type": message.msg_type,
-                "event": info.event,
-                "severity": info.severity,
-            },
-        )
-        if outcome == CapOutcome.OPENED:
-            issue_cap_alert(crisis)
-        announce(crisis, "cap_received", outcome=str(outcome))
+        if referenced is None and message.msg_type == "Cancel":
+            raise _cancel_of_nothing()
+        return _take(
+            message, info, raw, by=by, desk=desk, referenced=referenced,
+            category=category_from_cap(info), source=None,
+        )  # fmt: skip
+
+
+def receive_polled_cap_alert(
+    *, desk: Desk, xml: bytes | str, category: str | None, source: dict
+) -> CapIntake | None:
+    """The system receives an alert from a source it polls (a national agency's CAP feed).
+
+    No person acts: ``desk`` (a desk of the state the source speaks for) leads a crisis the
+    alert opens, and the timeline names the ``source`` (its agency and address). The same
+    alert (sender + identifier) already held, on any crisis, is a duplicate; an alert
+    referencing one we hold is attached to its crisis; otherwise it opens a reported crisis
+    of ``category`` when the caller decided one (a protocol's trigger matched), and with
+    ``category`` None nothing is written and None is returned (a Cancel of nothing we hold
+    too). Parse refusals raise InvalidInput as for :func:`ingest_cap_alert`. One
+    transaction; a concurrent receipt of the same alert fails on the unique constraint and
+    leaves nothing written.
+    """
+    message, info = parse_for_intake(xml)
+    raw = cap.document_text(xml)
+    everything = Crisis.objects.all()
+    with transaction.atomic():
+        earlier = _received_before(message, everything)
+        if earlier is not None:
+            return CapIntake(crisis=earlier.crisis, outcome=CapOutcome.DUPLICATE, alert=earlier)
+        referenced = _referenced_alert(message, everything)
+        if referenced is None and (category is None or message.msg_type == "Cancel"):
+            return None
+        return _take(
+            message, info, raw, by=None, desk=desk, referenced=referenced, category=category,
+            source=source,
+        )  # fmt: skip
+
+
+def _take(message, info, raw, *, by, desk, referenced, category, source) -> CapIntake:
+    """Attach to the referenced alert's crisis or open one, keep the document, record it.
+
+    Called inside the intake's transaction, after the duplicate check."""
+    if referenced is not None:
+        crisis, outcome = lock_crisis(referenced.crisis), CapOutcome.ATTACHED
+    else:
+        crisis = _open_from(info, by=by, desk=desk, category=category)
+        outcome = CapOutcome.OPENED
+    alert = _keep(message, raw, crisis=crisis, desk=desk)
+    payload = {
+        "alert_id": alert.pk,
+        "identifier": message.identifier,
+        "sender": message.sender,
+        "msg_type": message.msg_type,
+        "event": info.event,
+        "severity": info.severity,
+    }
+    if source is not None:
+        payload["source"] = source
+    timeline.record(kind="cap_received", crisis=crisis, actor=by, desk=desk, payload=payload)
+    if outcome == CapOutcome.OPENED:
+        issue_cap_alert(crisis)
+    announce(crisis, "cap_received", outcome=str(outcome))
     return CapIntake(crisis=crisis, outcome=outcome, alert=alert)
 
 
 # --- the steps ---
 
 
-def _parse(xml: bytes | str) -> tuple[cap.CapMessage, cap.CapInfo]:
-    """The message and its first ``<info>``, if it describes an actual event."""
+def parse_for_intake(xml: bytes | str) -> tuple[cap.CapMessage, cap.CapInfo]:
+    """The message and its first ``<info>``, if it describes an actual event (else
+    InvalidInput naming the element)."""
     message = cap.parse_alert(xml)
     if message.msg_type in ("Ack", "Error"):
         raise InvalidInput(
@@ -151,27 +197,27 @@ def _received_before(message: cap.CapMessage, visible: QuerySet[Crisis]) -> CapA
 
 
 def _referenced_alert(message: cap.CapMessage, visible: QuerySet[Crisis]) -> CapAlert | None:
-    """The latest alert we hold, on a crisis the caller sees, that ``message`` references.
-
-    A Cancel must reference one: it has nothing to open.
-    """
-    referenced = None
-    if message.references:
-        match = Q()
-        for sender, identifier, _sent in message.references:
-            match |= Q(sender=sender, identifier=identifier)
-        referenced = CapAlert.objects.filter(match, crisis__in=visible).order_by("-id").first()
-    if referenced is None and message.msg_type == "Cancel":
-        raise InvalidInput(
-            "This Cancel refers to no alert we hold.",
-            code="invalid_cap",
-            details={"element": "alert/references"},
-        )
-    return referenced
+    """The latest alert we hold, on a crisis the caller sees, that ``message`` references."""
+    if not message.references:
+        return None
+    match = Q()
+    for sender, identifier, _sent in message.references:
+        match |= Q(sender=sender, identifier=identifier)
+    return CapAlert.objects.filter(match, crisis__in=visible).order_by("-id").first()
 
 
-def _open_from(info: cap.CapInfo, *, by, desk: Desk) -> Crisis:
-    """Open a reported crisis from the alert's info: states from the desk and geocodes."""
+def _cancel_of_nothing() -> InvalidInput:
+    """A Cancel must reference an alert we hold: it has nothing to open."""
+    return InvalidInput(
+        "This Cancel refers to no alert we hold.",
+        code="invalid_cap",
+        details={"element": "alert/references"},
+    )
+
+
+def _open_from(info: cap.CapInfo, *, by, desk: Desk, category: str) -> Crisis:
+    """Open a reported crisis of ``category`` from the alert's info: states from the desk
+    and geocodes."""
     codes = state_codes_in(info)
     if desk.state_id:
         codes.insert(0, desk.state.code)
@@ -188,7 +234,7 @@ def _open_from(info: cap.CapInfo, *, by, desk: Desk) -> Crisis:
     return open_reported_crisis(
         by=by,
         desk=desk,
-        category=category_from_cap(info),
+        category=category,
         title=(info.headline or info.event)[:200],
         severity=CAP_TO_SEVERITY[info.severity],
         states=member_states_named([c for c in codes if c in members]),
