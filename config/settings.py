@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "crisis",
     "hotline",
     "humanitarian",
+    "feeds",
     # Platform too (above the directory, below crisis), listed last only so that seed_demo,
     # which runs each app's demo in this order, seeds them after the demo's desks and people.
     "rosters",
@@ -318,6 +319,8 @@ SPECTACULAR_SETTINGS = {
         "PageStateEnum": "paging.models.PageState",
         "AttemptStateEnum": "paging.models.AttemptState",
         "DeadlineStateEnum": "deadlines.models.DeadlineState",
+        "CapFeedStatusEnum": "feeds.models.FeedStatus",
+        "CapFeedEntryOutcomeEnum": "feeds.models.EntryOutcome",
     },
 }
 
@@ -391,6 +394,20 @@ LOGGING = {
 # --- CAP 1.2 ---------------------------------------------------------------------------
 # The <sender> of the CAP alerts this service issues (a domain name of the operator).
 CAP_SENDER = env.str("CAP_SENDER", default="crisis-hotline.example.org")
+# National agencies' CAP feeds (docs/interoperability.md), beside those added in the admin:
+# a JSON list of {"url", "state", "agency"}; kept in step at every poll (removed: switched off).
+CAP_FEEDS = env.json("CAP_FEEDS", default=[])
+# Beat looks for due feeds this often; a failing feed waits this long doubled per failure in
+# a row, at most CAP_FEED_MAX_BACKOFF_SECONDS.
+CAP_FEED_POLL_SECONDS = env.int("CAP_FEED_POLL_SECONDS", default=120)
+CAP_FEED_MAX_BACKOFF_SECONDS = env.int("CAP_FEED_MAX_BACKOFF_SECONDS", default=3600)
+# Each HTTP step and each whole document (feed or alert) within this many seconds.
+CAP_FEED_TIMEOUT_SECONDS = env.float("CAP_FEED_TIMEOUT_SECONDS", default=10)
+# A feed document at most this large (an alert: crisis.cap.MAX_BYTES, 512 KiB).
+CAP_FEED_MAX_BYTES = env.int("CAP_FEED_MAX_BYTES", default=2 * 1024 * 1024)
+# One pass over a feed takes at most this many new entries and this long; the rest waits.
+CAP_FEED_MAX_ENTRIES = env.int("CAP_FEED_MAX_ENTRIES", default=50)
+CAP_FEED_PASS_SECONDS = env.float("CAP_FEED_PASS_SECONDS", default=120)
 
 # --- Demo ---------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo")
@@ -432,6 +449,12 @@ CELERY_BEAT_SCHEDULE = {
     "humanitarian-reminders": {
         "task": "humanitarian.tasks.send_reminders",
         "schedule": HUMANITARIAN_REMINDER_SECONDS,
+    },
+    # National agencies' CAP feeds: one task per due feed (feeds.services has the rules).
+    "cap-feeds": {
+        "task": "feeds.tasks.poll_cap_feeds",
+        "schedule": CAP_FEED_POLL_SECONDS,
+        "options": {"expires": CAP_FEED_POLL_SECONDS},
     },
     # The daily situation report, once per active crisis and day.
     "humanitarian-daily-sitrep": {
