@@ -255,22 +255,27 @@ def _leading_desk(feed: CapFeed) -> Desk:
     return desk
 
 
+def _field(entry, name: str):
+    """An entry's own field (feedparser's aliases, updated -> published, warn)."""
+    return dict.get(entry, name)
+
+
 def _oldest_first(entries) -> list:
     """Feeds list the newest first; take the oldest first, so an Alert precedes its Update."""
-    dated = [e for e in entries if e.get("updated_parsed") or e.get("published_parsed")]
-    if len(dated) == len(entries):
-        return sorted(entries, key=lambda e: tuple(e.get("updated_parsed") or e.published_parsed))
+    stamps = [_field(e, "updated_parsed") or _field(e, "published_parsed") for e in entries]
+    if all(stamps):
+        return [e for _, _, e in sorted(zip(stamps, range(len(entries)), entries, strict=True))]
     return list(reversed(entries))
 
 
 def _entry_of(feed: CapFeed, entry) -> dict:
     """The entry's id, the link to its CAP document, and its key."""
-    links = entry.get("links") or []
+    links = _field(entry, "links") or []
     href = next((lk.get("href") for lk in links if lk.get("type") == CAP_TYPES[0]), None)
     href = href or next((lk.get("href") for lk in links if lk.get("type") in CAP_TYPES), None)
-    href = urljoin(feed.url, href or entry.get("link") or "")
-    entry_id = entry.get("id") or ""
-    updated = entry.get("updated") or entry.get("published") or ""
+    href = urljoin(feed.url, href or _field(entry, "link") or "")
+    entry_id = _field(entry, "id") or ""
+    updated = _field(entry, "updated") or _field(entry, "published") or ""
     key = hashlib.sha256(f"{entry_id}\n{href}\n{updated}".encode()).hexdigest()
     return {"key": key, "entry_id": entry_id[:500], "link": href[:500]}
 
