@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.utils import timezone
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from core.text import sanitize_for_xml
 from crisis.models import CapAlert
@@ -54,4 +55,20 @@ def atom_feed(
         entry.link(href=href, rel="alternate", type="application/cap+xml")
         entry.summary(sanitize_for_xml(_summary(alert)))
         entry.category(term=alert.crisis.category, label=alert.crisis.get_category_display())
-    return feed.atom_str(pretty=True)
+    return _typed_links(feed.atom_str(pretty=False))
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _typed_links(document: bytes) -> bytes:
+    """feedgen 1.0 drops an entry link's ``rel`` and ``type`` (its loop variable shadows
+    the link it reads them from); put them back: a CAP reader looks for
+    ``type="application/cap+xml"``."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(document, parser)
+    for link in root.iter(f"{ATOM}link"):
+        if link.getparent().tag == f"{ATOM}entry":
+            link.set("rel", "alternate")
+            link.set("type", "application/cap+xml")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
