@@ -14,6 +14,7 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from crisis.models import Crisis, CrisisTask, Protocol, TimelineEntry
+from feeds.models import CapFeed
 from humanitarian.models import AssetKind, AssistanceRequest, Pledge, Shelter, StandbyAsset
 from humanitarian.services import shelters
 from tests.crisis.factories import activate, make_protocol, report
@@ -65,6 +66,9 @@ def world(region):
         sector="sar", item="usar_team", unit="team", capacity=1, readiness_hours=6,
     )  # fmt: skip
     version = Protocol.objects.get().versions.get()
+    feed = CapFeed.objects.create(
+        url="https://agency.example/cap.atom", agency="Agency A", state=region.state_a
+    )
     return {
         "crisis": crisis,
         "request": req,
@@ -73,6 +77,8 @@ def world(region):
         "asset": asset,
         "version": version,
         "task": CrisisTask.objects.filter(crisis=crisis).first(),
+        "cap_alert": crisis.cap_alerts.filter(direction="issued").first(),
+        "feed": feed,
     }
 
 
@@ -84,6 +90,8 @@ def _url(path: str, world) -> str:
         "/api/v1/humanitarian/requests/": world["request"].pk,
         "/api/v1/humanitarian/shelters/": world["shelter"].pk,
         "/api/v1/humanitarian/standby-assets/": world["asset"].pk,
+        "/api/v1/cap/alerts/": world["cap_alert"].pk,
+        "/api/v1/cap/feeds/": world["feed"].pk,
     }
     pk = next((v for k, v in prefix_ids.items() if path.startswith(k)), 0)
     values = {
@@ -344,7 +352,8 @@ def test_huge_ids_in_paths_are_404(region, world, api_client):
     for path in READ_OPERATIONS:
         if "{id}" not in path and "{protocol_id}" not in path:
             continue
-        url = re.sub(r"/\d+/", f"/{huge}/", _url(path, world), count=1)
+        # The first id in the path, before a "/" or a suffix (``/cap/alerts/{id}.xml``).
+        url = re.sub(r"/\d+([/.])", rf"/{huge}\1", _url(path, world), count=1)
         response = api_client.get(url)
         assert response.status_code == 404, (url, response.status_code, response.content[:200])
     for method, path in OPERATIONS:
