@@ -75,7 +75,7 @@ def _keep_test_connection():
 def _demo_objects() -> dict:
     """The seeded objects the path parameters and the plausible bodies aim at."""
     from crisis.demo_crises import TITLE
-    from crisis.models import CapAlert, Crisis, Notification, ProtocolVersion
+    from crisis.models import Crisis, Notification, ProtocolVersion
     from directory.models import Desk
     from feeds.models import CapFeed
     from hotline.models import HotlineChannel, LineCheck, Message
@@ -118,7 +118,7 @@ def _demo_objects() -> dict:
             "/api/v1/rosters/": first(Roster.objects.filter(desk__code="THA-DDPM")),
             "/api/v1/pages/": first(Page.objects),
             "/api/v1/notifications/": first(Notification.objects.filter(desk__code="THA-DDPM")),
-            "/api/v1/cap/alerts/": first(CapAlert.objects.filter(crisis=crisis, direction="issued")),
+            "/api/v1/cap/alerts/": first(crisis.cap_alerts.filter(direction="issued")),
             "/api/v1/cap/feeds/": first(CapFeed.objects),
         },
         "params": {
