@@ -21,6 +21,7 @@ COPY rosters ./rosters
 COPY crisis ./crisis
 COPY hotline ./hotline
 COPY humanitarian ./humanitarian
+COPY feeds ./feeds
 COPY manage.py ./
 RUN pip install --no-deps .
 
