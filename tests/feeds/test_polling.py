@@ -173,6 +173,7 @@ def test_alerts_that_are_not_usable_are_refused_with_a_reason(region, agency, qu
     [
         ("/slow.atom", "no answer within 0.5 s (timed out)."),
         ("/junk.atom", "the answer is not an Atom or RSS feed"),
+        ("/garbage.atom", "the answer is not an Atom or RSS feed"),
         ("/huge.atom", "more than the limit of 1024 KiB."),
         ("/endless.atom", "larger than the limit of 1024 KiB; stopped reading."),
         ("/broken.atom", "the server answered HTTP 500 Internal Server Error instead of"),

@@ -6,7 +6,7 @@ hubs, national meteorological services): each ``<entry>`` has an ``id``, ``title
 type="application/cap+xml"`` to the CAP 1.2 document, which the server also serves. The
 feed answers conditional GETs (``ETag`` / ``Last-Modified``: 304 when unchanged) unless
 told not to. Other paths misbehave on purpose: ``/slow.atom`` answers only after the test
-releases it, ``/junk.atom`` is an HTML page, ``/huge.atom`` is larger than any limit (and
+releases it, ``/junk.atom`` is an HTML page, ``/garbage.atom`` bytes that claim to be Atom, ``/huge.atom`` is larger than any limit (and
 ``/endless.atom`` too, without saying so in advance),
 ``/broken.atom`` answers 500. Every request is kept (path and conditional headers).
 """
@@ -188,6 +188,9 @@ class AgencyServer:
                 if path == "/junk.atom":
                     page = b"<html><body><h1>Site under maintenance</h1></body></html>"
                     self._answer(200, "text/html", page)
+                    return
+                if path == "/garbage.atom":  # claims to be Atom
+                    self._answer(200, "application/atom+xml", b"\x00\xff<<oops>> {not: xml}")
                     return
                 if path == "/huge.atom":  # says how large it is
                     self._answer(200, "application/atom+xml", b"<feed>" + b" " * 3_000_000)
