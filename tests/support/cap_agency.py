@@ -3,12 +3,14 @@
 It publishes an Atom 1.0 feed of CAP alerts in the shape agencies use (the WMO alert
 hubs, national meteorological services): each ``<entry>`` has an ``id``, ``title``,
 ``updated``, ``author``, ``summary`` and a ``link rel="alternate"
-type="application/cap+xml"`` to the CAP 1.2 document, which the server also serves. The
-feed answers conditional GETs (``ETag`` / ``Last-Modified``: 304 when unchanged) unless
-told not to. Other paths misbehave on purpose: ``/slow.atom`` answers only after the test
-releases it, ``/junk.atom`` is an HTML page, ``/garbage.atom`` bytes that claim to be Atom, ``/huge.atom`` is larger than any limit (and
-``/endless.atom`` too, without saying so in advance),
-``/broken.atom`` answers 500. Every request is kept (path and conditional headers).
+type="application/cap+xml"`` to the CAP 1.2 document, which the server also serves
+(``/feed.rss`` is the same as RSS 2.0). The feed answers conditional GETs (``ETag`` /
+``Last-Modified``: 304 when unchanged) unless told not to. Other paths misbehave on
+purpose: ``/slow.atom`` answers only after the test releases it, ``/junk.atom`` is an
+HTML page, ``/garbage.atom`` bytes that claim to be Atom, ``/huge.atom`` is larger than
+any limit (``/endless.atom`` too, without saying so in advance), anything else answers
+500; ``extra`` sets the answer for a path. Every request is kept (path and conditional
+headers).
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ import hashlib
 import threading
 from dataclasses import dataclass
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
 
-from tests.support.redis import free_port
+from tests.support.http_providers import ThreadedServer
 
 
 @dataclass
@@ -82,7 +84,7 @@ def rss(base: str, alerts: list[Published], *, agency: str) -> str:
 """
 
 
-class AgencyServer:
+class AgencyServer(ThreadedServer):
     def __init__(self, agency: str = "Thai Meteorological Department"):
         self.agency = agency
         self.alerts: list[Published] = []
@@ -90,15 +92,7 @@ class AgencyServer:
         self.seen: list[Seen] = []
         self.release_slow = threading.Event()
         self.extra: dict[str, tuple[int, str, bytes]] = {}  # path -> (status, type, body)
-        self.port = free_port()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__()
 
     def publish(self, name: str, xml: str, *, title: str, updated: str) -> None:
         with self.lock:
@@ -108,14 +102,9 @@ class AgencyServer:
         with self.lock:
             return [s for s in self.seen if s.path == path]
 
-    def start(self):
-        self.thread.start()
-        return self
-
     def stop(self) -> None:
         self.release_slow.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().stop()
 
     def _feed(self, kind: str) -> tuple[bytes, str, str]:
         with self.lock:

@@ -48,7 +48,10 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02):
     raise AssertionError(f"not true within {timeout} s")
 
 
-class _Server:
+class ThreadedServer:
+    """A real HTTP server on a free local port, served by a thread of the test process;
+    a subclass gives the request handler (``_handler_class``)."""
+
     def __init__(self):
         self.port = free_port()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
@@ -106,7 +109,7 @@ class Sent:
         return self.form.get("Body", "") or self.form.get("Twiml", "")
 
 
-class SmsProvider(_Server):
+class SmsProvider(ThreadedServer):
     ACCOUNT = "AC" + "0123456789abcdef" * 2
     TOKEN = "test-auth-token-0123456789abcdef"
     FROM = "+6620001111"
@@ -182,7 +185,7 @@ class Post:
     error: str = ""
 
 
-class WebhookReceiver(_Server):
+class WebhookReceiver(ThreadedServer):
     def __init__(self, secret: str = ""):
         super().__init__()
         self.secret = secret
