@@ -3,9 +3,32 @@
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
+
+from core import logs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("crisis_hotline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# A task's log lines carry the request (crisis, line) that enqueued it: core/logs.py.
+logs.connect_celery()
+
+
+if os.environ.get("LOG_FORMAT", "plain").strip().lower() == "json":
+
+    @setup_logging.connect(weak=False)
+    def _django_logging(loglevel=None, **kwargs):
+        """With ``LOG_FORMAT=json`` workers and beat log as Django's ``LOGGING`` says (one
+        JSON object per line, with the task's context) instead of Celery's own format;
+        ``--loglevel`` still sets the level."""
+        import logging
+        import logging.config
+
+        from django.conf import settings
+
+        logging.config.dictConfig(settings.LOGGING)
+        if loglevel:
+            logging.getLogger().setLevel(loglevel)
