@@ -34,6 +34,8 @@ import uuid
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
+from core.logins import client_ip
+
 #: The fields a log line may carry from its context.
 CONTEXT_FIELDS = ("request_id", "crisis_id", "channel_id", "task_id", "task_name")
 
@@ -146,6 +148,7 @@ class RequestContextMiddleware:
                 extra={
                     "method": request.method,
                     "path": request.path,
+                    "client": client_ip(request),
                     "route": (match.view_name if match else None) or "unmatched",
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
