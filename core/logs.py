@@ -34,8 +34,6 @@ import uuid
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
-from core.logins import client_ip
-
 #: The fields a log line may carry from its context.
 CONTEXT_FIELDS = ("request_id", "crisis_id", "channel_id", "task_id", "task_name")
 
@@ -132,6 +130,9 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Imported here: this module is loaded with the logging configuration, before apps.
+        from core.logins import client_ip
+
         request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
         request.request_id = request_id
         token = replace({"request_id": request_id})
