@@ -17,7 +17,8 @@ Mechanism:
   binds the crisis or line the URL names (:func:`ids_from_url`).
 - Celery: ``before_task_publish`` copies the bound context into the task message's
   headers (``log_context``); ``task_prerun`` binds it in the worker process (with the
-  task's id and name) before the task runs, replacing whatever the previous task bound.
+  task's id and name) before the task runs, ``task_postrun`` unbinds it (after Celery's
+  own success or failure line), so a line between tasks carries nobody's id.
 - :class:`ContextFilter` (on the handler) puts the bound fields on every record; the
   JSON formatter writes them, the plain one ignores them.
 
@@ -176,18 +177,35 @@ def _before_publish(sender=None, headers=None, **kwargs):
         headers[TASK_HEADER] = context
 
 
+#: task id -> the token that restores what was bound before the task (postrun).
+_task_tokens: dict[str, contextvars.Token] = {}
+
+
 def _prerun(sender=None, task_id=None, task=None, **kwargs):
-    carried = getattr(task.request, TASK_HEADER, None) if task is not None else None
+    request = getattr(task, "request", None)
+    carried = getattr(request, TASK_HEADER, None)
     if not isinstance(carried, dict):
-        carried = {}
-    # Replaces what the previous task in this process bound; kept until the next task, so
-    # Celery's own "succeeded in" line (written after postrun) still carries it.
-    replace({**carried, "task_id": task_id, "task_name": getattr(task, "name", None)})
+        # A task run in-process (eager) keeps its caller's context.
+        carried = current_context() if getattr(request, "is_eager", False) else {}
+    fields = {**carried, "task_id": task_id, "task_name": getattr(task, "name", None)}
+    _task_tokens[task_id] = replace(fields)
+
+
+def _postrun(sender=None, task_id=None, **kwargs):
+    # Celery logs "succeeded in" / the failure before postrun, so those lines carry it.
+    token = _task_tokens.pop(task_id, None)
+    if token is None:
+        return
+    try:
+        reset(token)
+    except ValueError:  # bound in another context (another thread): just drop it
+        replace(None)
 
 
 def connect_celery() -> None:
     """Carry the context through task messages (called once by ``config.celery``)."""
-    from celery.signals import before_task_publish, task_prerun
+    from celery.signals import before_task_publish, task_postrun, task_prerun
 
     before_task_publish.connect(_before_publish, weak=False, dispatch_uid="core.logs.publish")
     task_prerun.connect(_prerun, weak=False, dispatch_uid="core.logs.prerun")
+    task_postrun.connect(_postrun, weak=False, dispatch_uid="core.logs.postrun")
