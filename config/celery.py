@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import celeryd_init, setup_logging
 
 from core import logs
 
@@ -18,6 +18,13 @@ logs.connect_celery()
 
 
 if os.environ.get("LOG_FORMAT", "plain").strip().lower() == "json":
+    logs.configure_json_early()
+
+    @celeryd_init.connect(weak=False)
+    def _no_banner(instance=None, **kwargs):
+        """The worker's start-up banner is plain text: one JSON line per log line only
+        (its "ready." line says it started). Beat takes ``--quiet`` for the same."""
+        instance.quiet = True
 
     @setup_logging.connect(weak=False)
     def _django_logging(loglevel=None, **kwargs):

@@ -120,7 +120,8 @@ def ids_from_url(url_name: str | None, kwargs: dict) -> dict:
         for field, pattern in _PK_NAMES:
             if pattern.match(url_name):
                 found.setdefault(field, kwargs["pk"])
-    return found
+    # Routers pass ids as text; only a number is an id worth a field (no junk in logs).
+    return {f: int(v) for f, v in found.items() if str(v).isdigit() and len(str(v)) <= 19}
 
 
 class RequestContextMiddleware:
@@ -200,6 +201,20 @@ def _postrun(sender=None, task_id=None, **kwargs):
         reset(token)
     except ValueError:  # bound in another context (another thread): just drop it
         replace(None)
+
+
+def configure_json_early() -> None:
+    """JSON lines from the start of a process, before Django's ``LOGGING`` applies (a
+    worker's first lines); Python warnings go through logging too. ``LOGGING`` replaces
+    this handler once Django is set up."""
+    logging.captureWarnings(True)
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        handler.addFilter(ContextFilter())
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
 
 
 def connect_celery() -> None:
