@@ -28,9 +28,10 @@ RUN pip install --no-deps .
 # Static files are collected at build time (whitenoise serves them).
 RUN DEBUG=false SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput -v 0
 
-RUN useradd --system --uid 10001 app && mkdir -p /app/var && chown app /app/var
+RUN useradd --system --uid 10001 app && mkdir -p /app/var/metrics && chown -R app /app/var
 USER app
 EXPOSE 8000
-# uvicorn takes the client's address from X-Forwarded-For only from TRUSTED_PROXIES (the
-# same list Django uses; empty trusts nobody), so a shell expands it.
-CMD ["sh", "-c", "exec uvicorn config.asgi:application --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips \"${TRUSTED_PROXIES:-}\" --ws-max-size 262144"]
+# One access line per request comes from Django (core.requests, with the request id), so
+# uvicorn's own is off. uvicorn takes the client's address from X-Forwarded-For only from
+# TRUSTED_PROXIES (the same list Django uses; empty trusts nobody), so a shell expands it.
+CMD ["sh", "-c", "exec uvicorn config.asgi:application --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips \"${TRUSTED_PROXIES:-}\" --ws-max-size 262144 --no-access-log"]

@@ -76,6 +76,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every request is counted and timed, and every log line it causes (and every
+    # task it enqueues) carries its request id (docs/operations.md, Metrics and Logs).
+    "core.logs.RequestContextMiddleware",
+    "core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.middleware.LimitRequestBodyMiddleware",
@@ -373,7 +377,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # Health probes come over plain HTTP from the orchestrator.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # So are Prometheus scrapes of /metrics (bearer token; keep it off the public proxy).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     if env.bool("BEHIND_TLS_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
@@ -383,13 +388,43 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 # --- Logging ------------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line (python-json-logger), with the request id,
+# crisis and line of the request or task that wrote it (core/logs.py). Web processes,
+# workers and beat all log through this (config/celery.py), uvicorn's own lines too.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "core.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": (
+        {
+            name: {"handlers": ["console"], "propagate": False}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        }
+        if LOG_FORMAT == "json"
+        else {}
+    ),
 }
+
+# --- Metrics (core/metrics.py, docs/operations.md) ----------------------------------------
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; unset, it is a 404.
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself, from the environment) makes
+# every web process and worker count into one directory, so one scrape sees them all.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- CAP 1.2 ---------------------------------------------------------------------------
 # The <sender> of the CAP alerts this service issues (a domain name of the operator).

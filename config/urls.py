@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from core import health
+from core import health, metrics
 from core.console.views import admin_login_view
 from core.errors import json_not_found_or_default
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     # The admin logs people in on the console's page, which asks for the two-step code.
     path("admin/login/", admin_login_view, name="admin-login"),
     path("admin/", admin.site.urls),

@@ -6,8 +6,10 @@ class DeadlinesConfig(AppConfig):
     verbose_name = "Deadline engine"
 
     def ready(self):
-        from core import health
+        from core import health, metrics
         from deadlines import services
 
         # The watchdog: a dead beat or a worker not consuming shows on /readyz.
         health.EXTRA_CHECKS.setdefault("deadlines", services.check_health)
+        # Overdue deadlines and the sweep's age, read from the database at each scrape.
+        metrics.SCRAPE_COLLECTORS.setdefault("deadlines", services.collect_metrics)

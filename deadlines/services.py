@@ -38,6 +38,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import InvalidInput
+from core.metrics import observe_deadline_fired
 from deadlines.models import Deadline, DeadlineProbe, DeadlineState, SweepHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -441,6 +442,13 @@ def _run(deadline: Deadline, now: datetime) -> None:
     deadline.state = DeadlineState.FIRED
     deadline.fired_at = now
     handler(deadline)
+    _count_fired([deadline], now)
+
+
+def _count_fired(deadlines: list[Deadline], now: datetime) -> None:
+    """Their lateness into ``/metrics``, once the firing commits (never for a rollback)."""
+    lateness = [(d.kind, (now - d.due_at).total_seconds()) for d in deadlines]
+    transaction.on_commit(lambda: [observe_deadline_fired(k, s) for k, s in lateness])
 
 
 def _record_failure(ids: list[int], exc: BaseException) -> None:
@@ -541,6 +549,7 @@ def fire_due_deadlines(
                         for deadline in group:
                             deadline.state, deadline.fired_at = DeadlineState.FIRED, now
                         BATCH_HANDLERS[kind](group)
+                        _count_fired(group, now)
                         done += len(group)
                     for deadline in single:
                         _run(deadline, now)  # at least one per batch: always progress
@@ -668,6 +677,39 @@ def engine_status(*, now: datetime | None = None, recent: int = 200) -> dict:
             "max_lateness_seconds": max(lateness) if lateness else None,
         },
     }
+
+
+def collect_metrics() -> list:
+    """Scrape-time figures for ``/metrics`` (``core.metrics.SCRAPE_COLLECTORS``): pending
+    deadlines overdue by more than ``DEADLINE_OVERDUE_ALERT_SECONDS`` (one count on the
+    ``(state, due_at)`` index) and the age of the sweep's heartbeat (one row)."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    now = timezone.now()
+    overdue_after = timedelta(seconds=_setting("DEADLINE_OVERDUE_ALERT_SECONDS", 30))
+    overdue = Deadline.objects.filter(
+        state=DeadlineState.PENDING, due_at__lt=now - overdue_after
+    ).count()
+    swept_at = (
+        SweepHeartbeat.objects.filter(name=SWEEPER).values_list("swept_at", flat=True).first()
+    )
+    families = [
+        GaugeMetricFamily(
+            "crisis_deadlines_overdue",
+            "Pending deadlines overdue by more than DEADLINE_OVERDUE_ALERT_SECONDS (read at "
+            "scrape).",
+            value=overdue,
+        )
+    ]
+    if swept_at is not None:
+        families.append(
+            GaugeMetricFamily(
+                "crisis_deadline_sweep_age_seconds",
+                "Seconds since the deadline sweep last ran (read at scrape).",
+                value=(now - swept_at).total_seconds(),
+            )
+        )
+    return families
 
 
 def check_health() -> str | None:

@@ -41,6 +41,7 @@ from django.utils.crypto import constant_time_compare
 
 from core.errors import DomainError, error_body, error_frame
 from core.events import desk_group, user_group
+from core.metrics import HOTLINE_DELIVERED, WEBSOCKET_CONNECTIONS
 from directory.access import Access, access_for
 from directory.models import WRITING_ROLES
 from directory.selectors import token_is_live
@@ -208,6 +209,8 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             self.groups_joined.append(group)
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        WEBSOCKET_CONNECTIONS.inc()
+        self.counted = True
         self.pump = asyncio.get_running_loop().create_task(self._pump())
         if self.presence_desks:
             await db(
@@ -227,6 +230,9 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         self.closing = True
+        if getattr(self, "counted", False):
+            self.counted = False
+            WEBSOCKET_CONNECTIONS.dec()
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
         if not hasattr(self, "connection_id"):
@@ -244,6 +250,12 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
     # --- outgoing ------------------------------------------------------------------------
     async def send_json(self, content, close=False):
         self._enqueue(json.dumps(content, separators=(",", ":")))
+
+    def _emit_message(self, text: str) -> None:
+        """A line's message frame (``LineOrdering``): counted as delivered, then queued."""
+        if not self.closing:
+            HOTLINE_DELIVERED.inc()
+        self._enqueue(text)
 
     def _enqueue(self, text: str) -> None:
         if self.closing:
@@ -346,7 +358,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             channel_id,
             since_seq=frame.get("since_seq") or 0,
             read_after=functools.partial(db, _replay_rows, channel_id),
-            emit=self._enqueue,
+            emit=self._emit_message,
         )
         self.subs[channel_id] = sub
         await get_hub().add(channel_id, self)

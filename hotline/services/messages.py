@@ -7,6 +7,7 @@ import uuid
 from django.db import transaction
 
 from core.errors import Conflict, InvalidInput, NotFound
+from core.metrics import HOTLINE_SENT
 from directory.access import access_for
 from hotline import fanout
 from hotline.models import MAX_BODY_CHARS, HotlineChannel, Message, Priority
@@ -83,6 +84,7 @@ def send_message(
             if message is None:
                 _explain_refusal(access, channel_id, desk_id)
             fanout.publish_on_commit(channel_id, message_frame(message), seq=message.seq)
+            transaction.on_commit(HOTLINE_SENT.labels(priority=priority).inc)
             if priority == Priority.FLASH:
                 start_flash_deadline(message)
             return message, True

@@ -53,6 +53,7 @@ from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
 
+from core.metrics import count_paging_attempt
 from deadlines.models import Deadline
 from deadlines.services import (
     DeadlineBusy,
@@ -293,12 +294,18 @@ def deliver(attempt_id: int, try_no: int) -> None:
             raise PermanentFailure(f"no transport delivers {attempt.kind!r} any more")
         receipt = transport.send(render_message(attempt)) or Receipt()
     except TransportError as exc:
+        permanent = isinstance(exc, PermanentFailure)
+        count_paging_attempt(
+            attempt.kind, "permanent_failure" if permanent else "transient_failure"
+        )
         _record_failure(attempt_id, try_no, exc, _ms_since(started))
     except Exception as exc:  # a bug or an unexpected library error: retry, keep the reason
         logger.exception("paging: sending attempt %s failed", attempt_id)
+        count_paging_attempt(attempt.kind, "transient_failure")
         failure = TransientFailure(f"{type(exc).__name__}: {exc}")
         _record_failure(attempt_id, try_no, failure, _ms_since(started))
     else:
+        count_paging_attempt(attempt.kind, "sent")
         _record_sent(attempt_id, try_no, receipt, _ms_since(started))
 
 
