@@ -15,6 +15,8 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from core.redis import channel_layer_host
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -130,10 +132,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer and Celery broker ---------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# Every Redis call is bounded (core/redis.py): with Redis down or unreachable, actions still
+# commit and answer in their normal time, and live clients catch up from the database.
+REDIS_CONNECT_TIMEOUT_SECONDS = env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.5)
+REDIS_COMMAND_TIMEOUT_SECONDS = env.float("REDIS_COMMAND_TIMEOUT_SECONDS", default=1.0)
+# channels_redis forgets a group membership this long after it was (re-)added; every
+# websocket connection re-adds its groups every CHANNEL_GROUP_REJOIN_SECONDS (far less).
+CHANNEL_GROUP_EXPIRY_SECONDS = env.int("CHANNEL_GROUP_EXPIRY_SECONDS", default=86400)
+CHANNEL_GROUP_REJOIN_SECONDS = env.float(
+    "CHANNEL_GROUP_REJOIN_SECONDS", default=min(3600.0, CHANNEL_GROUP_EXPIRY_SECONDS / 4)
+)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {
+            "hosts": [channel_layer_host(REDIS_URL, connect_seconds=REDIS_CONNECT_TIMEOUT_SECONDS)],
+            "group_expiry": CHANNEL_GROUP_EXPIRY_SECONDS,
+        },
     }
 }
 
@@ -166,9 +181,16 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged message after this many seconds. We never hand the
 # broker an ETA further away than the deadline horizon, which stays far below it.
+# Socket timeouts: a broker that stopped answering fails a send in about a second
+# instead of hanging the request that enqueues after its commit (the deadline sweep
+# and the job reaper pick up what was not sent).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+    "socket_keepalive": True,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Deadlines (the escalation engine, docs/escalation.md) -------------------------------
@@ -427,6 +449,18 @@ CELERY_BEAT_SCHEDULE = {
     "hotline-line-checks": {
         "task": "hotline.tasks.send_line_checks",
         "schedule": HOTLINE_LINE_CHECK_EVERY_SECONDS,
+    },
+    # Presence rows a crashed web process left behind: removed, desks announced offline.
+    "hotline-presence-sweep": {
+        "task": "hotline.tasks.sweep_presence",
+        "schedule": 30.0,
+        "options": {"expires": 60},
+    },
+    # Import jobs whose task was lost (broker down at upload) or killed (time limit).
+    "humanitarian-import-reaper": {
+        "task": "humanitarian.tasks.reap_import_jobs",
+        "schedule": 60.0,
+        "options": {"expires": 120},
     },
     # Reminders scan the database (idempotent: a sent reminder is recorded).
     "humanitarian-reminders": {
