@@ -207,7 +207,7 @@ DEADLINE_RETRY_DELAY_SECONDS = env.float("DEADLINE_RETRY_DELAY_SECONDS", default
 # and one bulk call sends at most DEADLINE_MAX_SLOT_TASKS tasks (slots widen beyond that).
 DEADLINE_SLOT_MS = env.float("DEADLINE_SLOT_MS", default=20)
 DEADLINE_MAX_SLOT_TASKS = env.int("DEADLINE_MAX_SLOT_TASKS", default=300)
-# The watchdog (/readyz) fails when the sweep is older or a deadline is overdue by more.
+# The watchdog (/status) fails when the sweep is older or a deadline is overdue by more.
 DEADLINE_SWEEP_STALE_SECONDS = env.float("DEADLINE_SWEEP_STALE_SECONDS", default=30)
 DEADLINE_OVERDUE_ALERT_SECONDS = env.float("DEADLINE_OVERDUE_ALERT_SECONDS", default=30)
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] < DEADLINE_ENQUEUE_HORIZON_SECONDS * 2:
@@ -392,7 +392,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # Health probes come over plain HTTP from the orchestrator.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^status$"]
     if env.bool("BEHIND_TLS_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
