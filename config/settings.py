@@ -189,6 +189,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 1,
     "socket_timeout": 5,
     "socket_keepalive": True,
+    # A producer (a request enqueueing after its commit) tries to connect once, not again
+    # after a sleep; workers reconnect on their own (broker_connection_retry).
+    "max_retries": 0,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -424,6 +427,15 @@ HOTLINE_WS_RATE_PER_SECOND = env.float("HOTLINE_WS_RATE_PER_SECOND", default=30)
 HOTLINE_WS_BURST = env.int("HOTLINE_WS_BURST", default=60)
 HOTLINE_WS_MAX_VIOLATIONS = env.int("HOTLINE_WS_MAX_VIOLATIONS", default=20)
 HOTLINE_WS_OUTBOX = env.int("HOTLINE_WS_OUTBOX", default=2000)
+# How often each web process refreshes the presence rows of its open connections (a row
+# not refreshed for 90 s belongs to a dead process: beat's presence sweep removes it).
+HOTLINE_PRESENCE_HEARTBEAT_SECONDS = env.float("HOTLINE_PRESENCE_HEARTBEAT_SECONDS", default=30)
+# The fan-out hub PINGs Redis this often and reconnects after this long without an answer
+# (a half-open connection never errors by itself); it keeps at most this many committed
+# events waiting to be published while Redis is away (oldest dropped: clients re-read).
+HOTLINE_HUB_PING_SECONDS = env.float("HOTLINE_HUB_PING_SECONDS", default=5)
+HOTLINE_HUB_DEAD_SECONDS = env.float("HOTLINE_HUB_DEAD_SECONDS", default=12)
+HOTLINE_HUB_MAX_PENDING = env.int("HOTLINE_HUB_MAX_PENDING", default=10000)
 # Threads (each with its own database connection) serving websocket actions per process.
 HOTLINE_DB_THREADS = env.int("HOTLINE_DB_THREADS", default=16)
 # How long the other side has to acknowledge a line check, and how often lines are checked.

@@ -126,7 +126,26 @@ def publish_now(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -> None
     if pending is not None:
         pending.append((topic, text))
         return
+    hub = _running_hub()
+    if hub is not None:
+        # A web process: its hub publishes (bounded queue, no request waits on Redis) and,
+        # while Redis is away, hands the event to this process's own connections.
+        hub.loop.call_soon_threadsafe(hub.publish, [(topic, text)])
+        return
     _publish_sync([(topic, text)])
+
+
+def _running_hub() -> Hub | None:
+    """The hub of a running event loop of this process other than the caller's own
+    (a sync view or service thread of a web process); None in workers and scripts."""
+    try:
+        own = asyncio.get_running_loop()
+    except RuntimeError:
+        own = None
+    for loop, hub in list(_hubs.items()):
+        if loop is not own and loop.is_running() and not loop.is_closed():
+            return hub
+    return None
 
 
 def publish_on_commit(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -> None:
@@ -162,6 +181,7 @@ class Hub:
 
     def __init__(self, url: str):
         self.url = url
+        self.loop = asyncio.get_running_loop()
         self.listeners: dict[int, set[Listener]] = {}
         self.topics: dict[str, int] = {}
         self.connected = False
