@@ -121,9 +121,7 @@ def stored(line, body: str) -> bool:
     )
 
 
-def test_console_sends_with_redis_stopped_and_resumes_live(
-    visitors, region, line_ab, outage_redis
-):
+def test_console_sends_with_redis_stopped_and_resumes_live(visitors, region, line_ab, outage_redis):
     a = visitors.new_page(region.operator_a)
     b = visitors.new_page(region.operator_b)
     switch = SocketSwitch(a)
