@@ -14,6 +14,12 @@ Redis pub/sub is at-most-once, like the channel layer: the database is the recor
 Every ``message`` event carries its per-channel ``seq``; a connection that sees a gap, or
 a hub whose Redis connection was re-established, re-reads the missing range from the
 database (see ``hotline.consumers``). Nothing here needs another process's memory.
+
+Redis going away never holds up a sender: a web process publishes through its hub's
+bounded queue (:meth:`Hub.publish`, also from sync request threads), other processes
+with a bounded synchronous publish whose failures are kept for the next attempt; the
+hub health-checks its connection (PING; silence means dead) and re-syncs every listener
+after each reconnect. Connections are made by ``core.redis``.
 """
 
 from __future__ import annotations
