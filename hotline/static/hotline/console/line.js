@@ -114,10 +114,11 @@
     if (ctrl) options.signal = ctrl.signal;
     return fetch(url, options).finally(function () { if (timer) clearTimeout(timer); });
   }
+  // lastSeq only moves over seqs shown without a gap (a REST answer for our own message
+  // may come before others' messages): the next poll or subscribe asks from there.
   function show(f) {
-    if (f.seq > lastSeq) lastSeq = f.seq;
-    if (document.getElementById("msg-" + f.seq)) return;  // already shown: once only
-    place(render(f), f.seq);
+    if (!document.getElementById("msg-" + f.seq)) place(render(f), f.seq);  // once only
+    while (document.getElementById("msg-" + (lastSeq + 1))) lastSeq += 1;
   }
   function confirmed(f, how) {
     delete outbox[f.client_msg_id];
@@ -182,9 +183,9 @@
 
   Console.on("message", function (f) {
     if (f.channel !== cfg.channel) return;
-    if (document.getElementById("msg-" + f.seq)) { if (f.seq > lastSeq) lastSeq = f.seq; return; }
+    var fresh = !document.getElementById("msg-" + f.seq);
     show(f);
-    markRead(f);
+    if (fresh) markRead(f);
   });
 
   Console.on("close", function () {
