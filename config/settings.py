@@ -15,6 +15,8 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from core.redis import channel_layer_host
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -135,10 +137,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer and Celery broker ---------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# Every Redis call is bounded (core/redis.py): with Redis down or unreachable, actions still
+# commit and answer in their normal time, and live clients catch up from the database.
+REDIS_CONNECT_TIMEOUT_SECONDS = env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=0.5)
+REDIS_COMMAND_TIMEOUT_SECONDS = env.float("REDIS_COMMAND_TIMEOUT_SECONDS", default=1.0)
+# channels_redis forgets a group membership this long after it was (re-)added; every
+# websocket connection re-adds its groups every CHANNEL_GROUP_REJOIN_SECONDS (far less).
+CHANNEL_GROUP_EXPIRY_SECONDS = env.int("CHANNEL_GROUP_EXPIRY_SECONDS", default=86400)
+CHANNEL_GROUP_REJOIN_SECONDS = env.float(
+    "CHANNEL_GROUP_REJOIN_SECONDS", default=min(3600.0, CHANNEL_GROUP_EXPIRY_SECONDS / 4)
+)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {
+            "hosts": [channel_layer_host(REDIS_URL, connect_seconds=REDIS_CONNECT_TIMEOUT_SECONDS)],
+            "group_expiry": CHANNEL_GROUP_EXPIRY_SECONDS,
+        },
     }
 }
 
@@ -171,9 +186,19 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged message after this many seconds. We never hand the
 # broker an ETA further away than the deadline horizon, which stays far below it.
+# Socket timeouts: a broker that stopped answering fails a send in about a second
+# instead of hanging the request that enqueues after its commit (the deadline sweep
+# and the job reaper pick up what was not sent).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+    "socket_keepalive": True,
+    # A producer (a request enqueueing after its commit) tries to connect once, not again
+    # after a sleep; workers reconnect on their own (broker_connection_retry).
+    "max_retries": 0,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Deadlines (the escalation engine, docs/escalation.md) -------------------------------
@@ -190,7 +215,7 @@ DEADLINE_RETRY_DELAY_SECONDS = env.float("DEADLINE_RETRY_DELAY_SECONDS", default
 # and one bulk call sends at most DEADLINE_MAX_SLOT_TASKS tasks (slots widen beyond that).
 DEADLINE_SLOT_MS = env.float("DEADLINE_SLOT_MS", default=20)
 DEADLINE_MAX_SLOT_TASKS = env.int("DEADLINE_MAX_SLOT_TASKS", default=300)
-# The watchdog (/readyz) fails when the sweep is older or a deadline is overdue by more.
+# The watchdog (/status) fails when the sweep is older or a deadline is overdue by more.
 DEADLINE_SWEEP_STALE_SECONDS = env.float("DEADLINE_SWEEP_STALE_SECONDS", default=30)
 DEADLINE_OVERDUE_ALERT_SECONDS = env.float("DEADLINE_OVERDUE_ALERT_SECONDS", default=30)
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] < DEADLINE_ENQUEUE_HORIZON_SECONDS * 2:
@@ -378,7 +403,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # Health probes come over plain HTTP from the orchestrator.
     # So are Prometheus scrapes of /metrics (bearer token; keep it off the public proxy).
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^status$", r"^metrics$"]
     if env.bool("BEHIND_TLS_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
@@ -454,6 +479,15 @@ HOTLINE_WS_RATE_PER_SECOND = env.float("HOTLINE_WS_RATE_PER_SECOND", default=30)
 HOTLINE_WS_BURST = env.int("HOTLINE_WS_BURST", default=60)
 HOTLINE_WS_MAX_VIOLATIONS = env.int("HOTLINE_WS_MAX_VIOLATIONS", default=20)
 HOTLINE_WS_OUTBOX = env.int("HOTLINE_WS_OUTBOX", default=2000)
+# How often each web process refreshes the presence rows of its open connections (a row
+# not refreshed for 90 s belongs to a dead process: beat's presence sweep removes it).
+HOTLINE_PRESENCE_HEARTBEAT_SECONDS = env.float("HOTLINE_PRESENCE_HEARTBEAT_SECONDS", default=30)
+# The fan-out hub PINGs Redis this often and reconnects after this long without an answer
+# (a half-open connection never errors by itself); it keeps at most this many committed
+# events waiting to be published while Redis is away (oldest dropped: clients re-read).
+HOTLINE_HUB_PING_SECONDS = env.float("HOTLINE_HUB_PING_SECONDS", default=5)
+HOTLINE_HUB_DEAD_SECONDS = env.float("HOTLINE_HUB_DEAD_SECONDS", default=12)
+HOTLINE_HUB_MAX_PENDING = env.int("HOTLINE_HUB_MAX_PENDING", default=10000)
 # Threads (each with its own database connection) serving websocket actions per process.
 HOTLINE_DB_THREADS = env.int("HOTLINE_DB_THREADS", default=16)
 # How long the other side has to acknowledge a line check, and how often lines are checked.
@@ -479,6 +513,18 @@ CELERY_BEAT_SCHEDULE = {
     "hotline-line-checks": {
         "task": "hotline.tasks.send_line_checks",
         "schedule": HOTLINE_LINE_CHECK_EVERY_SECONDS,
+    },
+    # Presence rows a crashed web process left behind: removed, desks announced offline.
+    "hotline-presence-sweep": {
+        "task": "hotline.tasks.sweep_presence",
+        "schedule": 30.0,
+        "options": {"expires": 60},
+    },
+    # Import jobs whose task was lost (broker down at upload) or killed (time limit).
+    "humanitarian-import-reaper": {
+        "task": "humanitarian.tasks.reap_import_jobs",
+        "schedule": 60.0,
+        "options": {"expires": 120},
     },
     # Reminders scan the database (idempotent: a sent reminder is recorded).
     "humanitarian-reminders": {

@@ -9,6 +9,7 @@ from core.errors import json_not_found_or_default
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("status", health.status, name="status"),
     path("metrics", metrics.metrics_view, name="metrics"),
     # The admin logs people in on the console's page, which asks for the two-step code.
     path("admin/login/", admin_login_view, name="admin-login"),

@@ -74,6 +74,13 @@ class PayloadTooLarge(DomainError):
     code = "too_large"
 
 
+class ServiceUnavailable(DomainError):
+    """Something the action needs besides the database (Redis) is away; try again soon."""
+
+    status = 503
+    code = "unavailable"
+
+
 class TooDeeplyNested(drf.ParseError):
     """A JSON body nested deeper than ``core.parsers.MAX_JSON_DEPTH``."""
 

@@ -18,6 +18,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
+from core.redis import Breaker, bounded
+
 logger = logging.getLogger(__name__)
 
 
@@ -32,14 +34,27 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+#: Opened by a failed group send: later sends are skipped for a few seconds instead of
+#: each paying a timeout (the database has the truth; clients catch up from it).
+_breaker = Breaker(seconds=5.0)
+
+
+async def _group_send(layer, group: str, event: dict) -> None:
+    await bounded(layer.group_send(group, {"type": "push.event", "event": event}))
+
+
 def publish(group: str, event: dict) -> None:
-    """Send now. Failures are logged, not raised: the database already holds the truth."""
+    """Send now, within ``REDIS_COMMAND_TIMEOUT_SECONDS``. Failures are logged, never
+    raised: the database already holds the truth, and a connection that missed the
+    event re-reads it (``resync`` frame, reconnect)."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or _breaker.is_open:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": "push.event", "event": event})
-    except Exception:  # transport down: readers catch up from the database
+        async_to_sync(_group_send)(layer, group, event)
+        _breaker.succeeded()
+    except Exception:  # transport down or slow: readers catch up from the database
+        _breaker.failed()
         logger.warning("could not publish %s to %s", event.get("type"), group, exc_info=True)
 
 
@@ -56,4 +71,4 @@ def publish_on_commit(groups: list[str] | str, event: dict) -> None:
         for group in groups:
             publish(group, event)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 from urllib.parse import parse_qs, urlparse
 
 import redis
-import redis.asyncio
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
@@ -40,6 +40,10 @@ from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from core import mfa
+from core import redis as core_redis
+from core.errors import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -86,19 +90,26 @@ def issue_ticket(*, user_id: int, credential: tuple[str, str]) -> str:
     """
     ticket = secrets.token_urlsafe(32)
     value = json.dumps({"user_id": user_id, "credential": list(credential)})
-    client = redis.Redis.from_url(settings.REDIS_URL)
     try:
-        client.set(_ticket_key(ticket), value, ex=settings.WS_TICKET_TTL_SECONDS)
-    finally:
-        client.close()
+        core_redis.sync_client().set(_ticket_key(ticket), value, ex=settings.WS_TICKET_TTL_SECONDS)
+    except (redis.RedisError, OSError):
+        logger.warning("could not store a websocket ticket", exc_info=True)
+        raise ServiceUnavailable(
+            "Websocket tickets are unavailable right now. Connect with your API token in "
+            "the Authorization header, or try again in a moment.",
+            code="tickets_unavailable",
+        ) from None
     return ticket
 
 
 async def redeem_ticket(ticket: str) -> dict | None:
     """The ticket's ``user_id`` and ``credential``, once; None if unknown, used or expired."""
-    client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+    client = core_redis.async_client()
     try:
-        value = await client.getdel(_ticket_key(ticket))
+        value = await core_redis.bounded(client.getdel(_ticket_key(ticket)))
+    except (redis.RedisError, OSError, TimeoutError):
+        logger.warning("could not redeem a websocket ticket", exc_info=True)
+        return None  # refused as a bad ticket; the client can use its token instead
     finally:
         await client.aclose()
     return json.loads(value) if value else None

@@ -28,12 +28,17 @@ import contextlib
 import copy
 import functools
 import json
+import logging
 import time
 import uuid
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db import close_old_connections
@@ -42,6 +47,7 @@ from django.utils.crypto import constant_time_compare
 from core.errors import DomainError, error_body, error_frame
 from core.events import desk_group, user_group
 from core.metrics import HOTLINE_DELIVERED, WEBSOCKET_CONNECTIONS
+from core.redis import bounded
 from directory.access import Access, access_for
 from directory.models import WRITING_ROLES
 from directory.selectors import token_is_live
@@ -66,6 +72,40 @@ from hotline.services import presence as presence_services
 from hotline.services import receipts as receipt_services
 
 PRESENCE_REFRESH_SECONDS = 30
+#: How often a connection that lost the channel layer tries its groups again.
+LAYER_RETRY_SECONDS = 2.0
+
+logger = logging.getLogger(__name__)
+
+
+def _rejoin_seconds() -> float:
+    return float(getattr(settings, "CHANNEL_GROUP_REJOIN_SECONDS", 3600))
+
+
+# --- presence heartbeat of this process ----------------------------------------------------
+#: Connection ids open in this process: its heartbeat keeps their presence rows fresh, so
+#: rows whose heartbeat stopped (the process crashed) are swept and announced offline.
+_live_connections: set[str] = set()
+_heartbeats: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _start_presence_heartbeat() -> None:
+    loop = asyncio.get_running_loop()
+    task = _heartbeats.get(loop)
+    if task is None or task.done():
+        _heartbeats[loop] = loop.create_task(_presence_heartbeat())
+
+
+async def _presence_heartbeat() -> None:
+    while True:
+        await asyncio.sleep(presence_services.heartbeat_seconds())
+        if not _live_connections:
+            continue
+        try:
+            await db(presence_services.connections_alive, connections=set(_live_connections))
+        except Exception:  # database away: the next beat tries again
+            logger.warning("presence heartbeat failed", exc_info=True)
+
 
 # Re-exported for callers of the skeleton's names.
 __all__ = ["CLOSE_UNAUTHENTICATED", "MAX_FRAME_BYTES", "PROTOCOL_VERSION", "DeskConsumer"]
@@ -186,7 +226,8 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         # The person's group first: a change committed from here on reaches us as an
         # event, so the access read next can never be silently out of date.
         self.groups_joined = [user_group(user.pk)]
-        await self.channel_layer.group_add(self.groups_joined[0], self.channel_name)
+        self.layer_lost = False
+        await self._join_groups()
         self.access = await database_sync_to_async(access_for)(_fresh(user))
         self.credential = tuple(credential)
         # Only a desk the person may act for counts as online (an auditor is not staff).
@@ -205,13 +246,15 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         )
         self.violations = 0
         self.seen_at = time.monotonic()
-        for group in [desk_group(d) for d in sorted(self.access.desk_ids)]:
-            self.groups_joined.append(group)
-            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined += [desk_group(d) for d in sorted(self.access.desk_ids)]
+        await self._join_groups()
         await self.accept()
         WEBSOCKET_CONNECTIONS.inc()
         self.counted = True
         self.pump = asyncio.get_running_loop().create_task(self._pump())
+        self.rejoin = asyncio.get_running_loop().create_task(self._keep_groups())
+        _live_connections.add(self.connection_id)
+        _start_presence_heartbeat()
         if self.presence_desks:
             await db(
                 presence_services.connection_opened,
@@ -233,10 +276,14 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "counted", False):
             self.counted = False
             WEBSOCKET_CONNECTIONS.dec()
+        if hasattr(self, "rejoin"):
+            self.rejoin.cancel()
         for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            with contextlib.suppress(Exception):  # Redis away: the membership expires
+                await bounded(self.channel_layer.group_discard(group, self.channel_name))
         if not hasattr(self, "connection_id"):
             return
+        _live_connections.discard(self.connection_id)
         hub = get_hub()
         for channel_id, sub in list(self.subs.items()):
             sub.close()
@@ -246,6 +293,56 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if self.presence_desks:
             with contextlib.suppress(Exception):
                 await db(presence_services.connection_closed, connection=self.connection_id)
+
+    # --- the channel layer: never fatal, groups kept fresh --------------------------------
+    async def __call__(self, scope, receive, send):
+        """As ``AsyncConsumer.__call__``, but the channel layer's receive never raises:
+        with Redis down the socket stays open (sends commit over it; hotline delivery
+        goes through the hub), and the connection re-joins its groups when Redis is back."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = self._layer_receive
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+
+    async def _layer_receive(self):
+        while True:
+            try:
+                return await self.channel_layer.receive(self.channel_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if not getattr(self, "layer_lost", True):
+                    logger.warning("channel layer lost for %s", self.channel_name, exc_info=True)
+                self.layer_lost = True
+                await asyncio.sleep(LAYER_RETRY_SECONDS)
+
+    async def _join_groups(self) -> bool:
+        """(Re-)add this connection to its groups, each call bounded. Re-adding resets
+        channels_redis' ``group_expiry`` clock. Returns whether all were joined."""
+        try:
+            for group in list(self.groups_joined):
+                await bounded(self.channel_layer.group_add(group, self.channel_name))
+        except Exception:
+            if not self.layer_lost:
+                logger.warning("could not join channel-layer groups; retrying", exc_info=True)
+            self.layer_lost = True
+            return False
+        return True
+
+    async def _keep_groups(self):
+        """Re-join the groups well before ``group_expiry``; while the channel layer is
+        lost, every few seconds. Once it is back the client is told to re-read what it
+        shows (``resync``): events published meanwhile were lost in transport."""
+        while not self.closing:
+            lost = self.layer_lost
+            every = LAYER_RETRY_SECONDS if lost else _rejoin_seconds()
+            await asyncio.sleep(every)
+            if await self._join_groups() and lost:
+                self.layer_lost = False
+                await self.send_json({"type": "resync", "reason": "transport_restored"})
 
     # --- outgoing ------------------------------------------------------------------------
     async def send_json(self, content, close=False):

@@ -14,6 +14,12 @@ Redis pub/sub is at-most-once, like the channel layer: the database is the recor
 Every ``message`` event carries its per-channel ``seq``; a connection that sees a gap, or
 a hub whose Redis connection was re-established, re-reads the missing range from the
 database (see ``hotline.consumers``). Nothing here needs another process's memory.
+
+Redis going away never holds up a sender: a web process publishes through its hub's
+bounded queue (:meth:`Hub.publish`, also from sync request threads), other processes
+with a bounded synchronous publish whose failures are kept for the next attempt; the
+hub health-checks its connection (PING; silence means dead) and re-syncs every listener
+after each reconnect. Connections are made by ``core.redis``.
 """
 
 from __future__ import annotations
@@ -23,14 +29,17 @@ import contextlib
 import json
 import logging
 import threading
+import time
 import weakref
+from collections import deque
 from typing import Protocol
 
 import redis
-import redis.asyncio as aioredis
 from django.conf import settings
 from django.db import transaction
 
+from core import redis as core_redis
+from core.redis import Breaker
 from hotline.metrics import observe_fanout_lag
 
 logger = logging.getLogger(__name__)
@@ -57,16 +66,47 @@ def encode(seq: int, event: dict) -> str:
     return f"{seq}|{json.dumps(event, separators=(',', ':'))}"
 
 
-_sync_client: redis.Redis | None = None
+#: A failed publish opens this: later publishes go straight to :data:`_unsent` for a few
+#: seconds instead of each paying a timeout inside somebody's request.
+_breaker = Breaker(seconds=3.0)
+#: Committed events that could not be handed to Redis yet (oldest dropped beyond the
+#: bound: a connection that misses one re-reads it from the database on the next seq).
+MAX_UNSENT = 10_000
+_unsent: deque[tuple[str, str]] = deque(maxlen=MAX_UNSENT)
+_unsent_lock = threading.Lock()
+#: The hub's own PING payload after (re)subscribing: its PONG means "all confirmed".
+RESUBSCRIBED = "hub-resubscribed"
 
 
-def _client() -> redis.Redis:
-    global _sync_client
-    if _sync_client is None:
-        _sync_client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
-        )
-    return _sync_client
+def _publish_sync(items: list[tuple[str, str]]) -> None:
+    """Publish ``items`` (after whatever is still unsent), pipelined, bounded in time."""
+    with _unsent_lock:
+        if _breaker.is_open:
+            _unsent.extend(items)
+            return
+        batch = [*_unsent, *items]
+        _unsent.clear()
+    try:
+        with core_redis.sync_client().pipeline(transaction=False) as pipe:
+            for topic, text in batch:
+                pipe.publish(topic, text)
+            pipe.execute()
+        _breaker.succeeded()
+    except (redis.RedisError, OSError):
+        _breaker.failed()
+        with _unsent_lock:
+            later = list(_unsent)
+            _unsent.clear()
+            _unsent.extend([*batch, *later])
+        logger.warning("could not publish %d hotline events; kept to retry", len(batch))
+
+
+def take_unsent() -> list[tuple[str, str]]:
+    """Hand over what this process could not publish yet (the hub retries it)."""
+    with _unsent_lock:
+        items = list(_unsent)
+        _unsent.clear()
+    return items
 
 
 _deferred = threading.local()
@@ -86,16 +126,33 @@ def deferred_publishes():
 
 def publish_now(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -> None:
     """Publish once (or hand it to the collecting caller, see :func:`deferred_publishes`).
-    Failures are logged, not raised: the database already has the truth."""
+    Never raises and never waits longer than ``REDIS_COMMAND_TIMEOUT_SECONDS``: with Redis
+    down the event is kept and sent again later (the database already has the truth)."""
     topic, text = channel_topic(channel_id), encode(seq, event)
     pending = getattr(_deferred, "pending", None)
     if pending is not None:
         pending.append((topic, text))
         return
+    hub = _running_hub()
+    if hub is not None:
+        # A web process: its hub publishes (bounded queue, no request waits on Redis) and,
+        # while Redis is away, hands the event to this process's own connections.
+        hub.loop.call_soon_threadsafe(hub.publish, [(topic, text)])
+        return
+    _publish_sync([(topic, text)])
+
+
+def _running_hub() -> Hub | None:
+    """The hub of a running event loop of this process other than the caller's own
+    (a sync view or service thread of a web process); None in workers and scripts."""
     try:
-        _client().publish(topic, text)
-    except redis.RedisError:
-        logger.warning("could not publish %s on line %s", event.get("type"), channel_id)
+        own = asyncio.get_running_loop()
+    except RuntimeError:
+        own = None
+    for loop, hub in list(_hubs.items()):
+        if loop is not own and loop.is_running() and not loop.is_closed():
+            return hub
+    return None
 
 
 def publish_on_commit(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -> None:
@@ -104,7 +161,7 @@ def publish_on_commit(channel_id: int, event: dict, *, seq: int = UNSEQUENCED) -
         event = json.loads(json.dumps(event))
     else:
         json.dumps(event)
-    transaction.on_commit(lambda: publish_now(channel_id, event, seq=seq))
+    transaction.on_commit(lambda: publish_now(channel_id, event, seq=seq), robust=True)
 
 
 class Listener(Protocol):
@@ -114,48 +171,86 @@ class Listener(Protocol):
 
 
 class Hub:
-    """One per process and event loop: a Redis subscriber dispatching to local listeners."""
+    """One per process and event loop: a Redis subscriber dispatching to local listeners.
+
+    Its connection is health-checked: a PING every ``HOTLINE_HUB_PING_SECONDS``, and no
+    answer of any kind for ``HOTLINE_HUB_DEAD_SECONDS`` counts as a lost connection (a
+    half-open TCP connection never errors by itself). After every reconnect it waits for
+    a PONG (Redis answers in order, so every subscription is confirmed by then) and asks
+    every listener to re-read its lines from the database: whatever was published while
+    it was away reaches the clients within a second or two of Redis answering again.
+
+    Publishing from this loop (:meth:`publish`) goes through a bounded queue
+    (``HOTLINE_HUB_MAX_PENDING``; the oldest are dropped beyond it and re-read by the
+    connections that notice the gap). While Redis is away, events are also handed to
+    this process's own listeners at once, so people on the same process keep talking.
+    """
 
     def __init__(self, url: str):
         self.url = url
+        self.loop = asyncio.get_running_loop()
         self.listeners: dict[int, set[Listener]] = {}
         self.topics: dict[str, int] = {}
-        self._redis: aioredis.Redis | None = None
+        self.connected = False
+        self.reconnects = 0
+        self.dropped = 0
+        self.ping_seconds = float(getattr(settings, "HOTLINE_HUB_PING_SECONDS", 5))
+        self.dead_seconds = float(getattr(settings, "HOTLINE_HUB_DEAD_SECONDS", 12))
+        self.max_pending = int(getattr(settings, "HOTLINE_HUB_MAX_PENDING", 10_000))
+        self._redis = None
         self._pubsub = None
         self._task: asyncio.Task | None = None
         self._ready = asyncio.Event()
         self._lock = asyncio.Lock()
         self._control = f"{topic_prefix()}hub"
         self._confirmations: dict[str, asyncio.Future] = {}
-        self._outgoing: list[tuple[str, str]] = []
+        self._late: set[str] = set()
+        self._outgoing: deque[tuple[str, str]] = deque()
         self._flushing = False
-        self._publisher: aioredis.Redis | None = None
+        self._publisher = None
+        self._publish_failed_at = 0.0
 
     async def start(self) -> None:
+        """Start the subscriber; wait briefly for Redis, never longer than a connect."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
-        await asyncio.wait_for(self._ready.wait(), timeout=10)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                self._ready.wait(),
+                timeout=core_redis.connect_timeout() + core_redis.command_timeout(),
+            )
 
     async def add(self, channel_id: int, listener: Listener) -> None:
         """Follow a channel for ``listener``. Returns once Redis has confirmed the
         subscription, so anything committed after this returns reaches the listener
-        live, and anything before it is in the database for the replay."""
+        live, and anything before it is in the database for the replay. With Redis
+        away it returns at once: the listener is re-synced when the hub reconnects."""
         await self.start()
+        confirmed = None
+        topic = channel_topic(channel_id)
         async with self._lock:
             members = self.listeners.setdefault(channel_id, set())
             first = not members
             members.add(listener)
             if first:
-                topic = channel_topic(channel_id)
                 self.topics[topic] = channel_id
-                confirmed = self._confirmations.setdefault(
-                    topic, asyncio.get_running_loop().create_future()
-                )
-                await self._pubsub.subscribe(topic)
+                if self.connected:
+                    confirmed = self._confirmations.setdefault(
+                        topic, asyncio.get_running_loop().create_future()
+                    )
+                    try:
+                        await core_redis.bounded(self._pubsub.subscribe(topic))
+                    except (redis.RedisError, OSError, TimeoutError):
+                        confirmed = None  # the reconnect subscribes it and re-syncs
             else:
-                confirmed = self._confirmations.get(channel_topic(channel_id))
+                confirmed = self._confirmations.get(topic)
         if confirmed is not None:
-            await asyncio.wait_for(asyncio.shield(confirmed), timeout=10)
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(confirmed), timeout=core_redis.command_timeout() * 2
+                )
+            except TimeoutError:
+                self._late.add(topic)  # re-synced when the confirmation comes
 
     async def discard(self, channel_id: int, listener: Listener) -> None:
         async with self._lock:
@@ -167,31 +262,50 @@ class Hub:
                 del self.listeners[channel_id]
                 topic = channel_topic(channel_id)
                 self.topics.pop(topic, None)
-                # (if this fails, the reconnect loop resubscribes only what is wanted)
-                with contextlib.suppress(redis.RedisError, OSError):
-                    await self._pubsub.unsubscribe(topic)
+                if self.connected:
+                    # (if this fails, the reconnect loop resubscribes only what is wanted)
+                    with contextlib.suppress(redis.RedisError, OSError, TimeoutError):
+                        await core_redis.bounded(self._pubsub.unsubscribe(topic))
 
     def publish(self, items: list[tuple[str, str]]) -> None:
         """Queue already-committed events for publishing from this loop, in order,
-        pipelined with whatever else is waiting (one round trip for many)."""
+        pipelined with whatever else is waiting (one round trip for many). Never
+        blocks; while Redis is away the events also go to this process's listeners."""
+        if not self.connected:
+            for topic, text in items:
+                self._dispatch(topic, text)
         self._outgoing.extend(items)
-        if not self._flushing:
+        overflow = len(self._outgoing) - self.max_pending
+        if overflow > 0:
+            for _ in range(overflow):
+                self._outgoing.popleft()
+            self.dropped += overflow
+            logger.warning("hotline hub publish queue full: dropped %d oldest events", overflow)
+        self._kick()
+
+    def _kick(self) -> None:
+        if self._outgoing and not self._flushing:
             self._flushing = True
             asyncio.get_running_loop().create_task(self._flush())
 
     async def _flush(self) -> None:
         try:
             if self._publisher is None:
-                self._publisher = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
+                self._publisher = core_redis.async_client(self.url)
             while self._outgoing:
-                batch, self._outgoing = self._outgoing, []
+                batch = list(self._outgoing)
                 try:
                     async with self._publisher.pipeline(transaction=False) as pipe:
                         for topic, text in batch:
                             pipe.publish(topic, text)
-                        await pipe.execute()
-                except (redis.RedisError, OSError):
-                    logger.warning("could not publish %d hotline events", len(batch))
+                        await core_redis.bounded(pipe.execute())
+                except (redis.RedisError, OSError, TimeoutError):
+                    # Kept (in order) for the next attempt: after a reconnect or a tick.
+                    self._publish_failed_at = time.monotonic()
+                    logger.warning("could not publish %d hotline events; kept", len(batch))
+                    return
+                for _ in range(len(batch)):
+                    self._outgoing.popleft()
         finally:
             self._flushing = False
 
@@ -209,49 +323,93 @@ class Hub:
         _hubs.pop(asyncio.get_running_loop(), None)
 
     async def _connect(self) -> None:
-        self._redis = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
+        self._redis = core_redis.async_client(
+            self.url, socket_timeout=None, health_check_interval=0
+        )
         self._pubsub = self._redis.pubsub()
         await self._pubsub.subscribe(self._control, *self.topics)
+        # Redis answers in order: this PONG comes after every subscription above.
+        await self._pubsub.ping(RESUBSCRIBED)
 
     async def _run(self) -> None:
-        reconnecting = False
         while True:
             try:
                 async with self._lock:
-                    await self._connect()
-                self._ready.set()
-                if reconnecting:
-                    # Whatever was published while we were away is in the database.
-                    for channel_id, listeners in list(self.listeners.items()):
-                        for listener in list(listeners):
-                            listener.hotline_resync(channel_id)
-                reconnecting = True
-                while True:
-                    message = await self._pubsub.get_message(timeout=None)
-                    if message is None:
-                        continue
-                    if message["type"] == "message":
-                        self._dispatch(message["channel"], message["data"])
-                    elif message["type"] == "subscribe":
-                        confirmed = self._confirmations.pop(message["channel"].decode(), None)
-                        if confirmed is not None and not confirmed.done():
-                            confirmed.set_result(True)
+                    await core_redis.bounded(
+                        self._connect(), core_redis.connect_timeout() + core_redis.command_timeout()
+                    )
+                await self._listen()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.warning("hotline hub lost Redis; reconnecting", exc_info=True)
+                if self.connected:
+                    logger.warning("hotline hub lost Redis; reconnecting", exc_info=True)
+                self.connected = False
                 self._ready.clear()
                 await self._close_quietly()
                 await asyncio.sleep(0.5)
 
-    def _dispatch(self, topic: bytes, data: bytes) -> None:
-        channel_id = self.topics.get(topic.decode())
+    async def _listen(self) -> None:
+        heard = pinged = time.monotonic()
+        while True:
+            message = await self._pubsub.get_message(timeout=1.0)
+            now = time.monotonic()
+            if message is None:
+                if now - heard > self.dead_seconds:
+                    raise redis.ConnectionError(f"no answer from Redis for {now - heard:.0f} s")
+                if now - pinged >= self.ping_seconds:
+                    pinged = now
+                    await core_redis.bounded(self._pubsub.ping())
+                self._tick(now)
+                continue
+            heard = now
+            kind = message["type"]
+            if kind == "message":
+                self._dispatch(message["channel"], message["data"])
+            elif kind == "subscribe":
+                topic = message["channel"].decode()
+                confirmed = self._confirmations.pop(topic, None)
+                if confirmed is not None and not confirmed.done():
+                    confirmed.set_result(True)
+                if topic in self._late:
+                    self._late.discard(topic)
+                    self._resync_topic(topic)
+            elif kind == "pong" and message["data"] == RESUBSCRIBED.encode():
+                self._back_online()
+
+    def _back_online(self) -> None:
+        """Every subscription is confirmed: re-read what may have been missed, publish
+        what was kept."""
+        self.connected = True
+        self._ready.set()
+        # (also on the first connect: a listener may have been added before it)
+        for channel_id, listeners in list(self.listeners.items()):
+            for listener in list(listeners):
+                listener.hotline_resync(channel_id)
+        self.reconnects += 1
+        self._outgoing.extendleft(reversed(take_unsent()))
+        self._kick()
+
+    def _tick(self, now: float) -> None:
+        """Once a second while idle: retry publishes kept after a failure."""
+        if self._outgoing and now - self._publish_failed_at >= 1.0:
+            self._kick()
+        elif _unsent and not _breaker.is_open:
+            self.publish(take_unsent())
+
+    def _resync_topic(self, topic: str) -> None:
+        channel_id = self.topics.get(topic)
+        for listener in list(self.listeners.get(channel_id, ())):
+            listener.hotline_resync(channel_id)
+
+    def _dispatch(self, topic: bytes | str, data: bytes | str) -> None:
+        channel_id = self.topics.get(topic.decode() if isinstance(topic, bytes) else topic)
         if channel_id is None:
             return
         listeners = self.listeners.get(channel_id)
         if not listeners:
             return
-        head, _, text = data.decode().partition("|")
+        head, _, text = (data.decode() if isinstance(data, bytes) else data).partition("|")
         seq = int(head)
         if seq > 0:
             observe_fanout_lag(text)
@@ -264,9 +422,9 @@ class Hub:
     async def _close_quietly(self) -> None:
         try:
             if self._pubsub is not None:
-                await self._pubsub.aclose()
+                await core_redis.bounded(self._pubsub.aclose())
             if self._redis is not None:
-                await self._redis.aclose()
+                await core_redis.bounded(self._redis.aclose())
         except Exception:  # nosec B110  # closing a dead connection: nothing to do
             pass
 

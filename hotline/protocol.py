@@ -119,6 +119,13 @@ SERVER_FRAMES: dict[str, Frame] = {
         ),
         Frame("pong", "Answer to `ping`.", (REF,)),
         Frame(
+            "resync",
+            "The server's live transport (Redis) was interrupted and is back: events of "
+            "your desks (crises, notifications) published meanwhile did not reach you. "
+            "Re-read what you show. Followed lines need nothing: they are re-read by seq.",
+            (Field("reason", "str", True, "transport_restored"),),
+        ),
+        Frame(
             "subscribed",
             "Replay is done; live messages follow.",
             (Field("channel", "int"), Field("last_seq", "seq"), Field("replayed", "int"), REF),

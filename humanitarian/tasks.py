@@ -11,8 +11,8 @@ from humanitarian.services import displacement, reminders, sitreps
     name=displacement.IMPORT_TASK,
     acks_late=True,
     max_retries=0,
-    time_limit=600,
-    soft_time_limit=540,
+    time_limit=displacement.IMPORT_TIME_LIMIT_SECONDS,
+    soft_time_limit=displacement.IMPORT_TIME_LIMIT_SECONDS - 60,
 )
 def run_displacement_import(job_id: int) -> None:
     """Validate and write one import job (only a pending job is taken)."""
@@ -37,3 +37,10 @@ def post_daily_situation_reports() -> int:
     for crisis_id in ids:
         post_situation_report.delay(crisis_id)
     return len(ids)
+
+
+@shared_task(acks_late=True, max_retries=0, time_limit=60, soft_time_limit=50)
+def reap_import_jobs() -> dict:
+    """Periodic: send import jobs whose task was never sent or lost; retry (once) or fail
+    jobs killed mid-run. Safe to run twice."""
+    return displacement.reap_import_jobs()

@@ -1,7 +1,14 @@
-"""Presence: which desks have an open connection now, and when each was last seen."""
+"""Presence: which desks have an open connection now, and when each was last seen.
+
+Each web process beats for its open connections (``connections_alive`` every
+:func:`heartbeat_seconds`); a process that crashed stops beating, and beat's
+:func:`sweep_stale` removes its rows and announces those desks offline (unless another
+connection of theirs is still alive).
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -81,3 +88,49 @@ def connection_closed(*, connection: str) -> None:
     PresenceSession.objects.filter(connection=connection).delete()
     _seen(desk_ids, now)
     _announce(desk_ids - _online(desk_ids, excluding=connection, now=now), online=False, now=now)
+
+
+def heartbeat_seconds() -> float:
+    """How often a web process refreshes its connections' rows (a third of the TTL)."""
+    return float(getattr(settings, "HOTLINE_PRESENCE_HEARTBEAT_SECONDS", PRESENCE_TTL_SECONDS / 3))
+
+
+@transaction.atomic
+def connections_alive(*, connections: set[str]) -> int:
+    """A web process's heartbeat: these connections are still open. Returns rows touched."""
+    now = timezone.now()
+    sessions = PresenceSession.objects.filter(connection__in=connections)
+    desk_ids = set(sessions.values_list("desk_id", flat=True))
+    touched = sessions.update(last_seen_at=now)
+    _seen(desk_ids, now)
+    return touched
+
+
+@transaction.atomic
+def sweep_stale(*, now=None) -> int:
+    """Remove presence rows nobody has refreshed within the TTL (their process died) and
+    announce their desks offline if no live connection is left. Safe to run twice and
+    concurrently (rows are locked, skipping those another sweep holds). Returns rows
+    removed."""
+    now = now or timezone.now()
+    cutoff = now - timezone.timedelta(seconds=PRESENCE_TTL_SECONDS)
+    stale = list(
+        PresenceSession.objects.select_for_update(skip_locked=True)
+        .filter(last_seen_at__lt=cutoff)
+        .values_list("pk", "desk_id")
+    )
+    if not stale:
+        return 0
+    PresenceSession.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
+    desk_ids = {desk_id for _, desk_id in stale}
+    still_online = set(
+        PresenceSession.objects.filter(desk_id__in=desk_ids, last_seen_at__gte=cutoff).values_list(
+            "desk_id", flat=True
+        )
+    )
+    last_seen = dict(
+        DeskPresence.objects.filter(desk_id__in=desk_ids).values_list("desk_id", "last_seen_at")
+    )
+    for desk_id in sorted(desk_ids - still_online):
+        _announce({desk_id}, online=False, now=last_seen.get(desk_id, cutoff))
+    return len(stale)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ from typing import IO
 
 from celery import current_app
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import InvalidInput, PayloadTooLarge
@@ -28,11 +30,20 @@ from humanitarian.models import AssessmentType, DisplacementReport, ImportJob, I
 from humanitarian.selectors import visible_crisis
 from humanitarian.services._common import MAX_COUNT, announce
 
+logger = logging.getLogger(__name__)
+
 #: Files up to this many data rows are imported within the upload request; larger ones
 #: go to a Celery worker and the caller follows the job's progress.
 INLINE_ROWS = 500
 #: The worker task that runs a larger import (``humanitarian.tasks``), sent by name.
 IMPORT_TASK = "humanitarian.tasks.run_displacement_import"
+#: The import task's hard time limit (``humanitarian.tasks``); a job running longer was
+#: killed and is reaped.
+IMPORT_TIME_LIMIT_SECONDS = 600
+#: A pending job handed to the broker this long ago without starting is sent again.
+IMPORT_REQUEUE_SECONDS = 900
+#: Runs a job gets (a killed run is retried once).
+MAX_IMPORT_ATTEMPTS = 2
 PROGRESS_EVERY = 200
 MAX_REPORTED_ERRORS = 500
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -260,11 +271,77 @@ def start_import(
             total_rows=total,
         )
         if total > INLINE_ROWS:
-            transaction.on_commit(lambda: current_app.send_task(IMPORT_TASK, (job.pk,)))
+            transaction.on_commit(lambda: enqueue_import(job.pk), robust=True)
     if total <= INLINE_ROWS:
         run_import(job_id=job.pk)
         job.refresh_from_db()
     return job
+
+
+def enqueue_import(job_id: int) -> bool:
+    """Hand a pending job's task to the broker; never raises. With the broker down the job
+    stays pending with no ``enqueued_at`` and :func:`reap_import_jobs` sends it later.
+    Returns whether it was sent."""
+    try:
+        current_app.send_task(IMPORT_TASK, (job_id,), retry=False)
+    except Exception:  # broker down or slow: the reaper sends it again
+        logger.warning("could not enqueue import job %s; the reaper will", job_id, exc_info=True)
+        return False
+    ImportJob.objects.filter(pk=job_id, status=ImportStatus.PENDING).update(
+        enqueued_at=timezone.now()
+    )
+    return True
+
+
+def reap_import_jobs(*, now=None) -> dict[str, int]:
+    """Beat's sweep of import jobs nobody is working on. Safe to run twice.
+
+    - pending and never handed to the broker (it was down at upload), or handed over
+      longer than ``IMPORT_REQUEUE_SECONDS`` ago (the task was lost): sent again (a
+      duplicate task finds the job taken and does nothing);
+    - running for longer than the task's time limit (killed by it, or its worker died):
+      back to pending and sent again once; a second time it fails, with a reason.
+      A run writes all its rows in one transaction at the end, so a killed run wrote none.
+    """
+    now = now or timezone.now()
+    requeue_before = now - timezone.timedelta(seconds=IMPORT_REQUEUE_SECONDS)
+    stuck_before = now - timezone.timedelta(seconds=IMPORT_TIME_LIMIT_SECONDS + 60)
+    failed = retried = 0
+    with transaction.atomic():
+        stuck = ImportJob.objects.select_for_update(skip_locked=True).filter(
+            status=ImportStatus.RUNNING, started_at__lt=stuck_before
+        )
+        for job in stuck:
+            if job.attempts >= MAX_IMPORT_ATTEMPTS:
+                job.status = ImportStatus.FAILED
+                job.finished_at = now
+                job.errors = [
+                    {
+                        "row": 0,
+                        "column": "",
+                        "message": "The import did not finish in "
+                        f"{IMPORT_TIME_LIMIT_SECONDS // 60} minutes, twice; nothing was "
+                        "written. Split the file and upload the parts.",
+                    }
+                ]
+                job.save(update_fields=["status", "finished_at", "errors"])
+                failed += 1
+            else:
+                job.status = ImportStatus.PENDING
+                job.enqueued_at = None
+                job.save(update_fields=["status", "enqueued_at"])
+                retried += 1
+    waiting = list(
+        ImportJob.objects.filter(status=ImportStatus.PENDING, total_rows__gt=INLINE_ROWS)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=requeue_before))
+        .values_list("pk", flat=True)[:500]
+    )
+    sent = 0
+    for pk in waiting:
+        if not enqueue_import(pk):
+            break  # the broker is down: the next run tries again
+        sent += 1
+    return {"sent": sent, "retried": retried, "failed": failed, "waiting": len(waiting)}
 
 
 def run_import(*, job_id: int) -> None:
@@ -277,7 +354,9 @@ def run_import(*, job_id: int) -> None:
         if job is None or job.status != ImportStatus.PENDING:
             return
         job.status = ImportStatus.RUNNING
-        job.save(update_fields=["status"])
+        job.started_at = timezone.now()
+        job.attempts += 1
+        job.save(update_fields=["status", "started_at", "attempts"])
 
     errors: list[dict] = []
     valid: list[dict] = []

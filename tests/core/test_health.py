@@ -10,17 +10,24 @@ def test_healthz(client):
 
 
 @pytest.mark.django_db
-def test_readyz_ok_with_all_services(client):
+def test_status_ok_with_all_services(client):
     from deadlines.services import sweep
 
     sweep()  # the deadline watchdog wants a recent sweep heartbeat
-    body = client.get("/readyz").json()
+    body = client.get("/status").json()
     assert body["status"] == "ok"
     assert body["checks"] == {"database": "ok", "redis": "ok", "broker": "ok", "deadlines": "ok"}
 
 
 @pytest.mark.django_db
-def test_readyz_reports_a_stopped_redis_as_503(admin_client, settings):
+def test_readyz_is_the_database_only(client):
+    """Readiness is this process's own database: no sweep heartbeat needed, no Redis."""
+    body = client.get("/readyz").json()
+    assert body == {"status": "ok", "checks": {"database": "ok"}}
+
+
+@pytest.mark.django_db
+def test_status_reports_a_stopped_redis_as_503_but_readyz_stays_ready(admin_client, settings):
     client = admin_client  # staff see why a check fails (tests/security/test_defaults.py)
     from config.celery import app
     from deadlines.services import sweep
@@ -30,10 +37,11 @@ def test_readyz_reports_a_stopped_redis_as_503(admin_client, settings):
     try:
         settings.REDIS_URL = private.url
         app.conf.broker_url = private.url
-        assert client.get("/readyz").status_code == 200
+        assert client.get("/status").status_code == 200
 
         private.kill()
-        response = client.get("/readyz")
+        assert client.get("/readyz").status_code == 200  # the orchestrator keeps us
+        response = client.get("/status")
         assert response.status_code == 503
         body = response.json()
         assert body["checks"]["database"] == "ok"

@@ -195,16 +195,16 @@ def test_watchdog_reports_a_stale_sweep_and_overdue_deadlines(client, admin_clie
     assert "never run" in deadlines.check_health()
     sweep()
     assert deadlines.check_health() is None
-    ready = client.get("/readyz").json()
+    ready = client.get("/status").json()
     assert ready["checks"]["deadlines"] == "ok"
 
     SweepHeartbeat.objects.update(swept_at=timezone.now() - timedelta(minutes=5))
     d = arm("late", seconds=-120)
     Deadline.objects.filter(pk=d.pk).update(due_at=timezone.now() - timedelta(minutes=2))
-    response = client.get("/readyz")
+    response = client.get("/status")
     assert response.status_code == 503
     assert response.json()["checks"]["deadlines"] == "failing"  # the reason is for staff
-    reason = admin_client.get("/readyz").json()["checks"]["deadlines"]
+    reason = admin_client.get("/status").json()["checks"]["deadlines"]
     assert "sweep last ran" in reason and "1 pending deadline(s) overdue" in reason
 
 

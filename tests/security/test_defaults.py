@@ -27,8 +27,8 @@ def redis_down(settings):
         app.conf.broker_url = settings.CELERY_BROKER_URL
 
 
-def test_readyz_names_the_failing_checks_but_not_why_to_anyone(client, redis_down):
-    response = client.get("/readyz")
+def test_status_names_the_failing_checks_but_not_why_to_anyone(client, redis_down):
+    response = client.get("/status")
     assert response.status_code == 503
     body = response.json()
     assert body["checks"] == {
@@ -42,14 +42,14 @@ def test_readyz_names_the_failing_checks_but_not_why_to_anyone(client, redis_dow
     assert "Error" not in response.content.decode()
 
 
-def test_readyz_tells_staff_why(admin_client, redis_down):
-    body = admin_client.get("/readyz").json()
+def test_status_tells_staff_why(admin_client, redis_down):
+    body = admin_client.get("/status").json()
     assert "Error" in body["checks"]["redis"]
 
 
-def test_readyz_logs_why(client, redis_down, caplog):
+def test_status_logs_why(client, redis_down, caplog):
     with caplog.at_level("WARNING", logger="core.health"):
-        client.get("/readyz")
+        client.get("/status")
     assert any("redis" in r.getMessage() and "Error" in r.getMessage() for r in caplog.records)
 
 

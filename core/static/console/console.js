@@ -18,6 +18,8 @@
  *                            pending or running (an import job's progress bar).
  *   [data-countdown=ISO]     ticks every second; "overdue" once past.
  *   body[data-socket-state]  "connecting" | "open" | "closed" (tests wait on it).
+ *   "resync" frame           the server's Redis came back under an open socket: every
+ *                            live region and the badge re-read (as after a reconnect).
  *   [data-unread-badge]      the unread notification count (body[data-unread-src]), fetched
  *                            on load, on every (re)connect and on notification/escalation
  *                            frames.
@@ -279,6 +281,9 @@
   on("notification.*", refreshBadge);
   on("escalation.*", refreshBadge);
   on("hotline.line_degraded", refreshBadge);
+  // The server's live transport was interrupted and is back (the socket stayed open):
+  // events of the meantime were lost in transport, so re-read from the database.
+  on("resync", function () { refreshAll(); refreshBadge(); });
   on("*", alertFor);
 
   window.Console = { on: on, send: send, refresh: refresh, refreshAll: refreshAll,

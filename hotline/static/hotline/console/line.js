@@ -8,6 +8,9 @@
  *   arrives. A double click, a retry, or a resend after a reconnect reuses it, so the
  *   server stores the message once.
  * - Messages from other desks are marked read; flash messages get an Acknowledge button.
+ * - Without a socket (the server or the network is away) a message is sent over REST with
+ *   the same client_msg_id (POST /api/v1/channels/<id>/messages/: stored once, however
+ *   often it is retried), and the line is polled over REST until the socket is back.
  */
 (function () {
   "use strict";
@@ -96,20 +99,99 @@
     Console.send({ type: "read", message: f.id, desk: cfg.desk });
   }
 
+  // --- over REST while the socket is down -------------------------------------------------
+  var api = "/api/v1/channels/" + cfg.channel + "/messages/";
+  var pollTimer = null;
+  var POLL_MS = 4000;
+  function csrf() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+  // A request the network holds (a dead link, not a refusal) gives up after a while.
+  function fetchWithin(url, options, ms) {
+    var ctrl = window.AbortController ? new AbortController() : null;
+    var timer = ctrl ? setTimeout(function () { ctrl.abort(); }, ms) : null;
+    if (ctrl) options.signal = ctrl.signal;
+    return fetch(url, options).finally(function () { if (timer) clearTimeout(timer); });
+  }
+  // lastSeq only moves over seqs shown without a gap (a REST answer for our own message
+  // may come before others' messages): the next poll or subscribe asks from there.
+  function show(f) {
+    if (!document.getElementById("msg-" + f.seq)) place(render(f), f.seq);  // once only
+    while (document.getElementById("msg-" + (lastSeq + 1))) lastSeq += 1;
+  }
+  function confirmed(f, how) {
+    delete outbox[f.client_msg_id];
+    if (form && form.dataset.clientMsgId === f.client_msg_id) {
+      delete form.dataset.clientMsgId;
+      form.reset();
+      form.querySelector("button[type=submit]").disabled = false;
+      status.textContent = "Sent as #" + f.seq + (f.duplicate ? " (already sent)" : "") + how + ".";
+    }
+  }
+  function sendOverRest(frame) {
+    var body = { body: frame.body, client_msg_id: frame.client_msg_id, priority: frame.priority };
+    if (frame.desk) body.desk = frame.desk;
+    return fetchWithin(api, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), Accept: "application/json" },
+      body: JSON.stringify(body) }, 5000)
+      .then(function (r) {
+        return r.json().then(function (data) { return { ok: r.ok, status: r.status, data: data }; });
+      })
+      .then(function (res) {
+        if (res.ok) {
+          show(res.data);
+          confirmed({ client_msg_id: frame.client_msg_id, seq: res.data.seq, duplicate: res.status === 200 },
+            " over the web; live updates resume when the connection is back");
+          return;
+        }
+        if (res.status >= 400 && res.status < 500) {  // refused: retrying would not help
+          delete outbox[frame.client_msg_id];
+          if (form) {
+            delete form.dataset.clientMsgId;
+            form.querySelector("button[type=submit]").disabled = false;
+          }
+          status.textContent = "Not sent: " + (res.data.message || ("error " + res.status));
+        } else {
+          status.textContent = "Not sent yet: the server is busy; it will be sent when the line is back.";
+        }
+      })
+      .catch(function () {
+        status.textContent = "Offline: will send when the line is back.";
+      });
+  }
+  function poll() {
+    pollTimer = null;
+    if (Console.isOpen()) return;
+    fetchWithin(api + "?after_seq=" + lastSeq,
+      { credentials: "same-origin", headers: { Accept: "application/json" } }, 5000)
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (page) {
+        if (page) page.results.forEach(show);
+        list.setAttribute("data-polled", String(lastSeq));
+      })
+      .catch(function () { /* still offline: the next poll tries again */ })
+      .then(function () { if (!Console.isOpen() && !pollTimer) pollTimer = setTimeout(poll, POLL_MS); });
+  }
+
   Console.on("open", function () {
+    if (pollTimer) { clearTimeout(pollTimer); pollTimer = null; }
+    list.removeAttribute("data-polled");
     Console.send({ type: "subscribe", channel: cfg.channel, since_seq: lastSeq, ref: "sub" });
     Object.keys(outbox).forEach(function (id) { Console.send(outbox[id]); });
   });
 
   Console.on("message", function (f) {
     if (f.channel !== cfg.channel) return;
-    if (f.seq > lastSeq) lastSeq = f.seq;
-    if (document.getElementById("msg-" + f.seq)) return;  // already shown: once only
-    place(render(f), f.seq);
-    markRead(f);
+    var fresh = !document.getElementById("msg-" + f.seq);
+    show(f);
+    if (fresh) markRead(f);
   });
 
-  Console.on("close", function () { list.removeAttribute("data-subscribed"); });
+  Console.on("close", function () {
+    list.removeAttribute("data-subscribed");
+    if (!pollTimer) pollTimer = setTimeout(poll, POLL_MS);
+  });
 
   Console.on("subscribed", function (f) {
     if (f.channel !== cfg.channel) return;
@@ -149,13 +231,7 @@
 
   Console.on("sent", function (f) {
     if (!outbox[f.client_msg_id]) return;
-    delete outbox[f.client_msg_id];
-    if (form && form.dataset.clientMsgId === f.client_msg_id) {
-      delete form.dataset.clientMsgId;
-      form.reset();
-      form.querySelector("button[type=submit]").disabled = false;
-      status.textContent = "Sent as #" + f.seq + (f.duplicate ? " (already sent)" : "") + ".";
-    }
+    confirmed(f, "");
   });
 
   Console.on("error", function (f) {
@@ -193,7 +269,12 @@
         priority: form.priority.value, desk: cfg.desk, ref: id };
       outbox[id] = frame;
       form.querySelector("button[type=submit]").disabled = true;
-      status.textContent = Console.send(frame) ? "Sending…" : "Offline: will send when the line is back.";
+      if (Console.send(frame)) {
+        status.textContent = "Sending…";
+      } else {
+        status.textContent = "Sending over the web…";
+        sendOverRest(frame);
+      }
     });
   }
 })();
