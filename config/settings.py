@@ -9,11 +9,13 @@ sets ``DEBUG=false`` plus the variables listed in the README and must pass
 from datetime import timedelta
 from ipaddress import ip_network
 from pathlib import Path
+from urllib.parse import quote
 
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from redis.connection import parse_url as parse_redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -127,18 +129,72 @@ else:
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: channel layer and Celery broker ---------------------------------------------
+# --- Redis: channel layer, hotline fan-out, websocket tickets, Celery broker -------------
+# One Redis, given either way (docs/operations.md, "Redis: password and Sentinel"):
+# - REDIS_URL alone: redis://[:password@]host:port/db (the password as requirepass sets it);
+# - REDIS_SENTINELS (host:port,host:port): the sentinels name the master of
+#   REDIS_SENTINEL_MASTER, and follow it through a failover. REDIS_URL then gives only the
+#   master's password and database index; its host and port are not used.
+#   REDIS_SENTINEL_PASSWORD is the sentinels' own password (their requirepass), if any.
+# Everything that talks to Redis goes through these: CHANNEL_LAYERS, CELERY_BROKER_URL and
+# its transport options below, and core.redis_connection.redis_client() (fan-out, tickets).
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.strip().rpartition(":")
+    if not host or not port.isdigit():
+        raise ImproperlyConfigured(f"REDIS_SENTINELS: {text!r} is not host:port")
+    return host.strip("[]"), int(port)
+
+
+REDIS_SENTINELS = [_host_port(s) for s in env.list("REDIS_SENTINELS", default=[]) if s.strip()]
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
+REDIS_SENTINEL_PASSWORD = env.str("REDIS_SENTINEL_PASSWORD", default="")
+# What the sentinels' master needs from REDIS_URL: {"username", "password", "db"}.
+_redis_url = parse_redis_url(REDIS_URL)
+REDIS_MASTER_OPTIONS = {
+    key: _redis_url[key] for key in ("username", "password", "db") if _redis_url.get(key)
+}
+REDIS_SENTINEL_OPTIONS = {"password": REDIS_SENTINEL_PASSWORD} if REDIS_SENTINEL_PASSWORD else {}
 
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {
+            "hosts": [
+                {
+                    "sentinels": REDIS_SENTINELS,
+                    "master_name": REDIS_SENTINEL_MASTER,
+                    "sentinel_kwargs": REDIS_SENTINEL_OPTIONS or None,
+                    **REDIS_MASTER_OPTIONS,
+                }
+                if REDIS_SENTINELS
+                else REDIS_URL
+            ]
+        },
     }
 }
 
 # --- Celery ------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# The broker is REDIS_URL's Redis (or the sentinels' master) unless CELERY_BROKER_URL names
+# another one. Kombu's sentinel transport: sentinel://[:password@]host:port/db, one per
+# sentinel joined by ';', the master's name and the sentinels' password in transport options.
+if env.str("CELERY_BROKER_URL", default=""):
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
+elif REDIS_SENTINELS:
+    _auth = (
+        f"{quote(_redis_url.get('username') or '', safe='')}:"
+        f"{quote(_redis_url['password'], safe='')}@"
+        if _redis_url.get("password")
+        else ""
+    )
+    CELERY_BROKER_URL = ";".join(
+        f"sentinel://{_auth}{host}:{port}/{_redis_url.get('db') or 0}"
+        for host, port in REDIS_SENTINELS
+    )
+else:
+    CELERY_BROKER_URL = REDIS_URL
 # Results are not used: the database is the source of truth for every outcome.
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -169,6 +225,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 }
+if CELERY_BROKER_URL.startswith("sentinel://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = REDIS_SENTINEL_MASTER
+    if REDIS_SENTINEL_OPTIONS:
+        CELERY_BROKER_TRANSPORT_OPTIONS["sentinel_kwargs"] = REDIS_SENTINEL_OPTIONS
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Deadlines (the escalation engine, docs/escalation.md) -------------------------------

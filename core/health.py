@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 
-import redis
 from celery import current_app
-from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from core.redis_connection import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +31,9 @@ def _check_database() -> str | None:
     return None
 
 
-def _check_redis_url(url: str) -> str | None:
-    client = redis.Redis.from_url(
-        url, socket_connect_timeout=PROBE_TIMEOUT_SECONDS, socket_timeout=PROBE_TIMEOUT_SECONDS
+def _check_redis() -> str | None:
+    client = redis_client(
+        socket_connect_timeout=PROBE_TIMEOUT_SECONDS, socket_timeout=PROBE_TIMEOUT_SECONDS
     )
     try:
         client.ping()
@@ -54,7 +54,7 @@ def _check_broker() -> str | None:
 def run_checks() -> dict[str, str]:
     checks = {
         "database": _check_database,
-        "redis": lambda: _check_redis_url(settings.REDIS_URL),
+        "redis": _check_redis,
         "broker": _check_broker,
         **EXTRA_CHECKS,
     }

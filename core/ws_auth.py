@@ -30,8 +30,6 @@ import json
 import secrets
 from urllib.parse import parse_qs, urlparse
 
-import redis
-import redis.asyncio
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
@@ -40,6 +38,7 @@ from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from core import mfa
+from core.redis_connection import redis_client
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -86,7 +85,7 @@ def issue_ticket(*, user_id: int, credential: tuple[str, str]) -> str:
     """
     ticket = secrets.token_urlsafe(32)
     value = json.dumps({"user_id": user_id, "credential": list(credential)})
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    client = redis_client()
     try:
         client.set(_ticket_key(ticket), value, ex=settings.WS_TICKET_TTL_SECONDS)
     finally:
@@ -96,7 +95,7 @@ def issue_ticket(*, user_id: int, credential: tuple[str, str]) -> str:
 
 async def redeem_ticket(ticket: str) -> dict | None:
     """The ticket's ``user_id`` and ``credential``, once; None if unknown, used or expired."""
-    client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+    client = redis_client(asynchronous=True)
     try:
         value = await client.getdel(_ticket_key(ticket))
     finally:

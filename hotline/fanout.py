@@ -31,6 +31,8 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from django.db import transaction
 
+from core.redis_connection import redis_client
+
 logger = logging.getLogger(__name__)
 
 #: Non-message events (receipts, presence) are not sequenced.
@@ -61,9 +63,7 @@ _sync_client: redis.Redis | None = None
 def _client() -> redis.Redis:
     global _sync_client
     if _sync_client is None:
-        _sync_client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
-        )
+        _sync_client = redis_client(socket_connect_timeout=2, socket_timeout=2)
     return _sync_client
 
 
@@ -114,8 +114,7 @@ class Listener(Protocol):
 class Hub:
     """One per process and event loop: a Redis subscriber dispatching to local listeners."""
 
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self):
         self.listeners: dict[int, set[Listener]] = {}
         self.topics: dict[str, int] = {}
         self._redis: aioredis.Redis | None = None
@@ -180,7 +179,7 @@ class Hub:
     async def _flush(self) -> None:
         try:
             if self._publisher is None:
-                self._publisher = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
+                self._publisher = redis_client(asynchronous=True, socket_connect_timeout=2)
             while self._outgoing:
                 batch, self._outgoing = self._outgoing, []
                 try:
@@ -207,7 +206,7 @@ class Hub:
         _hubs.pop(asyncio.get_running_loop(), None)
 
     async def _connect(self) -> None:
-        self._redis = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
+        self._redis = redis_client(asynchronous=True, socket_connect_timeout=2)
         self._pubsub = self._redis.pubsub()
         await self._pubsub.subscribe(self._control, *self.topics)
 
@@ -275,5 +274,5 @@ def get_hub() -> Hub:
     loop = asyncio.get_running_loop()
     hub = _hubs.get(loop)
     if hub is None:
-        hub = _hubs[loop] = Hub(settings.REDIS_URL)
+        hub = _hubs[loop] = Hub()
     return hub
