@@ -42,7 +42,7 @@ RESOLVE = """
 import json, django
 django.setup()
 from django.conf import settings as s
-from core import health
+from config.celery import app
 from core.redis_connection import redis_client
 client = redis_client(socket_timeout=2)
 pool = client.connection_pool
@@ -50,7 +50,13 @@ try:
     ping = client.ping()
 except Exception as exc:
     ping = type(exc).__name__
-checks = health.run_checks()
+try:
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+        conn.default_channel.client.ping()
+    broker = "ok"
+except Exception as exc:
+    broker = type(exc).__name__
 print(json.dumps({
     "REDIS_URL": s.REDIS_URL,
     "REDIS_SENTINELS": s.REDIS_SENTINELS,
@@ -62,7 +68,7 @@ print(json.dumps({
     "CELERY_BROKER_TRANSPORT_OPTIONS": s.CELERY_BROKER_TRANSPORT_OPTIONS,
     "ping": ping,
     "master": list(pool.get_master_address()) if hasattr(pool, "get_master_address") else None,
-    "checks": {k: checks[k] for k in ("redis", "broker")},
+    "broker": broker,
 }))
 """
 
@@ -197,12 +203,11 @@ def test_a_redis_password_applies_everywhere(settings, started):
     resolved = resolve(REDIS_URL=server.url)
     assert resolved["CELERY_BROKER_URL"] == server.url
     assert resolved["ping"] is True
-    assert resolved["checks"] == {"redis": "ok", "broker": "ok"}
+    assert resolved["broker"] == "ok"
     # A wrong password is a failing probe, not a hang.
     wrong = resolve(REDIS_URL=f"redis://:nope@127.0.0.1:{server.port}/0")
     assert wrong["ping"] == "AuthenticationError"
-    assert "AuthenticationError" in wrong["checks"]["redis"]
-    assert wrong["checks"]["broker"] != "ok"
+    assert wrong["broker"] != "ok"
 
     exercise(settings, resolved)
     worker = Worker(server.url, beat=False, REDIS_URL=server.url, CELERY_BROKER_URL="")
@@ -238,8 +243,16 @@ async def through_failover(config: dict, master, replica, sentinel, line: int) -
                 break
             await asyncio.sleep(0.05)
         assert listener.resyncs >= 1
-        await asyncio.to_thread(fanout.publish_now, line, {"after": True}, seq=10)
-        assert await asyncio.wait_for(listener.pushed.get(), 5) == (line, 10, {"after": True})
+        # A publish on the connection the master's death broke may be lost (logged, the
+        # database has it); the next one reaches the new master.
+        for _ in range(5):
+            await asyncio.to_thread(fanout.publish_now, line, {"after": True}, seq=10)
+            try:
+                pushed = await asyncio.wait_for(listener.pushed.get(), 1)
+                break
+            except TimeoutError:
+                continue
+        assert pushed == (line, 10, {"after": True})
         # The same layer sends again (its broken connection is replaced on the new master).
         for _ in range(3):
             try:
@@ -278,10 +291,12 @@ def test_sentinel_everywhere_then_a_failover(settings, started):
     options = resolved["CELERY_BROKER_TRANSPORT_OPTIONS"]
     assert options["master_name"] == "crisis"
     assert options["sentinel_kwargs"] == {"password": SENTINEL_PASSWORD}
-    assert resolved["checks"] == {"redis": "ok", "broker": "ok"}
+    assert resolved["broker"] == "ok"
 
     exercise(settings, resolved)
-    worker = Worker("unused", beat=False, **env, CELERY_BROKER_URL="")
+    # With beat: a task this process fails to send in the seconds of the failover is
+    # fired by the sweep, which goes through the same broker.
+    worker = Worker("unused", beat=True, **env, CELERY_BROKER_URL="")
     started.append(worker)
     worker.start()
     with broker(resolved["CELERY_BROKER_URL"], resolved["CELERY_BROKER_TRANSPORT_OPTIONS"]):
