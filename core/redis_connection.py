@@ -34,10 +34,20 @@ def _sentinel_key() -> tuple:
     )
 
 
-def _sentinel_kwargs(options: dict) -> dict:
-    """The sentinels' own password, and the caller's socket timeouts for them too."""
-    timeouts = {k: v for k, v in options.items() if k.startswith("socket_")}
-    return {**timeouts, **settings.REDIS_SENTINEL_OPTIONS}
+def _socket_options(options: dict) -> tuple:
+    """The caller's plain socket options (timeouts, keepalive): the sentinels get them too."""
+    return tuple(
+        sorted(
+            (k, v)
+            for k, v in options.items()
+            if k.startswith("socket_") and isinstance(v, int | float | bool | None)
+        )
+    )
+
+
+def _sentinel_kwargs(socket_options: tuple) -> dict:
+    """The sentinels' own password, and the caller's socket options for them too."""
+    return {**dict(socket_options), **settings.REDIS_SENTINEL_OPTIONS}
 
 
 def redis_client(*, asynchronous: bool = False, **options):
@@ -50,13 +60,16 @@ def redis_client(*, asynchronous: bool = False, **options):
     if not settings.REDIS_SENTINELS:
         cls = redis.asyncio.Redis if asynchronous else redis.Redis
         return cls.from_url(settings.REDIS_URL, **options)
-    key = (_sentinel_key(), tuple(sorted(options.items())))
+    # One Sentinel manager per configuration (and socket options), however many clients:
+    # other options (a Retry object, say) go to the master's client only.
+    socket_options = _socket_options(options)
+    key = (_sentinel_key(), socket_options)
     if asynchronous:
         per_loop = _async_sentinels.setdefault(asyncio.get_running_loop(), {})
         sentinel = per_loop.get(key)
         if sentinel is None:
             sentinel = per_loop[key] = redis.asyncio.sentinel.Sentinel(
-                settings.REDIS_SENTINELS, sentinel_kwargs=_sentinel_kwargs(options)
+                settings.REDIS_SENTINELS, sentinel_kwargs=_sentinel_kwargs(socket_options)
             )
         cls = redis.asyncio.Redis
     else:
@@ -64,7 +77,7 @@ def redis_client(*, asynchronous: bool = False, **options):
             sentinel = _sync_sentinels.get(key)
             if sentinel is None:
                 sentinel = _sync_sentinels[key] = redis.sentinel.Sentinel(
-                    settings.REDIS_SENTINELS, sentinel_kwargs=_sentinel_kwargs(options)
+                    settings.REDIS_SENTINELS, sentinel_kwargs=_sentinel_kwargs(socket_options)
                 )
         cls = redis.Redis
     return sentinel.master_for(

@@ -23,8 +23,11 @@ import pytest
 import redis
 from channels_redis.core import RedisChannelLayer
 from django.utils import timezone
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from core import health, ws_auth
+from core import health, redis_connection, ws_auth
+from core.redis_connection import redis_client
 from deadlines.models import DeadlineProbe
 from deadlines.services import PROBE_KIND, schedule_deadline
 from hotline import fanout
@@ -294,6 +297,14 @@ def test_sentinel_everywhere_then_a_failover(settings, started):
     assert resolved["broker"] == "ok"
 
     exercise(settings, resolved)
+    # Clients are many, the Sentinel manager behind them one per configuration (a client
+    # option such as a Retry object, new each time, does not make another).
+    known = len(redis_connection._sync_sentinels)
+    clients = [redis_client(socket_timeout=1, retry=Retry(NoBackoff(), 0)) for _ in range(3)]
+    assert all(c.ping() for c in clients)
+    assert len(redis_connection._sync_sentinels) == known + 1
+    for client in clients:
+        client.close()
     # With beat: a task this process fails to send in the seconds of the failover is
     # fired by the sweep, which goes through the same broker.
     worker = Worker("unused", beat=True, **env, CELERY_BROKER_URL="")
