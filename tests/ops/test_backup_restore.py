@@ -230,6 +230,10 @@ def test_dump_restore_is_complete_and_a_hotline_resumes(
     entries = source["rows"]["crisis_timelineentry"][0]
     assert f"All {streams} timeline streams intact ({entries} entries); 1 signed" in verified.stdout
 
+    # The code and the restored schema agree (no migration missing or unapplied).
+    checked = manage(restored_url, private_redis.url, "migrate", "--check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
     # The hotline resumes from its last seq.
     sent = manage(
         restored_url, private_redis.url, str(line.pk), "tha-operator", script=SEND_AFTER_RESTORE
