@@ -9,11 +9,13 @@ sets ``DEBUG=false`` plus the variables listed in the README and must pass
 from datetime import timedelta
 from ipaddress import ip_network
 from pathlib import Path
+from urllib.parse import quote
 
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from redis.connection import parse_url as parse_redis_url
 
 from core.redis import channel_layer_host
 
@@ -131,10 +133,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+    # A kept connection is tested before reuse: a restarted or failed-over PostgreSQL
+    # costs no failed request (docs/operations.md, "Sizing").
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: channel layer and Celery broker ---------------------------------------------
+# --- Redis: channel layer, hotline fan-out, websocket tickets, Celery broker -------------
+# One Redis, given either way (docs/operations.md, "Redis: password and Sentinel"):
+# - REDIS_URL alone: redis://[:password@]host:port/db (the password as requirepass sets it);
+# - REDIS_SENTINELS (host:port,host:port): the sentinels name the master of
+#   REDIS_SENTINEL_MASTER, and follow it through a failover. REDIS_URL then gives only the
+#   master's password and database index; its host and port are not used.
+#   REDIS_SENTINEL_PASSWORD is the sentinels' own password (their requirepass), if any.
+# Everything that talks to Redis goes through these: CHANNEL_LAYERS, CELERY_BROKER_URL and
+# its transport options below, and core.redis (fan-out, tickets, probes), which asks
+# core.redis_connection where the master is.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 # Every Redis call is bounded (core/redis.py): with Redis down or unreachable, actions still
@@ -147,18 +161,65 @@ CHANNEL_GROUP_EXPIRY_SECONDS = env.int("CHANNEL_GROUP_EXPIRY_SECONDS", default=8
 CHANNEL_GROUP_REJOIN_SECONDS = env.float(
     "CHANNEL_GROUP_REJOIN_SECONDS", default=min(3600.0, CHANNEL_GROUP_EXPIRY_SECONDS / 4)
 )
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.strip().rpartition(":")
+    if not host or not port.isdigit():
+        raise ImproperlyConfigured(f"REDIS_SENTINELS: {text!r} is not host:port")
+    return host.strip("[]"), int(port)
+
+
+REDIS_SENTINELS = [_host_port(s) for s in env.list("REDIS_SENTINELS", default=[]) if s.strip()]
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
+REDIS_SENTINEL_PASSWORD = env.str("REDIS_SENTINEL_PASSWORD", default="")
+# What the sentinels' master needs from REDIS_URL: {"username", "password", "db"}.
+_redis_url = parse_redis_url(REDIS_URL)
+REDIS_MASTER_OPTIONS = {
+    key: _redis_url[key] for key in ("username", "password", "db") if _redis_url.get(key)
+}
+REDIS_SENTINEL_OPTIONS = {"password": REDIS_SENTINEL_PASSWORD} if REDIS_SENTINEL_PASSWORD else {}
+
+# channels_redis: our timeouts and health check (core/redis.py), reached by URL or through
+# the sentinels (the rest of the entry goes to the master's connection pool).
+_layer_host = channel_layer_host(REDIS_URL, connect_seconds=REDIS_CONNECT_TIMEOUT_SECONDS)
+if REDIS_SENTINELS:
+    del _layer_host["address"]
+    _layer_host.update(
+        sentinels=REDIS_SENTINELS,
+        master_name=REDIS_SENTINEL_MASTER,
+        sentinel_kwargs=REDIS_SENTINEL_OPTIONS or None,
+        **REDIS_MASTER_OPTIONS,
+    )
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [channel_layer_host(REDIS_URL, connect_seconds=REDIS_CONNECT_TIMEOUT_SECONDS)],
+            "hosts": [_layer_host],
             "group_expiry": CHANNEL_GROUP_EXPIRY_SECONDS,
         },
     }
 }
 
 # --- Celery ------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# The broker is REDIS_URL's Redis (or the sentinels' master) unless CELERY_BROKER_URL names
+# another one. Kombu's sentinel transport: sentinel://[:password@]host:port/db, one per
+# sentinel joined by ';', the master's name and the sentinels' password in transport options.
+if env.str("CELERY_BROKER_URL", default=""):
+    CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
+elif REDIS_SENTINELS:
+    _auth = (
+        f"{quote(_redis_url.get('username') or '', safe='')}:"
+        f"{quote(_redis_url['password'], safe='')}@"
+        if _redis_url.get("password")
+        else ""
+    )
+    CELERY_BROKER_URL = ";".join(
+        f"sentinel://{_auth}{host}:{port}/{_redis_url.get('db') or 0}"
+        for host, port in REDIS_SENTINELS
+    )
+else:
+    CELERY_BROKER_URL = REDIS_URL
 # Results are not used: the database is the source of truth for every outcome.
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -199,6 +260,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
+if CELERY_BROKER_URL.startswith("sentinel://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = REDIS_SENTINEL_MASTER
+    if REDIS_SENTINEL_OPTIONS:
+        CELERY_BROKER_TRANSPORT_OPTIONS["sentinel_kwargs"] = REDIS_SENTINEL_OPTIONS
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Deadlines (the escalation engine, docs/escalation.md) -------------------------------

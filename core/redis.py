@@ -15,9 +15,10 @@ a few seconds (:class:`Breaker`) instead of paying a connect timeout on every re
 - :func:`bounded`: an awaitable with a deadline (channels_redis has no timeouts of its
   own).
 
-Where Redis lives (a URL today; Sentinel can be added here) is decided in this module
-only: the channel layer, the hotline fan-out, websocket tickets and the probes all come
-through it.
+Where Redis lives (``REDIS_URL``, or the master the sentinels of ``REDIS_SENTINELS``
+name) is decided by ``core.redis_connection``; without an explicit address, the clients
+here come from it, so the hotline fan-out, websocket tickets and the probes follow a
+Sentinel failover. The channel layer gets the same from ``config/settings.py``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from django.conf import settings
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from core.redis_connection import redis_client
 
 T = TypeVar("T")
 
@@ -73,13 +76,17 @@ _sync_lock = threading.Lock()
 
 def sync_client(address: str | None = None) -> redis.Redis:
     """A shared (thread-safe, pooled) client for ``address`` (default ``REDIS_URL``)."""
-    address = address or url()
-    client = _sync_clients.get(address)
+    key = address or url()
+    client = _sync_clients.get(key)
     if client is None:
         with _sync_lock:
-            client = _sync_clients.get(address)
+            client = _sync_clients.get(key)
             if client is None:
-                client = _sync_clients[address] = redis.Redis.from_url(address, **client_options())
+                client = _sync_clients[key] = (
+                    redis.Redis.from_url(address, **client_options())
+                    if address
+                    else redis_client(**client_options())
+                )
     return client
 
 
@@ -88,7 +95,9 @@ def async_client(address: str | None = None, **overrides) -> aioredis.Redis:
     options = client_options()
     options["retry"] = AsyncRetry(NoBackoff(), 0)
     options.update(overrides)
-    return aioredis.Redis.from_url(address or url(), **options)
+    if address:
+        return aioredis.Redis.from_url(address, **options)
+    return redis_client(asynchronous=True, **options)
 
 
 def channel_layer_host(address: str, *, connect_seconds: float = DEFAULT_CONNECT_TIMEOUT) -> dict:

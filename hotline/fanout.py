@@ -186,7 +186,8 @@ class Hub:
     this process's own listeners at once, so people on the same process keep talking.
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str | None = None):
+        # None: the deployment's Redis, however it is reached (URL or Sentinel).
         self.url = url
         self.loop = asyncio.get_running_loop()
         self.listeners: dict[int, set[Listener]] = {}
@@ -437,5 +438,5 @@ def get_hub() -> Hub:
     loop = asyncio.get_running_loop()
     hub = _hubs.get(loop)
     if hub is None:
-        hub = _hubs[loop] = Hub(settings.REDIS_URL)
+        hub = _hubs[loop] = Hub()
     return hub

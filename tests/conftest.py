@@ -69,6 +69,16 @@ def _strict_events(settings):
 
 
 @pytest.fixture(autouse=True)
+def _redis_breakers_closed():
+    """A test that stopped a Redis leaves this process's breakers open (core.redis skips
+    Redis for a few seconds after a failure); the next test starts with them closed."""
+    from core import redis as core_redis
+
+    core_redis.reset()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _demo_seeding_allowed(monkeypatch):
     """pytest-django runs with DEBUG off, where ``seed_demo`` refuses (it looks like
     production); the suite's database is its own. tests/security/test_defaults.py checks

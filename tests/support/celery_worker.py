@@ -44,8 +44,9 @@ def database_url() -> str:
 
 
 @contextlib.contextmanager
-def broker(url: str):
-    """Point this process's Celery app (task sending) at ``url`` for the block."""
+def broker(url: str, transport_options: dict | None = None):
+    """Point this process's Celery app (task sending) at ``url`` for the block (with
+    ``transport_options``, e.g. a Sentinel's master name, if given)."""
     from config.celery import app
 
     def reset():
@@ -54,14 +55,17 @@ def broker(url: str):
         app._pool = None
         app.amqp._producer_pool = None
 
-    old = app.conf.broker_url
+    old, old_options = app.conf.broker_url, app.conf.broker_transport_options
     reset()
     app.conf.broker_url = url
+    if transport_options is not None:
+        app.conf.broker_transport_options = transport_options
     try:
         yield app
     finally:
         reset()
         app.conf.broker_url = old
+        app.conf.broker_transport_options = old_options
 
 
 class Worker:
