@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -204,9 +205,23 @@ class Cluster:
         return healed
 
     def logs(self) -> str:
-        parts = [f"--- web{n} ---\n{web.output()}" for n, web in enumerate(self.webs, 1)]
-        parts += [f"--- worker{n} ---\n{w.log()[-3000:]}" for n, w in enumerate(self.workers, 1)]
+        parts = [f"--- web{n} ---\n{web.output()[-2500:]}" for n, web in enumerate(self.webs, 1)]
+        parts += [f"--- worker{n} ---\n{w.log()[-1500:]}" for n, w in enumerate(self.workers, 1)]
         return "\n".join(parts)
+
+    def keep_logs(self, where: Path) -> None:
+        """Copy every process's log under ``where`` (the servers delete theirs on stop)."""
+        where.mkdir(parents=True, exist_ok=True)
+        for n, web in enumerate(self.webs, 1):
+            with contextlib.suppress(OSError):
+                shutil.copy(web.log.name, where / f"web{n}.log")
+        for n, worker in enumerate(self.workers, 1):
+            (where / f"worker{n}.log").write_text(worker.log())
+        if self.beat:
+            for log in self.beat.dir.glob("beat-*.log"):
+                shutil.copy(log, where / log.name)
+        with contextlib.suppress(OSError):
+            shutil.copy(self.pg.logfile, where / "postgres.log")
 
     def stop(self) -> None:
         for web in self.webs:

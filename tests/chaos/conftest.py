@@ -76,4 +76,5 @@ def cluster(django_db_setup, django_db_blocker):
         running.start(dict(connection.settings_dict))
         yield running
     finally:
+        running.keep_logs(figures_path().parent / "chaos-logs")
         running.stop()

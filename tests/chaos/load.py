@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import math
 import random
 import time
@@ -29,6 +30,9 @@ from dataclasses import dataclass, field
 
 import httpx
 import websockets
+
+# One line per request is noise in a failure's output.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 #: How long a send waits for ``sent`` before the client gives up on the connection.
 ACK_TIMEOUT = 5.0
@@ -76,7 +80,8 @@ class Member:
         self.stopping = False
         self._ws = None
         self._sent: dict[str, asyncio.Future] = {}
-        self._connected = asyncio.Event()
+        self._connected = asyncio.Event()  # open: hello received, sends may go
+        self.subscribed = asyncio.Event()  # the first subscribe was answered
         self._task: asyncio.Task | None = None
         self._sender: asyncio.Task | None = None
 
@@ -103,7 +108,7 @@ class Member:
         self._task = asyncio.create_task(self._run(), name=f"member-{self.name}")
         self._sender = asyncio.create_task(self._send_loop(), name=f"sender-{self.name}")
 
-    async def _connect(self) -> websockets.ClientConnection:
+    async def _connect(self, *, live: bool = True) -> websockets.ClientConnection:
         last_error: Exception | None = None
         for url in self.urls:
             try:
@@ -123,6 +128,9 @@ class Member:
                 hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 if hello.get("type") != "hello":
                     raise ConnectionError(f"first frame {hello}")
+                if live:
+                    self._ws = ws
+                    self._connected.set()
                 await ws.send(
                     json.dumps(
                         {"type": "subscribe", "channel": self.channel, "since_seq": self.last_seq}
@@ -132,6 +140,9 @@ class Member:
             except (OSError, TimeoutError, ConnectionError, websockets.WebSocketException) as exc:
                 self.failed_connects += 1
                 last_error = exc
+                if live:
+                    self._connected.clear()
+                    self._ws = None
                 await ws.close()
         raise ConnectionError(f"no web process answered: {last_error!r}")
 
@@ -143,7 +154,6 @@ class Member:
                 await asyncio.sleep(0.3)
                 continue
             self.connects += 1
-            self._ws = ws
             subscribed = False
             try:
                 while True:
@@ -154,7 +164,7 @@ class Member:
                         self.arrivals.setdefault(frame["seq"], []).append(time.monotonic())
                     elif kind == "subscribed" and frame.get("channel") == self.channel:
                         subscribed = True
-                        self._connected.set()
+                        self.subscribed.set()
                     elif kind == "sent":
                         future = self._sent.get(frame["client_msg_id"])
                         if future and not future.done():
@@ -253,7 +263,7 @@ class Member:
     async def resume_once(self) -> int:
         """A fresh connection and ``subscribe`` since the last seq held, as a client does
         after any doubt: returns how many messages it replayed."""
-        ws = await self._connect()
+        ws = await self._connect(live=False)
         replayed = 0
         try:
             while True:

@@ -62,7 +62,9 @@ def main(faults: list[str]) -> dict:
             for fault in faults
         }
         return {
-            "tokens": {name: AuthToken.objects.create(user=user)[1] for name, user in people.items()},
+            "tokens": {
+                name: AuthToken.objects.create(user=user)[1] for name, user in people.items()
+            },
             "desks": {code: desk.pk for code, desk in desks.items()},
             "rooms": rooms,
             "level_seconds": LEVEL_SECONDS,

@@ -34,6 +34,13 @@ def healthy(web) -> bool:
         return False
 
 
+def ready(worker) -> bool:
+    try:
+        return " ready." in worker.log_path.read_text(errors="replace")
+    except FileNotFoundError:
+        return False
+
+
 async def back_up(predicate, timeout: float = 60) -> None:
     """Until the supervisor has brought the killed process back."""
     deadline = time.monotonic() + timeout
@@ -48,6 +55,7 @@ async def run(cluster, fault: str, inject, *, redis_outage: bool = False) -> dic
     missed = problems(figures, redis_outage=redis_outage)
     assert not missed, (
         f"{fault}: " + "; ".join(missed) + "\n" + json.dumps(figures, indent=1) + "\n"
+        "Logs (tails):\n" + cluster.logs()
     )
     return figures
 
@@ -63,10 +71,11 @@ async def test_sigkill_a_web_process(cluster):
 
 async def test_sigkill_a_worker(cluster):
     async def inject(c):
-        starts = c.workers[0].starts
-        await asyncio.to_thread(c.workers[0].kill)
-        # The supervisor starts it again (start() returns once it is ready).
-        await back_up(lambda: c.workers[0].starts > starts and c.workers[0].proc.poll() is None)
+        worker = c.workers[0]
+        starts = worker.starts
+        await asyncio.to_thread(worker.kill)
+        # The supervisor starts it again.
+        await back_up(lambda: worker.starts > starts and ready(worker))
 
     await run(cluster, "kill_worker", inject)
 

@@ -66,8 +66,8 @@ class PrivatePostgres:
 
     def start(self, timeout: float = 30.0) -> PrivatePostgres:
         options = (
-            f"-c port={self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.dir}"
-            " -c max_connections=200 -c shared_buffers=64MB"
+            f"-c port={self.port} -c listen_addresses=127.0.0.1"
+            f" -c unix_socket_directories={self.dir} -c max_connections=200"
         )
         self._run(
             "pg_ctl", "-D", str(self.data), "-l", str(self.logfile), "-o", options,
