@@ -332,21 +332,21 @@ GOOD_TOP = (
             f"<RequestResource {MSG}><SentDateTime>2026-11-24T08:30:00Z</SentDateTime>"
             "<MessageContentType>RequestResource</MessageContentType></RequestResource>".encode(),
             "<MessageID> is required",
-        ),  # fmt: skip
+        ),
         (f"<RequestResource {MSG}>{GOOD_TOP}</RequestResource>".encode(), "ContactInformation"),
         (
             f"<RequestResource {MSG}>{GOOD_TOP}<ContactInformation/></RequestResource>".encode(),
             "ResourceInformation",
-        ),  # fmt: skip
+        ),
         (
             f"<RequestResource {MSG}>{GOOD_TOP.replace('+07:00', '')}</RequestResource>".encode(),
             "time-zone offset",
-        ),  # fmt: skip
+        ),
         (
             f"<RequestResource {MSG}>{GOOD_TOP.replace('>RequestResource<', '>CommitResource<')}"
             "</RequestResource>".encode(),
             "says 'CommitResource'",
-        ),  # fmt: skip
+        ),
         (
             b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
             b'"&lol;&lol;&lol;&lol;">]><RequestResource xmlns="urn:oasis:names:tc:emergency:EDXL'
@@ -357,12 +357,12 @@ GOOD_TOP = (
             b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
             b"<r>&x;</r>",
             "DOCTYPE",
-        ),  # fmt: skip
+        ),
         (
             f'<EDXLDistribution xmlns="{edxl_rm.NS_DE}"><senderID>p</senderID>'
             "</EDXLDistribution>".encode(),
             "exactly one EDXL-RM message",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_documents_we_do_not_accept_get_a_400_naming_why(region, api_client, document, words):
