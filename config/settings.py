@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "crisis",
     "hotline",
     "humanitarian",
+    "cyber",
     # Platform too (above the directory, below crisis), listed last only so that seed_demo,
     # which runs each app's demo in this order, seeds them after the demo's desks and people.
     "rosters",
@@ -318,6 +319,7 @@ SPECTACULAR_SETTINGS = {
         "PageStateEnum": "paging.models.PageState",
         "AttemptStateEnum": "paging.models.AttemptState",
         "DeadlineStateEnum": "deadlines.models.DeadlineState",
+        "CyberItemKindEnum": "cyber.models.ItemKind",
     },
 }
 

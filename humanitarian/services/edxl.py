@@ -89,8 +89,9 @@ def request_message(req: AssistanceRequest) -> RMMessage:
 
 def pledge_message(pledge: Pledge) -> RMMessage:
     """A pledge: a ResponseToRequestResource answering its request, or, standalone, an
-    OfferUnsolicitedResource. Declined or withdrawn pledges answer ``Decline``; a pledge
-    with conditions ``Provisional``; otherwise ``Accept`` (the responder will supply)."""
+    OfferUnsolicitedResource. The ResponseType follows the pledge: ``Provisional`` while
+    offered (the requester has not committed), ``Accept`` once accepted (and dispatched or
+    delivered), ``Decline`` when declined or withdrawn."""
     common = {
         "quantity": pledge.quantity,
         "restrictions": pledge.conditions,
@@ -111,8 +112,10 @@ def pledge_message(pledge: Pledge) -> RMMessage:
     request_id = edxl_rm.message_id(pledge.request.reference, edxl_rm.REQUEST)
     if pledge.status in (PledgeStatus.DECLINED, PledgeStatus.WITHDRAWN):
         answer = "Decline"
+    elif pledge.status == PledgeStatus.OFFERED:
+        answer = "Provisional"
     else:
-        answer = "Provisional" if pledge.conditions else "Accept"
+        answer = "Accept"
     return _base(
         edxl_rm.RESPONSE,
         pledge.reference,

@@ -163,7 +163,7 @@ def test_response_to_request_resource_round_trip(region, crisis, api_client, set
     response = api_client.get(f"{API}/pledges/{pledge.pk}/edxl-rm.xml")
     message = check_structure(response.content, "ResponseToRequestResource")
     answer = "msg:ResourceInformation/rm:ResponseInformation/rm:ResponseType"
-    assert message.findtext(answer, namespaces=NS) == "Provisional"  # it has conditions
+    assert message.findtext(answer, namespaces=NS) == "Provisional"  # offered, not committed
     parsed = edxl_rm.parse(response.content)
     same_message(edxl.pledge_message(pledge), parsed)
     assert parsed.preceding_message_id == edxl_rm.message_id(req.reference, "RequestResource")
