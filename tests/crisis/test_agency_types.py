@@ -170,3 +170,13 @@ def test_the_demo_has_cert_coast_guard_and_defence_desks_and_protocols_use_them(
     assert cyber.levels.get(order=1).notify_agency_types == ["cert"]
     maritime = Protocol.objects.get(category="maritime").versions.get(status="published")
     assert {"coast_guard", "defence"} <= set(maritime.levels.get(order=1).notify_agency_types)
+
+
+def test_the_admin_lists_desks_by_agency_type_and_the_new_records(region, agencies, admin_client):
+    page = admin_client.get("/admin/directory/desk/", {"agency_type": "cert"})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "AAA-CERT" in text and "CERT (computer emergency response team)" in text
+    assert "AAA-DESK" not in text
+    for url in ("/admin/cyber/cyberitem/", "/admin/humanitarian/receivedrmmessage/"):
+        assert admin_client.get(url).status_code == 200, url
