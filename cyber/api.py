@@ -127,6 +127,7 @@ class CyberItemsView(AccessMixin, APIView):
     )
     def post(self, request, id: int):
         crisis = visible_crisis(self.access, id)
+        self.access.acting_desk()  # read-only people: 403 before the body is read
         data = dict(_input(ItemCreateSerializer, request.data))
         desk = self.access.acting_desk(data.pop("desk", None))
         item = services.add_item(by=request.user, desk=desk, crisis=crisis, **data)
@@ -174,8 +175,8 @@ class StixBundleView(AccessMixin, APIView):
     )
     def post(self, request, id: int):
         crisis = visible_crisis(self.access, id)
-        _input(BundleSerializer, request.data)
         desk = self.access.acting_desk(request.query_params.get("desk"))
+        _input(BundleSerializer, request.data)
         summary = services.import_bundle(
             by=request.user, desk=desk, crisis=crisis, bundle=request.data
         )
