@@ -72,7 +72,7 @@ INSTALLED_APPS = [
     "crisis",
     "hotline",
     "humanitarian",
-    "feeds",
+    "feeds", "cyber",
     # Platform too (above the directory, below crisis), listed last only so that seed_demo,
     # which runs each app's demo in this order, seeds them after the demo's desks and people.
     "rosters",
@@ -415,6 +415,7 @@ SPECTACULAR_SETTINGS = {
         "DeadlineStateEnum": "deadlines.models.DeadlineState",
         "CapFeedStatusEnum": "feeds.models.FeedStatus",
         "CapFeedEntryOutcomeEnum": "feeds.models.EntryOutcome",
+        "CyberItemKindEnum": "cyber.models.ItemKind",
     },
 }
 

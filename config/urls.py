@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/v1/", include("hotline.urls")),
     path("api/v1/", include("humanitarian.urls")),
     path("api/v1/", include("feeds.urls")),
+    path("api/v1/", include("cyber.urls")),
     path("", include("paging.ack_urls")),
     path("", include("config.console_urls")),
 ]

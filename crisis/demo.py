@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from crisis import demo_protocols
-from directory.models import Desk, DeskKind, DeskMembership, MemberState, Role
+from directory.models import AgencyType, Desk, DeskKind, DeskMembership, MemberState, Role
 
 #: (ISO 3166-1 alpha-3, name, [(desk code, desk name, IANA time zone, phone)])
 ASEAN = [
@@ -98,6 +98,49 @@ ASEAN = [
     ),
 ]
 
+#: Desks of other agencies, paged by protocols that target an agency type (the cyber
+#: protocol its CERT desks; the maritime one coast guard and defence desks):
+#: (state, desk code, desk name, agency type, IANA time zone). Each has its own duty
+#: operator (``<desk code>-operator``); the state's duty supervisor supervises it too.
+AGENCY_DESKS = [
+    ("IDN", "IDN-BSSN", "BSSN Gov-CSIRT (Jakarta)", AgencyType.CERT, "Asia/Jakarta"),
+    ("MYS", "MYS-MYCERT", "MyCERT, CyberSecurity Malaysia", AgencyType.CERT, "Asia/Kuala_Lumpur"),
+    ("PHL", "PHL-CERT", "CERT-PH (Quezon City)", AgencyType.CERT, "Asia/Manila"),
+    ("SGP", "SGP-SINGCERT", "SingCERT, Cyber Security Agency", AgencyType.CERT, "Asia/Singapore"),
+    ("THA", "THA-THAICERT", "ThaiCERT (Bangkok)", AgencyType.CERT, "Asia/Bangkok"),
+    ("VNM", "VNM-VNCERT", "VNCERT/CC (Hanoi)", AgencyType.CERT, "Asia/Ho_Chi_Minh"),
+    (
+        "IDN",
+        "IDN-BAKAMLA",
+        "Bakamla Maritime Security Operations",
+        AgencyType.COAST_GUARD,
+        "Asia/Jakarta",
+    ),
+    (
+        "MYS",
+        "MYS-MMEA",
+        "Malaysian Maritime Enforcement Agency Operations",
+        AgencyType.COAST_GUARD,
+        "Asia/Kuala_Lumpur",
+    ),
+    (
+        "PHL",
+        "PHL-PCG",
+        "Philippine Coast Guard Command Center",
+        AgencyType.COAST_GUARD,
+        "Asia/Manila",
+    ),
+    ("VNM", "VNM-VCG", "Viet Nam Coast Guard Command", AgencyType.COAST_GUARD, "Asia/Ho_Chi_Minh"),
+    ("THA", "THA-NAVY", "Royal Thai Navy Maritime Operations", AgencyType.DEFENCE, "Asia/Bangkok"),
+    (
+        "SGP",
+        "SGP-RSN",
+        "Republic of Singapore Navy Operations",
+        AgencyType.DEFENCE,
+        "Asia/Singapore",
+    ),
+]
+
 REGIONAL_DESK = (
     "AHA",
     "AHA Centre (regional coordination centre)",
@@ -132,6 +175,31 @@ def _member(user, desk: Desk, role: str) -> None:
     DeskMembership.objects.update_or_create(user=user, desk=desk, defaults={"role": role})
 
 
+def _agency_desks(state: MemberState, supervisor, password: str) -> list[tuple[str, str]]:
+    """The state's CERT, coast guard and defence desks, each with its own duty operator."""
+    logins = []
+    for state_code, desk_code, desk_name, agency_type, tz in AGENCY_DESKS:
+        if state_code != state.code:
+            continue
+        desk, _ = Desk.objects.update_or_create(
+            code=desk_code,
+            defaults={
+                "name": desk_name,
+                "kind": DeskKind.NATIONAL,
+                "agency_type": agency_type,
+                "state": state,
+                "time_zone": tz,
+                "contact_email": f"ops@{desk_code.lower()}.example.org",
+                "is_active": True,
+            },
+        )
+        operator = _user(f"{desk_code.lower()}-operator", desk_name, "Duty Operator", password)
+        _member(operator, desk, Role.OPERATOR)
+        _member(supervisor, desk, Role.SUPERVISOR)
+        logins.append((operator.username, f"operator, {desk_code} ({agency_type.label})"))
+    return logins
+
+
 @transaction.atomic
 def seed() -> list[tuple[str, str]]:
     """Create or refresh the directory; return the demo logins as (username, what)."""
@@ -162,6 +230,7 @@ def seed() -> list[tuple[str, str]]:
         desks_text = ", ".join(desk_codes)
         logins.append((operator.username, f"operator, {desks_text}"))
         logins.append((supervisor.username, f"supervisor, {desks_text}"))
+        logins += _agency_desks(state, supervisor, password)
 
     desk_code, desk_name, tz, phone = REGIONAL_DESK
     centre, _ = Desk.objects.update_or_create(

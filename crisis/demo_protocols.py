@@ -25,7 +25,7 @@ from crisis.services import protocols as services
 AUTHOR = "coordinator"
 
 
-def _level(order, name, minutes, scopes, roles, actions=(), desks=()):
+def _level(order, name, minutes, scopes, roles, actions=(), desks=(), agency_types=()):
     return {
         "order": order,
         "name": name,
@@ -33,6 +33,7 @@ def _level(order, name, minutes, scopes, roles, actions=(), desks=()):
         "notify_scopes": list(scopes),
         "notify_roles": list(roles),
         "notify_desks": list(desks),
+        "notify_agency_types": list(agency_types),
         "actions": list(actions),
     }
 
@@ -73,11 +74,12 @@ PROTOCOLS = [
         levels=[
             _level(
                 1,
-                "Affected states' duty operators",
+                "Affected states' disaster, coast guard and defence duty operators",
                 10,
                 ["affected"],
                 ["operator"],
                 ["alert_regional_centre"],
+                agency_types=["disaster_management", "coast_guard", "defence"],
             ),
             _level(
                 2,
@@ -239,11 +241,12 @@ PROTOCOLS = [
         levels=[
             _level(
                 1,
-                "Affected states' duty operators",
+                "Affected states' CERT duty operators",
                 5,
                 ["affected"],
                 ["operator"],
                 ["open_crisis_room"],
+                agency_types=["cert"],
             ),
             _level(
                 2,
@@ -255,11 +258,12 @@ PROTOCOLS = [
             ),
             _level(
                 3,
-                "Every member state's supervisors",
+                "Every member state's CERT desks and the regional coordinator",
                 15,
                 ["all_states", "regional"],
-                ["supervisor", "coordinator"],
+                ["operator", "supervisor", "coordinator"],
                 ["notify_all_states"],
+                agency_types=["cert"],
             ),
         ],
         checklist=[
@@ -285,7 +289,15 @@ PROTOCOLS = [
 
 
 def _comparable(content: dict) -> dict:
-    keys = ("order", "name", "timeout_seconds", "notify_scopes", "notify_roles", "actions")
+    keys = (
+        "order",
+        "name",
+        "timeout_seconds",
+        "notify_scopes",
+        "notify_roles",
+        "notify_agency_types",
+        "actions",
+    )
     return {
         **{f: content.get(f) for f in services.DRAFT_FIELDS},
         "levels": [

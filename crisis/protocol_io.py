@@ -24,6 +24,7 @@ from core.errors import InvalidInput
 from crisis.models import ChecklistItem, CrisisCategory, Protocol, ProtocolVersion
 from crisis.services import protocol_rules as rules
 from crisis.services import protocols as protocol_services
+from directory.models import AgencyType
 
 FORMAT = "crisis-protocol/1"
 FORMATS = ("yaml", "json")
@@ -52,6 +53,8 @@ def document_of(version: ProtocolVersion) -> dict:
         row["notify_scopes"] = level["notify_scopes"]
         row["notify_roles"] = level["notify_roles"]
         row["notify_desks"] = level["notify_desk_codes"]
+        if level.get("notify_agency_types"):  # older files have no such key: keep them the same
+            row["notify_agency_types"] = level["notify_agency_types"]
         row["actions"] = level["actions"]
         levels.append(row)
     return {
@@ -256,6 +259,7 @@ LEVEL_OPTIONAL = (
     "notify_scopes",
     "notify_roles",
     "notify_desks",
+    "notify_agency_types",
     "actions",
 )
 ITEM_FIELDS = ("order", "title")
@@ -300,6 +304,9 @@ def parse_levels(check: _Checker, raw, path: str) -> list[dict]:
                 "notify_scopes": check.choices(data, "notify_scopes", here, NotifyScope.values),
                 "notify_roles": check.choices(data, "notify_roles", here, rules.NOTIFIABLE_ROLES),
                 "notify_desk_codes": desks,
+                "notify_agency_types": check.choices(
+                    data, "notify_agency_types", here, AgencyType.values
+                ),
                 "actions": check.choices(data, "actions", here, LevelAction.values),
                 "_path": here,
             }

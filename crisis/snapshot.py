@@ -34,6 +34,8 @@ class LevelSnapshot:
     notify_roles: tuple[str, ...] = ()
     notify_desk_ids: tuple[int, ...] = ()
     notify_desk_codes: tuple[str, ...] = ()
+    #: Narrow the member states' desks the scopes reach to these agency types (empty: all).
+    notify_agency_types: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
 
     @classmethod
@@ -46,6 +48,7 @@ class LevelSnapshot:
             notify_roles=tuple(data.get("notify_roles") or ()),
             notify_desk_ids=tuple(data.get("notify_desk_ids") or ()),
             notify_desk_codes=tuple(data.get("notify_desk_codes") or ()),
+            notify_agency_types=tuple(data.get("notify_agency_types") or ()),
             actions=tuple(data.get("actions") or ()),
         )
 
@@ -61,6 +64,7 @@ class LevelSnapshot:
             notify_roles=tuple(level.notify_roles),
             notify_desk_ids=tuple(sorted(d.pk for d in desks)),
             notify_desk_codes=tuple(d.code for d in desks),
+            notify_agency_types=tuple(level.notify_agency_types),
             actions=tuple(level.actions),
         )
 

@@ -25,8 +25,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Desk)
 class DeskAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "state", "time_zone", "is_active"]
-    list_filter = ["kind", "is_active", "state"]
+    list_display = ["code", "name", "kind", "agency_type", "state", "time_zone", "is_active"]
+    list_filter = ["kind", "agency_type", "is_active", "state"]
     search_fields = ["code", "name", "state__code", "state__name"]
     inlines = [MembershipInline]
 

@@ -40,6 +40,18 @@ class DeskKind(models.TextChoices):
     REGIONAL = "regional", "Regional coordination centre"
 
 
+class AgencyType(models.TextChoices):
+    """What kind of agency runs a desk: protocols can page desks by it (a cyber protocol its
+    CERT desks, a maritime one the coast guard and defence desks)."""
+
+    DISASTER_MANAGEMENT = "disaster_management", "Disaster management"
+    CERT = "cert", "CERT (computer emergency response team)"
+    COAST_GUARD = "coast_guard", "Coast guard"
+    DEFENCE = "defence", "Defence"
+    POLICE = "police", "Police"
+    FOREIGN_AFFAIRS = "foreign_affairs", "Foreign affairs"
+
+
 class Desk(models.Model):
     """A 24/7 operations centre: a member state's national desk or the regional centre."""
 
@@ -55,6 +67,12 @@ class Desk(models.Model):
         null=True,
         blank=True,
         help_text="Empty only for the regional coordination centre.",
+    )
+    agency_type = models.CharField(
+        max_length=32,
+        choices=AgencyType.choices,
+        default=AgencyType.DISASTER_MANAGEMENT,
+        help_text="The kind of agency that runs the desk; protocol levels can page by it.",
     )
     time_zone = models.CharField(
         max_length=64, default="UTC", validators=[validate_time_zone], help_text="IANA name"
@@ -76,7 +94,12 @@ class Desk(models.Model):
                 violation_error_message=(
                     "A national desk belongs to a member state; the regional centre to none."
                 ),
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(agency_type__in=AgencyType.values),
+                name="desk_agency_type_known",
+                violation_error_message="Unknown agency type.",
+            ),
         ]
 
     def __str__(self):

@@ -8,7 +8,7 @@ from knox.models import AuthToken
 
 from core.errors import InvalidInput
 from directory.access import Access
-from directory.models import Desk, MemberState
+from directory.models import AgencyType, Desk, MemberState
 
 
 def states_visible_to(access: Access) -> QuerySet[MemberState]:
@@ -18,7 +18,9 @@ def states_visible_to(access: Access) -> QuerySet[MemberState]:
     return MemberState.objects.all()
 
 
-def desks_visible_to(access: Access, *, state_code: str | None = None) -> QuerySet[Desk]:
+def desks_visible_to(
+    access: Access, *, state_code: str | None = None, agency_type: str | None = None
+) -> QuerySet[Desk]:
     """Every active desk is in the shared directory (who to call is not a secret)."""
     if not access.is_authenticated:
         return Desk.objects.none()
@@ -33,6 +35,14 @@ def desks_visible_to(access: Access, *, state_code: str | None = None) -> QueryS
                 details={"state": state_code},
             )
         desks = desks.filter(state__code=code)
+    if agency_type:
+        if agency_type not in AgencyType.values:
+            raise InvalidInput(
+                f"Unknown agency type {agency_type!r}: use one of {', '.join(AgencyType.values)}.",
+                code="unknown_agency_type",
+                details={"agency_type": agency_type},
+            )
+        desks = desks.filter(agency_type=agency_type)
     return desks
 
 

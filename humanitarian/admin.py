@@ -12,6 +12,7 @@ from humanitarian.models import (
     DisplacementReport,
     ImportJob,
     Pledge,
+    ReceivedRMMessage,
     Reminder,
     Shelter,
     ShelterOccupancy,
@@ -121,3 +122,20 @@ class SituationReportAdmin(ReadOnlyAdmin):
     list_display = ["crisis", "report_date", "created_at"]
     list_select_related = ["crisis"]
     date_hierarchy = "report_date"
+
+
+@admin.register(ReceivedRMMessage)
+class ReceivedRMMessageAdmin(ReadOnlyAdmin):
+    """EDXL-RM messages imported from partners' systems, and what each one made."""
+
+    list_display = [
+        "message_id",
+        "message_type",
+        "sender",
+        "desk",
+        "request",
+        "pledge",
+        "received_at",
+    ]
+    list_filter = ["message_type"]
+    search_fields = ["message_id", "sender"]

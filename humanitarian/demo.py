@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crisis.models import Crisis, CrisisParticipant, ParticipantRole
-from directory.models import Desk, MemberState
+from directory.models import AgencyType, Desk, MemberState
 from humanitarian.models import (
     ITEMS,
     AssetKind,
@@ -121,7 +121,11 @@ STANDBY = [
 
 
 def _desk_of(code: str) -> Desk | None:
-    return Desk.objects.filter(state__code=code, is_active=True).order_by("code").first()
+    """The state's disaster-management desk (its CERT or coast guard desks do not ask for aid)."""
+    desks = Desk.objects.filter(
+        state__code=code, is_active=True, agency_type=AgencyType.DISASTER_MANAGEMENT
+    )
+    return desks.order_by("code").first()
 
 
 def _user(username: str):

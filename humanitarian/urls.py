@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from humanitarian.api import views
+from humanitarian.api import edxl, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("humanitarian/requests", views.RequestViewSet, basename="hum-request")
@@ -14,6 +14,27 @@ router.register("humanitarian/displacement", views.DisplacementViewSet, basename
 router.register("humanitarian/sitreps", views.SituationReportViewSet, basename="hum-sitrep")
 
 urlpatterns = [
+    path(
+        "humanitarian/requests/<int:id>/edxl-rm.xml",
+        edxl.RequestRMView.as_view(),
+        name="hum-request-edxl-rm",
+    ),
+    path(
+        "humanitarian/pledges/<int:id>/edxl-rm.xml",
+        edxl.PledgeRMView.as_view(),
+        name="hum-pledge-edxl-rm",
+    ),
+    path(
+        "humanitarian/pledges/<int:id>/commit.edxl-rm.xml",
+        edxl.CommitRMView.as_view(),
+        name="hum-pledge-commit-edxl-rm",
+    ),
+    path(
+        "humanitarian/deliveries/<int:id>/edxl-rm.xml",
+        edxl.DeliveryRMView.as_view(),
+        name="hum-delivery-edxl-rm",
+    ),
+    path("humanitarian/edxl-rm/", edxl.RMImportView.as_view(), name="hum-edxl-rm-import"),
     path("humanitarian/catalogue/", views.CatalogueView.as_view(), name="hum-catalogue"),
     path("humanitarian/gaps/", views.GapAnalysisView.as_view(), name="hum-gaps"),
     path("humanitarian/gaps/summary/", views.GapSummaryView.as_view(), name="hum-gap-summary"),

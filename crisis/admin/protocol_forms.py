@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from crisis.models import ChecklistItem, EscalationLevel, NotifyScope
 from crisis.services import protocol_rules as rules
 from crisis.services.level_actions import available_actions
-from directory.models import Desk
+from directory.models import AgencyType, Desk
 
 # --- timeouts in seconds or minutes ---------------------------------------------------------
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s?)?\s*$", re.I)
@@ -81,6 +81,13 @@ class LevelForm(forms.ModelForm):
         widget=forms.SelectMultiple(attrs={"size": 5}),
         help_text="Specific desks, in addition to the scopes.",
     )
+    notify_agency_types = forms.MultipleChoiceField(
+        choices=AgencyType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Only desks of these agency types",
+        help_text="Narrows the member states' desks the scopes reach (empty: every desk).",
+    )
     # Only what an installed app carries out (a callable: handlers register at start-up).
     actions = _checkboxes(available_actions)
 
@@ -93,6 +100,7 @@ class LevelForm(forms.ModelForm):
             "notify_scopes",
             "notify_roles",
             "notify_desks",
+            "notify_agency_types",
             "actions",
         )
         widgets = {
@@ -116,6 +124,7 @@ class LevelForm(forms.ModelForm):
                 "notify_scopes": data.get("notify_scopes") or [],
                 "notify_roles": data.get("notify_roles") or [],
                 "notify_desk_ids": [d.pk for d in data.get("notify_desks") or []],
+                "notify_agency_types": data.get("notify_agency_types") or [],
             }
             for problem in rules.audience_problems(level):
                 self.add_error(None, problem)

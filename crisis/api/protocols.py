@@ -43,6 +43,7 @@ class LevelSerializer(serializers.ModelSerializer):
             "notify_scopes",
             "notify_roles",
             "notify_desks",
+            "notify_agency_types",
             "actions",
         ]
 

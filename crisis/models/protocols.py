@@ -217,6 +217,14 @@ class EscalationLevel(PartOfVersion, models.Model):
         default=list, blank=True, help_text="Subset of: operator, supervisor, coordinator."
     )
     notify_desks = models.ManyToManyField(Desk, blank=True, related_name="+")
+    notify_agency_types = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "Only the member states' desks of these agency types (e.g. cert; coast_guard, "
+            "defence). Empty: every desk the scopes reach."
+        ),
+    )
     actions = models.JSONField(default=list, blank=True, help_text="Actions on entering the level.")
 
     class Meta:

@@ -75,18 +75,28 @@ def deadline_subject(crisis: Crisis | int) -> str:
 
 def recipient_desks(crisis: Crisis, level: LevelSnapshot) -> list[Desk]:
     """The active desks a level notifies: its scopes resolved for this crisis, plus the
-    desks it names."""
+    desks it names.
+
+    The level's agency types (if any) narrow the member states' desks its scopes reach
+    (a cyber level: CERT desks only); the regional centre and desks named one by one are
+    told whatever their agency type.
+    """
     scopes = set(level.notify_scopes)
     named = set(level.notify_desk_ids)
     if not scopes and not named:
         return []
-    query = Q(pk__in=named)
+    national = Q()
     if "affected" in scopes:
-        query |= Q(kind=DeskKind.NATIONAL, state__crises=crisis)
+        national |= Q(kind=DeskKind.NATIONAL, state__crises=crisis)
     if "participants" in scopes:
-        query |= Q(participations__crisis=crisis)
+        national |= Q(participations__crisis=crisis, kind=DeskKind.NATIONAL)
     if "all_states" in scopes:
-        query |= Q(kind=DeskKind.NATIONAL)
+        national |= Q(kind=DeskKind.NATIONAL)
+    if national and level.notify_agency_types:
+        national &= Q(agency_type__in=level.notify_agency_types)
+    query = Q(pk__in=named) | national
+    if "participants" in scopes:
+        query |= Q(participations__crisis=crisis, kind=DeskKind.REGIONAL)
     if "regional" in scopes:
         query |= Q(kind=DeskKind.REGIONAL)
     return list(Desk.objects.filter(query, is_active=True).distinct().order_by("code"))

@@ -14,13 +14,16 @@ from collections import Counter
 from crisis.models import ChecklistItem, LevelAction, NotifyScope, ParticipantRole
 from crisis.services.level_actions import available_actions, has_handler
 from crisis.snapshot import LevelSnapshot, ProtocolSnapshot
-from directory.models import Role
+from directory.models import AgencyType, Role
 
 #: Bounds that keep values sensible (and inside their database columns).
 MAX_TIMEOUT_SECONDS = 30 * 24 * 3600
 MAX_ORDER = 999
 MAX_REPEATS = 100
 MAX_DUE_AFTER_MINUTES = 366 * 24 * 60
+
+#: Scopes that reach member states' desks (the ones agency types narrow).
+STATE_SCOPES = (NotifyScope.AFFECTED, NotifyScope.PARTICIPANTS, NotifyScope.ALL_STATES)
 
 #: Roles a level may name: the people on a desk who can be told (auditors are never paged).
 NOTIFIABLE_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.COORDINATOR)
@@ -61,6 +64,15 @@ def level_problems(level: dict, *, structural_only: bool = False) -> list[str]:
     for value in roles:
         if value not in NOTIFIABLE_ROLES:
             problems.append(f"{label}: unknown role {value!r}; use {', '.join(NOTIFIABLE_ROLES)}.")
+    agency_types = level.get("notify_agency_types") or []
+    if not isinstance(agency_types, list | tuple):
+        problems.append(f"{label}: agency types must be a list, e.g. ['cert'].")
+        agency_types = []
+    for value in agency_types:
+        if value not in AgencyType.values:
+            problems.append(
+                f"{label}: unknown agency type {value!r}; use {', '.join(AgencyType.values)}."
+            )
     problems += action_problems(level)
     if structural_only:
         return problems
@@ -91,6 +103,12 @@ def audience_problems(level: dict) -> list[str]:
     scopes = list(level.get("notify_scopes") or [])
     roles = list(level.get("notify_roles") or [])
     desks = list(level.get("notify_desk_ids") or level.get("notify_desks") or [])
+    agency_types = list(level.get("notify_agency_types") or [])
+    if agency_types and not set(scopes) & set(STATE_SCOPES):
+        problems.append(
+            f"{label}: agency types choose among the member states' desks, but no scope "
+            "reaches them: add the affected states, the participants or every member state."
+        )
     if not scopes and not desks:
         problems.append(
             f"{label} notifies nobody: choose whose desks are told (e.g. the affected states, "
@@ -199,6 +217,9 @@ def describe_audience(level: LevelSnapshot) -> str:
     scopes = [NotifyScope(s).label.lower() for s in level.notify_scopes]
     who = (", ".join(roles) if roles else "everyone on duty") + " at " if scopes else ""
     text = who + "; ".join(scopes)
+    if level.notify_agency_types and text:
+        kinds = [AgencyType(t).label.split(" (")[0] for t in level.notify_agency_types]
+        text += " (only " + " and ".join(kinds) + " desks of the member states)"
     desks = level.notify_desk_codes
     if desks:
         text += ("; and " if text else "") + "desks " + ", ".join(desks)

@@ -92,6 +92,7 @@ def snapshot_of(version: ProtocolVersion) -> dict:
                 "notify_roles": list(level.notify_roles),
                 "notify_desk_ids": sorted(d.pk for d in level.notify_desks.all()),
                 "notify_desk_codes": sorted(d.code for d in level.notify_desks.all()),
+                "notify_agency_types": list(level.notify_agency_types),
                 "actions": list(level.actions),
             }
             for level in levels
@@ -170,6 +171,7 @@ def _write_ladder(version: ProtocolVersion, *, levels: list[dict], checklist: li
             timeout_seconds=data["timeout_seconds"],
             notify_scopes=list(data.get("notify_scopes") or []),
             notify_roles=list(data.get("notify_roles") or []),
+            notify_agency_types=list(data.get("notify_agency_types") or []),
             actions=list(data.get("actions") or []),
         )
         links += [

@@ -5,7 +5,7 @@ from rest_framework import generics, serializers, viewsets
 from rest_framework.response import Response
 
 from core.api import AccessMixin
-from directory.models import Desk, DeskMembership, MemberState
+from directory.models import AgencyType, Desk, DeskMembership, MemberState
 from directory.selectors import desks_visible_to, states_visible_to
 
 
@@ -17,6 +17,7 @@ class MemberStateSerializer(serializers.ModelSerializer):
 
 class DeskSerializer(serializers.ModelSerializer):
     state = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    agency_type_label = serializers.CharField(source="get_agency_type_display", read_only=True)
 
     class Meta:
         model = Desk
@@ -26,6 +27,8 @@ class DeskSerializer(serializers.ModelSerializer):
             "name",
             "kind",
             "state",
+            "agency_type",
+            "agency_type_label",
             "time_zone",
             "contact_email",
             "contact_phone",
@@ -66,7 +69,12 @@ class MemberStateViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(
-    parameters=[OpenApiParameter("state", str, description="ISO 3166-1 alpha-3 code, e.g. THA")]
+    parameters=[
+        OpenApiParameter("state", str, description="ISO 3166-1 alpha-3 code, e.g. THA"),
+        OpenApiParameter(
+            "agency_type", str, enum=AgencyType.values, description="Only desks of this agency type"
+        ),
+    ]
 )
 class DeskViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
     """National desks and the regional coordination centre."""
@@ -74,7 +82,10 @@ class DeskViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = DeskSerializer
 
     def get_queryset(self):
-        return desks_visible_to(self.access, state_code=self.request.query_params.get("state"))
+        params = self.request.query_params
+        return desks_visible_to(
+            self.access, state_code=params.get("state"), agency_type=params.get("agency_type")
+        )
 
 
 class MeView(AccessMixin, generics.GenericAPIView):

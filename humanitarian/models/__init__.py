@@ -22,6 +22,7 @@ from humanitarian.models.displacement import (
     ImportJob,
     ImportStatus,
 )
+from humanitarian.models.edxl import ReceivedRMMessage
 from humanitarian.models.reports import Reminder, ReminderKind, SituationReport
 from humanitarian.models.shelters import Shelter, ShelterOccupancy, ShelterService, ShelterStatus
 from humanitarian.models.standby import AssetKind, StandbyAsset
@@ -41,6 +42,7 @@ __all__ = [
     "Pledge",
     "PledgeStatus",
     "Priority",
+    "ReceivedRMMessage",
     "Reminder",
     "ReminderKind",
     "RequestStatus",

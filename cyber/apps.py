@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CyberConfig(AppConfig):
+    name = "cyber"
+    verbose_name = "Cyber incidents (STIX 2.1)"
