@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 from audit.services import record_read
 from core.console.shell import console_view, current_desk, render_console, run_action
 from core.errors import NotFound
+from core.tlp import TLP
 from directory.access import access_for
 from hotline.console import selectors
-from hotline.models import LineCheck, LineCheckStatus, Priority, Receipt
+from hotline.models import DEFAULT_MESSAGE_TLP, LineCheck, LineCheckStatus, Priority, Receipt
 from hotline.selectors import channel_for, current_members
 from hotline.services.receipts import answer_line_check as answer
 
@@ -44,7 +45,7 @@ def line(request, pk: int):
     )
     members = list(current_members().filter(channel=line).select_related("desk"))
     acting = _acting_desk(access, desk, {m.desk_id for m in members})
-    messages, receipts = selectors.conversation(line)
+    messages, receipts, last_seq = selectors.conversation(line, access)
     can_send = acting is not None and access.can_act_for(acting) and line.is_writable
     answerable = _answerable_checks(line, acting) if can_send else {}
     rows = [
@@ -61,7 +62,7 @@ def line(request, pk: int):
     ]
     config = {
         "channel": line.pk,  # the protocol's name for the line
-        "lastSeq": messages[-1].seq if messages else 0,
+        "lastSeq": last_seq,
         "desk": acting.pk if acting else None,
         "deskCodes": {str(m.desk_id): m.desk.code for m in members},
         "canSend": can_send,
@@ -76,6 +77,8 @@ def line(request, pk: int):
             "acting": acting,
             "can_send": can_send,
             "priorities": Priority.choices,
+            "markings": TLP.choices,
+            "default_tlp": DEFAULT_MESSAGE_TLP,
             "config": json.dumps(config),
         },
     )

@@ -8,6 +8,8 @@
  *   arrives. A double click, a retry, or a resend after a reconnect reuses it, so the
  *   server stores the message once.
  * - Messages from other desks are marked read; flash messages get an Acknowledge button.
+ * - Each message shows its TLP label; `withheld` frames (a marking that keeps a message
+ *   from us) only move the last seq on.
  */
 (function () {
   "use strict";
@@ -64,6 +66,13 @@
     if (mine) li.classList.add("mine");
     if (f.priority === "flash") li.classList.add("flash");
     var head = el("div");
+    if (f.tlp) {
+      // FIRST TLP 2.0 label, coloured by console.css (.tlp-red, .tlp-amber …).
+      var tlp = el("span", "tlp tlp-" + f.tlp.toLowerCase().replace("+", "-"), f.tlp_label);
+      tlp.setAttribute("data-tlp", f.tlp);
+      head.appendChild(tlp);
+      head.appendChild(document.createTextNode(" "));
+    }
     var prio = f.priority.charAt(0).toUpperCase() + f.priority.slice(1);
     head.appendChild(el("span", "badge prio-" + f.priority, prio));
     head.appendChild(document.createTextNode(" "));
@@ -107,6 +116,11 @@
     if (document.getElementById("msg-" + f.seq)) return;  // already shown: once only
     place(render(f), f.seq);
     markRead(f);
+  });
+
+  // A message whose TLP marking keeps it from us: only its seq moves on.
+  Console.on("withheld", function (f) {
+    if (f.channel === cfg.channel && f.seq > lastSeq) lastSeq = f.seq;
   });
 
   Console.on("close", function () { list.removeAttribute("data-subscribed"); });
@@ -190,7 +204,7 @@
       if (!form.dataset.clientMsgId) form.dataset.clientMsgId = uuid4();
       var id = form.dataset.clientMsgId;
       var frame = { type: "send", channel: cfg.channel, client_msg_id: id, body: body,
-        priority: form.priority.value, desk: cfg.desk, ref: id };
+        priority: form.priority.value, tlp: form.tlp.value, desk: cfg.desk, ref: id };
       outbox[id] = frame;
       form.querySelector("button[type=submit]").disabled = true;
       status.textContent = Console.send(frame) ? "Sending…" : "Offline: will send when the line is back.";
