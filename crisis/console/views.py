@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from attachments.selectors import attachments_by_item
 from audit.services import record_read
 from core.console.shell import (
     console_view,
@@ -84,7 +85,7 @@ def crisis_detail(request, pk: int):
             "tasks": list(selectors.tasks_of(crisis, desk)),
             "next_steps": selectors.next_steps(crisis) if can_act else [],
             "timeline": selectors.timeline_of(crisis, limit=TIMELINE_LIMIT),
-            "updates": list(updates_of(access, crisis)[:UPDATES_SHOWN]),
+            "updates": _with_attachments(access, updates_of(access, crisis)[:UPDATES_SHOWN]),
             "acknowledgements": selectors.acknowledgements_of(crisis),
             "can_acknowledge": can_act and open_ and not has_acked,
             "has_acked": has_acked,
@@ -95,6 +96,15 @@ def crisis_detail(request, pk: int):
             "parts": ("summary", "timeline", "tasks", "updates"),
         },
     )
+
+
+def _with_attachments(access, updates) -> list:
+    """The updates, each with the attachments the caller may see (``shown_attachments``)."""
+    updates = list(updates)
+    files = attachments_by_item(access, "crisis.situation_update", [u.pk for u in updates])
+    for update in updates:
+        update.shown_attachments = files.get(update.pk, [])
+    return updates
 
 
 def _cap_url(crisis) -> str | None:

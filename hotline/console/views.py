@@ -9,6 +9,7 @@ import json
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from attachments.selectors import attachments_by_item
 from audit.services import record_read
 from core.console.shell import console_view, current_desk, render_console, run_action
 from core.errors import NotFound
@@ -48,6 +49,7 @@ def line(request, pk: int):
     messages, receipts, last_seq = selectors.conversation(line, access)
     can_send = acting is not None and access.can_act_for(acting) and line.is_writable
     answerable = _answerable_checks(line, acting) if can_send else {}
+    files = attachments_by_item(access, "hotline.message", [m.pk for m in messages])
     rows = [
         {
             "message": m,
@@ -57,6 +59,7 @@ def line(request, pk: int):
                 (r for r in receipts.get(m.pk, []) if acting and r.desk_id == acting.pk), None
             ),
             "line_check": answerable.get(m.pk),
+            "attachments": files.get(m.pk, []),
         }
         for m in messages
     ]
