@@ -20,7 +20,8 @@ from attachments.selectors import attachment_for, attachments_on, host_item
 from attachments.services import attach_file
 from audit.services import record_read
 from core.api import AccessMixin
-from core.errors import InvalidInput
+from core.errors import InvalidInput, PermissionDenied
+from core.parsers import BoundedJSONParser
 from core.tlp import TLP
 
 
@@ -80,7 +81,8 @@ def _attachment_id(value) -> int:
 
 
 class AttachmentListView(AccessMixin, APIView):
-    parser_classes = [MultiPartParser, FormParser]
+    # JSON too, so a body without a file gets a clear 400 rather than 415.
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
 
     @extend_schema(
         summary="The attachments of one item you may see",
@@ -109,6 +111,12 @@ class AttachmentListView(AccessMixin, APIView):
         },
     )
     def post(self, request):
+        # Who may, and on what, before the file is looked at: an outsider learns nothing.
+        if not self.access.can_write:
+            raise PermissionDenied("Your role cannot attach files.", code="read_only")
+        item = ItemSerializer(data=request.data)
+        item.is_valid(raise_exception=True)
+        host_item(self.access, item.validated_data["kind"], item.validated_data["object_id"])
         data = UploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
@@ -124,8 +132,8 @@ class AttachmentListView(AccessMixin, APIView):
 
 class AttachmentDetailView(AccessMixin, APIView):
     @extend_schema(summary="One attachment's description", responses={200: AttachmentSerializer})
-    def get(self, request, attachment_id):
-        attachment = attachment_for(self.access, _attachment_id(attachment_id))
+    def get(self, request, id):
+        attachment = attachment_for(self.access, _attachment_id(id))
         return Response(AttachmentSerializer(attachment).data)
 
 
@@ -134,8 +142,8 @@ class AttachmentDownloadView(AccessMixin, APIView):
         summary="Download the file (always as an attachment, never shown inline)",
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
-    def get(self, request, attachment_id):
-        attachment = attachment_for(self.access, _attachment_id(attachment_id))
+    def get(self, request, id):
+        attachment = attachment_for(self.access, _attachment_id(id))
         record_read(
             user=request.user,
             what="attachments.download",

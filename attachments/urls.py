@@ -5,12 +5,12 @@ from attachments.api import AttachmentDetailView, AttachmentDownloadView, Attach
 urlpatterns = [
     path("attachments/", AttachmentListView.as_view(), name="attachments"),
     path(
-        "attachments/<int:attachment_id>/",
+        "attachments/<int:id>/",
         AttachmentDetailView.as_view(),
         name="attachment",
     ),
     path(
-        "attachments/<int:attachment_id>/download/",
+        "attachments/<int:id>/download/",
         AttachmentDownloadView.as_view(),
         name="attachment-download",
     ),

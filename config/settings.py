@@ -310,6 +310,8 @@ SPECTACULAR_SETTINGS = {
         "MessageKindEnum": "hotline.models.MessageKind",
         "ChannelEventKindEnum": "hotline.models.ChannelEventKind",
         "MessagePriorityEnum": "hotline.models.Priority",
+        "TLPEnum": "core.tlp.TLP",
+        "AttachmentKindEnum": "attachments.models.AttachmentKind",
         "RequestPriorityEnum": "humanitarian.models.assistance.Priority",
         "RequestStatusEnum": "humanitarian.models.RequestStatus",
         "PledgeStatusEnum": "humanitarian.models.PledgeStatus",
