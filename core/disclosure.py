@@ -40,8 +40,9 @@ def is_narrow(tlp: str) -> bool:
 
 
 def organisation(desk_id: int, state_id: int | None) -> tuple[str, int]:
-    """A desk's organisation: its member state, or itself for the regional centre."""
-    return ("state", state_id) if state_id else ("desk", desk_id)
+    """A desk's organisation: its member state, or the regional centre (every desk
+    without a state)."""
+    return ("state", state_id) if state_id else ("centre", 0)
 
 
 def may_see(access, *, tlp: str, recipients: Iterable[tuple[int, int | None]]) -> bool:
@@ -65,9 +66,10 @@ def visible_q(access, through, *, owner_field: str) -> Q:
     """
     recipients = through.objects.filter(**{owner_field: OuterRef("pk")})
     red = recipients.filter(desk_id__in=access.desk_ids)
-    strict = recipients.filter(
-        Q(desk_id__in=access.desk_ids) | Q(desk__state_id__in=access.state_ids)
-    )
+    same_organisation = Q(desk_id__in=access.desk_ids) | Q(desk__state_id__in=access.state_ids)
+    if any(m.desk.state_id is None for m in access.memberships):
+        same_organisation |= Q(desk__state__isnull=True)  # the regional centre's desks
+    strict = recipients.filter(same_organisation)
     return (
         ~Q(tlp__in=NARROW)
         | (Q(tlp=TLP.RED) & Exists(red))

@@ -210,3 +210,26 @@ def test_the_console_lists_files_with_their_marking(region, line_ab, api_client,
     client.force_login(region.coordinator)
     page = client.get(reverse("console:line", args=[line_ab.pk])).content.decode()
     assert "photo attached" in page and "deck.png" not in page
+
+
+def test_the_console_attaches_a_file_to_ones_own_message(region, line_ab, client):
+    mine, _ = send(region.operator_a, line_ab, "photo follows")
+    theirs, _ = send(region.operator_b, line_ab, "not yours")
+    client.force_login(region.operator_a)
+    page = client.get(reverse("console:line", args=[line_ab.pk])).content.decode()
+    assert reverse("console:attach-to-message", args=[line_ab.pk, mine.pk]) in page
+    assert reverse("console:attach-to-message", args=[line_ab.pk, theirs.pk]) not in page
+
+    def attach(message, content, name):
+        url = reverse("console:attach-to-message", args=[line_ab.pk, message.pk])
+        file = SimpleUploadedFile(name, content, "image/jpeg")
+        return client.post(url, {"file": file, "tlp": "AMBER+STRICT"}, follow=True)
+
+    done = attach(mine, png_bytes(), "deck.png").content.decode()
+    assert "deck.png attached (TLP:AMBER+STRICT)." in done
+    assert Attachment.objects.get().tlp == "AMBER+STRICT"
+    refused = attach(mine, HTML, "photo.jpg").content.decode()
+    assert "a web page or markup" in refused
+    refused = attach(theirs, png_bytes(), "x.png").content.decode()
+    assert "Only the people of the desk that wrote it" in refused
+    assert Attachment.objects.count() == 1

@@ -9,8 +9,10 @@ import pytest
 from channels.db import database_sync_to_async
 from django.urls import reverse
 
+from directory.models import Role
 from hotline.models import Message
 from hotline.services.channels import add_member, open_crisis_room
+from tests.factories import make_desk, make_person
 from tests.hotline.conftest import send
 from tests.support.api import assert_error
 
@@ -192,3 +194,19 @@ def test_the_console_shows_the_label_and_hides_red(region, line_ab, client):
     client.force_login(region.coordinator)
     page = client.get(reverse("console:line", args=[line_ab.pk])).content.decode()
     assert SECRET not in page and "amber words" in page
+
+
+def test_the_regional_centre_is_one_organisation(region, api_client):
+    """Every desk without a state is the regional centre: AMBER+STRICT sent in a crisis
+    room (which always has the centre) reaches another centre desk's coordinator too."""
+    second_centre = make_desk(None, code="RCC-2")
+    watcher = make_person(second_centre, Role.COORDINATOR, username="coord-2")
+    room = open_crisis_room(
+        by=region.coordinator, name="A, B", desk_ids=[region.desk_a.pk, region.desk_b.pk]
+    )
+    send(region.operator_a, room, "strict", tlp="AMBER+STRICT")
+    send(region.operator_a, room, SECRET, tlp="RED")
+    api_client.force_authenticate(watcher)
+    assert bodies(api_client, room.pk) == ["strict"]
+    api_client.force_authenticate(region.coordinator)  # on the room: a RED recipient
+    assert bodies(api_client, room.pk) == ["strict", SECRET]
