@@ -154,7 +154,9 @@ class SendMessageSerializer(serializers.Serializer):
 
 
 class ForwardMessageSerializer(serializers.Serializer):
-    channel = serializers.IntegerField(help_text="The line to forward to.")
+    channel = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The line to forward to."
+    )
     client_msg_id = serializers.UUIDField(help_text="Chosen by the sender; resending is safe.")
     tlp = serializers.ChoiceField(
         choices=TLP.choices,
