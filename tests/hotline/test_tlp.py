@@ -199,13 +199,14 @@ def test_the_console_shows_the_label_and_hides_red(region, line_ab, client):
 def test_the_regional_centre_is_one_organisation(region, api_client):
     """Every desk without a state is the regional centre: AMBER+STRICT sent in a crisis
     room (which always has the centre) reaches another centre desk's coordinator too."""
-    second_centre = make_desk(None, code="RCC-2")
-    watcher = make_person(second_centre, Role.COORDINATOR, username="coord-2")
     room = open_crisis_room(
         by=region.coordinator, name="A, B", desk_ids=[region.desk_a.pk, region.desk_b.pk]
     )
     send(region.operator_a, room, "strict", tlp="AMBER+STRICT")
     send(region.operator_a, room, SECRET, tlp="RED")
+    # A second centre desk, not on the room: it sees every line, as the centre does.
+    second_centre = make_desk(None, code="RCC-2")
+    watcher = make_person(second_centre, Role.COORDINATOR, username="coord-2")
     api_client.force_authenticate(watcher)
     assert bodies(api_client, room.pk) == ["strict"]
     api_client.force_authenticate(region.coordinator)  # on the room: a RED recipient
