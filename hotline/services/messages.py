@@ -8,7 +8,7 @@ from django.db import transaction
 
 from core.disclosure import check_marking, forward_marking, is_narrow, organisation
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from core.tlp import label
+from core.tlp import TLP, label
 from directory.access import access_for
 from hotline import fanout
 from hotline.models import (
@@ -151,15 +151,15 @@ def forward_message(
 
     The forward's marking is the narrower of the original's and ``tlp`` (TLP 2.0: a
     marking never widens). Refused with 403 ``tlp_red`` for a RED original (it never
-    leaves its recipients), and with 403 ``tlp_amber_strict`` for an AMBER+STRICT one
-    when a desk of the other line is outside the original recipients' organisations.
+    leaves its recipients), and with 403 ``tlp_amber_strict`` for an AMBER+STRICT original
+    when a desk of the other line is outside its recipients' organisations.
     Sending is :func:`send_message` (same idempotency on ``client_msg_id``).
     """
     access = access_for(by)
     if not message_visible_to(access, message):
         raise NotFound("No such message.", code="message_not_found")
     marking = forward_marking(message.tlp, _marking(tlp) if tlp else None)
-    if marking == "AMBER+STRICT":
+    if message.tlp == TLP.AMBER_STRICT:  # (one the forwarder narrows is theirs to address)
         allowed = {organisation(d.pk, d.state_id) for d in message.recipient_desks.all()} or {
             organisation(message.sender_desk_id, _state_of(message))
         }
