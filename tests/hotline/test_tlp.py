@@ -112,6 +112,9 @@ def test_forwards_take_the_narrower_marking_and_never_red(region, line_ab, api_c
     assert widened.json()["body"].startswith("[TLP:AMBER] Forwarded from line")
     narrowed = forward(1, tlp="RED")
     assert narrowed.status_code == 201 and narrowed.json()["tlp"] == "RED"
+    # Narrowing an AMBER message to AMBER+STRICT is the forwarder's own marking.
+    strict = forward(1, tlp="AMBER+STRICT")
+    assert strict.status_code == 201 and strict.json()["tlp"] == "AMBER+STRICT"
     assert_error(forward(2), 403, "tlp_red")
     # AMBER+STRICT may not reach desk C (another state) nor the regional centre.
     refused = assert_error(forward(3), 403, "tlp_amber_strict")
