@@ -69,10 +69,12 @@ INSTALLED_APPS = [
     "directory",
     "deadlines",
     "audit",
+    "attachments",
     "crisis",
     "hotline",
     "humanitarian",
-    "feeds", "cyber",
+    "feeds",
+    "cyber",
     # Platform too (above the directory, below crisis), listed last only so that seed_demo,
     # which runs each app's demo in this order, seeds them after the demo's desks and people.
     "rosters",
@@ -404,6 +406,8 @@ SPECTACULAR_SETTINGS = {
         "MessageKindEnum": "hotline.models.MessageKind",
         "ChannelEventKindEnum": "hotline.models.ChannelEventKind",
         "MessagePriorityEnum": "hotline.models.Priority",
+        "TLPEnum": "core.tlp.TLP",
+        "AttachmentKindEnum": "attachments.models.AttachmentKind",
         "RequestPriorityEnum": "humanitarian.models.assistance.Priority",
         "RequestStatusEnum": "humanitarian.models.RequestStatus",
         "PledgeStatusEnum": "humanitarian.models.PledgeStatus",
@@ -430,6 +434,18 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Attachments (docs/interoperability.md): local disk under var/ unless configured, e.g.
+    # ATTACHMENTS_STORAGE_BACKEND=storages.backends.s3.S3Storage with its options as JSON in
+    # ATTACHMENTS_STORAGE_OPTIONS (needs django-storages[s3] installed; not a dependency).
+    "attachments": {
+        "BACKEND": env.str(
+            "ATTACHMENTS_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json(
+            "ATTACHMENTS_STORAGE_OPTIONS",
+            default={"location": str(VAR_DIR / "attachments")},
+        ),
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -660,6 +676,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 # One uploaded file (a displacement CSV) at most this large, counted as it arrives.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+# One attachment (a photo, a form, a PDF) at most this large (413 beyond).
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # A whole multipart body: the file plus the form around it.
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=UPLOAD_MAX_BYTES + 1024 * 1024)
 FILE_UPLOAD_HANDLERS = [

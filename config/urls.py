@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("directory.urls")),
     path("api/v1/", include("deadlines.urls")),
     path("api/v1/", include("audit.urls")),
+    path("api/v1/", include("attachments.urls")),
     path("api/v1/", include("rosters.urls")),
     path("api/v1/", include("paging.urls")),
     path("api/v1/", include("crisis.urls")),

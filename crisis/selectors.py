@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from crisis.models import Crisis, Notification
+from core.disclosure import is_narrow, may_see, visible_q
+from crisis.models import Crisis, Notification, SituationUpdate
 from directory.access import Access
 from paging.selectors import pages_visible_to
 
@@ -68,3 +69,26 @@ def pages_of_notifications(access, notifications) -> dict:
         for page in pages
         if (page.desk_id, page.subject_key) in wanted
     }
+
+
+def update_marking_q(access: Access):
+    """Filter on ``SituationUpdate``: those whose TLP marking lets ``access`` see them."""
+    return visible_q(access, SituationUpdate.recipient_desks.through, owner_field="situationupdate")
+
+
+def updates_of(access: Access, crisis: Crisis) -> QuerySet[SituationUpdate]:
+    """A crisis's situation updates the caller may see (the crisis already is), newest
+    first: RED ones only for the desks that were party when it was posted,
+    AMBER+STRICT ones for those desks' organisations (``core.disclosure``)."""
+    return (
+        crisis.situation_updates.filter(update_marking_q(access))
+        .select_related("desk", "author")
+        .order_by("-posted_at", "-id")
+    )
+
+
+def update_visible_to(access: Access, update: SituationUpdate) -> bool:
+    recipients = (
+        [(d.pk, d.state_id) for d in update.recipient_desks.all()] if is_narrow(update.tlp) else ()
+    )
+    return may_see(access, tlp=update.tlp, recipients=recipients)

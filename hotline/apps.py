@@ -11,6 +11,7 @@ class HotlineConfig(AppConfig):
         # Deadline handlers (flash acknowledgements, line checks) register on import, in
         # every process: web (to schedule) and worker (to fire); so does the protocol level
         # action that opens a crisis room.
+        from hotline import attachment_host  # noqa: F401  (attachments on its items)
         from hotline.services import crisis_rooms, escalation, line_checks, receipts  # noqa: F401
         from paging.services import register_ack_handler
 

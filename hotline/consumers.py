@@ -44,6 +44,7 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db import close_old_connections
 from django.utils.crypto import constant_time_compare
 
+from core.disclosure import may_see
 from core.errors import DomainError, error_body, error_frame
 from core.events import desk_group, user_group
 from core.metrics import HOTLINE_DELIVERED, WEBSOCKET_CONNECTIONS
@@ -64,9 +65,17 @@ from hotline.protocol import (
     MAX_FRAME_BYTES,
     MAX_READ_FRAME_BYTES,
     PROTOCOL_VERSION,
+    RECIPIENTS_KEY,
     message_frame,
+    withheld_frame,
 )
-from hotline.selectors import channel_for, member_desk_ids, messages_in, presence_of
+from hotline.selectors import (
+    channel_for,
+    member_desk_ids,
+    message_visible_to,
+    messages_in,
+    presence_of,
+)
 from hotline.services import messages as message_services
 from hotline.services import presence as presence_services
 from hotline.services import receipts as receipt_services
@@ -147,9 +156,35 @@ async def db(func, *args, **kwargs):
     return result
 
 
-def _replay_rows(channel_id: int, after_seq: int, limit: int) -> list[tuple[int, str]]:
-    rows = messages_in(channel_id, after_seq=after_seq)[:limit]
-    return [(m.seq, json.dumps(message_frame(m), separators=(",", ":"))) for m in rows]
+def _replay_rows(access, channel_id: int, after_seq: int, limit: int) -> list[tuple[int, str]]:
+    rows = messages_in(channel_id, after_seq=after_seq).prefetch_related("recipient_desks")
+    return [
+        (
+            m.seq,
+            json.dumps(
+                message_frame(m)
+                if message_visible_to(access, m)
+                else withheld_frame(channel_id, m.seq),
+                separators=(",", ":"),
+            ),
+        )
+        for m in rows[:limit]
+    ]
+
+
+def _marked_for(access, seq: int, text: str) -> str:
+    """A live frame as this connection may get it: a narrow-marked message (it names
+    its recipients) goes out without them, or as ``withheld`` if the marking keeps it
+    from this connection's person."""
+    if RECIPIENTS_KEY not in text:
+        return text
+    frame = json.loads(text)
+    recipients = frame.pop(RECIPIENTS_KEY, None)
+    if recipients is None:
+        return text
+    if not may_see(access, tlp=frame["tlp"], recipients=[tuple(r) for r in recipients]):
+        frame = withheld_frame(frame["channel"], seq)
+    return json.dumps(frame, separators=(",", ":"))
 
 
 def _grants(access: Access) -> frozenset[tuple[int, str]]:
@@ -454,7 +489,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         sub = LineOrdering(
             channel_id,
             since_seq=frame.get("since_seq") or 0,
-            read_after=functools.partial(db, _replay_rows, channel_id),
+            read_after=functools.partial(db, _replay_rows, self.access, channel_id),
             emit=self._emit_message,
         )
         self.subs[channel_id] = sub
@@ -494,6 +529,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             priority=frame.get("priority") or "routine",
             corrects_id=frame.get("corrects"),
             desk_id=frame.get("desk"),
+            tlp=frame.get("tlp"),
         )
         await self.send_json(
             {
@@ -569,7 +605,7 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
             if event.get("type") == "member_removed" and event["desk"] in self.access.desk_ids:
                 asyncio.get_running_loop().create_task(self._recheck_access(channel_id))
         else:
-            sub.push(seq, text)
+            sub.push(seq, _marked_for(self.access, seq, text))
 
     def hotline_resync(self, channel_id: int) -> None:
         sub = self.subs.get(channel_id)

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from core.errors import InvalidInput
+from core.tlp import TLP, label
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
@@ -46,7 +47,7 @@ CLOSE_FLOODING = 4429
 @dataclass(frozen=True)
 class Field:
     name: str
-    kind: str  # int, seq, str, uuid, priority, any
+    kind: str  # int, seq, str, uuid, priority, tlp, any
     required: bool = True
     doc: str = ""
 
@@ -86,6 +87,12 @@ CLIENT_FRAMES: dict[str, Frame] = {
                 Field("body", "str", True, "text, at most 16,000 characters"),
                 Field("priority", "priority", False, "routine (default), urgent or flash"),
                 Field("corrects", "int", False, "id of the message this one corrects"),
+                Field(
+                    "tlp",
+                    "tlp",
+                    False,
+                    "TLP marking (default AMBER): CLEAR, GREEN, AMBER, AMBER+STRICT or RED",
+                ),
                 DESK,
                 REF,
             ),
@@ -150,8 +157,17 @@ SERVER_FRAMES: dict[str, Frame] = {
                 Field("priority", "priority"),
                 Field("client_msg_id", "uuid"),
                 Field("corrects", "int", False),
+                Field("tlp", "tlp", True, "its TLP marking (see docs/interoperability.md)"),
+                Field("tlp_label", "str", True, "the marking as written, e.g. TLP:AMBER"),
                 Field("created_at", "str", True, "ISO 8601, UTC"),
             ),
+        ),
+        Frame(
+            "withheld",
+            "A message on a followed line that its TLP marking keeps from you (RED for its "
+            "recipient desks only, AMBER+STRICT for their organisations): only its seq, so "
+            "seqs stay gapless. Nothing of it is shown.",
+            (Field("channel", "int"), Field("seq", "seq")),
         ),
         Frame(
             "sent",
@@ -244,6 +260,8 @@ def _check(value, kind: str) -> bool:
         return isinstance(value, str)
     if kind == "priority":
         return value in PRIORITIES
+    if kind == "tlp":
+        return value in TLP.values
     if kind == "uuid":
         if not isinstance(value, str):
             return False
@@ -261,6 +279,7 @@ KIND_TEXT = {
     "str": "a string",
     "uuid": "a UUID string",
     "priority": "one of routine, urgent, flash",
+    "tlp": "one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED",
     "any": "any JSON value",
 }
 
@@ -324,8 +343,20 @@ def message_frame(message) -> dict:
         "priority": message.priority,
         "client_msg_id": str(message.client_msg_id),
         "corrects": message.corrects_id,
+        "tlp": message.tlp,
+        "tlp_label": label(message.tlp),
         "created_at": _iso(message.created_at),
     }
+
+
+def withheld_frame(channel_id: int, seq: int) -> dict:
+    """What a connection gets instead of a message its TLP marking keeps from it."""
+    return {"type": "withheld", "channel": channel_id, "seq": seq}
+
+
+#: Key of a live message frame naming its recipients ``[[desk, state], …]`` (narrow
+#: markings only); the consumer decides with it and strips it before sending.
+RECIPIENTS_KEY = "_recipients"
 
 
 def receipt_frame(receipt, *, by=None) -> dict:

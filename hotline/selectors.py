@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
+from core.disclosure import is_narrow, may_see, visible_q
 from core.errors import NotFound
 from directory.access import Access
 from hotline.models import (
@@ -64,14 +65,35 @@ def member_desk_ids(channel: HotlineChannel | int) -> set[int]:
     return set(current_members().filter(channel_id=channel_id).values_list("desk_id", flat=True))
 
 
-def messages_in(channel: HotlineChannel | int, *, after_seq: int = 0) -> QuerySet[Message]:
-    """Messages of a channel the caller was already allowed to see, in seq order."""
+def messages_in(
+    channel: HotlineChannel | int, *, after_seq: int = 0, access: Access | None = None
+) -> QuerySet[Message]:
+    """Messages of a channel the caller was already allowed to see, in seq order.
+
+    With ``access``, only those its TLP marking lets the caller see (``core.disclosure``):
+    a RED message only for its recipient desks, AMBER+STRICT for their organisations.
+    Without it, every message (callers that render per connection, or no person at all).
+    """
     channel_id = channel if isinstance(channel, int) else channel.pk
-    return (
-        Message.objects.filter(channel_id=channel_id, seq__gt=after_seq)
-        .select_related("sender", "sender_desk")
-        .order_by("seq")
+    rows = Message.objects.filter(channel_id=channel_id, seq__gt=after_seq)
+    if access is not None:
+        rows = rows.filter(message_marking_q(access))
+    return rows.select_related("sender", "sender_desk").order_by("seq")
+
+
+def message_marking_q(access: Access):
+    """Filter on ``Message``: the messages whose marking lets ``access`` see them."""
+    return visible_q(access, Message.recipient_desks.through, owner_field="message")
+
+
+def message_visible_to(access: Access, message: Message) -> bool:
+    """Whether a caller who sees the message's line may see this message (its TLP)."""
+    recipients = (
+        [(d.pk, d.state_id) for d in message.recipient_desks.all()]
+        if is_narrow(message.tlp)
+        else ()
     )
+    return may_see(access, tlp=message.tlp, recipients=recipients)
 
 
 def message_for(access: Access, message_id: int) -> Message:
@@ -85,6 +107,8 @@ def message_for(access: Access, message_id: int) -> Message:
         channel_for(access, found.channel_id)
     except NotFound:
         raise NotFound("No such message.", code="message_not_found") from None
+    if not message_visible_to(access, found):
+        raise NotFound("No such message.", code="message_not_found")
     return found
 
 

@@ -9,6 +9,7 @@ class HumanitarianConfig(AppConfig):
 
     def ready(self):
         # The protocol level action ``request_assistance`` (and its pages' ack handler).
+        from humanitarian import attachment_host  # noqa: F401  (attachments on its items)
         from humanitarian.services import invitations
         from paging.services import register_ack_handler
 

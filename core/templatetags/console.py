@@ -8,6 +8,8 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.tlp import TLP, label
+
 register = template.Library()
 
 
@@ -73,4 +75,20 @@ def timeline_text(entry) -> str:
         text += f": {payload['title']}"
     if payload.get("reason"):
         text += f" — {payload['reason']}"
+    if payload.get("tlp") in TLP.values:
+        text += f" ({label(payload['tlp'])})"
     return text
+
+
+@register.simple_tag
+def tlp_badge(value: str | None):
+    """The TLP marking as FIRST writes it (``TLP:AMBER``), in its colour on black."""
+    if not value or value not in TLP.values:
+        return ""
+    return format_html(
+        '<span class="tlp tlp-{}" title="{}" data-tlp="{}">{}</span>',
+        value.lower().replace("+", "-"),
+        TLP(value).label,
+        value,
+        label(value),
+    )

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from audit.services import record_read
 from core.api import AccessMixin
 from core.errors import InvalidInput, NotFound, PayloadTooLarge
+from core.tlp import TLP
 from crisis import cap
 from crisis.models import (
     CapAlert,
@@ -33,7 +34,7 @@ from crisis.models import (
     SituationUpdate,
     TimelineEntry,
 )
-from crisis.selectors import crises_visible_to, is_party_to
+from crisis.selectors import crises_visible_to, is_party_to, updates_of
 from crisis.services import cap_intake, escalation
 from crisis.services import crises as services
 from crisis.snapshot import ProtocolSnapshot
@@ -48,7 +49,19 @@ class SituationUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SituationUpdate
-        fields = ["id", "desk", "author", "conditions", "actions", "needs", "posted_at"]
+        fields = [
+            "id",
+            "desk",
+            "author",
+            "conditions",
+            "actions",
+            "needs",
+            "tlp",
+            "tlp_label",
+            "posted_at",
+        ]
+
+    tlp_label = serializers.CharField(read_only=True, help_text="The marking as written.")
 
 
 class CrisisSerializer(serializers.ModelSerializer):
@@ -186,6 +199,11 @@ class SituationUpdateInputSerializer(serializers.Serializer):
     conditions = serializers.CharField(max_length=10000)
     actions = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
     needs = serializers.CharField(required=False, allow_blank=True, default="", max_length=10000)
+    tlp = serializers.ChoiceField(
+        choices=TLP.choices,
+        required=False,
+        help_text="TLP 2.0 marking; GREEN unless given. RED: only the crisis's parties of now.",
+    )
 
 
 class TaskSerializer(serializers.ModelSerializer):
@@ -576,8 +594,7 @@ class CrisisViewSet(
     def updates(self, request, pk=None):
         crisis = self._crisis()
         if request.method == "GET":
-            rows = crisis.situation_updates.select_related("desk", "author")
-            page = self.paginate_queryset(rows)
+            page = self.paginate_queryset(updates_of(self.access, crisis))
             return self.get_paginated_response(SituationUpdateSerializer(page, many=True).data)
         data = SituationUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -589,6 +606,7 @@ class CrisisViewSet(
             conditions=values["conditions"],
             actions=values["actions"],
             needs=values["needs"],
+            tlp=values.get("tlp"),
         )
         return Response(SituationUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 

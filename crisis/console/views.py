@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from attachments.selectors import attachments_by_item
 from audit.services import record_read
 from core.console.shell import (
     console_view,
@@ -21,7 +22,7 @@ from crisis import lifecycle
 from crisis.console import selectors
 from crisis.console.desks import acting_desk
 from crisis.console.forms import ReportCrisisForm
-from crisis.selectors import is_party_to, notifications_for, pages_of_notifications
+from crisis.selectors import is_party_to, notifications_for, pages_of_notifications, updates_of
 from crisis.services.crises import (
     acknowledge_crisis,
     report_crisis,
@@ -34,6 +35,8 @@ from directory.access import access_for
 from directory.selectors import states_visible_to
 
 TIMELINE_LIMIT = 100
+#: Situation updates shown on a crisis page (newest first; the API has them all).
+UPDATES_SHOWN = 20
 
 
 @console_view
@@ -82,6 +85,7 @@ def crisis_detail(request, pk: int):
             "tasks": list(selectors.tasks_of(crisis, desk)),
             "next_steps": selectors.next_steps(crisis) if can_act else [],
             "timeline": selectors.timeline_of(crisis, limit=TIMELINE_LIMIT),
+            "updates": _with_attachments(access, updates_of(access, crisis)[:UPDATES_SHOWN]),
             "acknowledgements": selectors.acknowledgements_of(crisis),
             "can_acknowledge": can_act and open_ and not has_acked,
             "has_acked": has_acked,
@@ -89,9 +93,18 @@ def crisis_detail(request, pk: int):
             "panels": panels_for(
                 "crisis", request, access, desk, crisis=crisis, only=request.GET.get("panel")
             ),
-            "parts": ("summary", "timeline", "tasks"),
+            "parts": ("summary", "timeline", "tasks", "updates"),
         },
     )
+
+
+def _with_attachments(access, updates) -> list:
+    """The updates, each with the attachments the caller may see (``shown_attachments``)."""
+    updates = list(updates)
+    files = attachments_by_item(access, "crisis.situation_update", [u.pk for u in updates])
+    for update in updates:
+        update.shown_attachments = files.get(update.pk, [])
+    return updates
 
 
 def _cap_url(crisis) -> str | None:

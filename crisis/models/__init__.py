@@ -1,4 +1,5 @@
 from crisis.models.crises import (
+    DEFAULT_UPDATE_TLP,
     CapAlert,
     CapDirection,
     Crisis,
@@ -26,6 +27,7 @@ from crisis.models.protocols import (
 from crisis.models.timeline import TimelineEntry, TimelineStream
 
 __all__ = [
+    "DEFAULT_UPDATE_TLP",
     "CapAlert",
     "CapDirection",
     "ChecklistItem",

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from core.tlp import TLP, label
 from crisis.models.protocols import CrisisCategory, ParticipantRole, ProtocolVersion
 from directory.models import Desk, MemberState
 
@@ -198,6 +199,11 @@ class CrisisTask(models.Model):
         return self.done_at is not None
 
 
+#: A situation update's marking unless its author says otherwise: SASOP situation updates
+#: go to every party and to the region's desks (CAP alerts quote them), so TLP:GREEN.
+DEFAULT_UPDATE_TLP = TLP.GREEN
+
+
 class SituationUpdate(models.Model):
     """A structured report by a participating desk (SASOP situation update, tactical report)."""
 
@@ -207,15 +213,25 @@ class SituationUpdate(models.Model):
     conditions = models.TextField(help_text="What is the situation now.")
     actions = models.TextField(blank=True, help_text="What is being done.")
     needs = models.TextField(blank=True, help_text="What is needed, from whom.")
+    tlp = models.CharField("TLP", max_length=12, choices=TLP.choices, default=DEFAULT_UPDATE_TLP)
+    # Kept for narrow markings only (AMBER+STRICT, RED): the crisis's parties when posted.
+    recipient_desks = models.ManyToManyField(Desk, related_name="+", blank=True)
     posted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["crisis", "-posted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(tlp__in=TLP.values), name="update_tlp_known")
+        ]
 
     def __str__(self):
         return (
             f"{self.crisis.reference} update by {self.desk.code} at {self.posted_at:%Y-%m-%d %H:%M}"
         )
+
+    @property
+    def tlp_label(self) -> str:
+        return label(self.tlp)
 
 
 class CapDirection(models.TextChoices):

@@ -9,8 +9,16 @@ import re
 from django.conf import settings
 from django.utils import timezone
 
+from core.disclosure import COMMUNITY
 from crisis import cap
-from crisis.models import CapAlert, CapDirection, Crisis, CrisisCategory, CrisisStatus
+from crisis.models import (
+    CapAlert,
+    CapDirection,
+    Crisis,
+    CrisisCategory,
+    CrisisStatus,
+    SituationUpdate,
+)
 
 S = CrisisStatus
 
@@ -46,6 +54,20 @@ def cap_sender() -> str:
     return settings.CAP_SENDER
 
 
+def _latest_community_update(crisis: Crisis) -> SituationUpdate | None:
+    """The latest situation update a CAP alert may quote: our alerts go to every desk of
+    the service (scope Restricted), so only TLP:CLEAR and TLP:GREEN text goes in."""
+    latest = crisis.latest_update if crisis.latest_update_id else None
+    if latest is not None and latest.tlp in COMMUNITY:
+        return latest
+    return (
+        crisis.situation_updates.filter(tlp__in=COMMUNITY)
+        .select_related("desk")
+        .order_by("-posted_at", "-id")
+        .first()
+    )
+
+
 def cap_message_for(
     crisis: Crisis, *, identifier: str, sent, msg_type: str, references: list
 ) -> cap.CapMessage:
@@ -59,8 +81,8 @@ def cap_message_for(
     if crisis.latitude is not None and crisis.longitude is not None:
         area.circles = [f"{crisis.latitude},{crisis.longitude} 0"]
     description = crisis.description
-    if crisis.latest_update_id:
-        update = crisis.latest_update
+    update = _latest_community_update(crisis)
+    if update is not None:
         description = f"{description}\n\nLatest situation ({update.desk.code}): {update.conditions}"
     info = cap.CapInfo(
         categories=[CATEGORY_TO_CAP[crisis.category]],

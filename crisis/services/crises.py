@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
+from core.disclosure import check_marking, is_narrow
 from core.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
 from core.text import require_xml_safe
 from crisis.lifecycle import (
@@ -34,6 +35,7 @@ from crisis.lifecycle import (
     transition_for,
 )
 from crisis.models import (
+    DEFAULT_UPDATE_TLP,
     Crisis,
     CrisisCategory,
     CrisisParticipant,
@@ -490,11 +492,28 @@ def set_task_done(*, by, task: CrisisTask, done: bool) -> CrisisTask:
 
 
 def post_situation_update(
-    *, by, desk: Desk, crisis: Crisis, conditions: str, actions: str = "", needs: str = ""
+    *,
+    by,
+    desk: Desk,
+    crisis: Crisis,
+    conditions: str,
+    actions: str = "",
+    needs: str = "",
+    tlp: str | None = None,
 ) -> SituationUpdate:
-    """A party posts a situation update (conditions, actions, needs); it becomes the
-    crisis's latest. Who: writing members of a desk party to the crisis, until it is closed.
+    """A party posts a situation update (conditions, actions, needs). Who: writing
+    members of a desk party to the crisis, until it is closed.
+
+    ``tlp`` is its marking (``DEFAULT_UPDATE_TLP``, GREEN, if not given). A narrow one
+    (AMBER+STRICT, RED) keeps the crisis's parties of this moment as its recipients, stays
+    out of the timeline's text (the entry says only that an update was posted, and its
+    marking) and does not become the crisis's ``latest_update`` (which every party and the
+    regional centre read); any other becomes the latest.
     """
+    try:
+        tlp = check_marking(tlp) if tlp else DEFAULT_UPDATE_TLP
+    except ValueError as exc:
+        raise InvalidInput(str(exc), code="bad_field", details={"field": "tlp"}) from None
     conditions = (conditions or "").strip()
     # The latest update's conditions go into every later CAP alert of the crisis.
     require_xml_safe(conditions=conditions, actions=actions, needs=needs)
@@ -513,20 +532,18 @@ def post_situation_update(
             conditions=conditions,
             actions=(actions or "").strip(),
             needs=(needs or "").strip(),
+            tlp=tlp,
         )
-        crisis.latest_update = update
-        crisis.save(update_fields=["latest_update", "updated_at"])
+        payload = {"update_id": update.pk, "tlp": tlp}
+        if is_narrow(tlp):
+            update.recipient_desks.set(crisis.participants.values_list("desk_id", flat=True))
+            crisis.save(update_fields=["updated_at"])
+        else:
+            crisis.latest_update = update
+            crisis.save(update_fields=["latest_update", "updated_at"])
+            payload.update(conditions=update.conditions, actions=update.actions, needs=update.needs)
         timeline.record(
-            kind="situation_update",
-            crisis=crisis,
-            actor=by,
-            desk=desk,
-            payload={
-                "update_id": update.pk,
-                "conditions": update.conditions,
-                "actions": update.actions,
-                "needs": update.needs,
-            },
+            kind="situation_update", crisis=crisis, actor=by, desk=desk, payload=payload
         )
         announce(crisis, "situation_update", update_id=update.pk)
     return update

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from core.tlp import TLP
 from hotline.models import (
     MAX_BODY_CHARS,
     ChannelEvent,
@@ -118,6 +119,7 @@ class MessageSerializer(serializers.ModelSerializer):
     sender = serializers.CharField(source="sender.username", allow_null=True, default=None)
     sender_desk = serializers.IntegerField(source="sender_desk_id", allow_null=True)
     corrects = serializers.IntegerField(source="corrects_id", allow_null=True)
+    tlp_label = serializers.CharField(read_only=True, help_text="The marking as written.")
 
     class Meta:
         model = Message
@@ -132,6 +134,8 @@ class MessageSerializer(serializers.ModelSerializer):
             "priority",
             "client_msg_id",
             "corrects",
+            "tlp",
+            "tlp_label",
             "created_at",
         ]
 
@@ -141,6 +145,24 @@ class SendMessageSerializer(serializers.Serializer):
     client_msg_id = serializers.UUIDField(help_text="Chosen by the sender; resending is safe.")
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ROUTINE)
     corrects = serializers.IntegerField(required=False, help_text="Id of the corrected message.")
+    desk = serializers.IntegerField(required=False, help_text="The desk you send for.")
+    tlp = serializers.ChoiceField(
+        choices=TLP.choices,
+        required=False,
+        help_text="TLP 2.0 marking; AMBER unless given. RED: only the line's desks of now.",
+    )
+
+
+class ForwardMessageSerializer(serializers.Serializer):
+    channel = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The line to forward to."
+    )
+    client_msg_id = serializers.UUIDField(help_text="Chosen by the sender; resending is safe.")
+    tlp = serializers.ChoiceField(
+        choices=TLP.choices,
+        required=False,
+        help_text="A marking for the forward; the narrower of it and the original's is kept.",
+    )
     desk = serializers.IntegerField(required=False, help_text="The desk you send for.")
 
 

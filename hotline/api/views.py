@@ -19,6 +19,7 @@ from hotline.api.serializers import (
     ChannelEventSerializer,
     ChannelSerializer,
     DeliveredSerializer,
+    ForwardMessageSerializer,
     InvitationAnswerSerializer,
     InvitationSerializer,
     LineCheckSerializer,
@@ -36,6 +37,7 @@ from hotline.selectors import (
     invitations_for,
     line_checks_of,
     member_desk_ids,
+    message_marking_q,
     messages_in,
     presence_of,
     receipts_of,
@@ -224,7 +226,9 @@ class ChannelViewSet(
                 object_id=channel.pk,
                 details={"after_seq": after_seq},
             )
-            page = self.paginate_queryset(messages_in(channel, after_seq=after_seq))
+            page = self.paginate_queryset(
+                messages_in(channel, after_seq=after_seq, access=self.access)
+            )
             return self.get_paginated_response(MessageSerializer(page, many=True).data)
         data = SendMessageSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -237,6 +241,7 @@ class ChannelViewSet(
             priority=d["priority"],
             corrects_id=d.get("corrects"),
             desk_id=d.get("desk"),
+            tlp=d.get("tlp"),
         )
         return Response(
             MessageSerializer(message).data,
@@ -244,10 +249,48 @@ class ChannelViewSet(
         )
 
     def _message(self, channel: HotlineChannel, seq: str) -> Message:
-        message = Message.objects.filter(channel=channel, seq=int(seq)).first()
+        """A message of a line the caller sees, if its TLP marking lets them (else 404)."""
+        message = (
+            Message.objects.filter(channel=channel, seq=_bounded_id(seq))
+            .filter(message_marking_q(self.access))
+            .select_related("sender", "sender_desk")
+            .first()
+        )
         if message is None:
             raise NotFound("No such message.", code="message_not_found")
         return message
+
+    @extend_schema(
+        request=ForwardMessageSerializer,
+        responses={
+            201: MessageSerializer,
+            200: OpenApiResponse(MessageSerializer, "This client_msg_id was sent before."),
+            403: OpenApiResponse(
+                description="TLP:RED (never forwarded) or TLP:AMBER+STRICT to a line "
+                "with desks outside its recipients' organisations."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path=r"messages/(?P<seq>\d+)/forward")
+    def forward(self, request, pk=None, seq=None):
+        """Forward this message to another line: a new message quoting it, marked with the
+        narrower of its TLP and the one you give. RED messages are never forwarded."""
+        message = self._message(self._channel(), seq)
+        data = ForwardMessageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        forwarded, created = message_services.forward_message(
+            by=request.user,
+            message=message,
+            to_channel_id=d["channel"],
+            client_msg_id=d["client_msg_id"],
+            tlp=d.get("tlp"),
+            desk_id=d.get("desk"),
+        )
+        return Response(
+            MessageSerializer(forwarded).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
     def _receipt_action(self, request, pk, seq, service):
         channel = self._channel()
@@ -310,7 +353,11 @@ class ChannelViewSet(
         """Receipts of messages after ``after_seq`` (at most 500 messages' worth)."""
         channel = self._channel()
         after_seq = int_param(request, "after_seq", 0)
-        rows = receipts_of(channel, after_seq=after_seq).filter(message__seq__lte=after_seq + 500)
+        rows = (
+            receipts_of(channel, after_seq=after_seq)
+            .filter(message__seq__lte=after_seq + 500)
+            .filter(message__in=Message.objects.filter(message_marking_q(self.access)))
+        )
         return Response(ReceiptSerializer(rows, many=True).data)
 
     @extend_schema(responses={200: PresenceSerializer(many=True)})

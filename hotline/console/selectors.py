@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from directory.access import Access
 from directory.models import Desk
 from hotline.models import HotlineChannel, Message, Priority, Receipt
-from hotline.selectors import channels_visible_to, messages_in, receipts_of
+from hotline.selectors import channels_visible_to, message_visible_to, messages_in, receipts_of
 
 CONVERSATION_LENGTH = 200
 
@@ -49,11 +49,17 @@ def lines_with_unread(access: Access, desk: Desk | None) -> QuerySet[HotlineChan
     ).order_by("kind", "name")
 
 
-def conversation(channel: HotlineChannel) -> tuple[list[Message], dict[int, list[Receipt]]]:
-    """The last messages of a line (oldest first) and their receipts by message id."""
+def conversation(
+    channel: HotlineChannel, access
+) -> tuple[list[Message], dict[int, list[Receipt]], int]:
+    """The last messages of a line (oldest first) that their TLP marking lets the caller
+    see, their receipts by message id, and the last seq read (shown or withheld)."""
     after = max(0, channel.last_seq - CONVERSATION_LENGTH)
-    messages = list(messages_in(channel, after_seq=after))
+    rows = list(messages_in(channel, after_seq=after).prefetch_related("recipient_desks"))
+    messages = [m for m in rows if message_visible_to(access, m)]
+    shown = {m.pk for m in messages}
     receipts: dict[int, list[Receipt]] = defaultdict(list)
     for receipt in receipts_of(channel, after_seq=after):
-        receipts[receipt.message_id].append(receipt)
-    return messages, receipts
+        if receipt.message_id in shown:
+            receipts[receipt.message_id].append(receipt)
+    return messages, receipts, rows[-1].seq if rows else after

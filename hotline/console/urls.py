@@ -16,4 +16,9 @@ urlpatterns = [
         views.answer_line_check,
         name="answer-line-check",
     ),
+    path(
+        "lines/<int:pk>/messages/<int:message_id>/attach/",
+        views.attach_to_message,
+        name="attach-to-message",
+    ),
 ]

@@ -9,12 +9,22 @@ import json
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from attachments.selectors import attachments_by_item
+from attachments.services import attach_file
 from audit.services import record_read
 from core.console.shell import console_view, current_desk, render_console, run_action
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
+from core.tlp import TLP
 from directory.access import access_for
 from hotline.console import selectors
-from hotline.models import LineCheck, LineCheckStatus, Priority, Receipt
+from hotline.models import (
+    DEFAULT_MESSAGE_TLP,
+    LineCheck,
+    LineCheckStatus,
+    Message,
+    Priority,
+    Receipt,
+)
 from hotline.selectors import channel_for, current_members
 from hotline.services.receipts import answer_line_check as answer
 
@@ -44,9 +54,10 @@ def line(request, pk: int):
     )
     members = list(current_members().filter(channel=line).select_related("desk"))
     acting = _acting_desk(access, desk, {m.desk_id for m in members})
-    messages, receipts = selectors.conversation(line)
+    messages, receipts, last_seq = selectors.conversation(line, access)
     can_send = acting is not None and access.can_act_for(acting) and line.is_writable
     answerable = _answerable_checks(line, acting) if can_send else {}
+    files = attachments_by_item(access, "hotline.message", [m.pk for m in messages])
     rows = [
         {
             "message": m,
@@ -56,12 +67,13 @@ def line(request, pk: int):
                 (r for r in receipts.get(m.pk, []) if acting and r.desk_id == acting.pk), None
             ),
             "line_check": answerable.get(m.pk),
+            "attachments": files.get(m.pk, []),
         }
         for m in messages
     ]
     config = {
         "channel": line.pk,  # the protocol's name for the line
-        "lastSeq": messages[-1].seq if messages else 0,
+        "lastSeq": last_seq,
         "desk": acting.pk if acting else None,
         "deskCodes": {str(m.desk_id): m.desk.code for m in members},
         "canSend": can_send,
@@ -76,6 +88,8 @@ def line(request, pk: int):
             "acting": acting,
             "can_send": can_send,
             "priorities": Priority.choices,
+            "markings": TLP.choices,
+            "default_tlp": DEFAULT_MESSAGE_TLP,
             "config": json.dumps(config),
         },
     )
@@ -122,6 +136,41 @@ def answer_line_check(request, pk: int, check_id: int):
         ),
         success="Line check answered: your desk hears this line.",
         redirect_to=reverse("console:line", args=[line.pk]),
+    )
+
+
+@require_POST
+@console_view
+def attach_to_message(request, pk: int, message_id: int):
+    """The "Attach a file" form under one's own message: ``attachments.attach_file``
+    decides (size, type by content, marking, who); its refusal is shown on the line."""
+    access = access_for(request.user)
+    line = channel_for(access, pk)  # hidden or missing: 404 page
+    upload = request.FILES.get("file")
+
+    def attach():
+        if upload is None:
+            raise InvalidInput("Choose a file to attach.", code="no_file")
+        return attach_file(
+            by=request.user,
+            kind="hotline.message",
+            object_id=message_id,
+            upload=upload,
+            tlp=request.POST.get("tlp") or None,
+        )
+
+    return run_action(
+        request,
+        attach,
+        success=lambda a: f"{a.filename} attached ({a.tlp_label}).",
+        redirect_to=reverse("console:line", args=[line.pk]) + f"#msg-{_seq_of(line, message_id)}",
+    )
+
+
+def _seq_of(line, message_id: int) -> int:
+    return (
+        Message.objects.filter(channel=line, pk=message_id).values_list("seq", flat=True).first()
+        or 0
     )
 
 

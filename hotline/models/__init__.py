@@ -10,10 +10,18 @@ from hotline.models.channels import (
     RoomInvitation,
 )
 from hotline.models.line_checks import LineCheck, LineCheckStatus
-from hotline.models.messages import MAX_BODY_CHARS, Message, MessageKind, Priority, Receipt
+from hotline.models.messages import (
+    DEFAULT_MESSAGE_TLP,
+    MAX_BODY_CHARS,
+    Message,
+    MessageKind,
+    Priority,
+    Receipt,
+)
 from hotline.models.presence import DeskPresence, PresenceSession
 
 __all__ = [
+    "DEFAULT_MESSAGE_TLP",
     "MAX_BODY_CHARS",
     "ChannelEvent",
     "ChannelEventKind",

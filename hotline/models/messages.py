@@ -6,6 +6,13 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 
+from core.tlp import TLP, label
+
+#: A hotline message's marking unless the sender says otherwise: lines are between
+#: governments, so what is said stays with the line's desks' organisations and those
+#: who need to know (TLP:AMBER), never public and never region-wide by default.
+DEFAULT_MESSAGE_TLP = TLP.AMBER
+
 #: Longest message body, in characters (frames are limited to 64 KiB anyway).
 MAX_BODY_CHARS = 16_000
 
@@ -43,6 +50,9 @@ class Message(models.Model):
     corrects = models.ForeignKey(
         "self", on_delete=models.PROTECT, related_name="corrections", null=True, blank=True
     )
+    tlp = models.CharField("TLP", max_length=12, choices=TLP.choices, default=DEFAULT_MESSAGE_TLP)
+    # Kept for narrow markings only (AMBER+STRICT, RED): the line's desks when it was sent.
+    recipient_desks = models.ManyToManyField("directory.Desk", related_name="+", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -57,10 +67,15 @@ class Message(models.Model):
                 condition=LessThanOrEqual(Length("body"), MAX_BODY_CHARS),
                 name="message_body_size_limit",
             ),
+            models.CheckConstraint(condition=Q(tlp__in=TLP.values), name="message_tlp_known"),
         ]
 
     def __str__(self):
         return f"#{self.seq} on line {self.channel_id}"
+
+    @property
+    def tlp_label(self) -> str:
+        return label(self.tlp)
 
 
 class Receipt(models.Model):

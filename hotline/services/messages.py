@@ -6,12 +6,21 @@ import uuid
 
 from django.db import transaction
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.disclosure import check_marking, forward_marking, is_narrow, organisation
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.metrics import HOTLINE_SENT
+from core.tlp import TLP, label
 from directory.access import access_for
 from hotline import fanout
-from hotline.models import MAX_BODY_CHARS, HotlineChannel, Message, Priority
-from hotline.protocol import message_frame
+from hotline.models import (
+    DEFAULT_MESSAGE_TLP,
+    MAX_BODY_CHARS,
+    HotlineChannel,
+    Message,
+    Priority,
+)
+from hotline.protocol import RECIPIENTS_KEY, message_frame
+from hotline.selectors import current_members, message_visible_to
 from hotline.services.common import acting_desk_id, require_writable
 from hotline.services.escalation import start_flash_deadline
 from hotline.services.sequence import DuplicateClientMessage, append_message
@@ -26,6 +35,7 @@ def send_message(
     priority: str = Priority.ROUTINE,
     corrects_id: int | None = None,
     desk_id: int | None = None,
+    tlp: str | None = None,
 ) -> tuple[Message, bool]:
     """Send ``body`` on a line for one of the caller's member desks (``desk_id``, or
     the first of their writing desks that is on the line).
@@ -34,7 +44,10 @@ def send_message(
     returns the original message and ``created=False``; nothing new is written. The
     message is published to live clients only after the transaction commits. A flash
     message starts its acknowledgement deadline (see ``hotline.services.escalation``).
+    ``tlp`` is its marking (``DEFAULT_MESSAGE_TLP`` if not given); a narrow one
+    (AMBER+STRICT, RED) keeps the line's desks of this moment as its recipients.
     """
+    tlp = _marking(tlp)
     try:
         client_msg_id = uuid.UUID(str(client_msg_id))
     except ValueError:
@@ -80,10 +93,20 @@ def send_message(
                 body=body,
                 priority=priority,
                 corrects_id=corrects_id,
+                tlp=tlp,
             )
             if message is None:
                 _explain_refusal(access, channel_id, desk_id)
-            fanout.publish_on_commit(channel_id, message_frame(message), seq=message.seq)
+            frame = message_frame(message)
+            if is_narrow(tlp):
+                recipients = list(
+                    current_members()
+                    .filter(channel_id=channel_id)
+                    .values_list("desk_id", "desk__state_id")
+                )
+                message.recipient_desks.set([desk for desk, _state in recipients])
+                frame[RECIPIENTS_KEY] = [list(r) for r in recipients]
+            fanout.publish_on_commit(channel_id, frame, seq=message.seq)
             transaction.on_commit(HOTLINE_SENT.labels(priority=priority).inc)
             if priority == Priority.FLASH:
                 start_flash_deadline(message)
@@ -106,3 +129,69 @@ def _explain_refusal(access, channel_id: int, desk_id: int | None):
         raise NotFound("No such line.", code="channel_not_found")
     require_writable(status)
     raise Conflict("The line changed while sending; try again.", code="retry")
+
+
+def _marking(tlp) -> str:
+    if tlp is None or tlp == "":
+        return DEFAULT_MESSAGE_TLP
+    try:
+        return check_marking(tlp)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), code="bad_field", details={"field": "tlp"}) from None
+
+
+def forward_message(
+    *,
+    by,
+    message: Message,
+    to_channel_id: int,
+    client_msg_id: uuid.UUID | str,
+    tlp: str | None = None,
+    desk_id: int | None = None,
+) -> tuple[Message, bool]:
+    """Forward a message the caller may see to another line, as a new message quoting it.
+
+    The forward's marking is the narrower of the original's and ``tlp`` (TLP 2.0: a
+    marking never widens). Refused with 403 ``tlp_red`` for a RED original (it never
+    leaves its recipients), and with 403 ``tlp_amber_strict`` for an AMBER+STRICT original
+    when a desk of the other line is outside its recipients' organisations.
+    Sending is :func:`send_message` (same idempotency on ``client_msg_id``).
+    """
+    access = access_for(by)
+    if not message_visible_to(access, message):
+        raise NotFound("No such message.", code="message_not_found")
+    marking = forward_marking(message.tlp, _marking(tlp) if tlp else None)
+    if message.tlp == TLP.AMBER_STRICT:  # (one the forwarder narrows is theirs to address)
+        allowed = {organisation(d.pk, d.state_id) for d in message.recipient_desks.all()} or {
+            organisation(message.sender_desk_id, _state_of(message))
+        }
+        outside = [
+            m.desk.code
+            for m in current_members().filter(channel_id=to_channel_id).select_related("desk")
+            if organisation(m.desk_id, m.desk.state_id) not in allowed
+        ]
+        if outside:
+            raise PermissionDenied(
+                "TLP:AMBER+STRICT stays in its recipients' organisations: "
+                f"desks {', '.join(sorted(outside))} of that line are outside them.",
+                code="tlp_amber_strict",
+                details={"tlp": marking, "desks": sorted(outside)},
+            )
+    origin = message.sender_desk.code if message.sender_desk_id else "system"
+    header = (
+        f"[{label(marking)}] Forwarded from line {message.channel_id} #{message.seq} ({origin}):\n"
+    )
+    body = header + message.body[: MAX_BODY_CHARS - len(header)]
+    return send_message(
+        by=by,
+        channel_id=to_channel_id,
+        body=body,
+        client_msg_id=client_msg_id,
+        priority=Priority.ROUTINE,
+        desk_id=desk_id,
+        tlp=marking,
+    )
+
+
+def _state_of(message: Message) -> int | None:
+    return message.sender_desk.state_id if message.sender_desk_id else None

@@ -29,6 +29,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from hotline.models import (
+    DEFAULT_MESSAGE_TLP,
     ChannelMember,
     ChannelStatus,
     HotlineChannel,
@@ -65,9 +66,9 @@ _APPEND = """
     WITH claim AS ({claim}),
     inserted AS (
         INSERT INTO {messages} (channel_id, seq, kind, sender_id, sender_desk_id, body,
-                                priority, client_msg_id, corrects_id, created_at)
+                                priority, client_msg_id, corrects_id, tlp, created_at)
         SELECT %(channel)s, claim.last_seq, %(kind)s, %(sender)s, claim.desk_id, %(body)s,
-               %(priority)s, %(client_msg_id)s, %(corrects)s, %(now)s
+               %(priority)s, %(client_msg_id)s, %(corrects)s, %(tlp)s, %(now)s
         FROM claim
         ON CONFLICT (channel_id, client_msg_id) DO NOTHING
         RETURNING id
@@ -86,6 +87,7 @@ def append_message(
     kind: str = MessageKind.TEXT,
     priority: str = Priority.ROUTINE,
     corrects_id: int | None = None,
+    tlp: str = DEFAULT_MESSAGE_TLP,
 ) -> Message | None:
     """Give the next seq of an active line to a new message and insert it.
 
@@ -107,6 +109,7 @@ def append_message(
         priority=priority,
         client_msg_id=client_msg_id,
         corrects_id=corrects_id,
+        tlp=tlp,
         created_at=timezone.now(),
     )
     if connection.vendor != "postgresql":
@@ -120,7 +123,7 @@ def append_message(
     values = {"channel": channel_id, "desks": desk_ids, "kind": kind, "body": body,
               "sender": sender.pk if sender else None, "priority": priority,
               "client_msg_id": client_msg_id, "corrects": corrects_id,
-              "now": message.created_at}  # fmt: skip
+              "tlp": tlp, "now": message.created_at}  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(_APPEND.format(claim=claim, **tables), values)
         row = cursor.fetchone()

@@ -132,6 +132,8 @@ def _plausible_body(method: str, path: str, world, region) -> dict:
         "/api/v1/humanitarian/shelters/{id}/": {"population": 5},
         "/api/v1/humanitarian/standby-assets/{id}/offer/": {"request": req, "quantity": 1},
         "/api/v1/protocols/{protocol_id}/versions/{number}/": {"notes": "x"},
+        # Multipart with a file in real use; as JSON the item is checked, then 400 (no file).
+        "/api/v1/attachments/": {"kind": "humanitarian.request", "object_id": req},
     }  # fmt: skip
     return dict(bodies.get(path, {}))
 

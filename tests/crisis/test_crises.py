@@ -404,6 +404,7 @@ def test_situation_updates(region):
     entry = TimelineEntry.objects.filter(kind="situation_update").first()
     assert entry.payload == {
         "update_id": first.pk,
+        "tlp": "GREEN",
         "conditions": "Calm",
         "actions": "",
         "needs": "Tugs",

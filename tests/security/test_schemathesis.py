@@ -74,6 +74,7 @@ def _keep_test_connection():
 
 def _demo_objects() -> dict:
     """The seeded objects the path parameters and the plausible bodies aim at."""
+    from attachments.models import Attachment
     from crisis.demo_crises import TITLE
     from crisis.models import Crisis, Notification, ProtocolVersion
     from directory.models import Desk
@@ -120,6 +121,7 @@ def _demo_objects() -> dict:
             "/api/v1/notifications/": first(Notification.objects.filter(desk__code="THA-DDPM")),
             "/api/v1/cap/alerts/": first(crisis.cap_alerts.filter(direction="issued")),
             "/api/v1/cap/feeds/": first(CapFeed.objects),
+            "/api/v1/attachments/": first(Attachment.objects),
         },
         "params": {
             "task_id": thai_task.pk if thai_task else 1,

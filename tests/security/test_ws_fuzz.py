@@ -44,6 +44,7 @@ BAD_VALUES = {
     "str": [1, 0, 1.5, [], {}, ["text"], {"text": "x"}, "", "\x00", "a\x00b", "\ud800", True],
     "uuid": ["not-a-uuid", "", 1, [], {}, "\x00", "\ud800", str(uuid.uuid4())[:-1], True],
     "priority": ["FLASH", "", "\x00", 1, [], {}, True],
+    "tlp": ["PURPLE", "amber", "TLP:", "", "\x00", 1, [], {}, True],
     "any": [],
 }
 
@@ -55,6 +56,7 @@ def _valid_value(kind: str, line_id: int):
         "str": "hello",
         "uuid": str(uuid.uuid4()),
         "priority": "routine",
+        "tlp": "AMBER",
     }[kind]
 
 

@@ -11,6 +11,8 @@
  * - Without a socket (the server or the network is away) a message is sent over REST with
  *   the same client_msg_id (POST /api/v1/channels/<id>/messages/: stored once, however
  *   often it is retried), and the line is polled over REST until the socket is back.
+ * - Each message shows its TLP label; `withheld` frames (a marking that keeps a message
+ *   from us) only move the last seq on.
  */
 (function () {
   "use strict";
@@ -67,6 +69,13 @@
     if (mine) li.classList.add("mine");
     if (f.priority === "flash") li.classList.add("flash");
     var head = el("div");
+    if (f.tlp) {
+      // FIRST TLP 2.0 label, coloured by console.css (.tlp-red, .tlp-amber …).
+      var tlp = el("span", "tlp tlp-" + f.tlp.toLowerCase().replace("+", "-"), f.tlp_label);
+      tlp.setAttribute("data-tlp", f.tlp);
+      head.appendChild(tlp);
+      head.appendChild(document.createTextNode(" "));
+    }
     var prio = f.priority.charAt(0).toUpperCase() + f.priority.slice(1);
     head.appendChild(el("span", "badge prio-" + f.priority, prio));
     head.appendChild(document.createTextNode(" "));
@@ -188,6 +197,11 @@
     if (fresh) markRead(f);
   });
 
+  // A message whose TLP marking keeps it from us: only its seq moves on.
+  Console.on("withheld", function (f) {
+    if (f.channel === cfg.channel && f.seq > lastSeq) lastSeq = f.seq;
+  });
+
   Console.on("close", function () {
     list.removeAttribute("data-subscribed");
     if (!pollTimer) pollTimer = setTimeout(poll, POLL_MS);
@@ -266,7 +280,7 @@
       if (!form.dataset.clientMsgId) form.dataset.clientMsgId = uuid4();
       var id = form.dataset.clientMsgId;
       var frame = { type: "send", channel: cfg.channel, client_msg_id: id, body: body,
-        priority: form.priority.value, desk: cfg.desk, ref: id };
+        priority: form.priority.value, tlp: form.tlp.value, desk: cfg.desk, ref: id };
       outbox[id] = frame;
       form.querySelector("button[type=submit]").disabled = true;
       if (Console.send(frame)) {

@@ -1,0 +1,2 @@
+"""Attachments: files (photos, forms, PDFs) on hotline messages, situation updates and
+assistance requests. See ``attachments.services`` and docs/interoperability.md."""
