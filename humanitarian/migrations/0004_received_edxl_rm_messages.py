@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('directory', '0002_desk_agency_type'),
-        ('humanitarian', '0002_desks_from_directory'),
+        ('humanitarian', '0003_import_jobs_enqueued_started'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

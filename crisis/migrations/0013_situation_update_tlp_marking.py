@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crisis', '0011_notification_link_and_page'),
+        ('crisis', '0012_level_agency_types'),
         ('directory', '0001_directory_from_crisis'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
