@@ -22,6 +22,8 @@ COPY crisis ./crisis
 COPY hotline ./hotline
 COPY humanitarian ./humanitarian
 COPY feeds ./feeds
+COPY cyber ./cyber
+COPY attachments ./attachments
 COPY manage.py ./
 RUN pip install --no-deps .
 

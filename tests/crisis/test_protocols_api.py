@@ -126,6 +126,7 @@ def test_author_patches_a_draft(region, author, api_client):
             "notify_scopes": ["affected"],
             "notify_roles": ["operator"],
             "notify_desks": ["RCC"],
+            "notify_agency_types": [],
             "actions": [],
         }
     ]
