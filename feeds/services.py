@@ -37,13 +37,13 @@ from urllib.parse import urljoin, urlparse
 import feedparser
 from django.conf import settings
 from django.db import IntegrityError
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from core.errors import InvalidInput
 from crisis import cap
 from crisis.services import cap_intake
-from directory.models import Desk, MemberState
+from directory.models import AgencyType, Desk, MemberState
 from feeds import triggers
 from feeds.fetch import FetchFailed, fetch
 from feeds.models import CapFeed, CapTrigger, EntryOutcome, FeedEntry, FeedStatus
@@ -244,8 +244,12 @@ def _poll(feed: CapFeed, report: PassReport) -> tuple[str, str]:
 
 
 def _leading_desk(feed: CapFeed) -> Desk:
+    # A national agency's alert is for the state's disaster-management desk first (not,
+    # say, its CERT or coast guard), then the first other active desk by code.
     desk = feed.desk or (
-        Desk.objects.filter(state=feed.state, is_active=True).order_by("code").first()
+        Desk.objects.filter(state=feed.state, is_active=True)
+        .order_by(Case(When(agency_type=AgencyType.DISASTER_MANAGEMENT, then=0), default=1), "code")
+        .first()
     )
     if desk is None:
         raise FetchFailed(
