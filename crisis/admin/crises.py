@@ -48,13 +48,21 @@ class CrisisAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "category",
         "severity",
         "status",
+        "exercise",
         "escalation_state",
         "current_level",
         "level_deadline_at",
         "lead_desk",
         "reported_at",
     ]
-    list_filter = ["status", "severity", "category", "escalation_state", "affected_states"]
+    list_filter = [
+        "exercise",
+        "status",
+        "severity",
+        "category",
+        "escalation_state",
+        "affected_states",
+    ]
     search_fields = ["reference", "title", "description"]
     date_hierarchy = "reported_at"
     list_select_related = ["lead_desk"]

@@ -83,6 +83,7 @@ class CrisisSerializer(serializers.ModelSerializer):
             "severity_name",
             "status",
             "description",
+            "exercise",
             "reported_by_desk",
             "lead_desk",
             "affected_states",
@@ -153,6 +154,11 @@ class ReportSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=3), allow_empty=True
     )
     description = serializers.CharField(required=False, allow_blank=True, default="")
+    exercise = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Start a drill: an exercise crisis, marked as such on every surface, for good.",
+    )
     latitude = serializers.DecimalField(
         max_digits=8, decimal_places=5, required=False, allow_null=True
     )
@@ -418,6 +424,7 @@ class CrisisViewSet(
             latitude=values.get("latitude"),
             longitude=values.get("longitude"),
             admin_area=values["admin_area"],
+            exercise=values["exercise"],
         )
         return self._detail(crisis, status.HTTP_201_CREATED)
 

@@ -48,6 +48,14 @@ class Crisis(models.Model):
         max_length=16, choices=CrisisStatus.choices, default=CrisisStatus.REPORTED
     )
     description = models.TextField(blank=True)
+    # A drill or a real crisis, from the moment it is reported and never changed later:
+    # everything hanging off an exercise crisis (rooms, messages, pages, requests, CAP
+    # alerts) is exercise traffic, marked as such wherever people read it.
+    exercise = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="An exercise (drill), not a real crisis. Set when reported; never changed.",
+    )
 
     reported_by_desk = models.ForeignKey(Desk, on_delete=models.PROTECT, related_name="+")
     reported_by = models.ForeignKey(

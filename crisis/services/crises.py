@@ -173,7 +173,18 @@ def _validate_report(*, category, title, severity, affected_state_codes, latitud
 
 
 def open_reported_crisis(
-    *, by, desk, category, title, severity, states, description, lat, lon, admin_area
+    *,
+    by,
+    desk,
+    category,
+    title,
+    severity,
+    states,
+    description,
+    lat,
+    lon,
+    admin_area,
+    exercise=False,
 ) -> Crisis:
     """Write a reported crisis, its participants and its first timeline entry.
 
@@ -194,6 +205,7 @@ def open_reported_crisis(
         latitude=lat,
         longitude=lon,
         admin_area=(admin_area or "")[:120],
+        exercise=bool(exercise),
     )
     crisis.affected_states.set(states)
     participants = [CrisisParticipant(crisis=crisis, desk=desk, role=ParticipantRole.LEAD)]
@@ -217,6 +229,7 @@ def open_reported_crisis(
             "longitude": str(lon) if lon is not None else None,
             "admin_area": crisis.admin_area,
             "participants": {p.desk.code: p.role for p in participants},
+            "exercise": crisis.exercise,
         },
     )
     return crisis
@@ -234,8 +247,10 @@ def report_crisis(
     latitude=None,
     longitude=None,
     admin_area: str = "",
+    exercise: bool = False,
 ) -> Crisis:
-    """A desk reports a crisis. It starts ``reported`` with the desk as lead, every desk of
+    """A desk reports a crisis (or, with ``exercise``, starts a drill: an exercise crisis,
+    marked as such for good). It starts ``reported`` with the desk as lead, every desk of
     an affected state as an affected participant, and a first CAP Alert issued.
 
     Who: any writing member of ``desk``. One transaction; nothing is written on refusal.
@@ -254,6 +269,7 @@ def report_crisis(
         crisis = open_reported_crisis(
             by=by, desk=desk, category=category, title=title, severity=severity, states=states,
             description=description, lat=lat, lon=lon, admin_area=admin_area,
+            exercise=exercise,
         )  # fmt: skip
         issue_cap_alert(crisis)
         announce(crisis, "reported")

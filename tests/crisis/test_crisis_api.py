@@ -48,6 +48,18 @@ def test_report_then_detail(region, api_client):
     assert detail["reference"] == body["reference"]
 
 
+def test_exercise_is_set_when_reported_and_read_everywhere(region, api_client):
+    api_client.force_authenticate(region.operator_a)
+    real = api_client.post("/api/v1/crises/", REPORT, format="json").json()
+    drill = api_client.post("/api/v1/crises/", {**REPORT, "exercise": True}, format="json")
+    assert drill.status_code == 201, drill.content
+    assert real["exercise"] is False and drill.json()["exercise"] is True
+    listed = {c["id"]: c["exercise"] for c in api_client.get("/api/v1/crises/").json()["results"]}
+    assert listed == {real["id"]: False, drill.json()["id"]: True}
+    reported = Crisis.objects.get(pk=drill.json()["id"]).timeline.get(kind="reported")
+    assert reported.payload["exercise"] is True
+
+
 @pytest.mark.parametrize(
     ("change", "code"),
     [
