@@ -68,3 +68,36 @@ class BoundedJSONParser(parsers.JSONParser):
 def _refuse_constant(name: str):
     # NaN and Infinity are not JSON (DRF's parser refuses them too, when strict).
     raise ValueError(f"{name} is not a JSON value")
+
+
+class RawXmlParser(parsers.BaseParser):
+    """Hands an XML body through as bytes, for a strict reader of its own (CAP, EDXL-RM):
+    at most ``max_bytes`` are read (one byte past is a 413 naming ``what``), never the
+    whole of a larger body. Subclass with :func:`raw_xml_parsers` for a document type."""
+
+    media_type = "application/xml"
+    max_bytes = 0
+    what = "XML document"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        if stream is None:
+            return b""
+        body = stream.read(self.max_bytes + 1)
+        if len(body) > self.max_bytes:
+            raise PayloadTooLarge(
+                f"The {self.what} is larger than {self.max_bytes // 1024} KiB.",
+                details={"limit_bytes": self.max_bytes},
+            )
+        return body
+
+
+def raw_xml_parsers(*, what: str, max_bytes: int, media_types=("application/xml", "text/xml")):
+    """One :class:`RawXmlParser` per media type, each bounded to ``max_bytes``."""
+    return [
+        type(
+            f"RawXmlParser_{kind.replace('/', '_').replace('+', '_')}",
+            (RawXmlParser,),
+            {"media_type": kind, "max_bytes": max_bytes, "what": what},
+        )
+        for kind in media_types
+    ]

@@ -14,12 +14,12 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from audit.services import record_read
 from core.api import AccessMixin
-from core.errors import InvalidInput, NotFound, PayloadTooLarge
+from core.errors import InvalidInput, NotFound
+from core.parsers import raw_xml_parsers
 from core.tlp import TLP
 from crisis import cap
 from crisis.models import (
@@ -284,32 +284,12 @@ class TimelinePagination(CursorPagination):
     page_size = 100
 
 
-class XmlParser(BaseParser):
-    """Hands the raw bytes through: CAP documents are parsed (strictly) by crisis.cap.
-
-    Reads at most one byte past ``cap.MAX_BYTES``: a larger body is a 413, never read whole.
-    """
-
-    media_type = "application/xml"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        if stream is None:
-            return b""
-        body = stream.read(cap.MAX_BYTES + 1)
-        if len(body) > cap.MAX_BYTES:
-            raise PayloadTooLarge(
-                f"The CAP document is larger than {cap.MAX_BYTES // 1024} KiB.",
-                details={"limit_bytes": cap.MAX_BYTES},
-            )
-        return body
-
-
-class TextXmlParser(XmlParser):
-    media_type = "text/xml"
-
-
-class CapXmlParser(XmlParser):
-    media_type = "application/cap+xml"
+#: CAP documents are read strictly by crisis.cap; the parsers only bound the body.
+CAP_PARSERS = raw_xml_parsers(
+    what="CAP document",
+    max_bytes=cap.MAX_BYTES,
+    media_types=("application/xml", "text/xml", "application/cap+xml"),
+)
 
 
 def acting_desk(access, code: str | None) -> Desk:
@@ -695,7 +675,7 @@ class CrisisViewSet(
         detail=False,
         methods=["post"],
         url_path="cap",
-        parser_classes=[XmlParser, TextXmlParser, CapXmlParser],
+        parser_classes=CAP_PARSERS,
     )
     def cap_intake(self, request):
         intake = cap_intake.ingest_cap_alert(

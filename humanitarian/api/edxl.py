@@ -10,13 +10,13 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import record_read
 from core.api import AccessMixin
-from core.errors import NotFound, PayloadTooLarge
+from core.errors import NotFound
+from core.parsers import raw_xml_parsers
 from humanitarian import edxl_rm
 from humanitarian.models import PledgeStatus
 from humanitarian.selectors import pledges_visible_to, requests_visible_to
@@ -26,26 +26,8 @@ XML_RESPONSE = {(200, "application/xml"): OpenApiTypes.STR}
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 
 
-class RMXmlParser(BaseParser):
-    """Hands the raw bytes through (read strictly by ``edxl_rm.parse``), at most
-    ``edxl_rm.MAX_BYTES``: a larger body is a 413, never read whole."""
-
-    media_type = "application/xml"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        if stream is None:
-            return b""
-        body = stream.read(edxl_rm.MAX_BYTES + 1)
-        if len(body) > edxl_rm.MAX_BYTES:
-            raise PayloadTooLarge(
-                f"The EDXL document is larger than {edxl_rm.MAX_BYTES // 1024} KiB.",
-                details={"limit_bytes": edxl_rm.MAX_BYTES},
-            )
-        return body
-
-
-class RMTextXmlParser(RMXmlParser):
-    media_type = "text/xml"
+#: EDXL-RM is read strictly by ``edxl_rm.parse``; the parsers only bound the body.
+RM_PARSERS = raw_xml_parsers(what="EDXL document", max_bytes=edxl_rm.MAX_BYTES)
 
 
 def _xml(request, message: edxl_rm.RMMessage, *, object_type: str, object_id: int):
@@ -176,7 +158,7 @@ REQUEST_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 class RMImportView(AccessMixin, APIView):
-    parser_classes = [RMXmlParser, RMTextXmlParser]
+    parser_classes = RM_PARSERS
 
     @extend_schema(
         summary="Import an EDXL-RM 1.0 message (bare or in EDXL-DE)",
