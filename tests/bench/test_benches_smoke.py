@@ -96,3 +96,21 @@ def test_paging_bench_pages_every_desk_once(scratch_database_url):
         assert (run["duplicates"], run["lost"]) == (0, 0)
         assert run["p50_s"] is not None and run["p99_s"] >= run["p50_s"]
     assert result["crises"] == 3
+
+
+def test_api_bench_reads_every_endpoint_as_both_roles(scratch_database_url):
+    result = run_bench("api.py", scratch_database_url, timeout=600)
+
+    names = {
+        "crisis_list", "crisis", "line_history", "aid_board", "gap_analysis",
+        "console_dashboard", "console_crisis", "console_line", "console_aid_board",
+    }  # fmt: skip
+    assert set(result["endpoints"]) == {
+        f"{n}:{r}" for n in names for r in ("operator", "coordinator")
+    }
+    for row in result["endpoints"].values():
+        assert row["requests"] == result["sizes"]["requests"]
+        assert 0 < row["p50_ms"] <= row["p99_ms"]
+        # Counted at a tenth of the volume and at the whole: a per-row query would differ.
+        assert row["queries"] == row["queries_small"] > 0
+    assert result["baseline"]["p99_ms"] > 0
