@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +17,7 @@ from audit.services import record_read
 from core.api import AccessMixin
 from core.errors import InvalidInput, error_body
 from core.parsers import BoundedJSONParser
+from core.streaming import stream
 from humanitarian.api import filters as f
 from humanitarian.api import serializers as s
 from humanitarian.models import ITEMS, PledgeStatus
@@ -434,8 +435,8 @@ class HxlExportView(HumanitarianView, APIView):
         filterset = filterset_class(request.query_params, queryset=selector(self.access))
         if not filterset.is_valid():
             raise InvalidInput("Bad filter.", details={"fields": filterset.errors})
-        body = exports.hxl_csv(exports.EXPORTS[kind], filterset.qs)
-        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        chunks = exports.hxl_csv_chunks(exports.EXPORTS[kind], filterset.qs)
+        response = StreamingHttpResponse(stream(chunks), content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d")
         response["Content-Disposition"] = f'attachment; filename="{kind}-{stamp}.hxl.csv"'
         record_read(

@@ -180,11 +180,26 @@ def hxl_rows(export: Export, queryset: QuerySet) -> Iterable[list]:
         yield [safe_cell(c.value(obj)) for c in export.columns]
 
 
-def hxl_csv(export: Export, queryset: QuerySet) -> str:
+#: Rows per chunk of a streamed export (:func:`hxl_csv_chunks`).
+ROWS_PER_CHUNK = 500
+
+
+def hxl_csv_chunks(export: Export, queryset: QuerySet) -> Iterable[str]:
+    """The HXL CSV as text chunks of ``ROWS_PER_CHUNK`` rows: what a streamed export
+    sends, one chunk in memory at a time (the rows come from a server-side cursor)."""
     out = io.StringIO()
     # RFC 4180 line ends: the csv module then quotes a cell holding a carriage return
     # (with "\n" alone it wrote one bare, splitting the row for every reader).
     writer = csv.writer(out, lineterminator="\r\n")
-    for row in hxl_rows(export, queryset):
+    for count, row in enumerate(hxl_rows(export, queryset), start=1):
         writer.writerow(row)
-    return out.getvalue()
+        if count % ROWS_PER_CHUNK == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    if out.tell():
+        yield out.getvalue()
+
+
+def hxl_csv(export: Export, queryset: QuerySet) -> str:
+    return "".join(hxl_csv_chunks(export, queryset))

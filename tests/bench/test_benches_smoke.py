@@ -114,3 +114,17 @@ def test_api_bench_reads_every_endpoint_as_both_roles(scratch_database_url):
         # Counted at a tenth of the volume and at the whole: a per-row query would differ.
         assert row["queries"] == row["queries_small"] > 0
     assert result["baseline"]["p99_ms"] > 0
+
+
+def test_import_bench_imports_and_streams_every_row(scratch_database_url):
+    result = run_bench("import.py", scratch_database_url, timeout=600)
+
+    rows = result["rows"]
+    # All or nothing, through a real worker: every row written, the progress figure moved.
+    assert result["import"]["rows"] == rows and result["import"]["progress_updates"] >= 1
+    assert result["import_tenth"]["rows"] == rows // 10
+    assert result["baseline"]["rows"] == rows // 10
+    for kind, export in result["exports"].items():
+        assert export["rows"] == rows, kind
+        assert 0 < export["ttfb_s"] <= export["seconds"]
+        assert export["peak_rss_mb"] > 0 and export["rss_growth_mb"] >= 0

@@ -8,6 +8,7 @@ from crisis.models import TimelineEntry
 from humanitarian.models import DisplacementReport, ImportJob, ImportStatus
 from humanitarian.services import displacement
 from tests.humanitarian.conftest import API, HXL_FILE, import_displacement, upload
+from tests.support.api import body
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +137,7 @@ def test_large_file_goes_to_a_worker_with_progress(
 def test_export_can_be_imported_back(region, crisis, api_client):
     import_displacement(region, crisis)
     api_client.force_authenticate(region.operator_a)
-    exported = api_client.get(f"{API}/exports/displacement.csv?crisis={crisis.pk}").content.decode()
+    exported = body(api_client.get(f"{API}/exports/displacement.csv?crisis={crisis.pk}")).decode()
     DisplacementReport.objects.all().delete()
     job = displacement.start_import(
         by=region.operator_a, desk=region.desk_a, crisis=crisis, content=exported

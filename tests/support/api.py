@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from asgiref.sync import async_to_sync
+
 
 def assert_error(response, status: int, code: str | None = None) -> dict:
     """The response is an error in the one shape (``code``, ``message``, ``details``),
@@ -14,3 +16,16 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     if code:
         assert body["code"] == code, body
     return body
+
+
+def body(response) -> bytes:
+    """A response's whole body, streamed (an export: an asynchronous stream) or not."""
+    if not getattr(response, "streaming", False):
+        return response.content
+    if not response.is_async:
+        return b"".join(response.streaming_content)
+
+    async def collect() -> bytes:
+        return b"".join([part async for part in response.streaming_content])
+
+    return async_to_sync(collect)()
