@@ -23,10 +23,11 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import InvalidInput
+from core.exercise import EXERCISE_MARK
 
 #: How drill traffic is marked wherever people read it (kept in English on purpose: the
 #: words are the radio convention every operator knows, whatever the desk's language).
-EXERCISE_BANNER = "EXERCISE EXERCISE EXERCISE"
+EXERCISE_BANNER = EXERCISE_MARK
 
 REAL, EXERCISE, ALL = "false", "true", "all"
 EXERCISE_CHOICES = [

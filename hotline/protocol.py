@@ -161,7 +161,9 @@ SERVER_FRAMES: dict[str, Frame] = {
                 Field("tlp_label", "str", True, "the marking as written, e.g. TLP:AMBER"),
                 Field("created_at", "str", True, "ISO 8601, UTC"),
                 Field(
-                    "exercise", "bool", True,
+                    "exercise",
+                    "bool",
+                    True,
                     "true on a line of an exercise crisis: drill traffic, never real",
                 ),
             ),

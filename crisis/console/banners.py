@@ -23,9 +23,7 @@ def open_exercises_of(access) -> list[Crisis]:
     """Open exercise crises any of the person's desks or states is party to (one query)."""
     if not access.is_authenticated:
         return []
-    party = Q(participants__desk_id__in=access.desk_ids) | Q(
-        affected_states__in=access.state_ids
-    )
+    party = Q(participants__desk_id__in=access.desk_ids) | Q(affected_states__in=access.state_ids)
     return list(
         Crisis.objects.filter(party, exercise=True, status__in=OPEN_STATUSES)
         .distinct()

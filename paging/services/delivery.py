@@ -53,6 +53,7 @@ from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
 
+from core.exercise import EXERCISE_MARK
 from core.metrics import count_paging_attempt
 from deadlines.models import Deadline
 from deadlines.services import (
@@ -153,7 +154,13 @@ def queue_webhook_event(*, page: Page, webhook: DeskWebhook, event: str, data: d
         address=webhook.url,
         due_at=now,
         message_id=f"msg_{secrets.token_hex(12)}",
-        payload={"type": event, "timestamp": now.isoformat(), "data": data},
+        # ``exercise`` at the top too: a receiving system sees a drill before it reads on.
+        payload={
+            "type": event,
+            "timestamp": now.isoformat(),
+            "exercise": page.exercise,
+            "data": data,
+        },  # fmt: skip
     )
     arm(attempt)
 
@@ -262,8 +269,12 @@ def render_message(attempt: DeliveryAttempt) -> Message:
         if page.link_path
         else "",
         "expires": desk_time(link_expires_at(recipient), desk),
+        "exercise_mark": EXERCISE_MARK if page.exercise else "",
     }
     subject = f"[{page.get_urgency_display().upper()}] {page.title}"
+    if page.exercise:
+        # Drill traffic says so before anything else, as real drill traffic does.
+        subject = f"{EXERCISE_MARK} {subject}"
     template = select_template([f"paging/{attempt.kind}/page.txt", "paging/email/page.txt"])
     body = template.render(context)
     phone = attempt.kind in ("sms", "voice")
