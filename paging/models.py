@@ -158,7 +158,9 @@ class Page(models.Model):
     exercise = models.BooleanField(
         default=False,
         editable=False,
-        help_text="A page of an exercise (drill): marked EXERCISE EXERCISE EXERCISE. Never changed.",
+        help_text=(
+            "A page of an exercise (drill): marked EXERCISE EXERCISE EXERCISE. Never changed."
+        ),
     )
 
     class Meta:

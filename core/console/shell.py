@@ -2,9 +2,10 @@
 
 Each app keeps its own console pages (``<app>/console/``, templates under
 ``<app>/templates/<app>/console/``); the frame they share lives here, with small
-registries so apps add navigation entries, panels and banners (shown at the top of every
-page, e.g. the exercise banner) without the shell (or ``crisis``) importing them. The caller's access comes from ``core.access`` (the directory's
-``Access``): desks, roles and reach.
+registries so apps add navigation entries, panels and banners (shown at the top of
+every page, e.g. the exercise banner) without the shell (or ``crisis``) importing them.
+The caller's access comes from ``core.access`` (the directory's ``Access``): desks,
+roles and reach.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ The steps, in order: parse (and refuse what does not describe an actual event or
 exercise), dedupe, find what it references, open or attach, keep the document. An alert
 with status ``Exercise`` opens an exercise crisis and attaches only to one; an ``Actual``
 alert never attaches to an exercise crisis (nor an exercise alert to a real one): a
-reference across that line is refused, so drill traffic and real traffic never mix. The outcome is returned in a
-:class:`CapIntake`, never put on the crisis.
+reference across that line is refused, so drill traffic and real traffic never mix. The
+outcome is returned in a :class:`CapIntake`, never put on the crisis.
 
 Two doors share those steps: :func:`ingest_cap_alert` (a person posts for their desk; what
 they cannot see stays hidden) and :func:`receive_polled_cap_alert` (the system polls a
@@ -41,7 +41,6 @@ from crisis.services.crises import member_states_named, open_reported_crisis, pa
 from crisis.services.steps import announce, lock_crisis
 from directory.access import access_for
 from directory.models import Desk, MemberState
-
 
 #: The CAP statuses intake accepts: a real event, or a drill's (which opens an exercise
 #: crisis). System, Test and Draft messages describe no event.
@@ -108,9 +107,9 @@ def receive_polled_cap_alert(
     of ``category`` when the caller decided one (a protocol's trigger matched), and with
     ``category`` None nothing is written and None is returned (a Cancel of nothing we hold
     too). An ``Exercise`` alert opens only an exercise crisis; one referencing an alert on
-    the other side of the drill line is refused (InvalidInput). Parse refusals raise InvalidInput as for :func:`ingest_cap_alert`. One
-    transaction; a concurrent receipt of the same alert fails on the unique constraint and
-    leaves nothing written.
+    the other side of the drill line is refused (InvalidInput). Parse refusals raise
+    InvalidInput as for :func:`ingest_cap_alert`. One transaction; a concurrent receipt of
+    the same alert fails on the unique constraint and leaves nothing written.
     """
     message, info = parse_for_intake(xml)
     raw = cap.document_text(xml)

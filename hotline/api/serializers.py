@@ -3,7 +3,6 @@
 from rest_framework import serializers
 
 from core.tlp import TLP
-from hotline.protocol import message_is_exercise
 from hotline.models import (
     MAX_BODY_CHARS,
     ChannelEvent,
@@ -16,6 +15,7 @@ from hotline.models import (
     Receipt,
     RoomInvitation,
 )
+from hotline.protocol import message_is_exercise
 
 
 class MemberSerializer(serializers.ModelSerializer):

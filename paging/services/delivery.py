@@ -160,7 +160,7 @@ def queue_webhook_event(*, page: Page, webhook: DeskWebhook, event: str, data: d
             "timestamp": now.isoformat(),
             "exercise": page.exercise,
             "data": data,
-        },  # fmt: skip
+        },
     )
     arm(attempt)
 
