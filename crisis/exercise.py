@@ -19,11 +19,14 @@ marked ("EXERCISE EXERCISE EXERCISE").
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from prometheus_client.core import GaugeMetricFamily
 
 from core.errors import InvalidInput
 from core.exercise import EXERCISE_MARK
+from crisis.lifecycle import OPEN_STATUSES
+from crisis.models import Crisis
 
 #: How drill traffic is marked wherever people read it (kept in English on purpose: the
 #: words are the radio convention every operator knows, whatever the desk's language).
@@ -85,3 +88,27 @@ def figures_scope(request) -> str:
     request, real crises only by default."""
     params = getattr(request, "query_params", None) or request.GET
     return exercise_scope(params.get("exercise"), default=REAL)
+
+
+def collect_metrics() -> list:
+    """Scrape-time figures for ``/metrics`` (``core.metrics.SCRAPE_COLLECTORS``): open real
+    crises, and open exercises under a name of their own, so no sum of the real figure
+    ever counts a drill (one grouped query)."""
+    counts = dict(
+        Crisis.objects.filter(status__in=OPEN_STATUSES)
+        .values("exercise")
+        .annotate(n=Count("pk"))
+        .values_list("exercise", "n")
+    )
+    return [
+        GaugeMetricFamily(
+            "crisis_open_crises",
+            "Open real crises (reported, active, de-escalating); exercises are not counted.",
+            value=counts.get(False, 0),
+        ),
+        GaugeMetricFamily(
+            "crisis_open_exercises",
+            "Open exercise crises (drills), counted apart from real crises.",
+            value=counts.get(True, 0),
+        ),
+    ]

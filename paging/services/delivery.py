@@ -307,16 +307,18 @@ def deliver(attempt_id: int, try_no: int) -> None:
     except TransportError as exc:
         permanent = isinstance(exc, PermanentFailure)
         count_paging_attempt(
-            attempt.kind, "permanent_failure" if permanent else "transient_failure"
+            attempt.kind,
+            "permanent_failure" if permanent else "transient_failure",
+            exercise=attempt.page.exercise,
         )
         _record_failure(attempt_id, try_no, exc, _ms_since(started))
     except Exception as exc:  # a bug or an unexpected library error: retry, keep the reason
         logger.exception("paging: sending attempt %s failed", attempt_id)
-        count_paging_attempt(attempt.kind, "transient_failure")
+        count_paging_attempt(attempt.kind, "transient_failure", exercise=attempt.page.exercise)
         failure = TransientFailure(f"{type(exc).__name__}: {exc}")
         _record_failure(attempt_id, try_no, failure, _ms_since(started))
     else:
-        count_paging_attempt(attempt.kind, "sent")
+        count_paging_attempt(attempt.kind, "sent", exercise=attempt.page.exercise)
         _record_sent(attempt_id, try_no, receipt, _ms_since(started))
 
 
