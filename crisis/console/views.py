@@ -52,7 +52,9 @@ def dashboard(request):
         request,
         "crisis/console/dashboard.html",
         {
-            "crises": crises,
+            # Real crises and drills in tables of their own: never confused at a glance.
+            "crises": [c for c in crises if not c.exercise],
+            "exercises": [c for c in crises if c.exercise],
             "awaiting": awaiting,
             "tasks": tasks,
             "panels": panels_for("dashboard", request, access, desk, only=request.GET.get("panel")),
