@@ -59,6 +59,7 @@ def dashboard(request):
             "tasks": tasks,
             "panels": panels_for("dashboard", request, access, desk, only=request.GET.get("panel")),
             "parts": ("crises",),
+            "page_banners": exercise_page_banner(*crises),
         },
     )
 
