@@ -3,6 +3,7 @@ crisis list's filter, exercise crises out of real figures."""
 
 import pytest
 from django.db import DatabaseError, transaction
+from lxml import etree
 
 from crisis import cap
 from crisis.models import CapAlert, Crisis
@@ -48,12 +49,24 @@ def test_cap_exercise_round_trip(region, api_client):
     api_client.force_authenticate(region.operator_b)
     out = api_client.get(f"/api/v1/crises/{drill.pk}/cap.xml").content
     assert cap.validate_document(out) is None
-    from lxml import etree
-
     assert etree.fromstring(out).findtext("cap:status", namespaces=NS) == "Exercise"
     real_out = etree.fromstring(api_client.get(f"/api/v1/crises/{real.pk}/cap.xml").content)
     assert real_out.findtext("cap:status", namespaces=NS) == "Actual"
     assert set(drill.cap_alerts.values_list("status", flat=True)) == {"Exercise"}
+    # our Atom feed says so in the drill's entry title, and only there
+    atom = api_client.get("/api/v1/cap/feed.atom").content.decode()
+    titles = etree.fromstring(atom.encode()).findall("{http://www.w3.org/2005/Atom}entry")
+    marked = {
+        e.findtext("{http://www.w3.org/2005/Atom}title").startswith("EXERCISE EXERCISE EXERCISE")
+        for e in titles
+        if drill.reference in e.findtext("{http://www.w3.org/2005/Atom}title")
+    }
+    assert marked == {True}
+    assert not any(
+        e.findtext("{http://www.w3.org/2005/Atom}title").startswith("EXERCISE")
+        for e in titles
+        if real.reference in e.findtext("{http://www.w3.org/2005/Atom}title")
+    )
 
     # our own exercise alert, posted back in, is accepted as exercise traffic
     api_client.force_authenticate(region.operator_a)
