@@ -35,3 +35,49 @@ DROP FUNCTION IF EXISTS {name}();
             schema_editor.execute(drop, params=None)
 
     return migrations.RunPython(forwards, backwards)
+
+
+def frozen_column(table: str, column: str, name: str, what: str) -> migrations.RunPython:
+    """A migration operation: a trigger ``name`` refusing an UPDATE that changes ``column``
+    of ``table`` ("<what> is set when the row is written and never changed"). Other
+    columns stay writable. On PostgreSQL and on SQLite (the embedded demo) alike.
+    Reversible."""
+    message = f"{what} is set when the row is written and never changed (UPDATE refused)"
+    message = message.replace("'", "''")  # a quote in an SQL string literal
+    postgres = f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
+BEGIN
+    IF NEW.{column} IS DISTINCT FROM OLD.{column} THEN
+        RAISE EXCEPTION '{message}' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER {name}
+    BEFORE UPDATE OF {column} ON {table}
+    FOR EACH ROW EXECUTE FUNCTION {name}();
+"""
+    sqlite = f"""
+CREATE TRIGGER {name}
+    BEFORE UPDATE OF {column} ON {table}
+    FOR EACH ROW WHEN NEW.{column} IS NOT OLD.{column}
+    BEGIN SELECT RAISE(ABORT, '{message}'); END;
+"""
+
+    def forwards(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor == "postgresql":
+            schema_editor.execute(postgres, params=None)
+        elif vendor == "sqlite":
+            schema_editor.execute(sqlite, params=None)
+
+    def backwards(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table};", params=None)
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}();", params=None)
+        elif vendor == "sqlite":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name};", params=None)
+
+    return migrations.RunPython(forwards, backwards)

@@ -123,6 +123,15 @@ PAGING_ATTEMPTS = prometheus_client.Counter(
     ["transport", "outcome"],
 )
 
+EXERCISE_TRAFFIC = prometheus_client.Counter(
+    "crisis_exercise_traffic",
+    "Drill traffic (of exercise crises and lines), counted here and never in the real "
+    "figures above: hotline messages sent and delivered, paging send tries.",
+    ["what"],
+)
+#: What ``EXERCISE_TRAFFIC`` counts.
+EXERCISE_TRAFFIC_KINDS = ("hotline_sent", "hotline_delivered", "paging_attempt")
+
 #: Outcomes of a paging send try (``PAGING_ATTEMPTS``).
 PAGING_OUTCOMES = ("sent", "transient_failure", "permanent_failure")
 PAGING_TRANSPORTS = ("email", "sms", "voice", "webhook")
@@ -133,6 +142,8 @@ def _precreate() -> None:
     for transport in PAGING_TRANSPORTS:
         for outcome in PAGING_OUTCOMES:
             PAGING_ATTEMPTS.labels(transport=transport, outcome=outcome)
+    for what in EXERCISE_TRAFFIC_KINDS:
+        EXERCISE_TRAFFIC.labels(what=what)
     for priority in ("routine", "urgent", "flash"):
         HOTLINE_SENT.labels(priority=priority)
 
@@ -140,8 +151,12 @@ def _precreate() -> None:
 _precreate()
 
 
-def count_paging_attempt(transport: str, outcome: str) -> None:
-    PAGING_ATTEMPTS.labels(transport=transport, outcome=outcome).inc()
+def count_paging_attempt(transport: str, outcome: str, *, exercise: bool = False) -> None:
+    """One send try; a drill's (``exercise``) counts as drill traffic, not in the real figure."""
+    if exercise:
+        EXERCISE_TRAFFIC.labels(what="paging_attempt").inc()
+    else:
+        PAGING_ATTEMPTS.labels(transport=transport, outcome=outcome).inc()
 
 
 def observe_deadline_fired(kind: str, lateness_seconds: float) -> None:

@@ -14,6 +14,12 @@ class CrisisConfig(AppConfig):
 
         register_ack_handler(escalation.PAGE_KIND, acknowledge_from_page)
 
+        from core import metrics
+        from crisis import exercise
+
+        # Open crises at each scrape, drills under a name of their own.
+        metrics.SCRAPE_COLLECTORS.setdefault("crisis", exercise.collect_metrics)
+
 
 def acknowledge_from_page(*, page, by) -> None:
     """An ack link of a crisis-level page was used: the person's desk acknowledges the

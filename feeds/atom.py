@@ -11,6 +11,7 @@ from django.utils import timezone
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from core.exercise import EXERCISE_MARK
 from core.text import sanitize_for_xml
 from crisis.models import CapAlert
 
@@ -24,7 +25,7 @@ def _summary(alert: CapAlert) -> str:
     infos = (alert.parsed or {}).get("infos") or [{}]
     info = infos[0]
     parts = [
-        f"{alert.msg_type}",
+        f"{alert.msg_type}" + (" (exercise)" if alert.status == "Exercise" else ""),
         f"event {info.get('event', '')}",
         f"severity {info.get('severity', '')}",
         f"urgency {info.get('urgency', '')}",
@@ -49,7 +50,9 @@ def atom_feed(
         entry = feed.add_entry(order="append")
         href = alert_url(alert)
         entry.id(f"urn:cap:{alert.sender}:{alert.identifier}")
-        entry.title(sanitize_for_xml(f"{alert.msg_type}: {_headline(alert)}"))
+        # A drill's alert says so in its title too: feed readers show titles, not status.
+        mark = f"{EXERCISE_MARK} " if alert.status == "Exercise" else ""
+        entry.title(sanitize_for_xml(f"{mark}{alert.msg_type}: {_headline(alert)}"))
         entry.updated(alert.sent_at)
         entry.published(alert.sent_at)
         entry.link(href=href, rel="alternate", type="application/cap+xml")

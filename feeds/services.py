@@ -322,6 +322,9 @@ def _take_entry(feed, desk, entry: dict, trigger_list, report: PassReport) -> No
         return
     outcome = EntryOutcome(str(intake.outcome))
     reason = f"Protocol {trigger.protocol.name}." if trigger and intake.opened else ""
+    if intake.crisis.exercise:
+        # A drill's alert only ever opens or joins an exercise crisis (cap_intake).
+        reason = f"{reason} Exercise alert: an exercise crisis, never a real one.".strip()
     _remember(feed, entry, outcome, reason, crisis=intake.crisis, alert=intake.alert, **ids)
     report.add(outcome, intake.crisis.reference)
 

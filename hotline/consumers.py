@@ -47,7 +47,7 @@ from django.utils.crypto import constant_time_compare
 from core.disclosure import may_see
 from core.errors import DomainError, error_body, error_frame
 from core.events import desk_group, user_group
-from core.metrics import HOTLINE_DELIVERED, WEBSOCKET_CONNECTIONS
+from core.metrics import EXERCISE_TRAFFIC, HOTLINE_DELIVERED, WEBSOCKET_CONNECTIONS
 from core.redis import bounded
 from directory.access import Access, access_for
 from directory.models import WRITING_ROLES
@@ -83,6 +83,8 @@ from hotline.services import receipts as receipt_services
 PRESENCE_REFRESH_SECONDS = 30
 #: How often a connection that lost the channel layer tries its groups again.
 LAYER_RETRY_SECONDS = 2.0
+#: What only a drill's message frame holds (see ``hotline.protocol.message_frame``).
+EXERCISE_IN_FRAME = ',"exercise":true'
 
 logger = logging.getLogger(__name__)
 
@@ -386,7 +388,12 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
     def _emit_message(self, text: str) -> None:
         """A line's message frame (``LineOrdering``): counted as delivered, then queued."""
         if not self.closing:
-            HOTLINE_DELIVERED.inc()
+            # ',"exercise":true' cannot occur inside a JSON string (its quote would be
+            # escaped): only a drill's frame has it. Drill traffic is counted apart.
+            if EXERCISE_IN_FRAME in text:
+                EXERCISE_TRAFFIC.labels(what="hotline_delivered").inc()
+            else:
+                HOTLINE_DELIVERED.inc()
         self._enqueue(text)
 
     def _enqueue(self, text: str) -> None:

@@ -160,6 +160,12 @@ SERVER_FRAMES: dict[str, Frame] = {
                 Field("tlp", "tlp", True, "its TLP marking (see docs/interoperability.md)"),
                 Field("tlp_label", "str", True, "the marking as written, e.g. TLP:AMBER"),
                 Field("created_at", "str", True, "ISO 8601, UTC"),
+                Field(
+                    "exercise",
+                    "bool",
+                    True,
+                    "true on a line of an exercise crisis: drill traffic, never real",
+                ),
             ),
         ),
         Frame(
@@ -258,6 +264,8 @@ def _check(value, kind: str) -> bool:
         return ok and (value >= 0 if kind == "seq" else value > 0)
     if kind == "str":
         return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
     if kind == "priority":
         return value in PRIORITIES
     if kind == "tlp":
@@ -277,6 +285,7 @@ KIND_TEXT = {
     "int": "a positive integer",
     "seq": "an integer >= 0",
     "str": "a string",
+    "bool": "true or false",
     "uuid": "a UUID string",
     "priority": "one of routine, urgent, flash",
     "tlp": "one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED",
@@ -346,7 +355,16 @@ def message_frame(message) -> dict:
         "tlp": message.tlp,
         "tlp_label": label(message.tlp),
         "created_at": _iso(message.created_at),
+        "exercise": message_is_exercise(message),
     }
+
+
+def message_is_exercise(message) -> bool:
+    """Whether ``message`` is drill traffic: its line's flag. Read with the message where
+    it is loaded (``messages_in`` annotates ``exercise``; ``append_message`` returns it),
+    else through its line."""
+    known = getattr(message, "exercise", None)
+    return bool(message.channel.exercise if known is None else known)
 
 
 def withheld_frame(channel_id: int, seq: int) -> dict:

@@ -3,7 +3,7 @@ centre's coordinators and auditors see every channel. Hidden looks like missing 
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from core.disclosure import is_narrow, may_see, visible_q
@@ -78,6 +78,7 @@ def messages_in(
     rows = Message.objects.filter(channel_id=channel_id, seq__gt=after_seq)
     if access is not None:
         rows = rows.filter(message_marking_q(access))
+    rows = rows.annotate(exercise=F("channel__exercise"))  # drill traffic, from its line
     return rows.select_related("sender", "sender_desk").order_by("seq")
 
 

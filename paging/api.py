@@ -182,6 +182,7 @@ class PageSerializer(serializers.ModelSerializer):
             "title",
             "body",
             "link_path",
+            "exercise",
             "state",
             "state_label",
             "created_at",

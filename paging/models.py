@@ -152,6 +152,16 @@ class Page(models.Model):
         related_name="+",
     )
     closed_reason = models.CharField(max_length=200, blank=True)
+    # Drill traffic (a page about an exercise crisis or an exercise line): said by the
+    # caller when paging (paging knows no crisis), never changed (a database trigger).
+    # Every e-mail, SMS, call and webhook of it says so first.
+    exercise = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=(
+            "A page of an exercise (drill): marked EXERCISE EXERCISE EXERCISE. Never changed."
+        ),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,10 +1,11 @@
 """The console's shell: current desk, rendering, errors, nav and dashboard panels.
 
 Each app keeps its own console pages (``<app>/console/``, templates under
-``<app>/templates/<app>/console/``); the frame they share lives here, with two small
-registries so apps add navigation entries and panels without the shell (or ``crisis``)
-importing them. The caller's access comes from ``core.access`` (the directory's
-``Access``): desks, roles and reach.
+``<app>/templates/<app>/console/``); the frame they share lives here, with small
+registries so apps add navigation entries, panels and banners (shown at the top of
+every page, e.g. the exercise banner) without the shell (or ``crisis``) importing them.
+The caller's access comes from ``core.access`` (the directory's ``Access``): desks,
+roles and reach.
 """
 
 from __future__ import annotations
@@ -72,8 +73,26 @@ class Panel:
     live_on: str = ""  # event types that refresh it (see console.js data-live-on)
 
 
+@dataclass(frozen=True)
+class Banner:
+    """A line at the top of every console page of a person (``register_banner``), or of one
+    page (a view's ``page_banners`` context).
+
+    ``text`` is the headline (e.g. "EXERCISE EXERCISE EXERCISE"), ``detail`` a sentence
+    under it, ``links`` ``(label, url)`` pairs, ``tone`` the CSS class (``exercise``).
+    Banners share a ``key``: the first of a key shown wins (the shell's before a page's).
+    """
+
+    key: str
+    text: str
+    detail: str = ""
+    links: tuple[tuple[str, str], ...] = ()
+    tone: str = "info"
+
+
 _nav: dict[str, NavEntry] = {}
 _panels: dict[tuple[str, str], Panel] = {}
+_banners: dict[str, Callable[..., Banner | None]] = {}
 
 
 def register_nav(label: str, url_name: str, *, order: int = 100) -> None:
@@ -82,6 +101,26 @@ def register_nav(label: str, url_name: str, *, order: int = 100) -> None:
 
 def register_panel(place: str, key: str, build, *, order: int = 100, live_on: str = "") -> None:
     _panels[(place, key)] = Panel(place, key, build, order, live_on)
+
+
+def register_banner(key: str, build) -> None:
+    """Add a banner to every console page: ``build(request, access, desk)`` returns a
+    :class:`Banner`, or None to show nothing for this person (it runs on every page:
+    keep it to one query)."""
+    _banners[key] = build
+
+
+def banners_for(request, access, desk, *, page: list[Banner] | tuple = ()) -> list[Banner]:
+    """The registered banners that apply to this person, then the page's own (``page``),
+    one per key."""
+    out: dict[str, Banner] = {}
+    for key in sorted(_banners):
+        banner = _banners[key](request, access, desk)
+        if banner is not None:
+            out.setdefault(banner.key, banner)
+    for banner in page:
+        out.setdefault(banner.key, banner)
+    return list(out.values())
 
 
 def nav_entries() -> list[NavEntry]:
@@ -127,6 +166,11 @@ def render_console(
     }
     part = request.GET.get("part")
     parts = (context or {}).get("parts", ())
+    if not part and access.is_authenticated:
+        # Parts are pieces of a page already framed: its banners are on it.
+        ctx["banners"] = banners_for(
+            request, access, desk, page=(context or {}).get("page_banners", ())
+        )
     if part == "panel":
         # One panel of the page, alone (its live region re-fetches itself this way).
         return render(request, "console/panel.html", ctx, status=status)

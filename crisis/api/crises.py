@@ -22,6 +22,7 @@ from core.errors import InvalidInput, NotFound
 from core.parsers import raw_xml_parsers
 from core.tlp import TLP
 from crisis import cap
+from crisis.exercise import ALL, EXERCISE_HELP, exercise_scope, scoped
 from crisis.models import (
     CapAlert,
     CapDirection,
@@ -262,10 +263,14 @@ class CrisisFilter(django_filters.FilterSet):
     reported = django_filters.DateFromToRangeFilter(
         field_name="reported_at", help_text="reported_after / reported_before (YYYY-MM-DD)."
     )
+    exercise = django_filters.CharFilter(method="filter_exercise", help_text=EXERCISE_HELP)
 
     class Meta:
         model = Crisis
         fields = ["status", "severity", "category"]
+
+    def filter_exercise(self, queryset, name, value):
+        return scoped(queryset, exercise_scope(value, default=ALL))
 
     def filter_state(self, queryset, name, value):
         code = value.strip().upper()

@@ -40,6 +40,12 @@ class NotificationSerializer(serializers.ModelSerializer):
     )
     is_read = serializers.SerializerMethodField()
     page = serializers.SerializerMethodField()
+    exercise = serializers.BooleanField(
+        source="crisis.exercise",
+        default=False,
+        read_only=True,
+        help_text="About an exercise crisis: drill traffic.",
+    )
 
     class Meta:
         model = Notification
@@ -50,6 +56,7 @@ class NotificationSerializer(serializers.ModelSerializer):
             "title",
             "crisis",
             "crisis_reference",
+            "exercise",
             "link_path",
             "payload",
             "created_at",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from crisis.models import CrisisCategory, Severity
 from directory.models import MemberState
@@ -29,6 +30,14 @@ class ReportCrisisForm(forms.Form):
     )
     admin_area = forms.CharField(
         max_length=120, required=False, help_text="ISO 3166-2 code and/or name, e.g. TH-82"
+    )
+    exercise = forms.BooleanField(
+        required=False,
+        label=_("This is an exercise (drill)"),
+        help_text=_(
+            "An exercise crisis is marked EXERCISE EXERCISE EXERCISE on every page, message, "
+            "e-mail and SMS, and left out of real figures. It cannot be changed later."
+        ),
     )
 
     def __init__(self, *args, states=None, **kwargs):

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from crisis.console import views
+from core.console.shell import register_banner
+from crisis.console import banners, views
+
+register_banner(banners.KEY, banners.exercise_banner)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

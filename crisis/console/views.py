@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from attachments.selectors import attachments_by_item
@@ -20,6 +21,7 @@ from core.console.shell import (
 from core.errors import DomainError
 from crisis import lifecycle
 from crisis.console import selectors
+from crisis.console.banners import exercise_page_banner
 from crisis.console.desks import acting_desk
 from crisis.console.forms import ReportCrisisForm
 from crisis.selectors import is_party_to, notifications_for, pages_of_notifications, updates_of
@@ -50,11 +52,14 @@ def dashboard(request):
         request,
         "crisis/console/dashboard.html",
         {
-            "crises": crises,
+            # Real crises and drills in tables of their own: never confused at a glance.
+            "crises": [c for c in crises if not c.exercise],
+            "exercises": [c for c in crises if c.exercise],
             "awaiting": awaiting,
             "tasks": tasks,
             "panels": panels_for("dashboard", request, access, desk, only=request.GET.get("panel")),
             "parts": ("crises",),
+            "page_banners": exercise_page_banner(*crises),
         },
     )
 
@@ -94,6 +99,7 @@ def crisis_detail(request, pk: int):
                 "crisis", request, access, desk, crisis=crisis, only=request.GET.get("panel")
             ),
             "parts": ("summary", "timeline", "tasks", "updates"),
+            "page_banners": exercise_page_banner(crisis),
         },
     )
 
@@ -183,11 +189,19 @@ def report_crisis_view(request):
                 latitude=data["latitude"],
                 longitude=data["longitude"],
                 admin_area=data["admin_area"],
+                exercise=data["exercise"],
             )
         except DomainError as exc:
             form.add_domain_error(exc)
         else:
-            messages.success(request, f"Reported {crisis.reference}.")
+            if crisis.exercise:
+                messages.success(
+                    request,
+                    _("Started exercise %(reference)s: a drill, marked as such everywhere.")
+                    % {"reference": crisis.reference},
+                )
+            else:
+                messages.success(request, f"Reported {crisis.reference}.")
             return redirect("console:crisis", pk=crisis.pk)
     # A form with errors is shown again with 200, as Django does (a 4xx would put a
     # network error in the browser's console for what is an ordinary correction).

@@ -101,7 +101,8 @@ def cap_message_for(
         identifier=identifier,
         sender=cap_sender(),
         sent=sent,
-        status="Actual",
+        # A drill's alerts say so in CAP's own words, so no receiving system acts on one.
+        status="Exercise" if crisis.exercise else "Actual",
         msg_type=msg_type,
         scope="Restricted",
         restriction=CAP_RESTRICTION,

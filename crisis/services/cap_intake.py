@@ -5,9 +5,12 @@ ISO 3166-1 alpha-3 geocodes); an Update or Cancel referencing an alert we hold i
 attached to that alert's crisis; the same alert posted twice returns its crisis
 unchanged. The document is kept verbatim (``CapAlert``, direction ``received``).
 
-The steps, in order: parse (and refuse what does not describe an actual event), dedupe,
-find what it references, open or attach, keep the document. The outcome is returned in a
-:class:`CapIntake`, never put on the crisis.
+The steps, in order: parse (and refuse what does not describe an actual event or an
+exercise), dedupe, find what it references, open or attach, keep the document. An alert
+with status ``Exercise`` opens an exercise crisis and attaches only to one; an ``Actual``
+alert never attaches to an exercise crisis (nor an exercise alert to a real one): a
+reference across that line is refused, so drill traffic and real traffic never mix. The
+outcome is returned in a :class:`CapIntake`, never put on the crisis.
 
 Two doors share those steps: :func:`ingest_cap_alert` (a person posts for their desk; what
 they cannot see stays hidden) and :func:`receive_polled_cap_alert` (the system polls a
@@ -39,6 +42,10 @@ from crisis.services.steps import announce, lock_crisis
 from directory.access import access_for
 from directory.models import Desk, MemberState
 
+#: The CAP statuses intake accepts: a real event, or a drill's (which opens an exercise
+#: crisis). System, Test and Draft messages describe no event.
+INTAKE_STATUSES = ("Actual", "Exercise")
+
 
 class CapOutcome(StrEnum):
     OPENED = "opened"  # an Alert opened a new reported crisis
@@ -64,7 +71,8 @@ def ingest_cap_alert(*, by, desk: Desk, xml: bytes | str) -> CapIntake:
     """A desk posts a CAP 1.2 alert (see the module docstring for what becomes of it).
 
     Who: any writing member of ``desk``. One transaction; nothing is written on refusal.
-    Malformed or non-CAP documents, Ack/Error messages, non-Actual alerts, alerts without
+    Malformed or non-CAP documents, Ack/Error messages, alerts neither Actual nor Exercise,
+    an alert referencing one on the other side of the drill line, alerts without
     an ``<info>`` or naming no member state, and a Cancel referring to no alert we hold
     raise InvalidInput naming the element; an alert already received for a crisis the
     caller cannot see raises Conflict (``cap_already_received``).
@@ -98,9 +106,10 @@ def receive_polled_cap_alert(
     referencing one we hold is attached to its crisis; otherwise it opens a reported crisis
     of ``category`` when the caller decided one (a protocol's trigger matched), and with
     ``category`` None nothing is written and None is returned (a Cancel of nothing we hold
-    too). Parse refusals raise InvalidInput as for :func:`ingest_cap_alert`. One
-    transaction; a concurrent receipt of the same alert fails on the unique constraint and
-    leaves nothing written.
+    too). An ``Exercise`` alert opens only an exercise crisis; one referencing an alert on
+    the other side of the drill line is refused (InvalidInput). Parse refusals raise
+    InvalidInput as for :func:`ingest_cap_alert`. One transaction; a concurrent receipt of
+    the same alert fails on the unique constraint and leaves nothing written.
     """
     message, info = parse_for_intake(xml)
     raw = cap.document_text(xml)
@@ -122,10 +131,12 @@ def _take(message, info, raw, *, by, desk, referenced, category, source) -> CapI
     """Attach to the referenced alert's crisis or open one, keep the document, record it.
 
     Called inside the intake's transaction, after the duplicate check."""
+    exercise = is_exercise(message)
     if referenced is not None:
+        _require_same_side(referenced.crisis, exercise=exercise)
         crisis, outcome = lock_crisis(referenced.crisis), CapOutcome.ATTACHED
     else:
-        crisis = _open_from(info, by=by, desk=desk, category=category)
+        crisis = _open_from(info, by=by, desk=desk, category=category, exercise=exercise)
         outcome = CapOutcome.OPENED
     alert = _keep(message, raw, crisis=crisis, desk=desk)
     payload = {
@@ -135,6 +146,7 @@ def _take(message, info, raw, *, by, desk, referenced, category, source) -> CapI
         "msg_type": message.msg_type,
         "event": info.event,
         "severity": info.severity,
+        "status": message.status,
     }
     if source is not None:
         payload["source"] = source
@@ -159,10 +171,10 @@ def parse_for_intake(xml: bytes | str) -> tuple[cap.CapMessage, cap.CapInfo]:
             code="invalid_cap",
             details={"element": "alert/msgType"},
         )
-    if message.status != "Actual":
+    if message.status not in INTAKE_STATUSES:
         raise InvalidInput(
             f"A CAP alert with status {message.status} does not open a crisis; only Actual "
-            "alerts do.",
+            "alerts (and Exercise alerts, which open an exercise crisis) do.",
             code="invalid_cap",
             details={"element": "alert/status"},
         )
@@ -173,6 +185,29 @@ def parse_for_intake(xml: bytes | str) -> tuple[cap.CapMessage, cap.CapInfo]:
             details={"element": "alert/info"},
         )
     return message, message.infos[0]
+
+
+def is_exercise(message: cap.CapMessage) -> bool:
+    """Whether the alert belongs to a drill (CAP status ``Exercise``)."""
+    return message.status == "Exercise"
+
+
+def _require_same_side(crisis: Crisis, *, exercise: bool) -> None:
+    """A real alert never joins an exercise crisis, nor an exercise alert a real one."""
+    if crisis.exercise != exercise:
+        raise InvalidInput(
+            (
+                "This Exercise alert refers to an alert of a real crisis; an exercise never "
+                "joins a real crisis."
+            )
+            if exercise
+            else (
+                "This Actual alert refers to an alert of an exercise crisis; real traffic "
+                "never joins a drill."
+            ),
+            code="invalid_cap",
+            details={"element": "alert/status"},
+        )
 
 
 def _received_before(message: cap.CapMessage, visible: QuerySet[Crisis]) -> CapAlert | None:
@@ -215,7 +250,7 @@ def _cancel_of_nothing() -> InvalidInput:
     )
 
 
-def _open_from(info: cap.CapInfo, *, by, desk: Desk, category: str) -> Crisis:
+def _open_from(info: cap.CapInfo, *, by, desk: Desk, category: str, exercise: bool) -> Crisis:
     """Open a reported crisis of ``category`` from the alert's info: states from the desk
     and geocodes."""
     codes = state_codes_in(info)
@@ -242,6 +277,7 @@ def _open_from(info: cap.CapInfo, *, by, desk: Desk, category: str) -> Crisis:
         lat=parse_coordinate(point[0], "latitude", 90) if point else None,
         lon=parse_coordinate(point[1], "longitude", 180) if point else None,
         admin_area=", ".join(a.area_desc for a in info.areas),
+        exercise=exercise,
     )
 
 

@@ -253,6 +253,7 @@ def _page_level(crisis, desks, level: LevelSnapshot, *, round_: int, deadline_at
             ),
             link_path=f"/crises/{crisis.pk}/",
             payload={"crisis_id": crisis.pk, "level": level.order, "round": round_},
+            exercise=crisis.exercise,
         )
 
 

@@ -43,6 +43,9 @@ class PageSpec:
     subject_key: str
     body: Callable[[Desk], str]
     payload: dict | None = None
+    #: Drill traffic without a crisis to say so (an exercise line's check); a page about
+    #: an exercise crisis is exercise traffic whatever this says.
+    exercise: bool = False
 
 
 def notification_event(notification: Notification, type_: str = NEW_EVENT) -> dict:
@@ -115,6 +118,7 @@ def notify_desks(
                     body=page.body(desk),
                     link_path=link_path,
                     payload=page.payload,
+                    exercise=page.exercise or bool(crisis is not None and crisis.exercise),
                 )
         for row in rows:
             publish_on_commit(desk_group(row.desk_id), notification_event(row))

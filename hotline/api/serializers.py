@@ -15,6 +15,7 @@ from hotline.models import (
     Receipt,
     RoomInvitation,
 )
+from hotline.protocol import message_is_exercise
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -44,6 +45,7 @@ class ChannelSerializer(serializers.ModelSerializer):
             "last_check_ok_at",
             "ack_deadline_seconds",
             "crisis_ref",
+            "exercise",
             "created_at",
             "archived_at",
         ]
@@ -120,6 +122,9 @@ class MessageSerializer(serializers.ModelSerializer):
     sender_desk = serializers.IntegerField(source="sender_desk_id", allow_null=True)
     corrects = serializers.IntegerField(source="corrects_id", allow_null=True)
     tlp_label = serializers.CharField(read_only=True, help_text="The marking as written.")
+    exercise = serializers.SerializerMethodField(
+        help_text="True on a line of an exercise crisis: drill traffic, never real."
+    )
 
     class Meta:
         model = Message
@@ -137,7 +142,11 @@ class MessageSerializer(serializers.ModelSerializer):
             "tlp",
             "tlp_label",
             "created_at",
+            "exercise",
         ]
+
+    def get_exercise(self, message) -> bool:
+        return message_is_exercise(message)
 
 
 class SendMessageSerializer(serializers.Serializer):

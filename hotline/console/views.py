@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from attachments.selectors import attachments_by_item
@@ -15,6 +16,7 @@ from audit.services import record_read
 from core.console.shell import console_view, current_desk, render_console, run_action
 from core.errors import InvalidInput, NotFound
 from core.tlp import TLP
+from crisis.console.banners import exercise_page_banner
 from directory.access import access_for
 from hotline.console import selectors
 from hotline.models import (
@@ -77,6 +79,7 @@ def line(request, pk: int):
         "desk": acting.pk if acting else None,
         "deskCodes": {str(m.desk_id): m.desk.code for m in members},
         "canSend": can_send,
+        "exerciseMark": str(_("EXERCISE")),
     }
     return render_console(
         request,
@@ -91,6 +94,7 @@ def line(request, pk: int):
             "markings": TLP.choices,
             "default_tlp": DEFAULT_MESSAGE_TLP,
             "config": json.dumps(config),
+            "page_banners": exercise_page_banner(line),
         },
     )
 

@@ -40,6 +40,14 @@ class HotlineChannel(models.Model):
     # A generic reference to the crisis a room was opened for (crisis.Crisis, once it
     # exists): kept as a plain reference so hotline does not block on it.
     crisis_ref = models.CharField(max_length=64, blank=True, db_index=True)
+    # Drill traffic: copied once from the crisis named by ``crisis_ref`` when the room is
+    # opened (the reference is loose, so it cannot be read through a key), and never
+    # changed (a database trigger refuses it). Its messages derive their mark from it.
+    exercise = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="A room of an exercise crisis: all its traffic is drill traffic. Never changed.",
+    )
     ack_deadline_seconds = models.PositiveIntegerField(
         default=300, help_text="How long a receiving desk has to acknowledge a flash message."
     )

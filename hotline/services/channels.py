@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.events import desk_group
 from core.events import publish_on_commit as publish_to_desks
+from crisis.models import Crisis
 from directory.access import access_for
 from directory.models import Desk, DeskKind
 from hotline import fanout
@@ -55,6 +56,11 @@ def _check_bilateral_pair(a: Desk, b: Desk) -> None:
         )
     if _open_bilateral_between(a, b):
         raise Conflict("These two desks already have an open bilateral line.", code="line_exists")
+
+
+def _is_exercise_ref(crisis_ref: str) -> bool:
+    """Whether ``crisis_ref`` names an exercise crisis (a room of a drill is a drill room)."""
+    return bool(crisis_ref) and Crisis.objects.filter(reference=crisis_ref, exercise=True).exists()
 
 
 def _create(
@@ -224,7 +230,7 @@ def open_crisis_room(
         own_states = {d.state_id for d in access.writing_desks()}
         invited = [d for d in desks if not d.is_regional and d.state_id not in own_states]
         desks = [d for d in desks if d not in invited]
-    extra = {"crisis_ref": crisis_ref}
+    extra = {"crisis_ref": crisis_ref, "exercise": _is_exercise_ref(crisis_ref)}
     if ack_deadline_seconds is not None:
         extra["ack_deadline_seconds"] = ack_deadline_seconds
     channel = _create(

@@ -37,7 +37,10 @@ def open_room_for_crisis(*, crisis: Crisis, level: dict) -> HotlineChannel:
         return existing
     return open_crisis_room(
         by=None,
-        name=f"{crisis.reference} crisis room — {crisis.title}"[:200],
+        name=(
+            f"{'EXERCISE ' if crisis.exercise else ''}"
+            f"{crisis.reference} crisis room — {crisis.title}"
+        )[:200],
         desk_ids=crisis_room_desk_ids(crisis),
         crisis_ref=crisis.reference,
     )

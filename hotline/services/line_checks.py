@@ -224,5 +224,6 @@ def _page_missing_desks(check: LineCheck, channel: HotlineChannel, missing: list
                 subject_key=line_check_page_subject(check.pk, desk.pk),
                 body=body,
                 payload={"line_check_id": check.pk, "message_id": check.message_id},
+                exercise=channel.exercise,
             ),
         )

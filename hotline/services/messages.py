@@ -8,7 +8,7 @@ from django.db import transaction
 
 from core.disclosure import check_marking, forward_marking, is_narrow, organisation
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from core.metrics import HOTLINE_SENT
+from core.metrics import EXERCISE_TRAFFIC, HOTLINE_SENT
 from core.tlp import TLP, label
 from directory.access import access_for
 from hotline import fanout
@@ -107,7 +107,10 @@ def send_message(
                 message.recipient_desks.set([desk for desk, _state in recipients])
                 frame[RECIPIENTS_KEY] = [list(r) for r in recipients]
             fanout.publish_on_commit(channel_id, frame, seq=message.seq)
-            transaction.on_commit(HOTLINE_SENT.labels(priority=priority).inc)
+            if frame["exercise"]:  # drill traffic stays out of the real figure
+                transaction.on_commit(EXERCISE_TRAFFIC.labels(what="hotline_sent").inc)
+            else:
+                transaction.on_commit(HOTLINE_SENT.labels(priority=priority).inc)
             if priority == Priority.FLASH:
                 start_flash_deadline(message)
             return message, True

@@ -54,11 +54,12 @@ _CLAIM_FOR_DESK = """
     FROM (SELECT min(desk_id) AS desk_id FROM {members}
           WHERE channel_id = %(channel)s AND removed_at IS NULL AND desk_id = ANY(%(desks)s)) AS m
     WHERE ch.id = %(channel)s AND ch.status = 'active' AND m.desk_id IS NOT NULL
-    RETURNING ch.last_seq, m.desk_id
+    RETURNING ch.last_seq, m.desk_id, ch.exercise
 """
 _CLAIM_FOR_SYSTEM = """
     UPDATE {channels} SET last_seq = last_seq + 1
-    WHERE id = %(channel)s AND status = 'active' RETURNING last_seq, NULL::bigint AS desk_id
+    WHERE id = %(channel)s AND status = 'active'
+    RETURNING last_seq, NULL::bigint AS desk_id, exercise
 """
 #: Claim the seq and insert in one statement: one round trip, and the line's row is
 #: locked for one statement and the commit only.
@@ -73,7 +74,7 @@ _APPEND = """
         ON CONFLICT (channel_id, client_msg_id) DO NOTHING
         RETURNING id
     )
-    SELECT claim.last_seq, claim.desk_id, (SELECT id FROM inserted) FROM claim
+    SELECT claim.last_seq, claim.desk_id, (SELECT id FROM inserted), claim.exercise FROM claim
 """
 
 
@@ -129,12 +130,13 @@ def append_message(
         row = cursor.fetchone()
     if row is None:
         return None
-    seq, desk_id, message_id = row
+    seq, desk_id, message_id, exercise = row
     if message_id is None:
         # Under the line's lock, so the other send of this id has committed.
         stored = Message.objects.get(channel_id=channel_id, client_msg_id=client_msg_id)
         raise DuplicateClientMessage(stored)
     message.pk, message.seq, message.sender_desk_id = message_id, seq, desk_id
+    message.exercise = exercise  # the line's flag (see hotline.protocol.message_is_exercise)
     return message
 
 
@@ -168,4 +170,5 @@ def _append_message_portable(message: Message, desk_ids: list[int] | None) -> Me
     message.seq, message.sender_desk_id = channel.last_seq + 1, desk_id
     HotlineChannel.objects.filter(pk=channel_id).update(last_seq=message.seq)
     message.save(force_insert=True)
+    message.exercise = channel.exercise  # as on PostgreSQL
     return message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters as filters
 
+from crisis.exercise import ALL, EXERCISE_HELP, exercise_scope, scoped
 from humanitarian.models import (
     AssetKind,
     AssistanceRequest,
@@ -21,6 +22,17 @@ from humanitarian.models import (
 STATE_HELP = "ISO 3166-1 alpha-3 code of the member state, e.g. THA."
 
 
+class ExerciseFilter(filters.CharFilter):
+    """``?exercise=true|false|all`` on items of a crisis (lists show both by default,
+    each marked ``exercise``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(help_text=EXERCISE_HELP, **kwargs)
+
+    def filter(self, qs, value):
+        return scoped(qs, exercise_scope(value, default=ALL), path="crisis__exercise")
+
+
 class StateCodeFilter(filters.CharFilter):
     def filter(self, qs, value):
         return super().filter(qs, value.strip().upper() if value else value)
@@ -28,6 +40,7 @@ class StateCodeFilter(filters.CharFilter):
 
 class RequestFilter(filters.FilterSet):
     crisis = filters.NumberFilter(field_name="crisis_id")
+    exercise = ExerciseFilter()
     sector = filters.ChoiceFilter(choices=Sector.choices)
     status = filters.MultipleChoiceFilter(choices=RequestStatus.choices)
     state = StateCodeFilter(field_name="state__code", help_text=STATE_HELP)
@@ -50,6 +63,7 @@ class RequestFilter(filters.FilterSet):
 
 class PledgeFilter(filters.FilterSet):
     crisis = filters.NumberFilter(field_name="crisis_id")
+    exercise = ExerciseFilter()
     sector = filters.ChoiceFilter(choices=Sector.choices)
     status = filters.MultipleChoiceFilter(choices=PledgeStatus.choices)
     state = StateCodeFilter(field_name="state__code", help_text="Pledging state. " + STATE_HELP)
@@ -75,6 +89,7 @@ class StandbyAssetFilter(filters.FilterSet):
 
 class ShelterFilter(filters.FilterSet):
     crisis = filters.NumberFilter(field_name="crisis_id")
+    exercise = ExerciseFilter()
     status = filters.ChoiceFilter(choices=ShelterStatus.choices)
     state = StateCodeFilter(field_name="managing_state__code", help_text=STATE_HELP)
     admin1 = filters.CharFilter(field_name="admin1_code")
@@ -86,6 +101,7 @@ class ShelterFilter(filters.FilterSet):
 
 class DisplacementFilter(filters.FilterSet):
     crisis = filters.NumberFilter(field_name="crisis_id")
+    exercise = ExerciseFilter()
     state = StateCodeFilter(field_name="country_code", help_text=STATE_HELP)
     admin1 = filters.CharFilter(field_name="admin1_code")
     round = filters.NumberFilter()

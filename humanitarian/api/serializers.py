@@ -62,6 +62,11 @@ class CrisisField(serializers.IntegerField):
 class RequestSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     crisis_reference = serializers.CharField(source="crisis.reference", read_only=True)
+    exercise = serializers.BooleanField(
+        source="crisis.exercise",
+        read_only=True,
+        help_text="Of an exercise crisis (a drill): never real.",
+    )
     state = serializers.CharField(source="state.code", read_only=True)
     requesting_desk = serializers.CharField(source="requesting_desk.code", read_only=True)
     quantity_remaining = serializers.IntegerField(read_only=True)
@@ -73,6 +78,7 @@ class RequestSerializer(serializers.ModelSerializer):
             "reference",
             "crisis",
             "crisis_reference",
+            "exercise",
             "state",
             "requesting_desk",
             "sector",
@@ -100,6 +106,11 @@ class RequestSerializer(serializers.ModelSerializer):
 class PledgeSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     crisis_reference = serializers.CharField(source="crisis.reference", read_only=True)
+    exercise = serializers.BooleanField(
+        source="crisis.exercise",
+        read_only=True,
+        help_text="Of an exercise crisis (a drill): never real.",
+    )
     request_reference = serializers.SerializerMethodField()
     recipient_state = serializers.SerializerMethodField()
     state = serializers.SerializerMethodField()
@@ -113,6 +124,7 @@ class PledgeSerializer(serializers.ModelSerializer):
             "reference",
             "crisis",
             "crisis_reference",
+            "exercise",
             "request",
             "request_reference",
             "recipient_state",
@@ -184,6 +196,11 @@ class SuggestionSerializer(serializers.Serializer):
 
 class ShelterSerializer(serializers.ModelSerializer):
     crisis_reference = serializers.CharField(source="crisis.reference", read_only=True)
+    exercise = serializers.BooleanField(
+        source="crisis.exercise",
+        read_only=True,
+        help_text="Of an exercise crisis (a drill): never real.",
+    )
     country = serializers.CharField(source="country.code", read_only=True)
     managing_state = serializers.CharField(source="managing_state.code", read_only=True)
     managing_desk = serializers.CharField(source="managing_desk.code", read_only=True)
@@ -194,6 +211,7 @@ class ShelterSerializer(serializers.ModelSerializer):
             "id",
             "crisis",
             "crisis_reference",
+            "exercise",
             "name",
             "country",
             "managing_state",
@@ -223,6 +241,11 @@ class OccupancySerializer(serializers.ModelSerializer):
 
 class DisplacementSerializer(serializers.ModelSerializer):
     crisis_reference = serializers.CharField(source="crisis.reference", read_only=True)
+    exercise = serializers.BooleanField(
+        source="crisis.exercise",
+        read_only=True,
+        help_text="Of an exercise crisis (a drill): never real.",
+    )
     reported_by_desk = serializers.CharField(source="reported_by_desk.code", read_only=True)
     total_displaced = serializers.IntegerField(read_only=True)
 
@@ -232,6 +255,7 @@ class DisplacementSerializer(serializers.ModelSerializer):
             "id",
             "crisis",
             "crisis_reference",
+            "exercise",
             "country_code",
             "country_name",
             "admin1_code",
@@ -284,6 +308,11 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 class SituationReportSerializer(serializers.ModelSerializer):
     crisis_reference = serializers.CharField(source="crisis.reference", read_only=True)
+    exercise = serializers.BooleanField(
+        source="crisis.exercise",
+        read_only=True,
+        help_text="Of an exercise crisis (a drill): never real.",
+    )
 
     class Meta:
         model = SituationReport
@@ -291,6 +320,7 @@ class SituationReportSerializer(serializers.ModelSerializer):
             "id",
             "crisis",
             "crisis_reference",
+            "exercise",
             "report_date",
             "content",
             "text",

@@ -18,6 +18,7 @@ from core.api import AccessMixin
 from core.errors import InvalidInput, error_body
 from core.parsers import BoundedJSONParser
 from core.streaming import stream
+from crisis.exercise import REAL
 from humanitarian.api import filters as f
 from humanitarian.api import serializers as s
 from humanitarian.models import ITEMS, PledgeStatus
@@ -422,6 +423,13 @@ class HxlExportView(HumanitarianView, APIView):
             OpenApiParameter("sector", str, required=False),
             OpenApiParameter("status", str, required=False),
             OpenApiParameter("state", str, required=False),
+            OpenApiParameter(
+                "exercise",
+                str,
+                required=False,
+                enum=["false", "true", "all"],
+                description="Default `false` (real crises only) unless `crisis` is given.",
+            ),
         ],
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
@@ -432,7 +440,12 @@ class HxlExportView(HumanitarianView, APIView):
                 code="unknown_export",
             )
         selector, filterset_class = EXPORT_SOURCES[kind]
-        filterset = filterset_class(request.query_params, queryset=selector(self.access))
+        params = request.query_params.copy()
+        if not params.get("exercise") and not params.get("crisis"):
+            # A data set shared onward counts real crises only unless a drill is asked for
+            # (by its crisis, or ?exercise=true|all).
+            params["exercise"] = REAL
+        filterset = filterset_class(params, queryset=selector(self.access))
         if not filterset.is_valid():
             raise InvalidInput("Bad filter.", details={"fields": filterset.errors})
         chunks = exports.hxl_csv_chunks(exports.EXPORTS[kind], filterset.qs)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from core.console.shell import console_view, current_desk, render_console, run_action
 from core.errors import DomainError, InvalidInput, NotFound
+from crisis.console.banners import exercise_page_banner
 from crisis.console.desks import acting_desk
 from crisis.lifecycle import OPEN_STATUSES
 from crisis.selectors import crises_visible_to
@@ -103,6 +104,7 @@ def board(request, crisis_id: int):
             "crisis": board.crisis,
             "chart": chart,
             "figures": figures,
+            "page_banners": exercise_page_banner(board.crisis),
             "shelters": [(s, occupancy_sparkline(s.occupancy.all())) for s in board.shelters],
             "request_form": RequestForm() if board.may_request else None,
             "exports": [

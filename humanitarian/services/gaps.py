@@ -130,7 +130,15 @@ def gap_figures(*, crisis: Crisis, sector: str | None = None, now: datetime | No
         s["delivered_pct"] = round(100.0 * sum(delivered_cov[code]) / len(delivered_cov[code]), 1)
     all_cov = [c for values in coverage.values() for c in values]
     return {
-        "crisis": {"id": crisis.pk, "reference": crisis.reference, "title": crisis.title},
+        "crisis": {
+            "id": crisis.pk,
+            "reference": crisis.reference,
+            "title": crisis.title,
+            "exercise": crisis.exercise,
+        },
+        # A drill's figures are its own (items hang off their crisis): marked, never
+        # part of a real crisis's.
+        "exercise": crisis.exercise,
         "generated_at": now.isoformat(),
         "needs": len(requests),
         "coverage_pct": round(100.0 * sum(all_cov) / len(all_cov), 1) if all_cov else 0.0,

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from core.exercise import EXERCISE_MARK
 from crisis.models import Crisis, CrisisStatus
 from crisis.services import timeline
 from humanitarian.models import DisplacementReport, Pledge, Shelter, SituationReport
@@ -45,6 +46,7 @@ def situation_content(crisis: Crisis) -> dict:
     )
     return {
         "crisis": gaps["crisis"],
+        "exercise": crisis.exercise,
         "crisis_status": crisis.status,
         "escalation": {"state": crisis.escalation_state, "level": crisis.current_level},
         "needs": gaps["needs"],
@@ -59,7 +61,12 @@ def situation_content(crisis: Crisis) -> dict:
 
 def render_text(content: dict, report_date: date) -> str:
     c = content["crisis"]
-    lines = [
+    lines = (
+        [EXERCISE_MARK, "This is an exercise (drill), not a real crisis.", ""]
+        if content.get("exercise")
+        else []
+    )
+    lines += [
         f"SITUATION REPORT {c['reference']} {report_date.isoformat()} — {c['title']}",
         f"Crisis status: {content['crisis_status']}; escalation: "
         f"{content['escalation']['state']} (level {content['escalation']['level'] or '-'})",

@@ -53,6 +53,7 @@ from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
 
+from core.exercise import EXERCISE_MARK
 from core.metrics import count_paging_attempt
 from deadlines.models import Deadline
 from deadlines.services import (
@@ -153,7 +154,13 @@ def queue_webhook_event(*, page: Page, webhook: DeskWebhook, event: str, data: d
         address=webhook.url,
         due_at=now,
         message_id=f"msg_{secrets.token_hex(12)}",
-        payload={"type": event, "timestamp": now.isoformat(), "data": data},
+        # ``exercise`` at the top too: a receiving system sees a drill before it reads on.
+        payload={
+            "type": event,
+            "timestamp": now.isoformat(),
+            "exercise": page.exercise,
+            "data": data,
+        },
     )
     arm(attempt)
 
@@ -262,8 +269,12 @@ def render_message(attempt: DeliveryAttempt) -> Message:
         if page.link_path
         else "",
         "expires": desk_time(link_expires_at(recipient), desk),
+        "exercise_mark": EXERCISE_MARK if page.exercise else "",
     }
     subject = f"[{page.get_urgency_display().upper()}] {page.title}"
+    if page.exercise:
+        # Drill traffic says so before anything else, as real drill traffic does.
+        subject = f"{EXERCISE_MARK} {subject}"
     template = select_template([f"paging/{attempt.kind}/page.txt", "paging/email/page.txt"])
     body = template.render(context)
     phone = attempt.kind in ("sms", "voice")
@@ -296,16 +307,18 @@ def deliver(attempt_id: int, try_no: int) -> None:
     except TransportError as exc:
         permanent = isinstance(exc, PermanentFailure)
         count_paging_attempt(
-            attempt.kind, "permanent_failure" if permanent else "transient_failure"
+            attempt.kind,
+            "permanent_failure" if permanent else "transient_failure",
+            exercise=attempt.page.exercise,
         )
         _record_failure(attempt_id, try_no, exc, _ms_since(started))
     except Exception as exc:  # a bug or an unexpected library error: retry, keep the reason
         logger.exception("paging: sending attempt %s failed", attempt_id)
-        count_paging_attempt(attempt.kind, "transient_failure")
+        count_paging_attempt(attempt.kind, "transient_failure", exercise=attempt.page.exercise)
         failure = TransientFailure(f"{type(exc).__name__}: {exc}")
         _record_failure(attempt_id, try_no, failure, _ms_since(started))
     else:
-        count_paging_attempt(attempt.kind, "sent")
+        count_paging_attempt(attempt.kind, "sent", exercise=attempt.page.exercise)
         _record_sent(attempt_id, try_no, receipt, _ms_since(started))
 
 

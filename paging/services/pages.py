@@ -76,8 +76,13 @@ def page_desk(
     body: str,
     link_path: str = "",
     payload: dict | None = None,
+    exercise: bool = False,
 ) -> Page:
     """Page the people on duty at ``desk`` about ``subject_key``.
+
+    ``exercise``: the page is drill traffic (about an exercise crisis or line): every
+    message of it starts "EXERCISE EXERCISE EXERCISE" and its webhooks say
+    ``"exercise": true``.
 
     Idempotent per (desk, subject key): a second call returns the first page. Runs in the
     caller's transaction (one of its own otherwise); deliveries are deadlines armed in it,
@@ -104,6 +109,7 @@ def page_desk(
                     title=title[:300],
                     body=body,
                     link_path=link_path,
+                    exercise=bool(exercise),
                     payload={
                         **(payload or {}),
                         "on_duty_fallback": duty.is_fallback,
@@ -228,6 +234,7 @@ def _page_event_data(page: Page) -> dict:
         "acknowledged_at": page.acknowledged_at.isoformat() if page.acknowledged_at else None,
         "acknowledged_by": page.acknowledged_by.get_username() if page.acknowledged_by else None,
         "closed_reason": page.closed_reason,
+        "exercise": page.exercise,
     }
 
 

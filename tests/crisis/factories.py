@@ -138,8 +138,10 @@ def make_crisis(
     reported_by=None,
     affected=None,
     reference: str | None = None,
+    exercise: bool = False,
 ) -> Crisis:
     """A crisis written directly (no reporting service, no `reported` timeline entry).
+    ``exercise``: a drill.
 
     With a ``version``: active and bound to it, led by desk A of ``region`` with state A
     affected, and (``start``) its escalation started. Without: reported, led by
@@ -162,6 +164,7 @@ def make_crisis(
         severity=3,
         reported_by_desk=lead,
         lead_desk=lead,
+        exercise=exercise,
         **bound,
     )
     crisis.affected_states.set(affected if affected is not None else [region.state_a])

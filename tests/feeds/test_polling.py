@@ -77,6 +77,39 @@ def test_a_new_alert_opens_one_crisis_an_update_attaches_a_repeat_does_nothing(
     assert len(agency.requests_for("/alerts/TMD-EQ-1.xml")) == 1  # not fetched twice
 
 
+def test_an_exercise_alert_opens_an_exercise_crisis_and_real_alerts_never_join_it(
+    region, agency, quake_trigger
+):
+    feed = make_feed(region, f"{agency.url}/feed.atom")
+    agency.publish(
+        "TMD-EQ-1",
+        cap_alert("TMD-EQ-1", status="Exercise"),
+        title="Earthquake (drill)",
+        updated="2026-11-24T01:30:00Z",
+    )
+    report = services.poll_feed(feed_id=feed.pk)
+    assert report.count(EntryOutcome.OPENED) == 1, report.summary()
+    drill = Crisis.objects.get()
+    assert drill.exercise is True  # never a real crisis
+    assert set(drill.cap_alerts.values_list("status", flat=True)) == {"Exercise"}  # ours too
+    assert "never a real one" in FeedEntry.objects.get(identifier="TMD-EQ-1").reason
+    # a real Update referencing the drill's alert is refused, not attached
+    agency.publish(
+        "TMD-EQ-2",
+        cap_alert("TMD-EQ-2", msg_type="Update", references=UPDATE_REFS),
+        title="Earthquake (update)",
+        updated="2026-11-24T02:00:00Z",
+    )
+    before = written()
+    crossed = services.poll_feed(feed_id=feed.pk)
+    assert crossed.count(EntryOutcome.REFUSED) == 1, crossed.summary()
+    assert written() == before
+    assert (
+        "real traffic never joins a drill"
+        in FeedEntry.objects.get(link__endswith="TMD-EQ-2.xml").reason
+    )
+
+
 def test_without_conditional_get_a_repeat_fetches_no_alert_again(region, agency, quake_trigger):
     agency.conditional = False
     feed = make_feed(region, f"{agency.url}/feed.atom")
@@ -151,7 +184,7 @@ def test_a_trigger_limited_to_states_and_one_switched_off(region, agency, quake_
 def test_alerts_that_are_not_usable_are_refused_with_a_reason(region, agency, quake_trigger):
     feed = make_feed(region, f"{agency.url}/feed.atom")
     agency.publish(
-        "T-1", cap_alert("T-1", status="Exercise"), title="Drill", updated="2026-11-24T01:30:00Z"
+        "T-1", cap_alert("T-1", status="Test"), title="Test", updated="2026-11-24T01:30:00Z"
     )
     agency.publish("T-2", "<html>not CAP</html>", title="Broken", updated="2026-11-24T01:31:00Z")
     cancel = cap_alert("T-3", msg_type="Cancel", references=f"x,y,{SENT}")
@@ -161,7 +194,7 @@ def test_alerts_that_are_not_usable_are_refused_with_a_reason(region, agency, qu
     assert report.count(EntryOutcome.UNMATCHED) == 1
     assert written() == (0, 0, 0)
     reasons = {e.link.rsplit("/", 1)[-1]: e.reason for e in FeedEntry.objects.all()}
-    assert "status Exercise" in reasons["T-1.xml"] and "alert/status" in reasons["T-1.xml"]
+    assert "status Test" in reasons["T-1.xml"] and "alert/status" in reasons["T-1.xml"]
     assert "<html>" in reasons["T-2.xml"] and "expected <alert>" in reasons["T-2.xml"]
     assert reasons["T-3.xml"] == "A Cancel of an alert we do not hold."
     feed.refresh_from_db()

@@ -36,8 +36,10 @@ HXL_FILE = "\n".join(
 )
 
 
-def make_crisis(region, *, ref="CR-2026-0100", status="active", affected=None, supporting=None):
+def make_crisis(region, *, ref="CR-2026-0100", status="active", affected=None, supporting=None,
+                exercise=False):  # fmt: skip
     crisis = Crisis.objects.create(
+        exercise=exercise,
         reference=ref,
         title="Ferry capsized off the coast",
         category="maritime",

@@ -69,6 +69,13 @@
     if (mine) li.classList.add("mine");
     if (f.priority === "flash") li.classList.add("flash");
     var head = el("div");
+    if (f.exercise) {
+      // Drill traffic is marked on every message, as real drill traffic is.
+      li.classList.add("exercise");
+      li.setAttribute("data-exercise", "");
+      head.appendChild(el("span", "badge exercise", cfg.exerciseMark || "EXERCISE"));
+      head.appendChild(document.createTextNode(" "));
+    }
     if (f.tlp) {
       // FIRST TLP 2.0 label, coloured by console.css (.tlp-red, .tlp-amber …).
       var tlp = el("span", "tlp tlp-" + f.tlp.toLowerCase().replace("+", "-"), f.tlp_label);
