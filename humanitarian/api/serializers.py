@@ -284,6 +284,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 class SituationReportSerializer(serializers.ModelSerializer):
     crisis_reference = serializers.CharField(source="crisis.reference", read_only=True)
+    exercise = serializers.BooleanField(
+        source="crisis.exercise", read_only=True, help_text="The report of an exercise crisis."
+    )
 
     class Meta:
         model = SituationReport
@@ -291,6 +294,7 @@ class SituationReportSerializer(serializers.ModelSerializer):
             "id",
             "crisis",
             "crisis_reference",
+            "exercise",
             "report_date",
             "content",
             "text",
