@@ -64,7 +64,7 @@ def _plain(value):
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def _rows(objects, *, exclude: tuple[str, ...] = (), extra=None) -> list[dict]:
+def _rows(objects, *, exclude: tuple[str, ...] = (), more=None) -> list[dict]:
     """Every concrete field of each object (foreign keys as ids), JSON-safe."""
     out = []
     for obj in objects:
@@ -73,8 +73,8 @@ def _rows(objects, *, exclude: tuple[str, ...] = (), extra=None) -> list[dict]:
             for f in obj._meta.concrete_fields
             if f.name not in exclude and f.attname not in exclude
         }
-        if extra:
-            row.update(extra(obj))
+        if more:
+            row.update(more(obj))
         out.append(row)
     return _plain(out)
 
@@ -253,12 +253,12 @@ def _crisis(record: Record) -> None:
             {
                 "crisis": row,
                 "protocol_snapshot": _plain(crisis.protocol_snapshot),
-                "participants": _rows(participants, extra=lambda p: {"desk_code": p.desk.code}),
-                "acknowledgements": _rows(acks, extra=lambda a: {"desk_code": a.desk.code}),
+                "participants": _rows(participants, more=lambda p: {"desk_code": p.desk.code}),
+                "acknowledgements": _rows(acks, more=lambda a: {"desk_code": a.desk.code}),
             }
         ),
     )
-    record.add_table("tasks", _rows(tasks, extra=lambda t: {"desk_code": t.desk.code}))
+    record.add_table("tasks", _rows(tasks, more=lambda t: {"desk_code": t.desk.code}))
     record.report.update(participants=participants, tasks=tasks, acknowledgements=acks)
 
 
@@ -269,9 +269,7 @@ def _updates_and_sitreps(record: Record, access) -> None:
         record.withheld["situation_updates"] = withheld
     record.add_table(
         "situation_updates",
-        _rows(
-            updates, extra=lambda u: {"desk_code": u.desk.code, "author_name": u.author.username}
-        ),
+        _rows(updates, more=lambda u: {"desk_code": u.desk.code, "author_name": u.author.username}),
     )
     sitreps = list(
         situation_reports_visible_to(access).filter(crisis=record.crisis).order_by("report_date")
@@ -312,18 +310,18 @@ def _paging(record: Record) -> None:
     )
     record.add_table(
         "paging/notifications",
-        _rows(notifications, extra=lambda n: {"desk_code": n.desk.code}),
+        _rows(notifications, more=lambda n: {"desk_code": n.desk.code}),
     )
     record.add_table(
         "paging/pages",
-        _rows(pages, exclude=("payload",), extra=lambda p: {"desk_code": p.desk.code}),
+        _rows(pages, exclude=("payload",), more=lambda p: {"desk_code": p.desk.code}),
     )
     record.add_table(
         "paging/attempts",
         _rows(
             attempts,
             exclude=("payload", "address", "last_error", "provider_id"),
-            extra=lambda a: {
+            more=lambda a: {
                 "address": mask_address(a.address),
                 "person": a.recipient.user.get_username() if a.recipient else "",
             },
@@ -335,7 +333,7 @@ def _paging(record: Record) -> None:
 def _sections(record: Record, access) -> None:
     record.report["sections"] = []
     for name, fn in sections.registered().items():
-        data = fn(record.crisis, access)
+        data = sections.build(fn, record.crisis, access)
         if data is None:
             continue
         data = _plain(data)

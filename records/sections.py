@@ -6,17 +6,22 @@ another app (the after-action review) is offered by that app, so the record grow
 
     # review/apps.py, in ready()
     from records import sections
-    sections.register("review", review.selectors.review_for)
+    from review.selectors import review_for
 
-A section function takes ``(crisis, access)`` and returns JSON-able data (a dict or a
-list), or None to leave the section out of this crisis's record. It must only return what
-``access`` may read. The archive writes it as ``sections/<name>.json`` (and, for a list
-of flat dicts, ``sections/<name>.csv``), lists it in the manifest with its SHA-256, and
-shows it in ``report.html`` as a table of its keys.
+    sections.register("review", review_for)
+
+A section function takes ``(crisis, access)`` (or only ``crisis``, when what it returns is
+the same for everyone who may export) and returns JSON-able data (a dict or a list), or
+None to leave the section out of this crisis's record. It must only return what the
+exporter may read, and only read: the export runs in a read-only snapshot transaction.
+The archive writes it as ``sections/<name>.json`` (and, for a list of flat dicts,
+``sections/<name>.csv``), lists it in the manifest with its SHA-256, and shows it in
+``report.html`` as a table of its keys.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from typing import Any
@@ -41,3 +46,14 @@ def unregister(name: str) -> None:
 def registered() -> dict[str, SectionFn]:
     """The sections, by name, in name order."""
     return dict(sorted(_sections.items()))
+
+
+def build(fn: SectionFn, crisis, access):
+    """Call a section function with the arguments it takes (see the module doc)."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: give it both
+        return fn(crisis, access)
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes_more = any(p.kind == p.VAR_POSITIONAL for p in parameters)
+    return fn(crisis, access) if len(positional) >= 2 or takes_more else fn(crisis)

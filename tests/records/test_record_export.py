@@ -184,15 +184,19 @@ def test_an_exercise_record_is_marked(region, api_client, tmp_path):
 
 
 def test_registered_sections_are_in_the_record(region, crisis, api_client):
-    sections.register("review", lambda c, access: {"crisis": c.reference, "went_well": "Comms"})
+    sections.register("review", lambda c: {"crisis": c.reference, "went_well": "Comms"})
+    sections.register("scoped", lambda c, access: [{"desks": len(access.desk_ids)}])
     try:
         files = read(export(api_client, region.operator_a, crisis))
     finally:
         sections.unregister("review")
+        sections.unregister("scoped")
     assert json.loads(files["sections/review.json"]) == {
         "crisis": crisis.reference, "went_well": "Comms",
     }  # fmt: skip
-    assert json.loads(files["manifest.json"])["sections"] == ["review"]
+    assert json.loads(files["manifest.json"])["sections"] == ["review", "scoped"]
+    assert json.loads(files["sections/scoped.json"]) == [{"desks": 1}]
+    assert "sections/scoped.csv" in files
     assert "Comms" in files["report.html"].decode()
 
 
