@@ -46,6 +46,7 @@ from humanitarian.selectors import (
     shelters_visible_to,
     situation_reports_visible_to,
 )
+from humanitarian.services.exports import safe_cell
 from paging.models import DeliveryAttempt, Page
 from records import sections
 
@@ -80,7 +81,8 @@ def _rows(objects, *, exclude: tuple[str, ...] = (), more=None) -> list[dict]:
 
 
 def _csv(rows: list[dict]) -> bytes:
-    """Rows as CSV (UTF-8 with a BOM for spreadsheets); nested values as JSON."""
+    """Rows as CSV (UTF-8 with a BOM for spreadsheets); nested values as JSON; text that a
+    spreadsheet would run as a formula gets a leading apostrophe (the JSON twin is exact)."""
     buffer = io.StringIO()
     columns: list[str] = []
     for row in rows:
@@ -90,7 +92,7 @@ def _csv(rows: list[dict]) -> bytes:
     for row in rows:
         writer.writerow(
             {
-                k: json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
+                k: json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else safe_cell(v)
                 for k, v in row.items()
             }
         )
@@ -423,7 +425,7 @@ def build_archive(*, crisis: Crisis, access, user, desk=None) -> tuple[bytes, Re
             render_to_string(
                 "records/report.html",
                 {"r": record.report, "crisis": crisis, "desk": desk, "record": record,
-                 "generated_by": username},
+                 "generated_by": username, "language": translation.get_language()},
             ).encode(),
         )  # fmt: skip
     manifest = manifest_for(record, by=username, desk=desk)

@@ -337,3 +337,35 @@ def test_verify_record_on_junk(tmp_path):
     assert code == 1 and "not a zip archive" in err
     code, _, err = verify_file(tmp_path, rezip({"a.txt": b"x"}))
     assert code == 1 and "manifest.json is missing" in err
+
+
+def test_the_chain_heads_are_those_a_signed_checkpoint_pins(
+    region, crisis, api_client, tmp_path, settings
+):
+    """The archive's transcript and timeline heads are the values the live anchoring
+    signs: the same chains, computed the same way."""
+    from crisis.services.timeline import create_checkpoint
+
+    private, _ = write_key(tmp_path)
+    settings.TIMELINE_SIGNING_KEY_FILE = private
+    checkpoint = create_checkpoint()
+    manifest = json.loads(read(export(api_client, region.coordinator, crisis))["manifest.json"])
+    chains = manifest["chains"]
+    for key, head in chains["transcripts"].items():
+        assert checkpoint.transcripts[key] == [head["seq"], head["hash"]]
+    timeline_head = chains["timeline"]
+    assert checkpoint.streams[timeline_head["stream"]] == [
+        timeline_head["seq"],
+        timeline_head["hash"],
+    ]
+
+
+def test_csv_cells_never_run_as_formulas(region, crisis, api_client):
+    post_situation_update(
+        by=region.operator_a, desk=region.desk_a, crisis=crisis, conditions="=HYPERLINK(1)"
+    )
+    files = read(export(api_client, region.operator_a, crisis))
+    rows = list(csv.DictReader(io.StringIO(files["situation_updates.csv"].decode("utf-8-sig"))))
+    assert "'=HYPERLINK(1)" in [r["conditions"] for r in rows]
+    exact = json.loads(files["situation_updates.json"])
+    assert "=HYPERLINK(1)" in [u["conditions"] for u in exact]
