@@ -110,8 +110,12 @@ def transcript_name(files) -> str:
 # --- the export --------------------------------------------------------------------------
 
 
-def test_the_record_holds_every_part_and_verifies(region, crisis, api_client, tmp_path):
+def test_the_record_holds_every_part_and_verifies(
+    region, crisis, api_client, tmp_path, django_assert_num_queries
+):
     data = export(api_client, region.operator_b, crisis)
+    with django_assert_num_queries(0):  # offline: the zip alone
+        assert verify_archive(data).ok
     files = read(data)
     manifest = json.loads(files["manifest.json"])
     for name in ("timeline.json", "timeline.csv", "crisis.json", "tasks.csv",
@@ -369,3 +373,21 @@ def test_csv_cells_never_run_as_formulas(region, crisis, api_client):
     assert "'=HYPERLINK(1)" in [r["conditions"] for r in rows]
     exact = json.loads(files["situation_updates.json"])
     assert "=HYPERLINK(1)" in [u["conditions"] for u in exact]
+
+
+def test_the_crisis_page_offers_the_record_to_those_who_may_export(region, crisis):
+    from django.test import Client
+
+    for user in (region.operator_a, region.auditor):
+        client = Client()
+        client.force_login(user)
+        html = client.get(f"/crises/{crisis.pk}/").content.decode()
+        assert 'id="record-panel"' in html and URL.format(crisis.pk) in html, user
+    other = make_crisis(region, ref="CR-2026-0500", supporting=[])
+    other.affected_states.set([region.state_b])
+    other.participants.all().delete()
+    other.participants.create(desk=region.desk_b, role="lead")
+    client = Client()
+    client.force_login(region.operator_a)  # A reported it, is not party: no button
+    page = client.get(f"/crises/{other.pk}/")
+    assert page.status_code == 200 and 'id="record-panel"' not in page.content.decode()
