@@ -24,6 +24,7 @@ COPY humanitarian ./humanitarian
 COPY feeds ./feeds
 COPY cyber ./cyber
 COPY attachments ./attachments
+COPY records ./records
 COPY manage.py ./
 RUN pip install --no-deps .
 

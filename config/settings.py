@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     # which runs each app's demo in this order, seeds them after the demo's desks and people.
     "rosters",
     "paging",
+    # The top of the domain: the full record of a crisis reads every app above.
+    "records",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,14 @@ from directory.models import Desk
 GENESIS_HASH = "0" * 64
 
 
+def entry_hash(content: dict) -> str:
+    """SHA-256 of an entry's hashed content (:meth:`TimelineEntry.hashed_content`),
+    canonical JSON: one definition, used by the database chain and by offline checks of an
+    exported record (``records``), which have no database."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 class TimelineStream(models.Model):
     key = models.CharField(max_length=64, unique=True)
     crisis = models.OneToOneField(
@@ -79,7 +87,11 @@ class TimelineEntry(models.Model):
         raise AppendOnlyError("Timeline entries are append-only.")
 
     def compute_hash(self, stream_key: str) -> str:
-        content = {
+        return entry_hash(self.hashed_content(stream_key))
+
+    def hashed_content(self, stream_key: str) -> dict:
+        """What the entry's hash covers, as plain JSON values (exports carry it as is)."""
+        return {
             "stream": stream_key,
             "seq": self.seq,
             "kind": self.kind,
@@ -89,10 +101,6 @@ class TimelineEntry(models.Model):
             "payload": self.payload,
             "prev": self.prev_hash,
         }
-        canonical = json.dumps(
-            content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder
-        )
-        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class TimelineCheckpoint(models.Model):

@@ -218,15 +218,18 @@ def verify_keys() -> dict[str, Ed25519PublicKey] | None:
     return keys
 
 
-def _transcript_sources() -> dict[str, dict]:
-    return getattr(settings, "TIMELINE_ANCHORED_TRANSCRIPTS", {}) or {}
-
-
-def _transcript_link(prev: str, row: dict) -> str:
+def transcript_link(prev: str, row: dict) -> str:
+    """The next link of a transcript chain: SHA-256 of the previous link and the row's
+    canonical JSON (also recomputed offline from an exported record, ``records``)."""
     return hashlib.sha256(prev.encode() + _canonical(row)).hexdigest()
 
 
-def _transcript_rows(source: dict, group_id, after_seq: int):
+def transcript_sources() -> dict[str, dict]:
+    """The transcripts anchored by checkpoints (``TIMELINE_ANCHORED_TRANSCRIPTS``)."""
+    return getattr(settings, "TIMELINE_ANCHORED_TRANSCRIPTS", {}) or {}
+
+
+def transcript_rows(source: dict, group_id, after_seq: int):
     model = apps.get_model(source["model"])
     seq_field = source["seq"]
     rows = model.objects.filter(**{source["group_by"]: group_id, f"{seq_field}__gt": after_seq})
@@ -267,7 +270,7 @@ def create_checkpoint() -> TimelineCheckpoint | None:
             if s.last_seq and anchored_streams.get(s.key, [0])[0] != s.last_seq
         }
         transcripts = {}
-        for prefix, source in _transcript_sources().items():
+        for prefix, source in transcript_sources().items():
             model = apps.get_model(source["model"])
             heads = model.objects.values(source["group_by"]).annotate(top=Max(source["seq"]))
             for head in heads.order_by():
@@ -275,10 +278,10 @@ def create_checkpoint() -> TimelineCheckpoint | None:
                 seq, digest = anchored_transcripts.get(key_name, [0, GENESIS_HASH])
                 if head["top"] == seq:
                     continue
-                for row in _transcript_rows(source, head[source["group_by"]], seq):
+                for row in transcript_rows(source, head[source["group_by"]], seq):
                     if row[source["seq"]] != seq + 1:
                         break  # anchor only the gapless prefix
-                    seq, digest = seq + 1, _transcript_link(digest, row)
+                    seq, digest = seq + 1, transcript_link(digest, row)
                 transcripts[key_name] = [seq, digest]
         checkpoint = TimelineCheckpoint(
             seq=(last.seq + 1) if last else 1,
@@ -353,7 +356,7 @@ def verify_transcripts(anchors: dict[str, Anchors]) -> list[ChainBreak]:
     """Re-chain each anchored transcript from its first message; a message changed,
     removed or inserted since a checkpoint signed it is a break."""
     breaks = []
-    sources = _transcript_sources()
+    sources = transcript_sources()
     for key_name in sorted(anchors):
         prefix, _, group_id = key_name.partition(":")
         source = sources.get(prefix)
@@ -362,11 +365,11 @@ def verify_transcripts(anchors: dict[str, Anchors]) -> list[ChainBreak]:
             continue
         wanted = anchors[key_name]
         seq, digest, found = 0, GENESIS_HASH, None
-        for row in _transcript_rows(source, group_id, 0):
+        for row in transcript_rows(source, group_id, 0):
             if row[source["seq"]] != seq + 1:
                 found = ChainBreak(key_name, seq + 1, None, f"message #{seq + 1} is missing")
                 break
-            seq, digest = seq + 1, _transcript_link(digest, row)
+            seq, digest = seq + 1, transcript_link(digest, row)
             if seq in wanted and wanted[seq][0] != digest:
                 reason = f"differs from what checkpoint #{wanted[seq][1]} signed"
                 found = ChainBreak(key_name, seq, None, reason)

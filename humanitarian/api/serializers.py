@@ -309,9 +309,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
 class SituationReportSerializer(serializers.ModelSerializer):
     crisis_reference = serializers.CharField(source="crisis.reference", read_only=True)
     exercise = serializers.BooleanField(
-        source="crisis.exercise",
-        read_only=True,
-        help_text="Of an exercise crisis (a drill): never real.",
+        source="crisis.exercise", read_only=True, help_text="The report of an exercise crisis."
     )
 
     class Meta:

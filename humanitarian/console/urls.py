@@ -11,6 +11,8 @@ urlpatterns = [
     path("aid/<int:crisis_id>/", views.board, name="aid-board"),
     path("aid/<int:crisis_id>/requests/", views.new_request, name="aid-new-request"),
     path("aid/<int:crisis_id>/import/", views.import_csv, name="aid-import"),
+    path("aid/<int:crisis_id>/sitreps/", views.sitreps, name="aid-sitreps"),
+    path("aid/sitreps/<int:sitrep_id>/", views.sitrep, name="aid-sitrep"),
     path("aid/requests/<int:request_id>/pledge/", views.pledge, name="aid-pledge"),
     path(
         "aid/pledges/<int:pledge_id>/<slug:action>/", views.pledge_action, name="aid-pledge-action"

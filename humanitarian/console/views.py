@@ -10,6 +10,8 @@ from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.console.shell import console_view, current_desk, render_console, run_action
@@ -30,6 +32,7 @@ from humanitarian.selectors import (
     aid_board,
     pledges_visible_to,
     requests_visible_to,
+    situation_reports_visible_to,
     visible_crisis,
 )
 from humanitarian.services import assistance, displacement, standby
@@ -245,3 +248,52 @@ def import_csv(request, crisis_id: int):
         messages.error(request, exc.message)
         return redirect(_back(crisis.pk))
     return redirect(_back(crisis.pk, **{"import": job.pk}) + "#import")
+
+
+# --- situation reports ------------------------------------------------------------------
+
+_SITREP_TIMES = ("generated_at",)
+
+
+def _as_times(content: dict) -> dict:
+    """The report's ISO times as datetimes, for ``dual_time`` (the desk's zone and UTC)."""
+    out = dict(content)
+    for key in _SITREP_TIMES:
+        out[key] = parse_datetime(content[key]) if content.get(key) else None
+    escalation = dict(content.get("escalation") or {})
+    deadline = escalation.get("level_deadline_at")
+    escalation["level_deadline_at"] = parse_datetime(deadline) if deadline else None
+    out["escalation"] = escalation
+    updates = dict(content.get("situation_updates") or {"total": 0, "not_quoted": 0, "latest": []})
+    updates["latest"] = [
+        {**u, "posted_at": parse_datetime(u["posted_at"])} for u in updates.get("latest", [])
+    ]
+    out["situation_updates"] = updates
+    return out
+
+
+@console_view
+def sitreps(request, crisis_id: int):
+    """The crisis's daily situation reports, newest first."""
+    access = access_for(request.user)
+    crisis = visible_crisis(access, crisis_id)
+    reports = situation_reports_visible_to(access).filter(crisis=crisis).order_by("-report_date")
+    return render_console(
+        request,
+        "humanitarian/console/sitreps.html",
+        {"crisis": crisis, "reports": list(reports)},
+    )
+
+
+@console_view
+def sitrep(request, sitrep_id: int):
+    """One situation report as a page to read and print (print stylesheet)."""
+    access = access_for(request.user)
+    report = situation_reports_visible_to(access).filter(pk=sitrep_id).first()
+    if report is None:
+        raise NotFound(_("No such situation report."), details={"sitrep": sitrep_id})
+    return render_console(
+        request,
+        "humanitarian/console/sitrep.html",
+        {"report": report, "crisis": report.crisis, "c": _as_times(report.content)},
+    )

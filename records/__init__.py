@@ -1,0 +1,1 @@
+"""The full record of a crisis: one verifiable archive (``docs/records.md``)."""
