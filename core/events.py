@@ -63,14 +63,14 @@ class _LoopSender:
     committed hands them over and answers at once; Redis' time (or its silence, up to the
     command timeout) is spent here, never in a request thread."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop):
-        self.loop = loop
+    # Keyed weakly by its loop, so it holds no reference to it.
+    def __init__(self):
         self.pending: collections.deque = collections.deque()
         self.task: asyncio.Task | None = None
 
-    def submit(self, layer, group: str, event: dict) -> None:
+    def submit(self, loop: asyncio.AbstractEventLoop, layer, group: str, event: dict) -> None:
         """From any thread."""
-        self.loop.call_soon_threadsafe(self._enqueue, layer, group, event)
+        loop.call_soon_threadsafe(self._enqueue, layer, group, event)
 
     def _enqueue(self, layer, group: str, event: dict) -> None:
         if len(self.pending) >= MAX_PENDING:
@@ -79,7 +79,7 @@ class _LoopSender:
             return
         self.pending.append((layer, group, event))
         if self.task is None or self.task.done():
-            self.task = self.loop.create_task(self._drain())
+            self.task = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
         while self.pending:
@@ -136,7 +136,7 @@ def _sender_for(loop: asyncio.AbstractEventLoop) -> _LoopSender:
     with _senders_lock:
         sender = _senders.get(loop)
         if sender is None:
-            sender = _senders[loop] = _LoopSender(loop)
+            sender = _senders[loop] = _LoopSender()
         return sender
 
 
@@ -153,7 +153,7 @@ def publish(group: str, event: dict) -> None:
         return
     loop = _server_loop()
     if loop is not None:
-        _sender_for(loop).submit(layer, group, event)
+        _sender_for(loop).submit(loop, layer, group, event)
         return
     try:
         async_to_sync(_group_send)(layer, group, event)
