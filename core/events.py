@@ -14,6 +14,7 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -195,11 +196,15 @@ def run_after_response(call, *, what: str) -> None:
             )
         _calls_pending += 1
 
+    # The request's context (its log fields: request id, crisis) goes along, so the task
+    # it enqueues still carries them (core.logs).
+    context = contextvars.copy_context()
+
     def run():
         global _calls_pending
         try:
             close_old_connections()  # like a request: a dead or aged connection is replaced
-            call()
+            context.run(call)
         except Exception:
             logger.warning("%s failed after the response; its sweep sends it", what,
                            exc_info=True)  # fmt: skip

@@ -46,8 +46,14 @@ def idempotent(view_method):
         if raw is None or request.method != "POST" or not request.user.is_authenticated:
             return view_method(view, request, *args, **kwargs)
         key = services.check_key(raw)
+        # The raw body, not the parsed one: fingerprinting must not parse (a body the view
+        # would refuse is refused by the view, in its own order) and a retry sends the
+        # same bytes.
         request_fingerprint = services.fingerprint(
-            method=request.method, path=request.path, body=_plain(request.data)
+            method=request.method,
+            path=request.path,
+            content_type=request.content_type,
+            body=request.body,
         )
         with transaction.atomic():
             row = services.claim(
@@ -69,10 +75,3 @@ def idempotent(view_method):
         return response
 
     return wrapper
-
-
-def _plain(data):
-    """``request.data`` as plain JSON values (a form's QueryDict as lists)."""
-    if hasattr(data, "lists"):
-        return {key: values for key, values in data.lists()}
-    return data

@@ -22,7 +22,7 @@ class IdempotencyKey(models.Model):
     key = models.CharField(_("key"), max_length=MAX_KEY_LENGTH)
     method = models.CharField(_("method"), max_length=10)
     path = models.CharField(_("path"), max_length=500)
-    #: SHA-256 of the method, path and request body (canonical JSON): a retry must match.
+    #: SHA-256 of the method, path, content type and body bytes: a retry must match.
     fingerprint = models.CharField(_("request fingerprint"), max_length=64)
     status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
     response = models.JSONField(

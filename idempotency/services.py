@@ -21,7 +21,6 @@ retries racing on two web processes (one acts, the other waits and replays).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 
 from django.db import IntegrityError, transaction
@@ -56,10 +55,11 @@ def check_key(raw: str) -> str:
     return key
 
 
-def fingerprint(*, method: str, path: str, body) -> str:
-    """SHA-256 of the request as the action sees it (canonical JSON of the parsed body)."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{method.upper()} {path}\n{canonical}".encode()).hexdigest()
+def fingerprint(*, method: str, path: str, content_type: str, body: bytes) -> str:
+    """SHA-256 of the request: method, path, content type and the body's bytes."""
+    digest = hashlib.sha256(f"{method.upper()} {path}\n{content_type}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()
 
 
 def claim(*, user, key: str, method: str, path: str, request_fingerprint: str) -> IdempotencyKey:
