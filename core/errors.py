@@ -260,6 +260,7 @@ ERROR_STATUSES = {
     "404": "No such thing, or not visible to you (hidden looks like missing).",
     "409": "Not allowed in the current state.",
     "413": "The request body is too large.",
+    "415": "The body's media type is not accepted here (`unsupported_media_type`): send JSON.",
     "429": "Too many requests: slow down and retry later.",
     "503": "The database is not answering (`database_unavailable`): nothing was done; "
     "send the same request again after `Retry-After` seconds.",
