@@ -16,6 +16,7 @@ COPY core ./core
 COPY directory ./directory
 COPY deadlines ./deadlines
 COPY audit ./audit
+COPY idempotency ./idempotency
 COPY paging ./paging
 COPY rosters ./rosters
 COPY crisis ./crisis

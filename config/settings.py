@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "directory",
     "deadlines",
     "audit",
+    "idempotency",
     "attachments",
     "crisis",
     "hotline",
@@ -88,6 +89,8 @@ MIDDLEWARE = [
     # task it enqueues) carries its request id (docs/operations.md, Metrics and Logs).
     "core.logs.RequestContextMiddleware",
     "core.metrics.RequestMetricsMiddleware",
+    # A view that lost the database answers 503 + Retry-After, not 500 (core/errors.py).
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.middleware.LimitRequestBodyMiddleware",
@@ -670,6 +673,9 @@ RETENTION_IMPORT_FILE_DAYS = env.int("RETENTION_IMPORT_FILE_DAYS", default=90)
 RETENTION_PRESENCE_DAYS = env.int("RETENTION_PRESENCE_DAYS", default=30)
 # API tokens are deleted this many days after they expired (knox keeps them until then).
 RETENTION_EXPIRED_TOKEN_DAYS = env.int("RETENTION_EXPIRED_TOKEN_DAYS", default=7)
+# Idempotency keys (and the answers they replay) are kept this long: a client retries
+# within seconds or minutes, never a day later.
+RETENTION_IDEMPOTENCY_KEY_DAYS = env.int("RETENTION_IDEMPOTENCY_KEY_DAYS", default=1)
 
 # --- Input bounds -----------------------------------------------------------------------
 # A JSON, XML or form body (and a multipart form's fields) at most this large (413 beyond);

@@ -12,10 +12,14 @@ Services raise a :class:`DomainError` subclass with a stable ``code`` and a huma
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError as DjangoInterfaceError
+from django.db import OperationalError as DjangoOperationalError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -81,6 +85,41 @@ class ServiceUnavailable(DomainError):
     code = "unavailable"
 
 
+#: How long a client is asked to wait (``Retry-After``) when the database is away: a
+#: PostgreSQL restart or failover takes seconds, and the retry is cheap.
+DATABASE_RETRY_AFTER_SECONDS = 1
+
+
+class DatabaseUnavailable(DomainError):
+    """The database did not answer (restarting, failing over, out of connections). Nothing
+    was done, or it rolled back: the same request may be sent again after
+    ``Retry-After`` seconds (with the same ``Idempotency-Key`` where the endpoint takes one)."""
+
+    status = 503
+    code = "database_unavailable"
+
+    def __init__(self):
+        super().__init__(
+            str(_("The database is not answering just now; try again in a moment.")),
+            details={"retry_after_seconds": DATABASE_RETRY_AFTER_SECONDS},
+        )
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` says the database connection failed (not a bad query): Django's
+    ``OperationalError`` (refused, reset, server starting up or shutting down, a conflict
+    the server aborted) and ``InterfaceError`` (a connection already closed)."""
+    return isinstance(exc, DjangoOperationalError | DjangoInterfaceError)
+
+
+def database_unavailable_response(*, rest: bool = True):
+    """The 503 answer (DRF ``Response`` if ``rest``, else a ``JsonResponse``)."""
+    body = DatabaseUnavailable().as_body()
+    response = Response(body, status=503) if rest else JsonResponse(body, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 class TooDeeplyNested(drf.ParseError):
     """A JSON body nested deeper than ``core.parsers.MAX_JSON_DEPTH``."""
 
@@ -91,14 +130,20 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"code": code, "message": message, "details": details or {}}
 
 
-def error_frame(exc: Exception, *, ref: str | None = None) -> dict:
-    """The websocket rendering of an error: the same body inside an ``error`` frame."""
+def error_frame(exc: Exception, *, ref: str | None = None, logged: bool = False) -> dict:
+    """The websocket rendering of an error: the same body inside an ``error`` frame.
+    An unexpected exception is logged with its traceback unless the caller ``logged`` it."""
     if isinstance(exc, DomainError):
         body = exc.as_body()
     elif isinstance(exc, DjangoValidationError):
         body = error_body("invalid", "; ".join(exc.messages), _validation_details(exc))
+    elif is_database_unavailable(exc):
+        # Nothing was written: the client sends the same frame again (same client_msg_id).
+        logger.warning("database unavailable in websocket action: %s", exc)
+        body = DatabaseUnavailable().as_body()
     else:
-        logger.exception("unexpected error in websocket action", exc_info=exc)
+        if not logged:
+            logger.error("unexpected error in websocket action", exc_info=exc)
         body = error_body("server_error", "The server could not complete this action.")
     frame = {"type": "error", **body}
     if ref is not None:
@@ -142,8 +187,13 @@ def api_exception_handler(exc, context):
     # and core.parsers imports this module.
     from rest_framework.views import exception_handler as drf_default_handler
 
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable: %s", exc)
+        return database_unavailable_response()
     if isinstance(exc, DomainError):
         response = Response(exc.as_body(), status=exc.status)
+        if exc.status == 503 and "retry_after_seconds" in exc.details:
+            response["Retry-After"] = str(exc.details["retry_after_seconds"])
         if exc.status == 401:
             response["WWW-Authenticate"] = 'Token realm="api"'
         return response
@@ -186,6 +236,10 @@ def json_not_found_or_default(request, exception=None):
 
 
 def json_server_error_or_default(request):
+    # Called while the exception is being handled: a database that is away is a 503
+    # with Retry-After (the request may be sent again), not a 500.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(rest=False)
     if _wants_json(request):
         return JsonResponse(
             error_body("server_error", "The server could not complete this request."),
@@ -206,8 +260,15 @@ ERROR_STATUSES = {
     "404": "No such thing, or not visible to you (hidden looks like missing).",
     "409": "Not allowed in the current state.",
     "413": "The request body is too large.",
+    "415": "The body's media type is not accepted here (`unsupported_media_type`): send JSON.",
     "429": "Too many requests: slow down and retry later.",
+    "503": "The database is not answering (`database_unavailable`): nothing was done; "
+    "send the same request again after `Retry-After` seconds.",
 }
+#: Operations taking an ``Idempotency-Key`` header (``idempotency.api``) may also answer this.
+IDEMPOTENCY_KEY_REUSED = (
+    "`idempotency_key_reused`: this Idempotency-Key was already used for a different request."
+)
 ERROR_SCHEMA = {
     "type": "object",
     "description": 'Every error: `{"code": "...", "message": "...", "details": {...}}`.',
@@ -236,7 +297,10 @@ def declare_error_responses(result, generator, request, public):
             responses = operation.get("responses") if isinstance(operation, dict) else None
             if responses is None:
                 continue
-            for status, description in ERROR_STATUSES.items():
+            statuses = dict(ERROR_STATUSES)
+            if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])):
+                statuses["422"] = IDEMPOTENCY_KEY_REUSED
+            for status, description in statuses.items():
                 declared = responses.setdefault(status, {"description": description})
                 declared.setdefault("content", content)
     return result

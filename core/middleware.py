@@ -8,13 +8,35 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpResponseBadRequest, JsonResponse
 
-from core.errors import PayloadTooLarge, error_body
+from core.errors import (
+    PayloadTooLarge,
+    database_unavailable_response,
+    error_body,
+    is_database_unavailable,
+)
 
 
 def _with_nul(params) -> list[str]:
     return sorted(
         {k for k, values in params.lists() if "\x00" in k or any("\x00" in v for v in values)}
     )
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that lost the database answers 503 ``database_unavailable`` with
+    ``Retry-After`` (the API's own views get the same from ``core.errors``'s handler;
+    ``handler500`` covers the middleware). Not a 500: nothing was done, try again."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if is_database_unavailable(exception):
+            return database_unavailable_response(rest=False)
+        return None
 
 
 class RejectNulBytesMiddleware:

@@ -38,6 +38,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core.errors import InvalidInput
+from core.events import run_after_response
 from core.metrics import observe_deadline_fired
 from deadlines.models import Deadline, DeadlineProbe, DeadlineState, SweepHeartbeat
 
@@ -286,7 +287,12 @@ def schedule_deadlines_bulk(specs: Iterable[DeadlineSpec]) -> list[int]:
             ids = [d.pk for d in Deadline.objects.bulk_create(rows, batch_size=500)]
         soon_due = [spec.due_at for spec in specs if spec.due_at <= soon]
         if soon_due:
-            transaction.on_commit(lambda: _send_slots(soon_due), robust=True)
+            transaction.on_commit(
+                lambda: run_after_response(
+                    lambda: _send_slots(soon_due), what=f"{len(soon_due)} deadline slots"
+                ),
+                robust=True,
+            )
     return ids
 
 
@@ -381,7 +387,10 @@ def _send_on_commit(deadline_id: int, token: uuid.UUID, due_at: datetime) -> Non
         except Exception:  # broker down: the sweep fires it once it is overdue
             _broker_failed(f"deadline {deadline_id}")
 
-    transaction.on_commit(send, robust=True)
+    # The response does not wait for the broker (a hanging one costs seconds).
+    transaction.on_commit(
+        lambda: run_after_response(send, what=f"deadline {deadline_id}"), robust=True
+    )
 
 
 def _slot_ends(due_ats: list[datetime]) -> list[datetime]:

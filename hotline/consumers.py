@@ -41,12 +41,12 @@ from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils.crypto import constant_time_compare
 
 from core.disclosure import may_see
-from core.errors import DomainError, error_body, error_frame
-from core.events import desk_group, user_group
+from core.errors import DomainError, error_body, error_frame, is_database_unavailable
+from core.events import desk_group, sends_handed_to, user_group
 from core.metrics import EXERCISE_TRAFFIC, HOTLINE_DELIVERED, WEBSOCKET_CONNECTIONS
 from core.redis import bounded
 from directory.access import Access, access_for
@@ -122,15 +122,44 @@ async def _presence_heartbeat() -> None:
 __all__ = ["CLOSE_UNAUTHENTICATED", "MAX_FRAME_BYTES", "PROTOCOL_VERSION", "DeskConsumer"]
 
 
-def _run_in_db(func, args, kwargs):
-    close_old_connections()
-    with deferred_publishes() as pending:
+def _run_in_db(loop, func, args, kwargs):
+    """Run ``func`` on this thread's database connection; returns (result, exception,
+    publishes collected). A connection that failed (the database restarted, a failover,
+    a reset) is closed here, whatever state Django left it in, so this thread's next call
+    connects afresh instead of failing on the dead one until it ages out."""
+    try:
+        close_old_connections()
+    except Exception:  # a dead connection's own checks failed: drop it
+        _drop_connection()
+    with deferred_publishes() as pending, sends_handed_to(loop):
         try:
             return func(*args, **kwargs), None, pending
         except Exception as exc:
+            if is_database_unavailable(exc):
+                _drop_connection()
             return None, exc, pending
         finally:
-            close_old_connections()
+            try:
+                close_old_connections()
+            except Exception:
+                _drop_connection()
+
+
+def _drop_connection() -> None:
+    """Forget this thread's database connection (closing it if it still can be)."""
+    try:
+        connection.close()
+    except Exception:  # already dead: nothing to close politely
+        logger.debug("closing a failed database connection", exc_info=True)
+    # ``close()`` keeps the object while Django thinks a transaction is open; a thread of
+    # this pool starts every call outside one, so nothing of it is worth keeping.
+    connection.connection = None
+    connection.in_atomic_block = False
+    connection.closed_in_transaction = False
+    connection.needs_rollback = False
+    connection.atomic_blocks = []
+    connection.savepoint_ids = []
+    connection.run_on_commit = []
 
 
 _executor: ThreadPoolExecutor | None = None
@@ -149,8 +178,9 @@ async def db(func, *args, **kwargs):
         _executor = ThreadPoolExecutor(
             max_workers=getattr(settings, "HOTLINE_DB_THREADS", 16), thread_name_prefix="hotline-db"
         )
-    call = functools.partial(_run_in_db, func, args, kwargs)
-    result, exc, pending = await asyncio.get_running_loop().run_in_executor(_executor, call)
+    loop = asyncio.get_running_loop()
+    call = functools.partial(_run_in_db, loop, func, args, kwargs)
+    result, exc, pending = await loop.run_in_executor(_executor, call)
     if pending:  # committed: publish from here, pipelined with other connections' events
         get_hub().publish(pending)
     if exc is not None:
@@ -471,7 +501,16 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         except DomainError as exc:
             await self.send_json(error_frame(exc, ref=ref))
         except Exception as exc:
-            await self.send_json(error_frame(exc, ref=ref))
+            if not is_database_unavailable(exc):
+                # With the traceback and what was asked: a server_error the logs cannot
+                # explain is one nobody can fix.
+                logger.exception(
+                    "websocket %s frame failed (user %s, ref %r)",
+                    frame.get("type"),
+                    getattr(self.user, "pk", None),
+                    ref,
+                )
+            await self.send_json(error_frame(exc, ref=ref, logged=True))
 
     def _caller(self):
         """The person, for one action: their desks are read again from the database, so

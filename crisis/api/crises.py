@@ -40,6 +40,7 @@ from crisis.services import cap_intake, escalation
 from crisis.services import crises as services
 from crisis.snapshot import ProtocolSnapshot
 from directory.models import Desk, MemberState
+from idempotency.api import IDEMPOTENCY_KEY, idempotent
 
 # --- serializers ---
 
@@ -389,11 +390,13 @@ class CrisisViewSet(
         return self._detail(crisis)
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Report a crisis",
         request=ReportSerializer,
         responses={201: CrisisDetailSerializer, **ERRORS},
         examples=[OpenApiExample("Maritime incident", value=CRISIS_EXAMPLE, request_only=True)],
     )
+    @idempotent
     def create(self, request):
         data = ReportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -414,6 +417,7 @@ class CrisisViewSet(
         return self._detail(crisis, status.HTTP_201_CREATED)
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Move the crisis along its lifecycle",
         description=(
             "reported → active (activate) or closed (dismiss, reason required); active → "
@@ -432,31 +436,37 @@ class CrisisViewSet(
         ],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def transition(self, request, pk=None):
         return self._act(
             TransitionSerializer, services.transition_crisis, to_status="to", reason="reason"
         )
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Acknowledge the current escalation level for your desk",
         request=ActingSerializer,
         responses={200: CrisisDetailSerializer, **ERRORS},
         examples=[OpenApiExample("Acknowledge", value={"desk": "MYS-NADMA"}, request_only=True)],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def acknowledge(self, request, pk=None):
         return self._act(ActingSerializer, services.acknowledge_crisis)
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Report progress on an acknowledged escalation (restarts the ack timeout)",
         request=ProgressSerializer,
         responses={200: CrisisDetailSerializer, **ERRORS},
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def progress(self, request, pk=None):
         return self._act(ProgressSerializer, escalation.report_progress, note="note")
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Stop the escalation (supervisors and coordinators, with a reason)",
         request=StopEscalationSerializer,
         responses={200: CrisisDetailSerializer, **ERRORS},
@@ -469,10 +479,12 @@ class CrisisViewSet(
         ],
     )
     @action(detail=True, methods=["post"], url_path="stop-escalation")
+    @idempotent
     def stop_escalation(self, request, pk=None):
         return self._act(StopEscalationSerializer, escalation.stop_escalation, reason="reason")
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Change the severity (recorded on the timeline)",
         request=SeveritySerializer,
         responses={200: CrisisDetailSerializer, **ERRORS},
@@ -485,6 +497,7 @@ class CrisisViewSet(
         ],
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def severity(self, request, pk=None):
         return self._act(
             SeveritySerializer, services.change_severity, severity="severity", reason="reason"
@@ -494,6 +507,7 @@ class CrisisViewSet(
         methods=["get"], summary="Participating desks", responses=ParticipantSerializer(many=True)
     )
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         methods=["post"],
         summary="Add a desk or change its role (lead, affected, supporting, observer)",
         request=ParticipantInputSerializer,
@@ -507,6 +521,7 @@ class CrisisViewSet(
         ],
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)
+    @idempotent
     def participants(self, request, pk=None):
         crisis = self._crisis()
         if request.method == "GET":
@@ -541,6 +556,7 @@ class CrisisViewSet(
         return Response(TaskSerializer(rows, many=True).data)
 
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         summary="Mark a task done or undone (people of the task's desk)",
         request=None,
         responses={200: TaskSerializer, **ERRORS},
@@ -551,6 +567,7 @@ class CrisisViewSet(
         url_path=r"tasks/(?P<task_id>\d+)/(?P<verb>done|undone)",
         url_name="task-done",
     )
+    @idempotent
     def task_done(self, request, pk=None, task_id=None, verb=None):
         crisis = self._crisis()
         task = crisis.tasks.select_related("desk", "crisis").filter(pk=task_id).first()
@@ -566,6 +583,7 @@ class CrisisViewSet(
         responses=SituationUpdateSerializer(many=True),
     )
     @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
         methods=["post"],
         summary="Post a situation update (conditions, actions, needs)",
         request=SituationUpdateInputSerializer,
@@ -583,6 +601,7 @@ class CrisisViewSet(
         ],
     )
     @action(detail=True, methods=["get", "post"])
+    @idempotent
     def updates(self, request, pk=None):
         crisis = self._crisis()
         if request.method == "GET":

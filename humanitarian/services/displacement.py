@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import InvalidInput, PayloadTooLarge
+from core.events import run_after_response
 from crisis.models import Crisis
 from crisis.services import timeline
 from directory.access import access_for
@@ -271,7 +272,12 @@ def start_import(
             total_rows=total,
         )
         if total > INLINE_ROWS:
-            transaction.on_commit(lambda: enqueue_import(job.pk), robust=True)
+            transaction.on_commit(
+                lambda: run_after_response(
+                    lambda: enqueue_import(job.pk), what=f"import job {job.pk}"
+                ),
+                robust=True,
+            )
     if total <= INLINE_ROWS:
         run_import(job_id=job.pk)
         job.refresh_from_db()

@@ -11,9 +11,9 @@
 - **HTTP** (:class:`HttpLoad`): crisis actions (a situation update on one of the fault's
   crises) and hotline sends over REST, alternating between the web processes. A failed
   attempt (no answer within the timeout, a refused connection, a 5xx) is retried on the
-  other process: hotline sends with the same ``client_msg_id`` (the API's idempotency
-  key); situation updates have no idempotency key in the API, so a retry repeats the
-  post with the same marker text, and the database shows whether it was written twice.
+  other process, a 503 after its ``Retry-After``: hotline sends with the same
+  ``client_msg_id``, situation updates with the same ``Idempotency-Key`` (and the same
+  marker text, so the database shows whether one was written twice).
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ ACK_TIMEOUT = 5.0
 #: How long an HTTP attempt may take before it counts as failed and is retried.
 HTTP_TIMEOUT = 5.0
 HTTP_RETRIES = 4
+#: How long a request answered 503 + Retry-After is sent again before the client gives up.
+RETRY_AFTER_LIMIT = 30.0
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -298,6 +300,8 @@ class HttpLoad:
         self.markers: dict[str, tuple[bool, int]] = {}
         #: REST send's client_msg_id -> (answered 2xx, attempts)
         self.rest_sends: dict[str, tuple[bool, int]] = {}
+        #: answers replayed from an earlier attempt with the same Idempotency-Key
+        self.replayed = 0
         self.running = True
         self._tasks: list[asyncio.Task] = []
         self._n = 0
@@ -314,16 +318,29 @@ class HttpLoad:
                 await action(client)
                 await asyncio.sleep(interval * random.uniform(0.7, 1.3))
 
-    async def _attempts(self, client, what: str, path: str, body: dict) -> tuple[bool, int]:
-        """POST until 2xx, up to HTTP_RETRIES retries, each on the next web process;
-        returns whether it was answered and how many attempts it took."""
-        for attempt in range(1, HTTP_RETRIES + 2):
+    async def _attempts(
+        self, client, what: str, path: str, body: dict, headers: dict | None = None
+    ) -> tuple[bool, int]:
+        """POST until 2xx, each attempt on the next web process; returns whether it was
+        answered and how many attempts it took. A 503 with ``Retry-After`` (the database
+        is away: nothing was done) is sent again after that long, for up to
+        RETRY_AFTER_LIMIT seconds; any other failure (no answer, a refused connection, a
+        5xx) up to HTTP_RETRIES times."""
+        first = time.monotonic()
+        attempt = failures = 0
+        while True:
+            attempt += 1
             self._n += 1
             base = self.bases[self._n % len(self.bases)]
             started = time.monotonic()
+            retry_after = None
             try:
-                response = await client.post(base + path, json=body)
+                response = await client.post(base + path, json=body, headers=headers)
                 outcome = "ok" if response.status_code < 300 else f"HTTP {response.status_code}"
+                if response.status_code == 503 and response.headers.get("Retry-After"):
+                    retry_after = float(response.headers["Retry-After"])
+                if response.headers.get("Idempotent-Replayed") == "true":
+                    self.replayed += 1
             except httpx.TimeoutException:
                 outcome = "timeout"
             except httpx.TransportError as exc:
@@ -333,15 +350,26 @@ class HttpLoad:
                 return True, attempt
             if outcome.startswith("HTTP 4"):
                 return False, attempt  # refused for a reason: a retry would be refused too
-            if attempt <= HTTP_RETRIES:
-                await asyncio.sleep(0.3)
-        return False, HTTP_RETRIES + 1
+            if retry_after is not None:
+                if time.monotonic() - first + retry_after > RETRY_AFTER_LIMIT:
+                    return False, attempt
+                await asyncio.sleep(min(retry_after, 5.0))
+                continue
+            failures += 1
+            if failures > HTTP_RETRIES:
+                return False, attempt
+            await asyncio.sleep(0.3)
 
     async def _crisis_action(self, client) -> None:
         marker = f"chaos-update {uuid.uuid4()}"
         crisis = random.choice(self.crises)
+        # One key per action, the same on every retry: the API does it once.
         self.markers[marker] = await self._attempts(
-            client, "crisis action", f"/api/v1/crises/{crisis}/updates/", {"conditions": marker}
+            client,
+            "crisis action",
+            f"/api/v1/crises/{crisis}/updates/",
+            {"conditions": marker},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
         )
 
     async def _hotline_send(self, client) -> None:
@@ -357,4 +385,4 @@ class HttpLoad:
         self.running = False
         for task in self._tasks:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(task, HTTP_TIMEOUT * (HTTP_RETRIES + 2))
+                await asyncio.wait_for(task, RETRY_AFTER_LIMIT + HTTP_TIMEOUT * (HTTP_RETRIES + 2))

@@ -14,8 +14,8 @@ delivery and for the deadlines, and counts from the database:
 - deadlines of the fault's crises: due vs fired, *missed* (still pending well past due
   at the end, or cancelled by the final stop after it was due), *duplicated* (a level's
   expiry recorded twice in the timeline for the same level and round), lateness;
-- HTTP: attempts, failed attempts and why, actions that needed a retry, retries that
-  wrote twice (no idempotency key: situation updates), actions given up;
+- HTTP: attempts, failed attempts and why, actions that needed a retry, answers replayed
+  for a retried ``Idempotency-Key``, retries that wrote twice, actions given up;
 - for the Redis faults: latency of crisis actions and hotline sends while it was down
   (p99), and how long after Redis returned every member held every message stored by
   then (catch-up).
@@ -361,6 +361,7 @@ class Scenario:
                 "crisis_actions": len(markers),
                 "crisis_actions_retried": sum(1 for _, n in self.http.markers.values() if n > 1),
                 "crisis_actions_given_up": sum(1 for ok, _ in self.http.markers.values() if not ok),
+                "replayed_by_idempotency_key": self.http.replayed,
                 "rest_sends": len(self.http.rest_sends),
                 "rest_sends_retried": sum(1 for _, n in self.http.rest_sends.values() if n > 1),
                 "written_twice_by_retry": sum(n - 1 for n in written.values()),

@@ -20,7 +20,7 @@ def test_interactive_docs_page(client):
     assert b"swagger" in response.content.lower()
 
 
-ERROR_STATUSES = ["400", "401", "403", "404", "409", "413", "429"]
+ERROR_STATUSES = ["400", "401", "403", "404", "409", "413", "415", "429", "503"]
 
 
 @pytest.fixture
