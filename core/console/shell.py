@@ -72,8 +72,19 @@ class Panel:
     live_on: str = ""  # event types that refresh it (see console.js data-live-on)
 
 
+@dataclass(frozen=True)
+class AttentionItem:
+    """Something the desk must still act on (acknowledge …), shown on every page."""
+
+    key: str  # stable, e.g. "message:12" (tests and the page's title use it)
+    text: str
+    link: str
+    action: str = ""  # what to do, e.g. "Acknowledge"
+
+
 _nav: dict[str, NavEntry] = {}
 _panels: dict[tuple[str, str], Panel] = {}
+_attention: dict[str, Callable[..., list[AttentionItem]]] = {}
 
 
 def register_nav(label: str, url_name: str, *, order: int = 100) -> None:
@@ -82,6 +93,22 @@ def register_nav(label: str, url_name: str, *, order: int = 100) -> None:
 
 def register_panel(place: str, key: str, build, *, order: int = 100, live_on: str = "") -> None:
     _panels[(place, key)] = Panel(place, key, build, order, live_on)
+
+
+def register_attention(key: str, build) -> None:
+    """``build(access, desk)`` returns the desk's :class:`AttentionItem` list (unhandled
+    flash messages, escalation levels to acknowledge …): the shell shows them on every
+    page until they are handled."""
+    _attention[key] = build
+
+
+def attention_items(access, desk) -> list[AttentionItem]:
+    if desk is None or not access.is_authenticated:
+        return []
+    items: list[AttentionItem] = []
+    for key in sorted(_attention):
+        items.extend(_attention[key](access, desk))
+    return items
 
 
 def nav_entries() -> list[NavEntry]:
@@ -123,6 +150,7 @@ def render_console(
         "desk": desk,
         "my_desks": access.desks(),
         "nav": nav_entries(),
+        "attention": attention_items(access, desk) if desk is not None else [],
         **(context or {}),
     }
     part = request.GET.get("part")

@@ -1,6 +1,10 @@
 from django.urls import path
 
+from core.console.shell import register_attention
 from crisis.console import views
+from crisis.console.attention import levels_to_acknowledge
+
+register_attention("crisis.levels", levels_to_acknowledge)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
