@@ -30,9 +30,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 720}}
 SHOTS = OUTPUT / "screens"
-#: Console URLs that are not pages for a signed-in person (they redirect, or only answer
-#: to a pending log-in).
-NOT_PAGES = {"console:logout", "console:login-code", "console:login-set-up"}
+#: Console URLs that are not pages for a signed-in person (they redirect, only answer to
+#: a pending log-in, or are a fragment every page includes).
+NOT_PAGES = {"console:logout", "console:login-code", "console:login-set-up", "console:attention"}
 HREF = re.compile(r'href="([^"#]*)"')
 BLOCKING = ("serious", "critical")
 
