@@ -145,15 +145,16 @@ def render_console(
     """
     access = access_for(request.user)
     desk = current_desk(request) if access.is_authenticated else None
+    part = request.GET.get("part")
     ctx = {
         "access": access,
         "desk": desk,
         "my_desks": access.desks(),
         "nav": nav_entries(),
-        "attention": attention_items(access, desk) if desk is not None else [],
+        # Not for a live region's fragment: only whole pages show it.
+        "attention": attention_items(access, desk) if desk is not None and not part else [],
         **(context or {}),
     }
-    part = request.GET.get("part")
     parts = (context or {}).get("parts", ())
     if part == "panel":
         # One panel of the page, alone (its live region re-fetches itself this way).

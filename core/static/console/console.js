@@ -206,6 +206,28 @@
     });
   }
 
+  // --- boxes that scroll sideways (a wide table on a phone) can be scrolled by keyboard ---
+  var FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+  function markScrollable() {
+    document.querySelectorAll(".card, .table-scroll").forEach(function (el) {
+      var scrolls = el.scrollWidth > el.clientWidth + 1;
+      if (scrolls && !el.hasAttribute("tabindex") && !el.querySelector(FOCUSABLE)) {
+        el.setAttribute("tabindex", "0");
+        el.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls && el.hasAttribute("data-scroll-focus")) {
+        el.removeAttribute("tabindex");
+        el.removeAttribute("data-scroll-focus");
+      }
+    });
+  }
+  var scrollTimer = null;
+  function markScrollableSoon() {
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(markScrollable, 100);
+  }
+  window.addEventListener("resize", markScrollableSoon);
+  document.addEventListener("live:updated", markScrollableSoon);
+
   // --- the unread badge -------------------------------------------------------------------
   var badgeTimer = null;
   function refreshBadge() {
@@ -358,6 +380,7 @@
     bind(document);
     watchRegions();
     showTitle();
+    markScrollable();
     refreshBadge();
     showAlertsState();
     var toggle = document.querySelector("[data-alerts-toggle]");
