@@ -48,6 +48,12 @@ def seqs(page) -> list[int]:
     )
 
 
+def network_faults_expected(people):
+    """The errors Chromium logs for the faults these tests inject on purpose."""
+    for text in ("ERR_EMPTY_RESPONSE", "WebSocket connection to", "ERR_CONNECTION"):
+        people.allow_console_error(text)
+
+
 def banner_within_10_s(page) -> float:
     started = time.monotonic()
     page.locator("#offline-banner").wait_for(state="visible", timeout=10_000)
@@ -86,6 +92,7 @@ def test_silent_loss_shows_the_banner_within_10_s_and_resumes_once(people, regio
 
 
 def test_send_while_the_socket_is_down_goes_over_rest_once(people, region, line_ab, proxy):
+    network_faults_expected(people)
     a = people.new_page(region.operator_a)
     b = people.new_page(region.operator_b, base_url=proxy.url)
     open_line(a, line_ab)
@@ -102,7 +109,7 @@ def test_send_while_the_socket_is_down_goes_over_rest_once(people, region, line_
     # REST once the page gives the socket up.
     send(b, "into the silent socket")
     banner_within_10_s(b)
-    b.get_by_role("status").filter(has_text="over the web").wait_for()
+    b.get_by_role("status").filter(has_text="Sent as #1 over the web").wait_for()
     # Sent while the banner shows: straight over REST.
     send(b, "while the banner shows")
     b.get_by_role("status").filter(has_text="Sent as #2 over the web").wait_for()

@@ -32,6 +32,8 @@ class CuttableProxy:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._pairs: list[tuple[socket.socket, socket.socket, bool]] = []
+        self._silenced: list[tuple[socket.socket, socket.socket, bool]] = []
+        self._silenced_socks: set[socket.socket] = set()
         self._server = socket.create_server((host, self.port))
         self._server.settimeout(0.2)
         self._stopping = False
@@ -110,7 +112,7 @@ class CuttableProxy:
                 data = src.recv(65536)
                 if not data:
                     break
-                if self._silent.is_set():
+                if src in self._silenced_socks:
                     continue  # swallowed: the other end never hears of it
                 dst.sendall(data)
         except OSError:
@@ -139,16 +141,27 @@ class CuttableProxy:
             self._close(sock)
 
     def blackhole(self, *, http: bool = False) -> None:
-        """Silence every open websocket (left open); close the other connections."""
+        """Silence every open websocket (left open); close the other connections unless
+        ``http`` lets plain HTTP through."""
         self._http_open = http
-        self._silent.set()
         with self._lock:
-            plain = [p for p in self._pairs if not p[2]]
+            self._silenced = [p for p in self._pairs if p[2]]
+            self._silenced_socks = {sock for p in self._silenced for sock in p[:2]}
+            plain = [] if http else [p for p in self._pairs if not p[2]]
+        self._silent.set()
         for client, upstream, _ in plain:
             self._close(client)
             self._close(upstream)
 
     def restore(self) -> None:
+        # A link that dropped connections silently does not bring them back: what was
+        # silenced is closed (as a NAT that forgot it answers with a reset).
+        with self._lock:
+            silenced, self._silenced = self._silenced, []
+        for client, upstream, _ in silenced:
+            self._close(client)
+            self._close(upstream)
+        self._silenced_socks = set()
         self._silent.clear()
         self._live.set()
 

@@ -208,9 +208,15 @@
 
   // --- boxes that scroll sideways (a wide table on a phone) can be scrolled by keyboard ---
   var FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+  function scrollsItself(el) {
+    var style = getComputedStyle(el);
+    var x = /auto|scroll/.test(style.overflowX) && el.scrollWidth > el.clientWidth + 1;
+    var y = /auto|scroll/.test(style.overflowY) && el.scrollHeight > el.clientHeight + 1;
+    return x || y;
+  }
   function markScrollable() {
-    document.querySelectorAll(".card, .table-scroll").forEach(function (el) {
-      var scrolls = el.scrollWidth > el.clientWidth + 1;
+    document.querySelectorAll("main div, main section, main ol, main ul").forEach(function (el) {
+      var scrolls = scrollsItself(el);
       if (scrolls && !el.hasAttribute("tabindex") && !el.querySelector(FOCUSABLE)) {
         el.setAttribute("tabindex", "0");
         el.setAttribute("data-scroll-focus", "");
