@@ -252,14 +252,15 @@ def _seed_assistance(crisis: Crisis) -> None:
                               item="truck", quantity=20, eta=now + timedelta(hours=24),
                               conditions="With drivers, 14 days")  # fmt: skip
 
-    for name, capacity, population, area in [
-        ("Cebu City Sports Centre", 2500, 1830, "Cebu"),
-        ("Tagbilaran Central School", 600, 600, "Bohol"),
+    for name, capacity, population, area, lat, lon in [
+        ("Cebu City Sports Centre", 2500, 1830, "Cebu", "10.30000", "123.89000"),
+        ("Tagbilaran Central School", 600, 600, "Bohol", "9.65000", "123.85000"),
     ]:
         if not Shelter.objects.filter(crisis=crisis, name=name).exists():
             shelter = shelters.register_shelter(
                 by=requester, desk=requester_desk, crisis=crisis, name=name,
                 capacity=capacity, population=population // 2, admin1_name=area,
+                latitude=lat, longitude=lon,
                 services=["water", "sanitation", "health"],
             )  # fmt: skip
             shelters.update_shelter(by=requester, shelter_id=shelter.pk, population=population)

@@ -90,9 +90,20 @@ class Banner:
     tone: str = "info"
 
 
+@dataclass(frozen=True)
+class AttentionItem:
+    """Something the desk must still act on (acknowledge …), shown on every page."""
+
+    key: str  # stable, e.g. "message:12" (tests and the page's title use it)
+    text: str
+    link: str
+    action: str = ""  # what to do, e.g. "Acknowledge"
+
+
 _nav: dict[str, NavEntry] = {}
 _panels: dict[tuple[str, str], Panel] = {}
 _banners: dict[str, Callable[..., Banner | None]] = {}
+_attention: dict[str, Callable[..., list[AttentionItem]]] = {}
 
 
 def register_nav(label: str, url_name: str, *, order: int = 100) -> None:
@@ -121,6 +132,22 @@ def banners_for(request, access, desk, *, page: list[Banner] | tuple = ()) -> li
     for banner in page:
         out.setdefault(banner.key, banner)
     return list(out.values())
+
+
+def register_attention(key: str, build) -> None:
+    """``build(access, desk)`` returns the desk's :class:`AttentionItem` list (unhandled
+    flash messages, escalation levels to acknowledge …): the shell shows them on every
+    page until they are handled."""
+    _attention[key] = build
+
+
+def attention_items(access, desk) -> list[AttentionItem]:
+    if desk is None or not access.is_authenticated:
+        return []
+    items: list[AttentionItem] = []
+    for key in sorted(_attention):
+        items.extend(_attention[key](access, desk))
+    return items
 
 
 def nav_entries() -> list[NavEntry]:
@@ -157,14 +184,16 @@ def render_console(
     """
     access = access_for(request.user)
     desk = current_desk(request) if access.is_authenticated else None
+    part = request.GET.get("part")
     ctx = {
         "access": access,
         "desk": desk,
         "my_desks": access.desks(),
         "nav": nav_entries(),
+        # Not for a live region's fragment: only whole pages show it.
+        "attention": attention_items(access, desk) if desk is not None and not part else [],
         **(context or {}),
     }
-    part = request.GET.get("part")
     parts = (context or {}).get("parts", ())
     if not part and access.is_authenticated:
         # Parts are pieces of a page already framed: its banners are on it.

@@ -177,3 +177,9 @@ def switch_desk_view(request):
         raise InvalidInput("You are not on that desk.", code="not_your_desk")
     messages.info(request, f"You now work for {desk.name} ({desk.code}).")
     return redirect(safe_next(request, reverse("console:dashboard")))
+
+
+@console_view
+def attention_view(request):
+    """What the desk must still act on, as the fragment every page shows and re-fetches."""
+    return render_console(request, "console/attention.html")

@@ -1,9 +1,11 @@
 from django.urls import path
 
-from core.console.shell import register_banner
+from core.console.shell import register_attention, register_banner
 from crisis.console import banners, views
+from crisis.console.attention import levels_to_acknowledge
 
 register_banner(banners.KEY, banners.exercise_banner)
+register_attention("crisis.levels", levels_to_acknowledge)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

@@ -1,12 +1,15 @@
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
 from core.console.shell import register_nav, register_panel
 from humanitarian.console import views
 
 register_nav("Humanitarian", "console:aid", order=30)
+register_nav(_("Map"), "console:map", order=35)
 register_panel("crisis", "aid", views.aid_panel, order=30, live_on="assistance.")
 
 urlpatterns = [
+    path("map/", views.region_map, name="map"),
     path("aid/", views.board_index, name="aid"),
     path("aid/<int:crisis_id>/", views.board, name="aid-board"),
     path("aid/<int:crisis_id>/requests/", views.new_request, name="aid-new-request"),

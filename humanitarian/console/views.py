@@ -30,8 +30,10 @@ from humanitarian.models import (
 )
 from humanitarian.selectors import (
     aid_board,
+    displacement_visible_to,
     pledges_visible_to,
     requests_visible_to,
+    shelters_visible_to,
     situation_reports_visible_to,
     visible_crisis,
 )
@@ -296,4 +298,50 @@ def sitrep(request, sitrep_id: int):
         request,
         "humanitarian/console/sitrep.html",
         {"report": report, "crisis": report.crisis, "c": _as_times(report.content)},
+    )
+
+
+@console_view
+def region_map(request):
+    """The region map: open crises, their shelters (occupancy) and displacement by area."""
+    from humanitarian.console.map import (
+        CrisisPoint,
+        ShelterPoint,
+        area_figures,
+        region_map_svg,
+    )
+
+    access = access_for(request.user)
+    open_crises = list(
+        crises_visible_to(access).filter(status__in=OPEN_STATUSES).order_by("-severity", "pk")
+    )
+    crisis_ids = [c.pk for c in open_crises]
+    points = [
+        CrisisPoint(c.pk, c.reference, c.title, c.severity, float(c.latitude),
+                    float(c.longitude), c.admin_area)
+        for c in open_crises
+        if c.latitude is not None and c.longitude is not None
+    ]  # fmt: skip
+    shelters = [
+        ShelterPoint(
+            s.pk, s.name, s.population, s.capacity,
+            float(s.latitude) if s.latitude is not None else None,
+            float(s.longitude) if s.longitude is not None else None,
+            s.admin1_code or s.admin1_name, s.country.code,
+        )
+        for s in shelters_visible_to(access).filter(crisis_id__in=crisis_ids).order_by("name")
+    ]  # fmt: skip
+    areas = area_figures(
+        displacement_visible_to(access).filter(crisis_id__in=crisis_ids), shelters, points
+    )
+    return render_console(
+        request,
+        "humanitarian/console/map.html",
+        {
+            "map": region_map_svg(crises=points, shelters=shelters, areas=areas),
+            "crises": open_crises,
+            "shelters": shelters,
+            "areas": [a for a in areas if a.total],
+            "unplaced": [c for c in open_crises if c.latitude is None or c.longitude is None],
+        },
     )

@@ -18,11 +18,21 @@
  *                            pending or running (an import job's progress bar).
  *   [data-countdown=ISO]     ticks every second; "overdue" once past.
  *   body[data-socket-state]  "connecting" | "open" | "closed" (tests wait on it).
+ *   Heartbeat                a `ping` every 4 s; a socket that hears nothing (no frame,
+ *                            not even the `pong`) for 8 s, or does not open within 6 s,
+ *                            counts as dead: it is dropped, the offline banner shows and
+ *                            a new socket is opened (a silently dead link, where the
+ *                            browser's own close would wait minutes, is seen in < 10 s).
  *   "resync" frame           the server's Redis came back under an open socket: every
  *                            live region and the badge re-read (as after a reconnect).
  *   [data-unread-badge]      the unread notification count (body[data-unread-src]), fetched
  *                            on load, on every (re)connect and on notification/escalation
  *                            frames.
+ *   #attention               what the desk must still act on (unacknowledged flash
+ *                            messages, escalation levels), on every page, re-fetched on
+ *                            message/receipt/escalation frames; while it lists anything the
+ *                            tab's title starts with "(n) ⚠", and an alert raised by a frame
+ *                            shows in the title at once.
  *   Alerts                   a desktop notification (Notification API) and a short tone
  *                            (WebAudio) for flash messages from other desks, flash
  *                            escalations, escalation levels and new flash/escalation
@@ -35,6 +45,8 @@
   var socket = null;
   var opened = 0;
   var backoff = 500;
+  var PING_MS = 4000, SILENT_MS = 8000, CONNECT_MS = 6000;
+  var lastHeard = 0, lastPing = 0, pings = 0, startedAt = 0;
   var body = document.body;
 
   function emit(type, frame) {
@@ -56,27 +68,57 @@
     if (!path) return;
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     setState(opened ? "closed" : "connecting");
-    socket = new WebSocket(scheme + location.host + path);
-    socket.onopen = function () {
+    var ws = new WebSocket(scheme + location.host + path);
+    socket = ws;
+    startedAt = Date.now();
+    ws.onopen = function () {
+      if (socket !== ws) return;
       backoff = 500;
+      lastHeard = lastPing = Date.now();
       var again = opened > 0;
       opened += 1;
       setState("open");
       emit("open", { type: "open", reconnect: again });
       if (again) refreshAll();
     };
-    socket.onmessage = function (event) {
+    ws.onmessage = function (event) {
+      if (socket !== ws) return;  // a socket given up on: whatever it still says is stale
+      lastHeard = Date.now();
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       if (frame && typeof frame.type === "string") emit(frame.type, frame);
     };
-    socket.onclose = function () {
-      socket = null;
-      setState("closed");
-      emit("close", { type: "close" });
-      setTimeout(connect, backoff);
-      backoff = Math.min(backoff * 2, 5000);
+    ws.onclose = function () {
+      if (socket === ws) lost();
     };
+  }
+  // The socket is gone (closed, or silent for too long): say so and open a new one.
+  function lost() {
+    var old = socket;
+    socket = null;
+    if (old) {
+      old.onopen = old.onmessage = old.onclose = null;
+      try { old.close(); } catch (e) { /* already closing */ }
+    }
+    setState("closed");
+    emit("close", { type: "close" });
+    setTimeout(connect, backoff);
+    backoff = Math.min(backoff * 2, 5000);
+  }
+  function heartbeat() {
+    if (!socket) return;
+    var now = Date.now();
+    if (socket.readyState === WebSocket.CONNECTING) {
+      if (now - startedAt > CONNECT_MS) lost();
+      return;
+    }
+    if (socket.readyState !== WebSocket.OPEN) return;
+    if (now - lastHeard > SILENT_MS) { lost(); return; }
+    if (now - lastPing >= PING_MS) {
+      lastPing = now;
+      pings += 1;
+      socket.send(JSON.stringify({ type: "ping", ref: "hb-" + pings }));
+    }
   }
 
   // --- live regions ---------------------------------------------------------------------
@@ -164,6 +206,34 @@
     });
   }
 
+  // --- boxes that scroll sideways (a wide table on a phone) can be scrolled by keyboard ---
+  var FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+  function scrollsItself(el) {
+    var style = getComputedStyle(el);
+    var x = /auto|scroll/.test(style.overflowX) && el.scrollWidth > el.clientWidth + 1;
+    var y = /auto|scroll/.test(style.overflowY) && el.scrollHeight > el.clientHeight + 1;
+    return x || y;
+  }
+  function markScrollable() {
+    document.querySelectorAll("main div, main section, main ol, main ul").forEach(function (el) {
+      var scrolls = scrollsItself(el);
+      if (scrolls && !el.hasAttribute("tabindex") && !el.querySelector(FOCUSABLE)) {
+        el.setAttribute("tabindex", "0");
+        el.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls && el.hasAttribute("data-scroll-focus")) {
+        el.removeAttribute("tabindex");
+        el.removeAttribute("data-scroll-focus");
+      }
+    });
+  }
+  var scrollTimer = null;
+  function markScrollableSoon() {
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(markScrollable, 100);
+  }
+  window.addEventListener("resize", markScrollableSoon);
+  document.addEventListener("live:updated", markScrollableSoon);
+
   // --- the unread badge -------------------------------------------------------------------
   var badgeTimer = null;
   function refreshBadge() {
@@ -216,10 +286,33 @@
       body.setAttribute("data-last-tone", String(Date.now()));
     } catch (e) { /* no audio device: the desktop notification still shows */ }
   }
+  // --- the tab's title: what waits for the desk -------------------------------------------
+  var baseTitle = document.title;
+  var raisedTitle = "";
+  function attentionCount() {
+    var el = document.querySelector("#attention [data-attention-count]");
+    return el ? Number(el.getAttribute("data-attention-count")) || 0 : 0;
+  }
+  function showTitle() {
+    var n = attentionCount();
+    if (n) document.title = "(" + n + ") \u26a0 " + baseTitle;
+    else if (raisedTitle) document.title = "\u26a0 " + raisedTitle + " \u00b7 " + baseTitle;
+    else document.title = baseTitle;
+  }
+  document.addEventListener("live:updated", function (e) {
+    if (e.target && e.target.id === "attention") { raisedTitle = ""; showTitle(); }
+  });
+
   var alerted = {};
   function raise(tag, title, text, link) {
-    if (!alertsOn() || alerted[tag]) return;
+    if (alerted[tag]) return;
     alerted[tag] = true;
+    // The title says it even when alerts are muted (muting silences, it does not hide).
+    raisedTitle = title;
+    showTitle();
+    var attention = document.getElementById("attention");
+    if (attention) refresh(attention);
+    if (!alertsOn()) return;
     tone();
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     try {
@@ -292,6 +385,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     bind(document);
     watchRegions();
+    showTitle();
+    markScrollable();
     refreshBadge();
     showAlertsState();
     var toggle = document.querySelector("[data-alerts-toggle]");
@@ -319,6 +414,7 @@
     document.querySelectorAll("[data-live-src][data-poll]").forEach(schedulePoll);
     tick();
     setInterval(tick, 1000);
+    setInterval(heartbeat, 1000);
     connect();
   });
 })();

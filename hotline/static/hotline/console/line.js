@@ -8,8 +8,8 @@
  *   arrives. A double click, a retry, or a resend after a reconnect reuses it, so the
  *   server stores the message once.
  * - Messages from other desks are marked read; flash messages get an Acknowledge button.
- * - Without a socket (the server or the network is away) a message is sent over REST with
- *   the same client_msg_id (POST /api/v1/channels/<id>/messages/: stored once, however
+ * - Without a socket (the server or the network is away, or the socket went silent and
+ *   console.js gave up on it) a message is sent over REST with the same client_msg_id (POST /api/v1/channels/<id>/messages/: stored once, however
  *   often it is retried), and the line is polled over REST until the socket is back.
  * - Each message shows its TLP label; `withheld` frames (a marking that keeps a message
  *   from us) only move the last seq on.
@@ -212,6 +212,13 @@
   Console.on("close", function () {
     list.removeAttribute("data-subscribed");
     if (!pollTimer) pollTimer = setTimeout(poll, POLL_MS);
+    // Frames sent into a socket that died silently may never have arrived: send what is
+    // still unconfirmed over REST now, with the same client_msg_id (stored once, even if
+    // the socket's copy did arrive or the next socket sends it again).
+    Object.keys(outbox).forEach(function (id) {
+      if (status) status.textContent = "Sending over the web…";
+      sendOverRest(outbox[id]);
+    });
   });
 
   Console.on("subscribed", function (f) {
