@@ -9,4 +9,5 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("account/two-step/", views.two_step_view, name="two-step"),
     path("desk/", views.switch_desk_view, name="switch-desk"),
+    path("language/", views.switch_language_view, name="switch-language"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from attachments.selectors import attachments_by_item
@@ -187,7 +188,7 @@ def report_crisis_view(request):
         except DomainError as exc:
             form.add_domain_error(exc)
         else:
-            messages.success(request, f"Reported {crisis.reference}.")
+            messages.success(request, _("Reported %(ref)s.") % {"ref": crisis.reference})
             return redirect("console:crisis", pk=crisis.pk)
     # A form with errors is shown again with 200, as Django does (a 4xx would put a
     # network error in the browser's console for what is an ordinary correction).
@@ -223,6 +224,6 @@ def notification_read(request, pk: int):
     return run_action(
         request,
         lambda: mark_notification_read(by=request.user, notification_id=pk),
-        success="Marked read.",
+        success=_("Marked read."),
         redirect_to=reverse("console:notifications"),
     )

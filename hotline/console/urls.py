@@ -1,9 +1,10 @@
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
 from core.console.shell import register_nav, register_panel
 from hotline.console import views
 
-register_nav("Hotlines", "console:lines", order=20)
+register_nav(_("Hotlines"), "console:lines", order=20)
 register_panel(
     "dashboard", "lines", views.lines_panel, order=20, live_on="message receipt line_status"
 )

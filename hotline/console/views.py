@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from attachments.selectors import attachments_by_item
@@ -77,6 +78,8 @@ def line(request, pk: int):
         "desk": acting.pk if acting else None,
         "deskCodes": {str(m.desk_id): m.desk.code for m in members},
         "canSend": can_send,
+        "priorities": {value: str(label) for value, label in Priority.choices},
+        "strings": line_strings(),
     }
     return render_console(
         request,
@@ -93,6 +96,31 @@ def line(request, pk: int):
             "config": json.dumps(config),
         },
     )
+
+
+def line_strings() -> dict[str, str]:
+    """What line.js writes on the page, in the reader's language (%(name)s placeholders)."""
+    return {
+        "lineCheck": _("line check"),
+        "desk": _("desk %(id)s"),
+        "ackFlash": _("Acknowledge flash message #%(seq)s"),
+        "acknowledged": _("acknowledged"),
+        "read": _("read"),
+        "delivered": _("delivered"),
+        "Acknowledged": _("Acknowledged"),
+        "sentAs": _("Sent as #%(seq)s."),
+        "sentAsAgain": _("Sent as #%(seq)s (already sent)."),
+        "sentOverWeb": _(
+            "Sent as #%(seq)s over the web; live updates resume when the connection is back."
+        ),
+        "notSent": _("Not sent: %(reason)s"),
+        "errorStatus": _("error %(status)s"),
+        "busy": _("Not sent yet: the server is busy; it will be sent when the line is back."),
+        "offline": _("Offline: will send when the line is back."),
+        "writeFirst": _("Write a message first."),
+        "sending": _("Sending…"),
+        "sendingWeb": _("Sending over the web…"),
+    }
 
 
 def _acting_desk(access, desk, member_ids: set[int]):
@@ -126,7 +154,7 @@ def answer_line_check(request, pk: int, check_id: int):
     line = channel_for(access, pk)  # hidden or missing: 404 page
     check = LineCheck.objects.filter(pk=check_id, channel=line).first()
     if check is None:
-        raise NotFound("No such line check.", code="line_check_not_found")
+        raise NotFound(_("No such line check."), code="line_check_not_found")
     members = set(current_members().filter(channel=line).values_list("desk_id", flat=True))
     acting = _acting_desk(access, current_desk(request), members)
     return run_action(
@@ -134,7 +162,7 @@ def answer_line_check(request, pk: int, check_id: int):
         lambda: answer(
             by=request.user, line_check_id=check.pk, desk_id=acting.pk if acting else None
         ),
-        success="Line check answered: your desk hears this line.",
+        success=_("Line check answered: your desk hears this line."),
         redirect_to=reverse("console:line", args=[line.pk]),
     )
 
@@ -150,7 +178,7 @@ def attach_to_message(request, pk: int, message_id: int):
 
     def attach():
         if upload is None:
-            raise InvalidInput("Choose a file to attach.", code="no_file")
+            raise InvalidInput(_("Choose a file to attach."), code="no_file")
         return attach_file(
             by=request.user,
             kind="hotline.message",

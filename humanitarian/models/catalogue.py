@@ -11,32 +11,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Sector(models.TextChoices):
-    SHELTER = "shelter", "Shelter"
-    FOOD = "food", "Food security"
-    WASH = "wash", "Water, sanitation and hygiene"
-    HEALTH = "health", "Health"
-    PROTECTION = "protection", "Protection"
-    LOGISTICS = "logistics", "Logistics and transport"
-    SAR = "sar", "Search and rescue"
-    TELECOMS = "telecoms", "Emergency telecommunications"
-    FUNDS = "funds", "Funds"
+    SHELTER = "shelter", _("Shelter")
+    FOOD = "food", _("Food security")
+    WASH = "wash", _("Water, sanitation and hygiene")
+    HEALTH = "health", _("Health")
+    PROTECTION = "protection", _("Protection")
+    LOGISTICS = "logistics", _("Logistics and transport")
+    SAR = "sar", _("Search and rescue")
+    TELECOMS = "telecoms", _("Emergency telecommunications")
+    FUNDS = "funds", _("Funds")
 
 
 class Unit(models.TextChoices):
-    PIECE = "piece", "pieces"
-    KIT = "kit", "kits"
-    TONNE = "tonne", "tonnes"
-    LITRE = "litre", "litres"
-    TEAM = "team", "teams"
-    PERSON = "person", "persons"
-    VEHICLE = "vehicle", "vehicles"
-    FLIGHT = "flight", "flights"
-    VESSEL = "vessel", "vessels"
-    PERSON_DAY = "person_day", "person-days"
-    USD = "usd", "USD"
+    PIECE = "piece", _("pieces")
+    KIT = "kit", _("kits")
+    TONNE = "tonne", _("tonnes")
+    LITRE = "litre", _("litres")
+    TEAM = "team", _("teams")
+    PERSON = "person", _("persons")
+    VEHICLE = "vehicle", _("vehicles")
+    FLIGHT = "flight", _("flights")
+    VESSEL = "vessel", _("vessels")
+    PERSON_DAY = "person_day", _("person-days")
+    USD = "usd", _("USD")
 
 
 @dataclass(frozen=True)
