@@ -10,6 +10,7 @@ the reader to find untranslated and fuzzy entries.
 from __future__ import annotations
 
 import ast
+import os
 import struct
 import sys
 from dataclasses import dataclass, field
@@ -135,7 +136,10 @@ def write_mo(entries: list[Entry], path: str | Path) -> int:
     header = struct.pack("Iiiiiii", 0x950412DE, 0, count, 7 * 4, 7 * 4 + count * 8, 0, 0)
     data = header + struct.pack(f"{len(table_k)}i", *table_k)
     data += struct.pack(f"{len(table_v)}i", *table_v) + ids + strs
-    Path(path).write_bytes(data)
+    # Written aside, then renamed: a server reading the catalogue never sees half of it.
+    part = Path(f"{path}.part")
+    part.write_bytes(data)
+    os.replace(part, path)
     return count
 
 

@@ -6,6 +6,8 @@ paging renders e-mails and SMS texts in it.
 
 from __future__ import annotations
 
+from django.utils import translation
+
 from paging.models import PagingPreference
 
 
@@ -20,3 +22,9 @@ def language_for(user) -> str:
 
 def remember_language(user, code: str) -> None:
     PagingPreference.objects.update_or_create(user=user, defaults={"language": code})
+
+
+def in_language_of(user):
+    """``with in_language_of(person):`` render what they will read in their language (the
+    one they chose; else the current one: the browser's on a page, English in a task)."""
+    return translation.override(language_for(user) or translation.get_language())

@@ -168,7 +168,9 @@ def refreshed_catalogues(workdir: Path) -> Path:
     args = [sys.executable, "manage.py", "makemessages", "--add-location=file", "--no-obsolete"]
     for code in LANGUAGES:
         args += ["-l", code]
-    subprocess.run(args, cwd=workdir, env=env, check=True, capture_output=True)  # nosec B603
+    done = subprocess.run(args, cwd=workdir, env=env, capture_output=True, text=True)  # nosec B603
+    if done.returncode:
+        raise RuntimeError(f"makemessages failed:\n{done.stdout}\n{done.stderr}")
     return workdir / "locale"
 
 

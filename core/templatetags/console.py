@@ -9,7 +9,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html, json_script
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.tlp import TLP, label
 
@@ -120,15 +120,36 @@ def percent(part, whole) -> int:
     return max(0, min(100, round(100 * part / whole)))
 
 
+# What a timeline entry's kind is called on the page (other kinds: the kind in words).
+TIMELINE_WORDS = {
+    "reported": gettext_lazy("Reported"),
+    "status_changed": gettext_lazy("Status changed"),
+    "severity_changed": gettext_lazy("Severity changed"),
+    "acknowledged": gettext_lazy("Acknowledged"),
+    "level_entered": gettext_lazy("Escalation level reached"),
+    "level_expired": gettext_lazy("Escalation level not acknowledged in time"),
+    "ack_timed_out": gettext_lazy("No progress reported after the acknowledgement"),
+    "escalation_stopped": gettext_lazy("Escalation stopped"),
+    "unanswered": gettext_lazy("Nobody acknowledged the top level"),
+    "participant_changed": gettext_lazy("Desks taking part changed"),
+    "progress_reported": gettext_lazy("Progress reported"),
+    "situation_update": gettext_lazy("Situation update"),
+    "task_done": gettext_lazy("Task done"),
+    "cap_received": gettext_lazy("CAP alert received"),
+    "reminder_sent": gettext_lazy("Reminder sent"),
+}
+
+
 @register.filter
 def timeline_text(entry) -> str:
     """One readable line for a timeline entry: its kind and the payload's gist."""
     payload = entry.payload or {}
-    text = entry.kind.replace("_", " ").capitalize()
+    words = TIMELINE_WORDS.get(entry.kind)
+    text = str(words) if words else entry.kind.replace(".", " ").replace("_", " ").capitalize()
     if "from" in payload and "to" in payload:
         text += f": {payload['from']} → {payload['to']}"
     elif "level" in payload:
-        text += f": level {payload['level']}"
+        text += ": " + _("level %(level)s") % {"level": payload["level"]}
         if payload.get("name"):
             text += f" ({payload['name']})"
     elif payload.get("title"):

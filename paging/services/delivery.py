@@ -71,6 +71,7 @@ from paging.models import (
     Page,
     PageRecipient,
 )
+from paging.preferences import in_language_of
 from paging.transports import (
     Message,
     PermanentFailure,
@@ -263,9 +264,10 @@ def render_message(attempt: DeliveryAttempt) -> Message:
         else "",
         "expires": desk_time(link_expires_at(recipient), desk),
     }
-    subject = f"[{page.get_urgency_display().upper()}] {page.title}"
     template = select_template([f"paging/{attempt.kind}/page.txt", "paging/email/page.txt"])
-    body = template.render(context)
+    with in_language_of(recipient.user):  # the words around the page's own title and body
+        subject = f"[{page.get_urgency_display().upper()}] {page.title}"
+        body = template.render(context)
     phone = attempt.kind in ("sms", "voice")
     return Message(
         to=attempt.address,
