@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from crisis.services.crises import report_crisis, transition_crisis
@@ -119,14 +120,15 @@ def test_a_time_typed_on_a_bangkok_desk_is_stored_as_the_right_utc_instant(clien
         reverse("console:aid-new-request", args=[crisis.pk]),
         {
             "sector": "shelter",
-            "item": "tent",
+            "item": "family_tent",
             "quantity": "10",
             "needed_by": "2026-12-05T14:30",  # a datetime-local input, Bangkok time
             "priority": "high",
             "location": "",
         },
     )
-    assert response.status_code == 302
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert response.status_code == 302 and said == ["Request opened."], said
     stored = AssistanceRequest.objects.get(crisis=crisis)
     assert stored.needed_by == datetime(2026, 12, 5, 7, 30, tzinfo=UTC)
     # Shown back in the desk's zone, UTC beside it.
