@@ -71,6 +71,8 @@ format: venv
 test: venv messages lint
 	@# The console's browser tests drive Debian's chromium (never a downloaded browser).
 	command -v chromium >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+	@# tests/core/test_i18n.py runs makemessages, which needs GNU gettext (xgettext, msgmerge).
+	command -v xgettext >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q gettext)
 	DEBUG=true DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:

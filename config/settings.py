@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # A logged-in person's remembered language wins over the browser's (docs/console.md).
     "core.i18n.PersonLanguageMiddleware",
+    # The admin runs in the person's desk's zone (the console does so per view).
+    "core.console.shell.AdminDeskTimeZoneMiddleware",
     # Which second factor (if any) this session passed; then sessions that owe one end.
     "django_otp.middleware.OTPMiddleware",
     "core.mfa.RequireMFAMiddleware",
@@ -443,6 +445,8 @@ PERSON_LANGUAGE_RESOLVER = "paging.preferences.language_for"
 PERSON_LANGUAGE_RECORDER = "paging.preferences.remember_language"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# ISO dates and 24-hour times with the zone in every language (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_TZ = True
 
 # --- Static files -------------------------------------------------------------------------

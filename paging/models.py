@@ -23,6 +23,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.templatetags.console import format_duration
+
 
 class Urgency(models.TextChoices):
     FLASH = "flash", _("Flash")
@@ -99,7 +101,8 @@ class NotificationRule(models.Model):
 
     def __str__(self):
         return (
-            f"{self.get_urgency_display()}: {self.get_kind_display()} after {self.delay_seconds} s"
+            f"{self.get_urgency_display()}: {self.get_kind_display()} "
+            f"after {format_duration(self.delay_seconds)}"
         )
 
 

@@ -138,6 +138,21 @@ def render_console(
     return render(request, template, ctx, status=status)
 
 
+class AdminDeskTimeZoneMiddleware:
+    """The admin shows and reads times in the person's current desk's zone, as the console
+    does (its date formats carry the zone: config/formats/). The API stays in UTC."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not request.path.startswith("/admin/"):
+            return self.get_response(request)
+        with timezone.override(getattr(current_desk(request), "zone", None)):
+            return self.get_response(request)
+
+
 def zone_help(desk) -> str:
     """What a time input says under it: whose clock it is read on."""
     zone = getattr(desk, "time_zone", None) or "UTC"
