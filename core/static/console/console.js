@@ -124,7 +124,7 @@
   // not executed, so the CSP allows it); %(name)s placeholders are filled here.
   var words = {};
   try { words = JSON.parse(document.getElementById("console-strings").textContent); } catch (e) { words = {}; }
-  function t(key, params) {
+  function say(key, params) {
     return (words[key] || key).replace(/%\((\w+)\)s/g, function (m, name) {
       return params && name in params ? String(params[name]) : m;
     });
@@ -132,7 +132,7 @@
 
   // --- countdowns and the clock ---------------------------------------------------------
   function fmt(seconds) {
-    if (seconds <= 0) return t("overdue");
+    if (seconds <= 0) return say("overdue");
     var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
     var mm = (h && m < 10 ? "0" : "") + m, ss = (s < 10 ? "0" : "") + s;
     return (h ? h + ":" : "") + mm + ":" + ss;
@@ -205,7 +205,7 @@
     var button = document.querySelector("[data-alerts-toggle]");
     if (!button) return;
     var onNow = alertsOn();
-    button.textContent = onNow ? t("alertsOn") : t("alertsMuted");
+    button.textContent = onNow ? say("alertsOn") : say("alertsMuted");
     button.setAttribute("aria-pressed", onNow ? "true" : "false");
   }
   var audio = null;
@@ -240,33 +240,33 @@
     } catch (e) { /* some browsers only notify from a service worker */ }
   }
   function crisisRef(frame) {
-    return frame.crisis ? frame.crisis.reference + " " + frame.crisis.title : t("aCrisis");
+    return frame.crisis ? frame.crisis.reference + " " + frame.crisis.title : say("aCrisis");
   }
   function alertFor(frame) {
     var t = frame.type;
     if (t === "escalation.level") {
       raise("crisis:" + (frame.crisis && frame.crisis.id) + ":level:" + frame.level + ":" + frame.round,
-        t("escalationLevel", { crisis: crisisRef(frame), level: frame.level }),
-        t("pleaseAcknowledge", { name: frame.name || "" }),
+        say("escalationLevel", { crisis: crisisRef(frame), level: frame.level }),
+        say("pleaseAcknowledge", { name: frame.name || "" }),
         frame.crisis ? "/crises/" + frame.crisis.id + "/" : "");
     } else if (t === "escalation.unanswered") {
       raise("crisis:" + (frame.crisis && frame.crisis.id) + ":unanswered",
-        t("nobodyAcknowledged", { crisis: crisisRef(frame) }), t("topUnanswered"),
+        say("nobodyAcknowledged", { crisis: crisisRef(frame) }), say("topUnanswered"),
         frame.crisis ? "/crises/" + frame.crisis.id + "/" : "");
     } else if (t === "notification.new") {
       var n = frame.notification || {};
       if (n.urgency === "flash" || n.urgency === "escalation") {
-        raise("notification:" + n.id, n.title || t("newNotification"), "", n.link_path);
+        raise("notification:" + n.id, n.title || say("newNotification"), "", n.link_path);
       }
     } else if (t === "message" && frame.priority === "flash") {
       var mine = String(frame.sender_desk) === String(body.getAttribute("data-desk") || "");
       if (!mine && frame.sender_desk) {
-        raise("message:" + frame.id, t("flashOnLine"),
+        raise("message:" + frame.id, say("flashOnLine"),
           (frame.body || "").slice(0, 180), "/lines/" + frame.channel + "/");
       }
     } else if (t === "escalation" && frame.message) {
-      raise("flash:" + frame.message + ":" + frame.step, t("flashNotAcked"),
-        t("desksToAck", { count: (frame.desks || []).length, step: frame.step }),
+      raise("flash:" + frame.message + ":" + frame.step, say("flashNotAcked"),
+        say("desksToAck", { count: (frame.desks || []).length, step: frame.step }),
         "/lines/" + frame.channel + "/");
     }
   }

@@ -41,7 +41,7 @@
   var zone = clock ? clock.getAttribute("data-zone") : "UTC";
   // The words of this page in the reader's language, from the server (%(name)s filled here).
   var words = cfg.strings || {};
-  function t(key, params) {
+  function say(key, params) {
     return (words[key] || key).replace(/%\((\w+)\)s/g, function (m, name) {
       return params && name in params ? String(params[name]) : m;
     });
@@ -58,10 +58,10 @@
         (local.slice(0, 10) === u.slice(0, 10) ? u.slice(11) : u) + " UTC";
     } catch (e) { return u + " UTC"; /* unknown zone: UTC only */ }
   }
-  function code(deskId) { return cfg.deskCodes[String(deskId)] || t("desk", { id: deskId }); }
+  function code(deskId) { return cfg.deskCodes[String(deskId)] || say("desk", { id: deskId }); }
 
   function ackButton(id, seq) {
-    var b = el("button", "ack", t("ackFlash", { seq: seq }));
+    var b = el("button", "ack", say("ackFlash", { seq: seq }));
     b.type = "button";
     b.setAttribute("data-ack", id);
     return b;
@@ -87,7 +87,7 @@
     var prio = (cfg.priorities || {})[f.priority] || f.priority;
     head.appendChild(el("span", "badge prio-" + f.priority, prio));
     head.appendChild(document.createTextNode(" "));
-    head.appendChild(el("strong", "", f.sender_desk ? code(f.sender_desk) : t("lineCheck")));
+    head.appendChild(el("strong", "", f.sender_desk ? code(f.sender_desk) : say("lineCheck")));
     if (f.sender) head.appendChild(document.createTextNode(" · " + f.sender));
     head.appendChild(document.createTextNode(" · "));
     head.appendChild(el("span", "muted", "#" + f.seq + " · " + utc(f.created_at)));
@@ -143,7 +143,7 @@
       delete form.dataset.clientMsgId;
       form.reset();
       form.querySelector("button[type=submit]").disabled = false;
-      status.textContent = t(how || (f.duplicate ? "sentAsAgain" : "sentAs"), { seq: f.seq });
+      status.textContent = say(how || (f.duplicate ? "sentAsAgain" : "sentAs"), { seq: f.seq });
     }
   }
   function sendOverRest(frame) {
@@ -168,13 +168,13 @@
             delete form.dataset.clientMsgId;
             form.querySelector("button[type=submit]").disabled = false;
           }
-          status.textContent = t("notSent", { reason: res.data.message || t("errorStatus", { status: res.status }) });
+          status.textContent = say("notSent", { reason: res.data.message || say("errorStatus", { status: res.status }) });
         } else {
-          status.textContent = t("busy");
+          status.textContent = say("busy");
         }
       })
       .catch(function () {
-        status.textContent = t("offline");
+        status.textContent = say("offline");
       });
   }
   function poll() {
@@ -237,7 +237,7 @@
     if (!li) return;
     var box = li.querySelector("[data-receipts]");
     var state = f.acknowledged_at ? "acknowledged" : f.read_at ? "read" : "delivered";
-    var word = t(state);
+    var word = say(state);
     var span = box.querySelector('[data-desk="' + f.desk + '"]');
     if (!span) {
       if (box.children.length) box.appendChild(document.createTextNode(" · "));
@@ -249,7 +249,7 @@
     span.textContent = code(f.desk) + ": " + word;
     if (f.acknowledged_at && f.desk === cfg.desk) {
       var button = li.querySelector("button[data-ack]");
-      if (button) button.replaceWith(el("span", "badge ok acked", t("Acknowledged")));
+      if (button) button.replaceWith(el("span", "badge ok acked", say("Acknowledged")));
     }
   });
 
@@ -266,7 +266,7 @@
         delete form.dataset.clientMsgId;
         form.querySelector("button[type=submit]").disabled = false;
       }
-      if (status) status.textContent = t("notSent", { reason: f.message });
+      if (status) status.textContent = say("notSent", { reason: f.message });
     } else if (status && f.message) {
       status.textContent = f.message;
     }
@@ -285,7 +285,7 @@
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var body = form.body.value;
-      if (!body.trim()) { status.textContent = t("writeFirst"); return; }
+      if (!body.trim()) { status.textContent = say("writeFirst"); return; }
       // One id per composed message, reused by every retry until the server confirms.
       if (!form.dataset.clientMsgId) form.dataset.clientMsgId = uuid4();
       var id = form.dataset.clientMsgId;
@@ -294,9 +294,9 @@
       outbox[id] = frame;
       form.querySelector("button[type=submit]").disabled = true;
       if (Console.send(frame)) {
-        status.textContent = t("sending");
+        status.textContent = say("sending");
       } else {
-        status.textContent = t("sendingWeb");
+        status.textContent = say("sendingWeb");
         sendOverRest(frame);
       }
     });
