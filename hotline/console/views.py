@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -78,7 +79,8 @@ def line(request, pk: int):
         "desk": acting.pk if acting else None,
         "deskCodes": {str(m.desk_id): m.desk.code for m in members},
         "canSend": can_send,
-        "priorities": {value: str(label) for value, label in Priority.choices},
+        # As the page's badges say them (truncatewords:1): "Flash…".
+        "priorities": {value: Truncator(label).words(1) for value, label in Priority.choices},
         "strings": line_strings(),
     }
     return render_console(
