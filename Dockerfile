@@ -26,8 +26,11 @@ COPY feeds ./feeds
 COPY cyber ./cyber
 COPY attachments ./attachments
 COPY records ./records
+COPY locale ./locale
 COPY manage.py ./
 RUN pip install --no-deps .
+# The translations, compiled with the project's pure-Python compiler (no gettext in the image).
+RUN python -m core.pofiles locale
 
 # Static files are collected at build time (whitenoise serves them).
 RUN DEBUG=false SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput -v 0

@@ -10,7 +10,12 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/postgres)
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: venv lock run test lint format bench clean
+.PHONY: venv lock run test lint format bench clean messages i18n-check
+
+# The translations (locale/<lang>/LC_MESSAGES/django.po) compiled to .mo with our own
+# pure-Python compiler (core/pofiles.py): no GNU gettext needed to run (docs/console.md).
+PO := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO := $(PO:.po=.mo)
 
 # Installs come from the locks, every file checked against its hash (docs/security.md).
 # requirements.lock: the app and the dev tools (make venv); requirements-prod.lock: the
@@ -21,7 +26,18 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) $(MO)
+
+%.mo: %.po
+	$(PYTHON) -c 'import sys; sys.path.insert(0, "."); from core.pofiles import read_po, write_mo; write_mo(read_po("$<"), "$@")'
+
+messages: $(MO)
+
+# Unmarked template text, msgids the catalogues lack, untranslated or fuzzy entries
+# (needs GNU gettext's xgettext/msgmerge, as makemessages does). UPDATE=1 writes the
+# refreshed .po files to translate.
+i18n-check: venv
+	DEBUG=true $(PY) scripts/i18n_check.py $(if $(UPDATE),--update)
 
 # From PyPI only (never a machine's local wheel mirror or pip.conf), so the hashes are
 # the ones PyPI serves to the image build and to every developer.
@@ -36,7 +52,7 @@ lock:
 	$(PIP_COMPILE) --extra dev -o requirements.lock pyproject.toml
 	$(PIP_COMPILE) -o requirements-prod.lock pyproject.toml
 
-run: venv
+run: venv messages
 	$(PY) scripts/run.py
 
 lint: venv
@@ -52,9 +68,11 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: venv lint
+test: venv messages lint
 	@# The console's browser tests drive Debian's chromium (never a downloaded browser).
 	command -v chromium >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+	@# tests/core/test_i18n.py runs makemessages, which needs GNU gettext (xgettext, msgmerge).
+	command -v xgettext >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q gettext)
 	DEBUG=true DATABASE_URL='$(TEST_DATABASE_URL)' REDIS_URL='$(TEST_REDIS_URL)' $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:

@@ -96,10 +96,16 @@ MIDDLEWARE = [
     "core.middleware.LimitRequestBodyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the person's own choice (below), else a cookie, else Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A logged-in person's remembered language wins over the browser's (docs/console.md).
+    "core.i18n.PersonLanguageMiddleware",
+    # The admin runs in the person's desk's zone (the console does so per view).
+    "core.console.shell.AdminDeskTimeZoneMiddleware",
     # Which second factor (if any) this session passed; then sessions that owe one end.
     "django_otp.middleware.OTPMiddleware",
     "core.mfa.RequireMFAMiddleware",
@@ -429,9 +435,23 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- I18N and time ------------------------------------------------------------------------
+# The console, e-mails and SMS texts speak these (docs/console.md, "Languages"); each has
+# locale/<code>/LC_MESSAGES/django.po, compiled at install (manage.py compile_translations).
 LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("id", "Bahasa Indonesia"),
+    ("th", "ไทย"),
+    ("vi", "Tiếng Việt"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Where a person's chosen language is kept (core offers the hook, paging keeps the field).
+PERSON_LANGUAGE_RESOLVER = "paging.preferences.language_for"
+PERSON_LANGUAGE_RECORDER = "paging.preferences.remember_language"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# ISO dates and 24-hour times with the zone in every language (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_TZ = True
 
 # --- Static files -------------------------------------------------------------------------

@@ -40,7 +40,7 @@ class DomainError(Exception):
         self.details = details or {}
 
     def as_body(self) -> dict:
-        return {"code": self.code, "message": self.message, "details": self.details}
+        return {"code": self.code, "message": str(self.message), "details": self.details}
 
 
 class InvalidInput(DomainError):

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, get_user_model, logout
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp.models import Device
@@ -221,7 +222,7 @@ class RequireMFAMiddleware:
             if user.is_authenticated and not user.is_verified() and must_use_mfa(user):
                 logout(request)
                 if not request.path.startswith("/api/"):
-                    messages.info(request, "Please log in again: your account needs a code.")
+                    messages.info(request, _("Please log in again: your account needs a code."))
         return self.get_response(request)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import pgettext_lazy
+
 from core.errors import PermissionDenied
 from crisis.models import Crisis, CrisisStatus, EscalationState, ParticipantRole
 from directory.access import Access
@@ -110,7 +112,18 @@ class Transition:
 
     @property
     def label(self) -> str:
-        return self.verb.replace("_", "-").capitalize()
+        return str(TRANSITION_LABELS.get(self.verb, self.verb.replace("_", "-").capitalize()))
+
+
+# What the console's buttons say (translated when shown).
+TRANSITION_LABELS = {
+    "activate": pgettext_lazy("crisis transition", "Activate"),
+    "dismiss": pgettext_lazy("crisis transition", "Dismiss"),
+    "de_escalate": pgettext_lazy("crisis transition", "De-escalate"),
+    "re_escalate": pgettext_lazy("crisis transition", "Re-escalate"),
+    "resolve": pgettext_lazy("crisis transition", "Resolve"),
+    "close": pgettext_lazy("crisis transition", "Close"),
+}
 
 
 _SUPERVISOR = frozenset({Role.SUPERVISOR})

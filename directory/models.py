@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 iso3_validator = RegexValidator(
     r"^[A-Z]{3}$", "Use the ISO 3166-1 alpha-3 code: three capital letters, e.g. THA."
@@ -115,10 +116,10 @@ class Desk(models.Model):
 
 
 class Role(models.TextChoices):
-    OPERATOR = "operator", "Operator"
-    SUPERVISOR = "supervisor", "Supervisor"
-    COORDINATOR = "coordinator", "Coordinator (regional centre)"
-    AUDITOR = "auditor", "Auditor (read-only)"
+    OPERATOR = "operator", _("Operator")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    COORDINATOR = "coordinator", _("Coordinator (regional centre)")
+    AUDITOR = "auditor", _("Auditor (read-only)")
 
 
 #: Roles that may change things on behalf of their desk.

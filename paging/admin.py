@@ -31,7 +31,7 @@ class NotificationRuleAdmin(admin.ModelAdmin):
 
 @admin.register(PagingPreference)
 class PagingPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "quiet_from", "quiet_until"]
+    list_display = ["user", "quiet_from", "quiet_until", "language"]
     search_fields = ["user__username"]
 
 

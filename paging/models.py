@@ -5,7 +5,7 @@
 - :class:`NotificationRule` — a person's own rules (urgency → method kind, delay); people
   without rules for an urgency follow their role's default (``PAGING_DEFAULT_RULES``).
 - :class:`PagingPreference` — a person's quiet hours (in their desk's zone; never for
-  flash or escalation).
+  flash or escalation) and the language they read (the console, e-mails, SMS texts).
 - :class:`Page` — one page of one desk about one subject (idempotent per desk and
   subject key); :class:`PageRecipient` — a person paged, with their single-use ack link;
   :class:`DeliveryAttempt` — one send by one method (or to one desk webhook), armed on
@@ -21,13 +21,16 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.templatetags.console import format_duration
 
 
 class Urgency(models.TextChoices):
-    FLASH = "flash", "Flash"
-    ESCALATION = "escalation", "Escalation"
-    URGENT = "urgent", "Urgent"
-    ROUTINE = "routine", "Routine"
+    FLASH = "flash", _("Flash")
+    ESCALATION = "escalation", _("Escalation")
+    URGENT = "urgent", _("Urgent")
+    ROUTINE = "routine", _("Routine")
 
 
 #: Urgencies that quiet hours never hold back.
@@ -36,9 +39,9 @@ LOUD_URGENCIES = frozenset({Urgency.FLASH, Urgency.ESCALATION})
 
 class ContactKind(models.TextChoices):
     # Only kinds whose transport is configured are offered (paging.transports.offered_kinds).
-    EMAIL = "email", "E-mail"
-    SMS = "sms", "SMS"
-    VOICE = "voice", "Voice call"
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    VOICE = "voice", _("Voice call")
 
 
 class ContactMethod(models.Model):
@@ -98,18 +101,28 @@ class NotificationRule(models.Model):
 
     def __str__(self):
         return (
-            f"{self.get_urgency_display()}: {self.get_kind_display()} after {self.delay_seconds} s"
+            f"{self.get_urgency_display()}: {self.get_kind_display()} "
+            f"after {format_duration(self.delay_seconds)}"
         )
 
 
 class PagingPreference(models.Model):
-    """Quiet hours, in the zone of the desk that pages (urgent and routine wait them out)."""
+    """Quiet hours, in the zone of the desk that pages (urgent and routine wait them out);
+    the person's language."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="paging_preference"
     )
     quiet_from = models.TimeField(null=True, blank=True)
     quiet_until = models.TimeField(null=True, blank=True)
+    # One of settings.LANGUAGES; "" = never chosen (the browser's language, else English).
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        choices=settings.LANGUAGES,
+        help_text="The language of the console, e-mails and SMS texts for this person.",
+    )
 
     class Meta:
         constraints = [
@@ -127,9 +140,9 @@ class PagingPreference(models.Model):
 
 
 class PageState(models.TextChoices):
-    OPEN = "open", "Waiting for acknowledgement"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Waiting for acknowledgement")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    CLOSED = "closed", _("Closed")
 
 
 class Page(models.Model):
@@ -202,12 +215,12 @@ class PageRecipient(models.Model):
 
 
 class AttemptState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class DeliveryAttempt(models.Model):

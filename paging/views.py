@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
 from paging.links import desk_time, link_expires_at, recipient_for_token
+from paging.preferences import in_language_of
 from paging.services import acknowledge_by_link
 from paging.services.pages import check_link
 
@@ -46,6 +47,8 @@ def _render(request, recipient, *, done=False, at=None, error=None, status=200):
         )
         if at is not None:
             context["at"] = desk_time(at, desk)
-    response = render(request, "paging/ack.html", context, status=status)
+    # In the paged person's language when they chose one (else the browser's).
+    with in_language_of(recipient.user if recipient is not None else None):
+        response = render(request, "paging/ack.html", context, status=status)
     response["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
     return response

@@ -55,6 +55,12 @@ def pytest_configure(config):
     problems = _preflight()
     if problems:
         pytest.exit("Test services missing:\n  - " + "\n  - ".join(problems), returncode=3)
+    # The translations, as `make test` compiles them (also when pytest runs alone).
+    from pathlib import Path
+
+    from core.pofiles import compile_all
+
+    compile_all(Path(__file__).resolve().parents[1] / "locale")
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from core.access import access_for
 from core.errors import DomainError
@@ -209,6 +211,29 @@ def render_console(
     return render(request, template, ctx, status=status)
 
 
+class AdminDeskTimeZoneMiddleware:
+    """The admin shows and reads times in the person's current desk's zone, as the console
+    does (its date formats carry the zone: config/formats/). The API stays in UTC."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not request.path.startswith("/admin/"):
+            return self.get_response(request)
+        with timezone.override(getattr(current_desk(request), "zone", None)):
+            return self.get_response(request)
+
+
+def zone_help(desk) -> str:
+    """What a time input says under it: whose clock it is read on."""
+    zone = getattr(desk, "time_zone", None) or "UTC"
+    if zone == "UTC":
+        return _("Type the time in UTC.")
+    return _("Type the time in your desk's zone, %(zone)s; it is stored in UTC.") % {"zone": zone}
+
+
 def render_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return render_console(
         request,
@@ -243,13 +268,19 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
 
 
 def console_view(view):
-    """Log-in required; a domain error becomes an error page with its status (404 …)."""
+    """Log-in required; a domain error becomes an error page with its status (404 …).
+
+    The request runs in the current desk's time zone (Django's current time zone), so a
+    time typed in a form (a ``DateTimeField``) is read as the desk's local time and stored
+    as the right UTC instant; pages show times with ``dual_time`` (local, UTC beside)."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as exc:
-            return render_error(request, exc)
+        zone = getattr(current_desk(request), "zone", None)
+        with timezone.override(zone):
+            try:
+                return view(request, *args, **kwargs)
+            except DomainError as exc:
+                return render_error(request, exc)
 
     return login_required(wrapper, login_url="console:login")

@@ -10,4 +10,5 @@ urlpatterns = [
     path("account/two-step/", views.two_step_view, name="two-step"),
     path("desk/", views.switch_desk_view, name="switch-desk"),
     path("attention/", views.attention_view, name="attention"),
+    path("language/", views.switch_language_view, name="switch-language"),
 ]

@@ -1,20 +1,23 @@
 """The console shell's own pages: log in (password, then the two-step code), log out,
-two-step login set-up, switch desk; and the admin's log-in page, which sends people here."""
+two-step login set-up, switch desk, switch language; and the admin's log-in page, which
+sends people here."""
 
 from __future__ import annotations
 
 from base64 import b32encode
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from core import logins, mfa
+from core import i18n, logins, mfa
 from core.console.shell import console_view, render_console, safe_next, switch_desk
 from core.errors import InvalidInput
 
@@ -50,7 +53,7 @@ def _finish_login(request, step: mfa.Pending, device) -> None:
 
 
 def _start_again(request):
-    messages.info(request, "Please log in again: the code step timed out.")
+    messages.info(request, _("Please log in again: the code step timed out."))
     return redirect("console:login")
 
 
@@ -72,14 +75,17 @@ def login_code_view(request):
                 left = mfa.recovery_codes_left(step.user)
                 messages.warning(
                     request,
-                    f"You used a recovery code; {left} left. Make new ones under "
-                    "Two-step login if you are running out.",
+                    _(
+                        "You used a recovery code; %(left)s left. Make new ones under "
+                        "Two-step login if you are running out."
+                    )
+                    % {"left": left},
                 )
             return redirect(step.next_url or reverse("console:dashboard"))
         if logins.record_failure(request, username):
             mfa.end_pending(request)
             return logins.lockout_response(request)
-        error = "That code is not right (or came too soon after a wrong one). Try again."
+        error = _("That code is not right (or came too soon after a wrong one). Try again.")
     return render(
         request, "console/login_code.html", {"error": error}, status=400 if error else 200
     )
@@ -142,7 +148,7 @@ def two_step_view(request):
         )
     if request.method == "POST":
         if mfa.check_code(user, request.POST.get("code", "")) is None:
-            raise mfa.WrongCode("That code is not right (or came too soon after a wrong one).")
+            raise mfa.WrongCode(_("That code is not right (or came too soon after a wrong one)."))
         codes = mfa.new_recovery_codes(user)
         return render_console(
             request, "console/recovery_codes.html", {"codes": codes, "next": done}
@@ -159,7 +165,7 @@ def admin_login_view(request):
     if request.user.is_authenticated:
         if admin.site.has_permission(request):
             return redirect("admin:index")
-        messages.error(request, "Your account cannot use the admin.")
+        messages.error(request, _("Your account cannot use the admin."))
         return redirect("console:dashboard")
     next_url = request.GET.get("next") or reverse("admin:index")
     return redirect(f"{reverse('console:login')}?{urlencode({'next': next_url})}")
@@ -171,11 +177,13 @@ def switch_desk_view(request):
     try:
         desk_id = int(request.POST.get("desk", ""))
     except ValueError:
-        raise InvalidInput("Choose one of your desks.") from None
+        raise InvalidInput(_("Choose one of your desks.")) from None
     desk = switch_desk(request, desk_id)
     if desk is None:
-        raise InvalidInput("You are not on that desk.", code="not_your_desk")
-    messages.info(request, f"You now work for {desk.name} ({desk.code}).")
+        raise InvalidInput(_("You are not on that desk."), code="not_your_desk")
+    messages.info(
+        request, _("You now work for %(name)s (%(code)s).") % {"name": desk.name, "code": desk.code}
+    )
     return redirect(safe_next(request, reverse("console:dashboard")))
 
 
@@ -183,3 +191,24 @@ def switch_desk_view(request):
 def attention_view(request):
     """What the desk must still act on, as the fragment every page shows and re-fetches."""
     return render_console(request, "console/attention.html")
+
+
+@require_POST
+def switch_language_view(request):
+    """The header's language switch: kept on the person's preferences (their next log-in,
+    any browser, and the e-mails and SMS texts they get); before log-in, in a cookie."""
+    code = request.POST.get("language", "")
+    response = redirect(safe_next(request, reverse("console:dashboard")))
+    if not i18n.supported(code):
+        messages.error(request, _("Choose one of the languages offered."))
+        return response
+    i18n.remember_language(request, code)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
+    )
+    return response

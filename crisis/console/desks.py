@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from core.console.shell import current_desk
 from core.errors import PermissionDenied
 from directory.models import Desk
@@ -14,8 +16,10 @@ def acting_desk(request) -> Desk:
     desk = current_desk(request)
     if desk is None:
         raise PermissionDenied(
-            "You are not on any desk, so you cannot act here. Ask an administrator to add "
-            "you to a desk.",
+            _(
+                "You are not on any desk, so you cannot act here. Ask an administrator to add "
+                "you to a desk."
+            ),
             code="no_desk",
         )
     return desk

@@ -10,26 +10,49 @@ from directory.models import MemberState
 
 
 class ReportCrisisForm(forms.Form):
-    category = forms.ChoiceField(choices=[("", "— choose —"), *CrisisCategory.choices])
-    title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"size": 60}))
+    category = forms.ChoiceField(
+        choices=[("", _("— choose —")), *CrisisCategory.choices], label=_("Category")
+    )
+    title = forms.CharField(
+        max_length=200, widget=forms.TextInput(attrs={"size": 60}), label=_("Title")
+    )
     severity = forms.TypedChoiceField(
-        choices=[("", "— choose —"), *Severity.choices], coerce=int, empty_value=None
+        choices=[("", _("— choose —")), *Severity.choices],
+        coerce=int,
+        empty_value=None,
+        label=_("Severity"),
     )
     affected_states = forms.ModelMultipleChoiceField(
         queryset=MemberState.objects.none(),
         to_field_name="code",
         widget=forms.CheckboxSelectMultiple,
-        help_text="Every member state the crisis affects.",
+        help_text=_("Every member state the crisis affects."),
+        label=_("Affected states"),
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, label=_("Description")
+    )
     latitude = forms.DecimalField(
-        required=False, min_value=-90, max_value=90, decimal_places=5, max_digits=8
+        required=False,
+        min_value=-90,
+        max_value=90,
+        decimal_places=5,
+        max_digits=8,
+        label=_("Latitude"),
     )
     longitude = forms.DecimalField(
-        required=False, min_value=-180, max_value=180, decimal_places=5, max_digits=8
+        required=False,
+        min_value=-180,
+        max_value=180,
+        decimal_places=5,
+        max_digits=8,
+        label=_("Longitude"),
     )
     admin_area = forms.CharField(
-        max_length=120, required=False, help_text="ISO 3166-2 code and/or name, e.g. TH-82"
+        max_length=120,
+        required=False,
+        help_text=_("ISO 3166-2 code and/or name, e.g. TH-82"),
+        label=_("Area"),
     )
     exercise = forms.BooleanField(
         required=False,
@@ -48,7 +71,7 @@ class ReportCrisisForm(forms.Form):
     def clean(self):
         data = super().clean()
         if (data.get("latitude") is None) != (data.get("longitude") is None):
-            raise forms.ValidationError("Give both latitude and longitude, or neither.")
+            raise forms.ValidationError(_("Give both latitude and longitude, or neither."))
         return data
 
     def add_domain_error(self, exc) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 
@@ -51,7 +52,7 @@ def crisis_for(access: Access, pk: int) -> Crisis:
         .first()
     )
     if crisis is None:
-        raise NotFound("No such crisis, or it is not shared with your desk.")
+        raise NotFound(_("No such crisis, or it is not shared with your desk."))
     return crisis
 
 
@@ -117,7 +118,7 @@ def task_for(access: Access, pk: int) -> CrisisTask:
         .first()
     )
     if task is None:
-        raise NotFound("No such task.")
+        raise NotFound(_("No such task."))
     return task
 
 

@@ -201,7 +201,7 @@ def report_crisis_view(request):
                     % {"reference": crisis.reference},
                 )
             else:
-                messages.success(request, f"Reported {crisis.reference}.")
+                messages.success(request, _("Reported %(ref)s.") % {"ref": crisis.reference})
             return redirect("console:crisis", pk=crisis.pk)
     # A form with errors is shown again with 200, as Django does (a 4xx would put a
     # network error in the browser's console for what is an ordinary correction).
@@ -237,6 +237,6 @@ def notification_read(request, pk: int):
     return run_action(
         request,
         lambda: mark_notification_read(by=request.user, notification_id=pk),
-        success="Marked read.",
+        success=_("Marked read."),
         redirect_to=reverse("console:notifications"),
     )

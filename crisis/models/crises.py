@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.tlp import TLP, label
 from crisis.models.protocols import CrisisCategory, ParticipantRole, ProtocolVersion
@@ -11,30 +12,30 @@ from directory.models import Desk, MemberState
 
 
 class Severity(models.IntegerChoices):
-    MINOR = 1, "Minor"
-    MODERATE = 2, "Moderate"
-    SERIOUS = 3, "Serious"
-    SEVERE = 4, "Severe"
-    CATASTROPHIC = 5, "Catastrophic"
+    MINOR = 1, _("Minor")
+    MODERATE = 2, _("Moderate")
+    SERIOUS = 3, _("Serious")
+    SEVERE = 4, _("Severe")
+    CATASTROPHIC = 5, _("Catastrophic")
 
 
 class CrisisStatus(models.TextChoices):
-    REPORTED = "reported", "Reported"
-    ACTIVE = "active", "Active"
-    DE_ESCALATING = "de_escalating", "De-escalating"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
+    REPORTED = "reported", _("Reported")
+    ACTIVE = "active", _("Active")
+    DE_ESCALATING = "de_escalating", _("De-escalating")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
 
 
 class EscalationState(models.TextChoices):
     """Where the escalation ladder stands (driven by the escalation engine)."""
 
-    NOT_STARTED = "not_started", "Not started"
-    ESCALATING = "escalating", "Waiting for acknowledgement"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    UNANSWERED = "unanswered", "Unanswered at the top level"
-    STOPPED = "stopped", "Stopped by a supervisor"
-    FINISHED = "finished", "Finished (crisis resolved)"
+    NOT_STARTED = "not_started", _("Not started")
+    ESCALATING = "escalating", _("Waiting for acknowledgement")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    UNANSWERED = "unanswered", _("Unanswered at the top level")
+    STOPPED = "stopped", _("Stopped by a supervisor")
+    FINISHED = "finished", _("Finished (crisis resolved)")
 
 
 class Crisis(models.Model):

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict
 from directory.models import Desk
@@ -23,16 +24,16 @@ class VersionImmutable(Conflict):
 
 
 class CrisisCategory(models.TextChoices):
-    MARITIME = "maritime", "Maritime incident"
-    EARTHQUAKE = "earthquake", "Earthquake / tsunami"
-    FLOOD = "flood", "Flood"
-    STORM = "storm", "Tropical storm / typhoon"
-    VOLCANO = "volcano", "Volcanic eruption"
-    PANDEMIC = "pandemic", "Epidemic / pandemic"
-    CYBER = "cyber", "Cross-border cyber attack"
-    BORDER = "border", "Border incident"
-    REFUGEE = "refugee", "Refugee influx"
-    OTHER = "other", "Other"
+    MARITIME = "maritime", _("Maritime incident")
+    EARTHQUAKE = "earthquake", _("Earthquake / tsunami")
+    FLOOD = "flood", _("Flood")
+    STORM = "storm", _("Tropical storm / typhoon")
+    VOLCANO = "volcano", _("Volcanic eruption")
+    PANDEMIC = "pandemic", _("Epidemic / pandemic")
+    CYBER = "cyber", _("Cross-border cyber attack")
+    BORDER = "border", _("Border incident")
+    REFUGEE = "refugee", _("Refugee influx")
+    OTHER = "other", _("Other")
 
 
 class Protocol(models.Model):
@@ -50,9 +51,9 @@ class Protocol(models.Model):
 
 
 class VersionStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    RETIRED = "retired", "Retired"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
 
 
 class ProtocolVersion(models.Model):
@@ -244,10 +245,10 @@ class EscalationLevel(PartOfVersion, models.Model):
 
 
 class ParticipantRole(models.TextChoices):
-    LEAD = "lead", "Lead"
-    AFFECTED = "affected", "Affected"
-    SUPPORTING = "supporting", "Supporting"
-    OBSERVER = "observer", "Observer"
+    LEAD = "lead", _("Lead")
+    AFFECTED = "affected", _("Affected")
+    SUPPORTING = "supporting", _("Supporting")
+    OBSERVER = "observer", _("Observer")
 
 
 class ChecklistItem(PartOfVersion, models.Model):

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.disclosure import check_marking, is_narrow
 from core.errors import InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
@@ -94,7 +95,7 @@ def member_states_named(codes) -> list[MemberState]:
     """The member states of ISO 3166-1 alpha-3 ``codes``; InvalidInput for none or unknown."""
     if not codes:
         raise InvalidInput(
-            "Name at least one affected member state (ISO 3166-1 alpha-3, e.g. THA).",
+            _("Name at least one affected member state (ISO 3166-1 alpha-3, e.g. THA)."),
             code="no_affected_state",
         )
     wanted = list(dict.fromkeys(str(c).strip().upper() for c in codes))
@@ -164,11 +165,13 @@ def _validate_report(*, category, title, severity, affected_state_codes, latitud
         )
     title = (title or "").strip()
     if not title or len(title) > 200:
-        raise InvalidInput("A title of 1 to 200 characters is required.", code="invalid_title")
+        raise InvalidInput(_("A title of 1 to 200 characters is required."), code="invalid_title")
     lat = parse_coordinate(latitude, "latitude", 90)
     lon = parse_coordinate(longitude, "longitude", 180)
     if (lat is None) != (lon is None):
-        raise InvalidInput("Give both latitude and longitude, or neither.", code="invalid_location")
+        raise InvalidInput(
+            _("Give both latitude and longitude, or neither."), code="invalid_location"
+        )
     return title, _severity(severity), member_states_named(affected_state_codes), lat, lon
 
 
@@ -298,18 +301,28 @@ def transition_crisis(
         if step is None:
             possible = [t.target for t in TRANSITIONS if t.source == crisis.status]
             raise TransitionNotAllowed(
-                f"A {crisis.get_status_display().lower()} crisis cannot become {to_status}; "
-                + (f"it can become: {', '.join(possible)}." if possible else "it is final."),
+                (
+                    _("A %(status)s crisis cannot become %(target)s; it can become: %(possible)s.")
+                    if possible
+                    else _("A %(status)s crisis cannot become %(target)s; it is final.")
+                )
+                % {
+                    "status": crisis.get_status_display().lower(),
+                    "target": to_status,
+                    "possible": ", ".join(possible),
+                },
                 details={"from": crisis.status, "to": to_status, "allowed": possible},
             )
         if not may(access, desk, parties, step.allowed):
             raise PermissionDenied(
-                f"To {step.verb.replace('_', '-')} a crisis you must be {describe(step.allowed)}.",
+                _("To %(step)s a crisis you must be %(who)s.")
+                % {"step": step.label.lower(), "who": describe(step.allowed)},
                 details={"transition": step.verb},
             )
         if step.needs_reason and not reason:
             raise InvalidInput(
-                f"Say why ({step.verb.replace('_', '-')} needs a reason).", code="reason_required"
+                _("Say why (%(step)s needs a reason).") % {"step": step.label.lower()},
+                code="reason_required",
             )
         now = timezone.now()
         previous = crisis.status
@@ -359,8 +372,14 @@ def acknowledge_crisis(*, by, desk: Desk, crisis: Crisis) -> Crisis:
         _access, crisis, _parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         if crisis.status not in ACTIVE_STATUSES or (crisis.escalation_state not in ACKNOWLEDGEABLE):
             raise TransitionNotAllowed(
-                f"Nothing to acknowledge: the crisis is {crisis.get_status_display().lower()} "
-                f"and its escalation is {crisis.get_escalation_state_display().lower()}.",
+                _(
+                    "Nothing to acknowledge: the crisis is %(status)s "
+                    "and its escalation is %(state)s."
+                )
+                % {
+                    "status": crisis.get_status_display().lower(),
+                    "state": crisis.get_escalation_state_display().lower(),
+                },
                 code="nothing_to_acknowledge",
                 details={"status": crisis.status, "escalation_state": crisis.escalation_state},
             )
@@ -383,10 +402,13 @@ def change_severity(*, by, desk: Desk, crisis: Crisis, severity: int, reason: st
     with transaction.atomic():
         access, crisis, parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         if not may(access, desk, parties, MANAGERS):
-            raise PermissionDenied(f"To change the severity you must be {describe(MANAGERS)}.")
+            raise PermissionDenied(
+                _("To change the severity you must be %(who)s.") % {"who": describe(MANAGERS)}
+            )
         if crisis.status not in OPEN_STATUSES:
             raise TransitionNotAllowed(
-                f"A {crisis.get_status_display().lower()} crisis's severity is final.",
+                _("The severity of a %(status)s crisis is final.")
+                % {"status": crisis.get_status_display().lower()},
                 code="crisis_not_open",
             )
         if severity == crisis.severity:
@@ -428,23 +450,27 @@ def set_participant(
             next((d for d in access.writing_desks() if d.is_regional), access.default_desk()),
         )
     if acting_desk is None:
-        raise PermissionDenied("Your role is read-only.", code="read_only")
+        raise PermissionDenied(_("Your role is read-only."), code="read_only")
     with transaction.atomic():
         access, crisis, parties = begin_crisis_action(by=by, desk=acting_desk, crisis=crisis)
         if not may(access, acting_desk, parties, MANAGERS):
-            raise PermissionDenied(f"To change participants you must be {describe(MANAGERS)}.")
+            raise PermissionDenied(
+                _("To change participants you must be %(who)s.") % {"who": describe(MANAGERS)}
+            )
         if crisis.status == S.CLOSED:
             raise TransitionNotAllowed(
-                "A closed crisis's participants are final.", code="crisis_not_open"
+                _("The participants of a closed crisis are final."), code="crisis_not_open"
             )
         if not desk.is_active:
-            raise InvalidInput(f"Desk {desk.code} is not active.", code="inactive_desk")
+            raise InvalidInput(
+                _("Desk %(desk)s is not active.") % {"desk": desk.code}, code="inactive_desk"
+            )
         current = CrisisParticipant.objects.filter(crisis=crisis, desk=desk).first()
         if current is not None and current.role == role:
             return current
         if current is not None and current.role == ParticipantRole.LEAD:
             raise TransitionNotAllowed(
-                "The lead desk keeps its role until another desk is made lead.",
+                _("The lead desk keeps its role until another desk is made lead."),
                 code="lead_required",
             )
         change = {"desk": desk.code, "from": current.role if current else None, "to": role}
@@ -479,16 +505,18 @@ def set_task_done(*, by, task: CrisisTask, done: bool) -> CrisisTask:
     access = access_for(by)
     if not access.is_member_of(task.desk):
         if not crises_visible_to(access).filter(pk=task.crisis_id).exists():
-            raise NotFound("No such crisis.")
+            raise NotFound(_("No such crisis."))
         raise PermissionDenied(
-            f"Only the people of desk {task.desk.code} mark its tasks done.", code="not_your_task"
+            _("Only the people of desk %(desk)s mark its tasks done.") % {"desk": task.desk.code},
+            code="not_your_task",
         )
     with transaction.atomic():
         _access, crisis, _parties = begin_crisis_action(by=by, desk=task.desk, crisis=task.crisis)
         task = CrisisTask.objects.select_for_update().get(pk=task.pk)
         if crisis.status not in ACTIVE_STATUSES:
             raise TransitionNotAllowed(
-                f"Tasks of a {crisis.get_status_display().lower()} crisis are final.",
+                _("The tasks of a %(status)s crisis are final.")
+                % {"status": crisis.get_status_display().lower()},
                 code="crisis_not_open",
             )
         if task.is_done == done:
@@ -534,12 +562,14 @@ def post_situation_update(
     # The latest update's conditions go into every later CAP alert of the crisis.
     require_xml_safe(conditions=conditions, actions=actions, needs=needs)
     if not conditions:
-        raise InvalidInput("Describe the conditions (what is the situation now).", code="invalid")
+        raise InvalidInput(
+            _("Describe the conditions (what is the situation now)."), code="invalid"
+        )
     with transaction.atomic():
         _access, crisis, _parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         if crisis.status == S.CLOSED:
             raise TransitionNotAllowed(
-                "A closed crisis takes no more updates.", code="crisis_not_open"
+                _("A closed crisis takes no more updates."), code="crisis_not_open"
             )
         update = SituationUpdate.objects.create(
             crisis=crisis,

@@ -1,10 +1,11 @@
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
 from core.console.shell import register_attention, register_nav, register_panel
 from hotline.console import views
 from hotline.console.attention import unacknowledged_flash
 
-register_nav("Hotlines", "console:lines", order=20)
+register_nav(_("Hotlines"), "console:lines", order=20)
 register_attention("hotline.flash", unacknowledged_flash)
 register_panel(
     "dashboard", "lines", views.lines_panel, order=20, live_on="message receipt line_status"

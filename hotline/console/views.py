@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -80,6 +81,9 @@ def line(request, pk: int):
         "deskCodes": {str(m.desk_id): m.desk.code for m in members},
         "canSend": can_send,
         "exerciseMark": str(_("EXERCISE")),
+        # As the page's badges say them (truncatewords:1): "Flash…".
+        "priorities": {value: Truncator(label).words(1) for value, label in Priority.choices},
+        "strings": line_strings(),
     }
     return render_console(
         request,
@@ -97,6 +101,31 @@ def line(request, pk: int):
             "page_banners": exercise_page_banner(line),
         },
     )
+
+
+def line_strings() -> dict[str, str]:
+    """What line.js writes on the page, in the reader's language (%(name)s placeholders)."""
+    return {
+        "lineCheck": _("line check"),
+        "desk": _("desk %(id)s"),
+        "ackFlash": _("Acknowledge flash message #%(seq)s"),
+        "acknowledged": _("acknowledged"),
+        "read": _("read"),
+        "delivered": _("delivered"),
+        "Acknowledged": _("Acknowledged"),
+        "sentAs": _("Sent as #%(seq)s."),
+        "sentAsAgain": _("Sent as #%(seq)s (already sent)."),
+        "sentOverWeb": _(
+            "Sent as #%(seq)s over the web; live updates resume when the connection is back."
+        ),
+        "notSent": _("Not sent: %(reason)s"),
+        "errorStatus": _("error %(status)s"),
+        "busy": _("Not sent yet: the server is busy; it will be sent when the line is back."),
+        "offline": _("Offline: will send when the line is back."),
+        "writeFirst": _("Write a message first."),
+        "sending": _("Sending…"),
+        "sendingWeb": _("Sending over the web…"),
+    }
 
 
 def _acting_desk(access, desk, member_ids: set[int]):
@@ -130,7 +159,7 @@ def answer_line_check(request, pk: int, check_id: int):
     line = channel_for(access, pk)  # hidden or missing: 404 page
     check = LineCheck.objects.filter(pk=check_id, channel=line).first()
     if check is None:
-        raise NotFound("No such line check.", code="line_check_not_found")
+        raise NotFound(_("No such line check."), code="line_check_not_found")
     members = set(current_members().filter(channel=line).values_list("desk_id", flat=True))
     acting = _acting_desk(access, current_desk(request), members)
     return run_action(
@@ -138,7 +167,7 @@ def answer_line_check(request, pk: int, check_id: int):
         lambda: answer(
             by=request.user, line_check_id=check.pk, desk_id=acting.pk if acting else None
         ),
-        success="Line check answered: your desk hears this line.",
+        success=_("Line check answered: your desk hears this line."),
         redirect_to=reverse("console:line", args=[line.pk]),
     )
 
@@ -154,7 +183,7 @@ def attach_to_message(request, pk: int, message_id: int):
 
     def attach():
         if upload is None:
-            raise InvalidInput("Choose a file to attach.", code="no_file")
+            raise InvalidInput(_("Choose a file to attach."), code="no_file")
         return attach_file(
             by=request.user,
             kind="hotline.message",

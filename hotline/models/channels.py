@@ -3,24 +3,25 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ChannelKind(models.TextChoices):
-    BILATERAL = "bilateral", "Bilateral line (two states)"
-    CRISIS_ROOM = "crisis_room", "Multilateral crisis room"
-    BROADCAST = "broadcast", "Regional broadcast (all desks)"
+    BILATERAL = "bilateral", _("Bilateral line (two states)")
+    CRISIS_ROOM = "crisis_room", _("Multilateral crisis room")
+    BROADCAST = "broadcast", _("Regional broadcast (all desks)")
 
 
 class ChannelStatus(models.TextChoices):
-    PROPOSED = "proposed", "Proposed (waiting for the other state)"
-    ACTIVE = "active", "Active"
-    ARCHIVED = "archived", "Archived (read-only)"
+    PROPOSED = "proposed", _("Proposed (waiting for the other state)")
+    ACTIVE = "active", _("Active")
+    ARCHIVED = "archived", _("Archived (read-only)")
 
 
 class LineStatus(models.TextChoices):
-    UNKNOWN = "unknown", "Not checked yet"
-    OK = "ok", "OK"
-    DEGRADED = "degraded", "Degraded (line check unanswered)"
+    UNKNOWN = "unknown", _("Not checked yet")
+    OK = "ok", _("OK")
+    DEGRADED = "degraded", _("Degraded (line check unanswered)")
 
 
 class HotlineChannel(models.Model):

@@ -1,12 +1,13 @@
 """Scheduled line checks: a test message every member desk must acknowledge in time."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class LineCheckStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for acknowledgements"
-    PASSED = "passed", "Passed"
-    FAILED = "failed", "Failed (line degraded)"
+    PENDING = "pending", _("Waiting for acknowledgements")
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed (line degraded)")
 
 
 class LineCheck(models.Model):

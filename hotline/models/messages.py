@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext_lazy as _
 
 from core.tlp import TLP, label
 
@@ -18,9 +19,9 @@ MAX_BODY_CHARS = 16_000
 
 
 class Priority(models.TextChoices):
-    ROUTINE = "routine", "Routine"
-    URGENT = "urgent", "Urgent"
-    FLASH = "flash", "Flash (every receiving desk must acknowledge)"
+    ROUTINE = "routine", _("Routine")
+    URGENT = "urgent", _("Urgent")
+    FLASH = "flash", _("Flash (every receiving desk must acknowledge)")
 
 
 class MessageKind(models.TextChoices):

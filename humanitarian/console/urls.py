@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from core.console.shell import register_nav, register_panel
 from humanitarian.console import views
 
-register_nav("Humanitarian", "console:aid", order=30)
+register_nav(_("Humanitarian"), "console:aid", order=30)
 register_nav(_("Map"), "console:map", order=35)
 register_panel("crisis", "aid", views.aid_panel, order=30, live_on="assistance.")
 

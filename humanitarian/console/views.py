@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django import forms
 from django.contrib import messages
@@ -12,9 +12,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core.console.shell import console_view, current_desk, render_console, run_action
+from core.console.shell import (
+    console_view,
+    current_desk,
+    render_console,
+    run_action,
+    zone_help,
+)
 from core.errors import DomainError, InvalidInput, NotFound
 from crisis.console.banners import exercise_page_banner
 from crisis.console.desks import acting_desk
@@ -45,20 +52,29 @@ EXPORT_KINDS = ("requests", "pledges", "deliveries", "shelters", "displacement")
 
 
 class RequestForm(forms.Form):
-    sector = forms.ChoiceField(choices=Sector.choices)
-    item = forms.ChoiceField(choices=ITEM_CHOICES)
-    quantity = forms.IntegerField(min_value=1, max_value=MAX_COUNT)
+    """``needed_by`` is typed on the desk's clock: console_view runs in the desk's zone,
+    so the field reads it there; its help says which zone."""
+
+    sector = forms.ChoiceField(choices=Sector.choices, label=gettext_lazy("Sector"))
+    item = forms.ChoiceField(choices=ITEM_CHOICES, label=gettext_lazy("Item"))
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_COUNT, label=gettext_lazy("Quantity"))
     needed_by = forms.DateTimeField(
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="UTC",
+        label=gettext_lazy("Needed by"),
     )
-    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
-    location = forms.CharField(max_length=200, required=False)
+    priority = forms.ChoiceField(
+        choices=Priority.choices, initial=Priority.NORMAL, label=gettext_lazy("Priority")
+    )
+    location = forms.CharField(max_length=200, required=False, label=gettext_lazy("Location"))
+
+    def __init__(self, *args, desk=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["needed_by"].help_text = zone_help(desk)
 
 
 def _chart(crisis):
     figures = gap_figures(crisis=crisis)
-    title = f"Requested, pledged and delivered per item — {crisis.reference}"
+    title = _("Requested, pledged and delivered per item — %(ref)s") % {"ref": crisis.reference}
     return gap_chart_svg(rows_from_gaps(figures), title=title), figures
 
 
@@ -111,7 +127,7 @@ def board(request, crisis_id: int):
             "figures": figures,
             "page_banners": exercise_page_banner(board.crisis),
             "shelters": [(s, occupancy_sparkline(s.occupancy.all())) for s in board.shelters],
-            "request_form": RequestForm() if board.may_request else None,
+            "request_form": RequestForm(desk=current_desk(request)) if board.may_request else None,
             "exports": [
                 (kind, reverse("hum-export", kwargs={"kind": kind}) + f"?crisis={crisis_id}")
                 for kind in EXPORT_KINDS
@@ -132,9 +148,11 @@ def _int(value, name: str) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{name} must be a whole number.") from None
+        raise InvalidInput(_("%(name)s must be a whole number.") % {"name": name}) from None
     if abs(number) > MAX_COUNT:
-        raise InvalidInput(f"{name} is too large (at most {MAX_COUNT}).")
+        raise InvalidInput(
+            _("%(name)s is too large (at most %(max)s).") % {"name": name, "max": MAX_COUNT}
+        )
     return number
 
 
@@ -151,12 +169,12 @@ def new_request(request, crisis_id: int):
     form = RequestForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}")
+            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
         return redirect(_back(crisis.pk))
     data = form.cleaned_data
-    needed_by: datetime = data["needed_by"]
+    needed_by: datetime = data["needed_by"]  # aware: read in the desk's zone
     if timezone.is_naive(needed_by):
-        needed_by = timezone.make_aware(needed_by, UTC)
+        needed_by = timezone.make_aware(needed_by)
     return _act(
         request,
         crisis.pk,
@@ -172,7 +190,7 @@ def new_request(request, crisis_id: int):
             location=data["location"],
             submit=True,
         ),
-        "Request opened.",
+        _("Request opened."),
     )
 
 
@@ -182,18 +200,20 @@ def pledge(request, request_id: int):
     access = access_for(request.user)
     req = requests_visible_to(access).filter(pk=request_id).first()
     if req is None:
-        raise NotFound("No such request.")
+        raise NotFound(_("No such request."))
     asset_id = request.POST.get("asset")
     if asset_id:
         action = lambda: standby.offer_from_asset(  # noqa: E731
-            by=request.user, asset_id=_int(asset_id, "Asset"), request_id=req.pk
+            by=request.user, asset_id=_int(asset_id, _("Asset")), request_id=req.pk
         )
     else:
-        quantity = _int(request.POST.get("quantity"), "Quantity")
+        quantity = _int(request.POST.get("quantity"), _("Quantity"))
         action = lambda: assistance.make_pledge(  # noqa: E731
             by=request.user, desk=acting_desk(request), request_id=req.pk, quantity=quantity
         )
-    return _act(request, req.crisis_id, action, f"Pledged against {req.reference}.")
+    return _act(
+        request, req.crisis_id, action, _("Pledged against %(ref)s.") % {"ref": req.reference}
+    )
 
 
 @require_POST
@@ -202,29 +222,37 @@ def pledge_action(request, pledge_id: int, action: str):
     access = access_for(request.user)
     seen = pledges_visible_to(access).filter(pk=pledge_id).first()
     if seen is None:
-        raise NotFound("No such pledge.")
+        raise NotFound(_("No such pledge."))
     by = request.user
     calls = {
-        "accept": (lambda: assistance.accept_pledge(by=by, pledge_id=seen.pk), "Pledge accepted."),
+        "accept": (
+            lambda: assistance.accept_pledge(by=by, pledge_id=seen.pk),
+            _("Pledge accepted."),
+        ),
         "decline": (
             lambda: assistance.decline_pledge(
                 by=by, pledge_id=seen.pk, reason=request.POST.get("reason", "")
             ),
-            "Pledge declined.",
+            _("Pledge declined."),
         ),
-        "dispatch": (lambda: assistance.dispatch_pledge(by=by, pledge_id=seen.pk), "Dispatched."),
+        "dispatch": (
+            lambda: assistance.dispatch_pledge(by=by, pledge_id=seen.pk),
+            _("Dispatched."),
+        ),
         "confirm": (
             lambda: assistance.confirm_delivery(
                 by=by,
                 pledge_id=seen.pk,
-                quantity_received=_int(request.POST.get("quantity_received"), "Quantity received"),
+                quantity_received=_int(
+                    request.POST.get("quantity_received"), _("Quantity received")
+                ),
                 notes=request.POST.get("notes", ""),
             ),
-            "Receipt confirmed.",
+            _("Receipt confirmed."),
         ),
     }
     if action not in calls:
-        raise InvalidInput(f"Unknown action {action!r}.")
+        raise InvalidInput(_("Unknown action %(action)r.") % {"action": action})
     call, success = calls[action]
     return _act(request, seen.crisis_id, call, success)
 
@@ -236,7 +264,7 @@ def import_csv(request, crisis_id: int):
     crisis = visible_crisis(access, crisis_id)
     upload = request.FILES.get("file")
     if upload is None:
-        messages.error(request, "Choose a CSV file to import.")
+        messages.error(request, _("Choose a CSV file to import."))
         return redirect(_back(crisis.pk))
     try:
         job = displacement.start_import(

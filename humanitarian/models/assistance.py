@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from crisis.models import Crisis
 from directory.models import Desk, MemberState
@@ -20,19 +21,19 @@ from humanitarian.models.catalogue import ITEM_CHOICES, Sector, Unit
 
 
 class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical (life-saving)"
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical (life-saving)")
 
 
 class RequestStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    OPEN = "open", "Open"
-    PARTIALLY_PLEDGED = "partially_pledged", "Partially pledged"
-    FULLY_PLEDGED = "fully_pledged", "Fully pledged"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open")
+    PARTIALLY_PLEDGED = "partially_pledged", _("Partially pledged")
+    FULLY_PLEDGED = "fully_pledged", _("Fully pledged")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 #: Statuses in which a request takes offers and acceptances.
@@ -102,12 +103,12 @@ class AssistanceRequest(models.Model):
 
 
 class PledgeStatus(models.TextChoices):
-    OFFERED = "offered", "Offered"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    DISPATCHED = "dispatched", "Dispatched"
-    DELIVERED = "delivered", "Delivered"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    OFFERED = "offered", _("Offered")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    DISPATCHED = "dispatched", _("Dispatched")
+    DELIVERED = "delivered", _("Delivered")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 #: Pledges whose accepted quantity counts against the request.

@@ -5,15 +5,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from crisis.models import Crisis
 from directory.models import Desk, MemberState
 
 
 class ShelterStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    FULL = "full", "Full"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Open")
+    FULL = "full", _("Full")
+    CLOSED = "closed", _("Closed")
 
 
 class ShelterService(models.TextChoices):

@@ -71,7 +71,7 @@ def gap_figures(*, crisis: Crisis, sector: str | None = None, now: datetime | No
     for req in requests:
         s = sectors.setdefault(
             req.sector,
-            {"sector": req.sector, "label": Sector(req.sector).label, "needs": 0,
+            {"sector": req.sector, "label": str(Sector(req.sector).label), "needs": 0,
              "needs_covered": 0, "overdue": 0, "items": []},
         )  # fmt: skip
         key = (req.sector, req.item)

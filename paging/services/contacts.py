@@ -18,9 +18,11 @@ from django.db import IntegrityError, transaction
 from django.template.loader import select_template
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
 
 from core.errors import Conflict, InvalidInput, NotFound
 from paging.models import ContactMethod
+from paging.preferences import in_language_of
 from paging.transports import Message, TransportError, offered_kinds, transport_for
 
 logger = logging.getLogger(__name__)
@@ -129,21 +131,22 @@ def _new_code(method: ContactMethod) -> None:
     method.code_expires_at = timezone.now() + timedelta(seconds=settings.PAGING_VERIFY_CODE_SECONDS)
     method.code_attempts = 0
     method.save(update_fields=["code_hash", "code_expires_at", "code_attempts"])
-    message = Message(
-        to=method.address,
-        subject="Your verification code for crisis hotline paging",
-        body=select_template(
-            [f"paging/{method.kind}/verify.txt", "paging/email/verify.txt"]
-        ).render(
-            {
-                "code": code,
-                "method": method,
-                "minutes": settings.PAGING_VERIFY_CODE_SECONDS // 60,
-                "person": method.user,
-            },
-        ),
-        message_id=make_msgid(domain=settings.PAGING_MESSAGE_ID_DOMAIN),
-    )
+    with in_language_of(method.user):
+        message = Message(
+            to=method.address,
+            subject=_("Your verification code for crisis hotline paging"),
+            body=select_template(
+                [f"paging/{method.kind}/verify.txt", "paging/email/verify.txt"]
+            ).render(
+                {
+                    "code": code,
+                    "method": method,
+                    "minutes": settings.PAGING_VERIFY_CODE_SECONDS // 60,
+                    "person": method.user,
+                },
+            ),
+            message_id=make_msgid(domain=settings.PAGING_MESSAGE_ID_DOMAIN),
+        )
     transport = transport_for(method.kind)
 
     def send():

@@ -72,6 +72,7 @@ from paging.models import (
     Page,
     PageRecipient,
 )
+from paging.preferences import in_language_of
 from paging.transports import (
     Message,
     PermanentFailure,
@@ -271,12 +272,13 @@ def render_message(attempt: DeliveryAttempt) -> Message:
         "expires": desk_time(link_expires_at(recipient), desk),
         "exercise_mark": EXERCISE_MARK if page.exercise else "",
     }
-    subject = f"[{page.get_urgency_display().upper()}] {page.title}"
-    if page.exercise:
-        # Drill traffic says so before anything else, as real drill traffic does.
-        subject = f"{EXERCISE_MARK} {subject}"
     template = select_template([f"paging/{attempt.kind}/page.txt", "paging/email/page.txt"])
-    body = template.render(context)
+    with in_language_of(recipient.user):  # the words around the page's own title and body
+        subject = f"[{page.get_urgency_display().upper()}] {page.title}"
+        if page.exercise:
+            # Drill traffic says so before anything else, as real drill traffic does.
+            subject = f"{EXERCISE_MARK} {subject}"
+        body = template.render(context)
     phone = attempt.kind in ("sms", "voice")
     return Message(
         to=attempt.address,

@@ -78,7 +78,7 @@ def test_the_console_crisis_page_shows_the_bound_ladder_and_checklist(client, re
         (3, "waiting"),
     ]
     page = response.content.decode()
-    assert "L1 Affected states&#x27; operators" in page and "300 s to acknowledge" in page
+    assert "L1 Affected states&#x27; operators" in page and "5 min to acknowledge" in page
     assert [i.title for i in response.context["checklist"]] == [
         "Confirm focal point",
         "Send initial report (SASOP Form 1)",

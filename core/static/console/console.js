@@ -161,9 +161,20 @@
     });
   }
 
+  // --- words: what this file writes on the page, in the reader's language -------------------
+  // base.html carries them as JSON (<script type="application/json" id="console-strings">,
+  // not executed, so the CSP allows it); %(name)s placeholders are filled here.
+  var words = {};
+  try { words = JSON.parse(document.getElementById("console-strings").textContent); } catch (e) { words = {}; }
+  function say(key, params) {
+    return (words[key] || key).replace(/%\((\w+)\)s/g, function (m, name) {
+      return params && name in params ? String(params[name]) : m;
+    });
+  }
+
   // --- countdowns and the clock ---------------------------------------------------------
   function fmt(seconds) {
-    if (seconds <= 0) return "overdue";
+    if (seconds <= 0) return say("overdue");
     var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
     var mm = (h && m < 10 ? "0" : "") + m, ss = (s < 10 ? "0" : "") + s;
     return (h ? h + ":" : "") + mm + ":" + ss;
@@ -176,14 +187,15 @@
       el.classList.toggle("overdue", left <= 0);
     });
     document.querySelectorAll("[data-clock]").forEach(function (el) {
+      // The desk's zone first, UTC beside it (as the server's dual_time).
       var d = new Date(now), zone = el.getAttribute("data-zone") || "UTC";
       var utc = d.toISOString().slice(11, 16) + " UTC";
       var local = "";
       try {
-        local = zone === "UTC" ? "" : " · " + d.toLocaleTimeString("en-GB",
-          { timeZone: zone, hour: "2-digit", minute: "2-digit" }) + " " + zone;
+        local = zone === "UTC" ? "" : d.toLocaleTimeString("en-GB",
+          { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }) + " " + zone + " · ";
       } catch (e) { local = ""; }
-      el.textContent = utc + local;
+      el.textContent = local + utc;
     });
   }
 
@@ -263,7 +275,7 @@
     var button = document.querySelector("[data-alerts-toggle]");
     if (!button) return;
     var onNow = alertsOn();
-    button.textContent = onNow ? "Alerts: on" : "Alerts: muted";
+    button.textContent = onNow ? say("alertsOn") : say("alertsMuted");
     button.setAttribute("aria-pressed", onNow ? "true" : "false");
   }
   var audio = null;
@@ -321,33 +333,33 @@
     } catch (e) { /* some browsers only notify from a service worker */ }
   }
   function crisisRef(frame) {
-    return frame.crisis ? frame.crisis.reference + " " + frame.crisis.title : "A crisis";
+    return frame.crisis ? frame.crisis.reference + " " + frame.crisis.title : say("aCrisis");
   }
   function alertFor(frame) {
     var t = frame.type;
     if (t === "escalation.level") {
       raise("crisis:" + (frame.crisis && frame.crisis.id) + ":level:" + frame.level + ":" + frame.round,
-        crisisRef(frame) + ": escalation level " + frame.level,
-        (frame.name || "") + " — please acknowledge.",
+        say("escalationLevel", { crisis: crisisRef(frame), level: frame.level }),
+        say("pleaseAcknowledge", { name: frame.name || "" }),
         frame.crisis ? "/crises/" + frame.crisis.id + "/" : "");
     } else if (t === "escalation.unanswered") {
       raise("crisis:" + (frame.crisis && frame.crisis.id) + ":unanswered",
-        crisisRef(frame) + ": nobody acknowledged", "The top escalation level went unanswered.",
+        say("nobodyAcknowledged", { crisis: crisisRef(frame) }), say("topUnanswered"),
         frame.crisis ? "/crises/" + frame.crisis.id + "/" : "");
     } else if (t === "notification.new") {
       var n = frame.notification || {};
       if (n.urgency === "flash" || n.urgency === "escalation") {
-        raise("notification:" + n.id, n.title || "New notification", "", n.link_path);
+        raise("notification:" + n.id, n.title || say("newNotification"), "", n.link_path);
       }
     } else if (t === "message" && frame.priority === "flash") {
       var mine = String(frame.sender_desk) === String(body.getAttribute("data-desk") || "");
       if (!mine && frame.sender_desk) {
-        raise("message:" + frame.id, "Flash message on a hotline",
+        raise("message:" + frame.id, say("flashOnLine"),
           (frame.body || "").slice(0, 180), "/lines/" + frame.channel + "/");
       }
     } else if (t === "escalation" && frame.message) {
-      raise("flash:" + frame.message + ":" + frame.step, "Flash message not acknowledged",
-        "Desks " + (frame.desks || []).length + " still to acknowledge (step " + frame.step + ").",
+      raise("flash:" + frame.message + ":" + frame.step, say("flashNotAcked"),
+        say("desksToAck", { count: (frame.desks || []).length, step: frame.step }),
         "/lines/" + frame.channel + "/");
     }
   }

@@ -39,21 +39,29 @@
   }
   var clock = document.querySelector("[data-clock]");
   var zone = clock ? clock.getAttribute("data-zone") : "UTC";
+  // The words of this page in the reader's language, from the server (%(name)s filled here).
+  var words = cfg.strings || {};
+  function say(key, params) {
+    return (words[key] || key).replace(/%\((\w+)\)s/g, function (m, name) {
+      return params && name in params ? String(params[name]) : m;
+    });
+  }
+  // As the server's dual_time: the desk's local time first, UTC beside it.
   function utc(iso) {
     if (!iso) return "";
-    var text = iso.replace("T", " ").slice(0, 16) + " UTC";
-    if (zone && zone !== "UTC") {
-      try {
-        text += " · " + new Date(iso).toLocaleTimeString("en-GB",
-          { timeZone: zone, hour: "2-digit", minute: "2-digit" }) + " (" + zone + ")";
-      } catch (e) { /* unknown zone: UTC only */ }
-    }
-    return text;
+    var u = iso.replace("T", " ").slice(0, 16);
+    if (!zone || zone === "UTC") return u + " UTC";
+    try {
+      var local = new Date(iso).toLocaleString("sv-SE", { timeZone: zone, year: "numeric",
+        month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+      return local.slice(0, 16) + " (" + zone + ") · " +
+        (local.slice(0, 10) === u.slice(0, 10) ? u.slice(11) : u) + " UTC";
+    } catch (e) { return u + " UTC"; /* unknown zone: UTC only */ }
   }
-  function code(deskId) { return cfg.deskCodes[String(deskId)] || ("desk " + deskId); }
+  function code(deskId) { return cfg.deskCodes[String(deskId)] || say("desk", { id: deskId }); }
 
   function ackButton(id, seq) {
-    var b = el("button", "ack", "Acknowledge flash message #" + seq);
+    var b = el("button", "ack", say("ackFlash", { seq: seq }));
     b.type = "button";
     b.setAttribute("data-ack", id);
     return b;
@@ -83,10 +91,10 @@
       head.appendChild(tlp);
       head.appendChild(document.createTextNode(" "));
     }
-    var prio = f.priority.charAt(0).toUpperCase() + f.priority.slice(1);
+    var prio = (cfg.priorities || {})[f.priority] || f.priority;
     head.appendChild(el("span", "badge prio-" + f.priority, prio));
     head.appendChild(document.createTextNode(" "));
-    head.appendChild(el("strong", "", f.sender_desk ? code(f.sender_desk) : "line check"));
+    head.appendChild(el("strong", "", f.sender_desk ? code(f.sender_desk) : say("lineCheck")));
     if (f.sender) head.appendChild(document.createTextNode(" · " + f.sender));
     head.appendChild(document.createTextNode(" · "));
     head.appendChild(el("span", "muted", "#" + f.seq + " · " + utc(f.created_at)));
@@ -142,7 +150,7 @@
       delete form.dataset.clientMsgId;
       form.reset();
       form.querySelector("button[type=submit]").disabled = false;
-      status.textContent = "Sent as #" + f.seq + (f.duplicate ? " (already sent)" : "") + how + ".";
+      status.textContent = say(how || (f.duplicate ? "sentAsAgain" : "sentAs"), { seq: f.seq });
     }
   }
   function sendOverRest(frame) {
@@ -158,7 +166,7 @@
         if (res.ok) {
           show(res.data);
           confirmed({ client_msg_id: frame.client_msg_id, seq: res.data.seq, duplicate: res.status === 200 },
-            " over the web; live updates resume when the connection is back");
+            "sentOverWeb");
           return;
         }
         if (res.status >= 400 && res.status < 500) {  // refused: retrying would not help
@@ -167,13 +175,13 @@
             delete form.dataset.clientMsgId;
             form.querySelector("button[type=submit]").disabled = false;
           }
-          status.textContent = "Not sent: " + (res.data.message || ("error " + res.status));
+          status.textContent = say("notSent", { reason: res.data.message || say("errorStatus", { status: res.status }) });
         } else {
-          status.textContent = "Not sent yet: the server is busy; it will be sent when the line is back.";
+          status.textContent = say("busy");
         }
       })
       .catch(function () {
-        status.textContent = "Offline: will send when the line is back.";
+        status.textContent = say("offline");
       });
   }
   function poll() {
@@ -231,7 +239,7 @@
     list.querySelectorAll("li[data-seq]").forEach(function (li) {
       var sender = Number(li.getAttribute("data-sender-desk"));
       var mineRead = li.querySelector('[data-receipts] [data-desk="' + cfg.desk + '"]');
-      if (sender && sender !== cfg.desk && !(mineRead && /read|acknowledged/.test(mineRead.textContent))) {
+      if (sender && sender !== cfg.desk && !(mineRead && /read|acknowledged/.test(mineRead.getAttribute("data-state") || ""))) {
         Console.send({ type: "read", message: Number(li.getAttribute("data-id")), desk: cfg.desk });
       }
     });
@@ -242,7 +250,8 @@
     var li = document.getElementById("msg-" + f.seq);
     if (!li) return;
     var box = li.querySelector("[data-receipts]");
-    var word = f.acknowledged_at ? "acknowledged" : f.read_at ? "read" : "delivered";
+    var state = f.acknowledged_at ? "acknowledged" : f.read_at ? "read" : "delivered";
+    var word = say(state);
     var span = box.querySelector('[data-desk="' + f.desk + '"]');
     if (!span) {
       if (box.children.length) box.appendChild(document.createTextNode(" · "));
@@ -250,10 +259,11 @@
       span.setAttribute("data-desk", f.desk);
       box.appendChild(span);
     }
+    span.setAttribute("data-state", state);
     span.textContent = code(f.desk) + ": " + word;
     if (f.acknowledged_at && f.desk === cfg.desk) {
       var button = li.querySelector("button[data-ack]");
-      if (button) button.replaceWith(el("span", "badge ok acked", "Acknowledged"));
+      if (button) button.replaceWith(el("span", "badge ok acked", say("Acknowledged")));
     }
   });
 
@@ -270,7 +280,7 @@
         delete form.dataset.clientMsgId;
         form.querySelector("button[type=submit]").disabled = false;
       }
-      if (status) status.textContent = "Not sent: " + f.message;
+      if (status) status.textContent = say("notSent", { reason: f.message });
     } else if (status && f.message) {
       status.textContent = f.message;
     }
@@ -289,7 +299,7 @@
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var body = form.body.value;
-      if (!body.trim()) { status.textContent = "Write a message first."; return; }
+      if (!body.trim()) { status.textContent = say("writeFirst"); return; }
       // One id per composed message, reused by every retry until the server confirms.
       if (!form.dataset.clientMsgId) form.dataset.clientMsgId = uuid4();
       var id = form.dataset.clientMsgId;
@@ -298,9 +308,9 @@
       outbox[id] = frame;
       form.querySelector("button[type=submit]").disabled = true;
       if (Console.send(frame)) {
-        status.textContent = "Sending…";
+        status.textContent = say("sending");
       } else {
-        status.textContent = "Sending over the web…";
+        status.textContent = say("sendingWeb");
         sendOverRest(frame);
       }
     });
