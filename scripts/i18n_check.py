@@ -31,6 +31,7 @@ import shutil
 import subprocess  # nosec B404  # our own manage.py, a fixed argument list
 import sys
 import tempfile
+import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -40,21 +41,10 @@ sys.path.insert(0, str(ROOT))
 from core.pofiles import read_po  # noqa: E402
 
 LANGUAGES = ["id", "th", "vi"]
-# Folders copied for makemessages: the installed packages, as pyproject lists them.
-SOURCE_DIRS = [
-    "config",
-    "core",
-    "directory",
-    "deadlines",
-    "audit",
-    "attachments",
-    "rosters",
-    "paging",
-    "crisis",
-    "hotline",
-    "humanitarian",
-    "feeds",
-    "cyber",
+# Folders copied for makemessages: the project's packages, as pyproject's layers list them
+# (so a new app is checked the day it is added).
+SOURCE_DIRS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+    "root_packages"
 ]
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "label"}
 # Names and codes that are the same in every language (formats, standards, units).
