@@ -421,6 +421,8 @@ SPECTACULAR_SETTINGS = {
         "CapFeedStatusEnum": "feeds.models.FeedStatus",
         "CapFeedEntryOutcomeEnum": "feeds.models.EntryOutcome",
         "CyberItemKindEnum": "cyber.models.ItemKind",
+        "ExerciseRunStatusEnum": "exercises.models.RunStatus",
+        "InjectStatusEnum": "exercises.models.InjectStatus",
     },
 }
 
