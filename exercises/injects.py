@@ -115,9 +115,12 @@ def _cap_alert(inject: Inject, crisis: Crisis, by) -> str:
             raise
         message.status = "Actual"
         intake = ingest_cap_alert(by=by, desk=inject.desk, xml=cap.render_alert(message))
-    return _("CAP alert %(identifier)s received (%(outcome)s).") % {
-        "identifier": message.identifier,
-        "outcome": intake.outcome,
+    if intake.opened:
+        return _("CAP alert %(identifier)s received; it opened a crisis.") % {
+            "identifier": message.identifier
+        }
+    return _("CAP alert %(identifier)s received on the crisis.") % {
+        "identifier": message.identifier
     }
 
 
