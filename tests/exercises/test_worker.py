@@ -8,6 +8,7 @@ import time
 import pytest
 import redis
 from django.db.models import Count
+from django.utils import timezone
 
 from crisis.models import SituationUpdate, TimelineEntry
 from exercises import services
@@ -19,9 +20,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 COUNT = 12
 
 
+def offset(i: int) -> int:
+    """Half the injects come while the worker is dead, half well after it is back."""
+    return 5 + i // 3 if i < COUNT // 2 else 40 + i // 3
+
+
 def scenario_text() -> str:
     injects = "".join(
-        f"  - at: T+{5 + i // 3} s\n"
+        f"  - at: T+{offset(i)} s\n"
         f"    type: situation_update\n"
         f"    desk: {'AAA-DESK' if i % 2 else 'BBB-DESK'}\n"
         f"    conditions: Report number {i}.\n"
@@ -49,11 +55,13 @@ def test_injects_play_once_on_time_through_a_worker_sigkill(private_redis, regio
             assert not run.injects.exclude(status=InjectStatus.SCHEDULED).exists()
             worker.kill()  # SIGKILL, with beat: every held ETA task dies with it
             worker.start()
+            back_at = (timezone.now() - run.started_at).total_seconds()
+            assert back_at < 38, f"the worker took {back_at:.0f} s to come back"
 
             def all_played():
                 return not run.injects.exclude(status=InjectStatus.PLAYED).exists()
 
-            wait_for(all_played, timeout=40, what="every inject to play")
+            wait_for(all_played, timeout=60, what="every inject to play")
             time.sleep(1.5)  # let any late duplicate show itself
     finally:
         worker.stop()
