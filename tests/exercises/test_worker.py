@@ -79,8 +79,17 @@ def test_injects_play_once_on_time_through_a_worker_sigkill(private_redis, regio
     assert sorted(e.payload["inject_id"] for e in entries) == sorted(
         run.injects.values_list("pk", flat=True)
     )
-    lateness = [(i.played_at - i.due_at).total_seconds() for i in run.injects.all()]
-    assert min(lateness) >= -0.3, lateness
-    # Killed and restarted mid-run: the sweep (every second) plays the rest within seconds.
-    assert max(lateness) < 20, lateness
-    print(f"inject lateness through SIGKILL: max {max(lateness):.2f} s")
+    late = {
+        i.pk: (i.at_seconds, (i.played_at - i.due_at).total_seconds()) for i in run.injects.all()
+    }
+    assert min(s for _at, s in late.values()) >= -0.3, late
+    during = [s for at, s in late.values() if at < 40]
+    after = [s for at, s in late.values() if at >= 40]
+    # Due while the worker was dead: played as soon as it is back (its beat sweeps every s).
+    assert max(during) < back_at + 5, late
+    # Due once it is back: on time.
+    assert max(after) < 2.0, late
+    print(
+        f"inject lateness: due while dead max {max(during):.2f} s (worker back at "
+        f"T+{back_at:.1f} s); due after max {max(after):.2f} s"
+    )
