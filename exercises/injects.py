@@ -251,6 +251,7 @@ def play_inject(deadline) -> None:
             "run_id": inject.run_id,
             "type": inject.type,
             "what": inject.what,
+            "title": inject.what,  # the console's timeline line: "Exercise inject: <what>"
             "status": inject.status,
             "outcome": inject.outcome,
         },
