@@ -110,6 +110,8 @@ def run_for(access: Access, run_id) -> ExerciseRun:
         run_id = int(run_id)
     except (TypeError, ValueError):
         raise NotFound(_("No such exercise run."), details={"run": run_id}) from None
+    if not 0 < run_id < 2**63:
+        raise NotFound(_("No such exercise run."), details={"run": run_id})
     run = runs_visible_to(access).filter(pk=run_id).first()
     if run is None:
         raise NotFound(_("No such exercise run."), details={"run": run_id})
@@ -117,4 +119,6 @@ def run_for(access: Access, run_id) -> ExerciseRun:
 
 
 def injects_of(run: ExerciseRun) -> QuerySet[Inject]:
-    return run.injects.select_related("desk", "added_by").order_by("due_at", "at_seconds", "pk")
+    return run.injects.select_related("desk", "added_by", "run__lead_desk").order_by(
+        "due_at", "at_seconds", "pk"
+    )

@@ -77,7 +77,7 @@ def test_a_refused_inject_is_marked_failed_with_the_reason_not_retried(region, s
         run_id=run.pk,
         inject={"type": "transition", "to": "resolved", "what": "Resolve too early"},
     )
-    play_until(run, 0)
+    play_until(run, 5)  # added "now": a moment after the start
     failed = run.injects.get(what="Resolve too early")
     assert failed.status == InjectStatus.FAILED
     assert "cannot become resolved" in failed.outcome
@@ -123,7 +123,7 @@ def test_injects_added_live(region, scenario):
     )  # fmt: skip
     assert later.desk == region.desk_a  # the lead desk when none is named
     assert abs((later.due_at - run.started_at).total_seconds() - 2400) < 1
-    play_until(run, 0)
+    play_until(run, 5)
     now_inject.refresh_from_db()
     assert now_inject.status == InjectStatus.PLAYED
 
