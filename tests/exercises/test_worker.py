@@ -21,7 +21,8 @@ COUNT = 12
 
 
 def offset(i: int) -> int:
-    """Half the injects come while the worker is dead, half well after it is back."""
+    """Half the injects are due just after the kill (their ETA tasks die with the worker),
+    half well after it is back."""
     return 5 + i // 3 if i < COUNT // 2 else 40 + i // 3
 
 
@@ -85,11 +86,12 @@ def test_injects_play_once_on_time_through_a_worker_sigkill(private_redis, regio
     assert min(s for _at, s in late.values()) >= -0.3, late
     during = [s for at, s in late.values() if at < 40]
     after = [s for at, s in late.values() if at >= 40]
-    # Due while the worker was dead: played as soon as it is back (its beat sweeps every s).
+    # Their timers died with the worker: played as soon as it is back (or on time if it
+    # was back by then), by a redelivered task or the beat's sweep (every second).
     assert max(during) < back_at + 5, late
     # Due once it is back: on time.
     assert max(after) < 2.0, late
     print(
-        f"inject lateness: due while dead max {max(during):.2f} s (worker back at "
+        f"inject lateness: armed before the kill max {max(during):.2f} s (worker back at "
         f"T+{back_at:.1f} s); due after max {max(after):.2f} s"
     )
