@@ -54,7 +54,7 @@ def test_the_test_scenario_reads():
         ("  affected_states: [AAA, BBB]\n", "  affected_states: [AAA, Thailand]\n",
          "line 7, crisis.affected_states[1]: 'Thailand' is not an ISO 3166-1 alpha-3 code"),
         ("  lead_desk: AAA-DESK\n", "",
-         "line 3, crisis.lead_desk: missing (required)"),
+         "line 4, crisis.lead_desk: missing (required)"),
         ("    to: active\n", "    to: [active]\n",
          "line 40, injects[5].to: expected a single value, not a list or mapping"),
         ("    sector: shelter\n", "    sector: shelter\n    sector: wash\n",
