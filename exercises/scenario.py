@@ -182,6 +182,12 @@ def format_offset(seconds: int) -> str:
 # --- reading ------------------------------------------------------------------------------------
 
 
+def _shown(value) -> str:
+    """A value echoed in a problem: short, and encodable (no lone surrogates)."""
+    text = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 class _Reader:
     """Walks the composed node tree, collecting problems with their lines."""
 
@@ -386,7 +392,7 @@ def read_inject(r: _Reader, node, path: str, *, lead_desk: str) -> InjectSpec | 
             r.problem(
                 nodes["at"],
                 f"{path}.at",
-                _('"%(value)s" is not a time offset like T+5 min') % {"value": raw},
+                _('"%(value)s" is not a time offset like T+5 min') % {"value": _shown(raw)},
             )
         elif at_seconds > MAX_OFFSET.total_seconds():
             r.problem(nodes["at"], f"{path}.at", _("more than 7 d after the start"))
@@ -463,7 +469,7 @@ def _inject_fields(r: _Reader, kind: str, nodes: dict, path: str) -> dict:
                 r.problem(
                     nodes["needed_within"],
                     f"{path}.needed_within",
-                    _('"%(value)s" is not a duration like 48 h') % {"value": raw},
+                    _('"%(value)s" is not a duration like 48 h') % {"value": _shown(raw)},
                 )
         return {
             "sector": sector,
