@@ -620,11 +620,18 @@ def parse_scenario(source: str | bytes) -> ScenarioSpec:
     )
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Never writes anchors: a value repeated in the JSON stays a plain copy."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
 def read_live_inject(data, *, lead_desk: str) -> InjectSpec:
     """An inject given as JSON (added live to a run): same rules, fields named without lines."""
     if not isinstance(data, dict):
         raise _fail([Problem(None, "inject", _("expected an object (at, type, desk, …)"))])
-    text = yaml.safe_dump(data, allow_unicode=True)
+    text = yaml.dump(data, Dumper=_PlainDumper, allow_unicode=True)
     loader, root = _compose(text)
     try:
         r = _Reader(loader)
