@@ -539,8 +539,8 @@ def _fail(problems: list[Problem]) -> InvalidInput:
 
 
 def _compose(text: str) -> tuple[yaml.SafeLoader, object]:
-    loader = yaml.SafeLoader(text)
     try:
+        loader = yaml.SafeLoader(text)  # reads the text: a control character fails here
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
