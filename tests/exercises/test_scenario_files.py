@@ -86,6 +86,7 @@ def test_every_problem_is_listed_in_line_order():
         ("name: x\ninjects: []\ncrisis: {}\n", "line 2, injects: a scenario needs at least"),
         ("a: &x [1]\nb: *x\n", "line 1, a: unknown field"),
         ("name: x\x00\n", "the NUL character is not allowed"),
+        ("name: x\x0f\n", "not valid YAML: unacceptable character #x000f"),
     ],
 )
 def test_files_that_are_not_scenarios(text, expected):
