@@ -24,6 +24,7 @@ COPY hotline ./hotline
 COPY humanitarian ./humanitarian
 COPY feeds ./feeds
 COPY cyber ./cyber
+COPY exercises ./exercises
 COPY attachments ./attachments
 COPY records ./records
 COPY locale ./locale

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("hotline.console.urls")),
     path("", include("humanitarian.console.urls")),
     path("", include("records.console_urls")),
+    path("", include("exercises.console.urls")),
 ]

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "humanitarian",
     "feeds",
     "cyber",
+    "exercises",
     # Platform too (above the directory, below crisis), listed last only so that seed_demo,
     # which runs each app's demo in this order, seeds them after the demo's desks and people.
     "rosters",
@@ -431,6 +432,8 @@ SPECTACULAR_SETTINGS = {
         "CapFeedStatusEnum": "feeds.models.FeedStatus",
         "CapFeedEntryOutcomeEnum": "feeds.models.EntryOutcome",
         "CyberItemKindEnum": "cyber.models.ItemKind",
+        "ExerciseRunStatusEnum": "exercises.models.RunStatus",
+        "InjectStatusEnum": "exercises.models.InjectStatus",
     },
 }
 

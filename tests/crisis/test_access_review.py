@@ -18,12 +18,15 @@ from feeds.models import CapFeed
 from humanitarian.models import AssetKind, AssistanceRequest, Pledge, Shelter, StandbyAsset
 from humanitarian.services import shelters
 from tests.crisis.factories import activate, make_protocol, report
+from tests.exercises.conftest import SCENARIO
 from tests.humanitarian.conftest import make_pledge, make_request
 from tests.support.api import body as whole_body
 
 pytestmark = pytest.mark.django_db
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
+# A scenario file the supervisor of A may upload (exercises: tests/exercises/).
+EXERCISE_SCENARIO = SCENARIO.replace("Strait ferry drill", "Access review drill")
 # The hotline REST API has its own access and bad-input tests (tests/hotline/test_api.py);
 # /auth/ acts on the caller's own credentials (log in, rotate, log out, websocket ticket),
 # which everyone may do: tests/security/test_tokens.py and test_logins.py cover it; contact
@@ -50,6 +53,9 @@ OPERATIONS = _write_operations()
 XML_INTAKE = ("/api/v1/crises/cap/", "/api/v1/humanitarian/edxl-rm/")
 # Actions that take no body (DRF never parses it, so junk there is ignored, not an error).
 BODYLESS = {
+    "/api/v1/exercises/runs/{id}/pause/",
+    "/api/v1/exercises/runs/{id}/resume/",
+    "/api/v1/exercises/runs/{id}/end/",
     "/api/v1/crises/{id}/tasks/{task_id}/{verb}/",
     "/api/v1/humanitarian/requests/{id}/open/",
 }
@@ -133,6 +139,9 @@ def _plausible_body(method: str, path: str, world, region) -> dict:
         "/api/v1/humanitarian/shelters/{id}/": {"population": 5},
         "/api/v1/humanitarian/standby-assets/{id}/offer/": {"request": req, "quantity": 1},
         "/api/v1/protocols/{protocol_id}/versions/{number}/": {"notes": "x"},
+        "/api/v1/exercises/scenarios/": {"source": EXERCISE_SCENARIO},
+        "/api/v1/exercises/runs/": {"scenario": "strait-ferry-drill", "speed": 60},
+        "/api/v1/exercises/runs/{id}/injects/": {"type": "message", "body": "x"},
         # Multipart with a file in real use; as JSON the item is checked, then 400 (no file).
         "/api/v1/attachments/": {"kind": "humanitarian.request", "object_id": req},
     }  # fmt: skip
@@ -178,6 +187,8 @@ def test_outsiders_never_write(who, region, world, api_client):
         }[who]
         if who == "operator_c" and path.startswith("/api/v1/protocols/"):
             allowed = {403}  # staff-only authoring: not hidden, just refused.
+        if who == "operator_c" and path.startswith("/api/v1/exercises/"):
+            allowed = {403, 404}  # controllers only: refused (403) or not seen (404).
         if path in XML_INTAKE:
             allowed = allowed | {415}  # a JSON body is refused before anything else.
         assert response.status_code in allowed, (method, path, response.status_code,

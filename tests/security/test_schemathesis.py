@@ -122,6 +122,7 @@ def _demo_objects() -> dict:
             "/api/v1/cap/alerts/": first(crisis.cap_alerts.filter(direction="issued")),
             "/api/v1/cap/feeds/": first(CapFeed.objects),
             "/api/v1/attachments/": first(Attachment.objects),
+            "/api/v1/exercises/runs/": _exercise_run(),
         },
         "params": {
             "task_id": thai_task.pk if thai_task else 1,
@@ -131,9 +132,19 @@ def _demo_objects() -> dict:
             "protocol_id": version.protocol_id,
             "number": version.number,
             "code": "THA",
+            "key": "andaman-tsunami",
             "check_id": first(LineCheck.objects.filter(channel=line)),
         },
     }
+
+
+def _exercise_run() -> int:
+    """A run of the tsunami demo scenario, started by the coordinator (its detail, pause,
+    resume, end and add-inject operations act on it)."""
+    from exercises.services import start_run
+
+    coordinator = get_user_model().objects.get(username="coordinator")
+    return start_run(by=coordinator, scenario_key="andaman-tsunami", speed=1).pk
 
 
 def _path_parameters(operation, demo) -> dict:
@@ -178,6 +189,8 @@ def _plausible_bodies(demo) -> dict[str, dict]:
         "POST /api/v1/humanitarian/shelters/": {"crisis": crisis, "name": "Gym", "capacity": 10},
         "PATCH /api/v1/humanitarian/shelters/{id}/": {"population": 5},
         "PATCH /api/v1/protocols/{protocol_id}/versions/{number}/": {"notes": "Reviewed."},
+        "POST /api/v1/exercises/runs/": {"scenario": "andaman-tsunami", "speed": 60},
+        "POST /api/v1/exercises/runs/{id}/injects/": {"type": "message", "body": "Drill."},
     }  # fmt: skip
 
 
