@@ -23,6 +23,7 @@ COPY hotline ./hotline
 COPY humanitarian ./humanitarian
 COPY feeds ./feeds
 COPY cyber ./cyber
+COPY review ./review
 COPY attachments ./attachments
 COPY manage.py ./
 RUN pip install --no-deps .

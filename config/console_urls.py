@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("crisis.console.urls")),
     path("", include("hotline.console.urls")),
     path("", include("humanitarian.console.urls")),
+    path("", include("review.console.urls")),
 ]

@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include("humanitarian.urls")),
     path("api/v1/", include("feeds.urls")),
     path("api/v1/", include("cyber.urls")),
+    path("api/v1/", include("review.urls")),
     path("", include("paging.ack_urls")),
     path("", include("config.console_urls")),
 ]
