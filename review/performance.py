@@ -303,6 +303,7 @@ def crisis_performance(crisis: Crisis, *, now: datetime | None = None) -> dict:
                     if pledge.quantity_received is not None
                     else pledge.quantity_accepted
                 )
+    late_steps.sort(key=lambda step: step["due_at"] or "")
     desks = []
     for code in sorted(per_desk):
         d = per_desk[code]
