@@ -134,11 +134,13 @@ def _levels(crisis: Crisis, entries: list[TimelineEntry], desks_by_id: dict) -> 
     return rounds
 
 
-def _flash(crisis: Crisis, desks_by_id: dict) -> dict[int, dict]:
+def _flash(crisis: Crisis) -> dict[int, dict]:
     """Per receiving desk id: flash messages received, acknowledged, the ack times."""
     out: dict[int, dict] = defaultdict(lambda: {"received": 0, "acknowledged": 0, "seconds": []})
-    lines = HotlineChannel.objects.filter(crisis_ref=crisis.reference).values_list("pk", flat=True)
-    messages = Message.objects.filter(channel_id__in=list(lines), priority=Priority.FLASH)
+    lines = list(
+        HotlineChannel.objects.filter(crisis_ref=crisis.reference).values_list("pk", flat=True)
+    )
+    messages = list(Message.objects.filter(channel_id__in=lines, priority=Priority.FLASH))
     members = {line: member_desk_ids(line) for line in lines}
     acks = defaultdict(dict)
     for receipt in Receipt.objects.filter(message__in=messages, acknowledged_at__isnull=False):
@@ -183,7 +185,7 @@ def crisis_performance(crisis: Crisis, *, now: datetime | None = None) -> dict:
     )
     desks_by_id = {d.pk: d for d in Desk.objects.filter(pk__in=desk_ids)}
     levels = _levels(crisis, entries, desks_by_id)
-    flash = _flash(crisis, desks_by_id)
+    flash = _flash(crisis)
     for desk_id in flash:
         if desk_id not in desks_by_id:
             desks_by_id[desk_id] = Desk.objects.get(pk=desk_id)

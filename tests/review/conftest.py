@@ -92,8 +92,11 @@ def resolve(region, clock, crisis, at: datetime) -> Crisis:
 
 
 def acknowledge(region, crisis, who: str) -> None:
-    person, desk = {"a": (region.operator_a, region.desk_a), "b": (region.operator_b, region.desk_b),
-                    "c": (region.operator_c, region.desk_c)}[who]  # fmt: skip
+    person, desk = {
+        "a": (region.operator_a, region.desk_a),
+        "b": (region.operator_b, region.desk_b),
+        "c": (region.operator_c, region.desk_c),
+    }[who]
     crisis_services.acknowledge_crisis(by=person, desk=desk, crisis=crisis)
 
 
@@ -136,9 +139,12 @@ def play_scripted_crisis(region, clock, t0: datetime, *, exercise: bool = False)
     )  # fmt: skip
     pledges = [
         assistance.make_pledge(
-            by=region.operator_b, desk=region.desk_b, request_id=request.pk, quantity=q,
+            by=region.operator_b,
+            desk=region.desk_b,
+            request_id=request.pk,
+            quantity=q,
             eta=clock.now + timedelta(hours=6),
-        )  # fmt: skip
+        )
         for q in (40, 20)
     ]
     for pledge in pledges:

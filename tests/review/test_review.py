@@ -74,8 +74,10 @@ def test_only_the_lead_supervisor_and_the_coordinator_draft(region, resolved, ap
     review = drafted.json()
     assert review["status"] == "draft"
     assert resolved.reference in review["what_happened"]
-    assert [h["kind"] for h in review["generated"]["highlights"]][:2] == ["reported",
-                                                                          "status_changed"]
+    assert [h["kind"] for h in review["generated"]["highlights"]][:2] == [
+        "reported",
+        "status_changed",
+    ]
     assert review["generated"]["performance"]["crisis"]["id"] == resolved.pk
     again = api_client.post(_url(resolved), {}, format="json")
     assert (again.status_code, again.json()["code"]) == (409, "review_exists")
