@@ -3,6 +3,7 @@ call a selector or a service, render."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -230,7 +231,7 @@ class ReviewUpdateSerializer(DeskInputSerializer):
 
 def _input(serializer_class, data) -> dict:
     if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object.")
+        raise InvalidInput(_("The body must be a JSON object."))
     checked = serializer_class(data=data)
     checked.is_valid(raise_exception=True)
     return dict(checked.validated_data)

@@ -82,7 +82,7 @@ def test_performance_pages_draw_their_charts(people, region):
     screenshot(a, "crisis-performance")
     a.get_by_role("link", name="AAA-DESK").click()
     a.locator("#trend").wait_for()
-    a.get_by_label("Per").select_option("month")
+    a.get_by_label("Per", exact=True).select_option("month")
     a.get_by_role("button", name="Show").click()
     a.locator("#perf-periods tr[data-period]").nth(5).wait_for()
     screenshot(a, "desk-performance")
