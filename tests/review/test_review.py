@@ -235,6 +235,9 @@ def test_console_pages_render(region, resolved, client):
     assert client.get("/performance/").status_code == 302
     assert client.get("/desks/BBB-DESK/performance/").status_code == 403
     assert client.get("/desks/AAA-DESK/performance/?period=week").status_code == 400
+    client.force_login(region.coordinator)
+    page = client.get(f"/crises/{resolved.pk}/").content.decode()
+    assert "Draft the after-action review" in page and "Performance against the protocol" in page
     client.force_login(region.operator_c)
     assert client.get(f"/crises/{resolved.pk}/performance/").status_code == 404
     assert client.get(f"/crises/{resolved.pk}/review/").status_code == 404
