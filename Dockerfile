@@ -25,6 +25,7 @@ COPY humanitarian ./humanitarian
 COPY feeds ./feeds
 COPY cyber ./cyber
 COPY exercises ./exercises
+COPY review ./review
 COPY attachments ./attachments
 COPY records ./records
 COPY locale ./locale

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("humanitarian.console.urls")),
     path("", include("records.console_urls")),
     path("", include("exercises.console.urls")),
+    path("", include("review.console.urls")),
 ]

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "feeds",
     "cyber",
     "exercises",
+    "review",
     # Platform too (above the directory, below crisis), listed last only so that seed_demo,
     # which runs each app's demo in this order, seeds them after the demo's desks and people.
     "rosters",

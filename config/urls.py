@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include("cyber.urls")),
     path("api/v1/", include("records.urls")),
     path("api/v1/", include("exercises.urls")),
+    path("api/v1/", include("review.urls")),
     path("", include("paging.ack_urls")),
     path("", include("config.console_urls")),
 ]

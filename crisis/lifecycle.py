@@ -30,6 +30,9 @@ ACTIVE_STATUSES = (S.ACTIVE, S.DE_ESCALATING)
 #: Statuses in which the escalation has nothing left to do.
 FINISHED_STATUSES = (S.RESOLVED, S.CLOSED)
 
+#: ``CrisisTask.party_role`` of follow-up tasks: the actions of a published after-action
+#: review (the ``review`` app). They come after the crisis, so they stay open once it ends.
+FOLLOW_UP_ROLE = "review"
 #: After a re-escalation the ladder starts again unless a level is still waiting.
 RESTARTABLE = (EscalationState.ACKNOWLEDGED, EscalationState.UNANSWERED, EscalationState.STOPPED)
 #: Escalation states in which a desk can acknowledge the current level.

@@ -27,6 +27,7 @@ from core.text import require_xml_safe
 from crisis.lifecycle import (
     ACKNOWLEDGEABLE,
     ACTIVE_STATUSES,
+    FOLLOW_UP_ROLE,
     MANAGERS,
     OPEN_STATUSES,
     RESTARTABLE,
@@ -500,7 +501,7 @@ def set_task_done(*, by, task: CrisisTask, done: bool) -> CrisisTask:
     """Mark a checklist task done or undone. Who: writing members of the task's desk.
 
     Idempotent (marking a done task done again changes nothing). Refused (409) once the
-    crisis is resolved or closed.
+    crisis is resolved or closed, except a review's follow-up tasks (``FOLLOW_UP_ROLE``).
     """
     access = access_for(by)
     if not access.is_member_of(task.desk):
@@ -513,7 +514,7 @@ def set_task_done(*, by, task: CrisisTask, done: bool) -> CrisisTask:
     with transaction.atomic():
         _access, crisis, _parties = begin_crisis_action(by=by, desk=task.desk, crisis=task.crisis)
         task = CrisisTask.objects.select_for_update().get(pk=task.pk)
-        if crisis.status not in ACTIVE_STATUSES:
+        if crisis.status not in ACTIVE_STATUSES and task.party_role != FOLLOW_UP_ROLE:
             raise TransitionNotAllowed(
                 _("The tasks of a %(status)s crisis are final.")
                 % {"status": crisis.get_status_display().lower()},

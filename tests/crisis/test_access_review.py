@@ -128,6 +128,10 @@ def _plausible_body(method: str, path: str, world, region) -> dict:
         "/api/v1/crises/{id}/stop-escalation/": {"reason": "handled"},
         "/api/v1/crises/{id}/transition/": {"to": "de_escalating"},
         "/api/v1/crises/{id}/updates/": {"conditions": "calm"},
+        # The review: drafted once the crisis is resolved (the world's is active: 409);
+        # the same path edits it (PATCH).
+        "/api/v1/crises/{id}/review/": {"went_well": "B answered at once."},
+        "/api/v1/crises/{id}/review/publish/": {},
         "/api/v1/humanitarian/displacement/imports/": {"crisis": crisis, "content": "a,b\n1,2\n"},
         "/api/v1/humanitarian/pledges/": {"request": req, "quantity": 1},
         "/api/v1/humanitarian/pledges/{id}/claim/": {"request": req, "quantity": 1},

@@ -175,6 +175,10 @@ def _plausible_bodies(demo) -> dict[str, dict]:
         "POST /api/v1/crises/{id}/progress/": {"note": "Booms deployed."},
         "POST /api/v1/crises/{id}/participants/": {"desk": "SGP-SCDF", "role": "supporting"},
         "POST /api/v1/crises/{id}/transition/": {"to": "de_escalating"},
+        # The demo crisis is open: drafting its review is refused (409), and with no review
+        # there is nothing to edit (409); both answers must conform.
+        "POST /api/v1/crises/{id}/review/": {},
+        "PATCH /api/v1/crises/{id}/review/": {"went_well": "Quick acknowledgement."},
         "POST /api/v1/channels/{id}/messages/": {
             "body": "Road reopened.", "client_msg_id": str(uuid.uuid4()), "priority": "routine",
         },

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('paging', '0002_sms_voice_webhooks_reply_codes'),
+        ('paging', '0003_page_exercise_never_changes'),
     ]
 
     operations = [
