@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("crisis.console.urls")),
     path("", include("hotline.console.urls")),
     path("", include("humanitarian.console.urls")),
+    path("", include("rosters.console.urls")),
+    path("", include("paging.console.urls")),
 ]

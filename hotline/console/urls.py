@@ -1,14 +1,19 @@
 from django.urls import path
 
 from core.console.shell import register_nav, register_panel
-from hotline.console import views
+from hotline.console import invitations, views
 
 register_nav("Hotlines", "console:lines", order=20)
 register_panel(
     "dashboard", "lines", views.lines_panel, order=20, live_on="message receipt line_status"
 )
+register_panel(
+    "dashboard", "invitations", invitations.invitations_panel, order=15, live_on="hotline.channel"
+)
 
 urlpatterns = [
+    path("lines/<int:pk>/invitation/accept/", invitations.accept, name="invitation-accept"),
+    path("lines/<int:pk>/invitation/decline/", invitations.decline, name="invitation-decline"),
     path("lines/", views.lines, name="lines"),
     path("lines/<int:pk>/", views.line, name="line"),
     path(
