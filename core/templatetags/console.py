@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.tlp import TLP, label
+from core.words import event_words
 
 register = template.Library()
 
@@ -64,7 +65,7 @@ def percent(part, whole) -> int:
 def timeline_text(entry) -> str:
     """One readable line for a timeline entry: its kind and the payload's gist."""
     payload = entry.payload or {}
-    text = entry.kind.replace("_", " ").capitalize()
+    text = event_words(entry.kind)
     if "from" in payload and "to" in payload:
         text += f": {payload['from']} → {payload['to']}"
     elif "level" in payload:

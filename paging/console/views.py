@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from core.console.shell import console_view, current_desk, render_console, run_action
 from core.errors import DomainError, NotFound
+from core.words import event_words as event_words_of
 from directory.access import access_for
 from paging import selectors
 from paging.models import ContactKind, Urgency
@@ -35,7 +36,7 @@ def event_words(event: str) -> str:
         "page.acknowledged": _("Page acknowledged"),
         "page.closed": _("Page closed"),
     }
-    return words.get(event) or event.replace(".", " ").replace("_", " ").capitalize() or "—"
+    return words.get(event) or event_words_of(event)
 
 
 # --- contact methods ----------------------------------------------------------------------

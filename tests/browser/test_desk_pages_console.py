@@ -38,7 +38,7 @@ def test_a_supervisor_keeps_the_roster_and_an_operator_hands_over(people, region
     row = sup.locator("#shifts tbody tr", has_text="op-a")
     assert "600 min" in row.inner_text() and "on weekdays" in row.inner_text()
 
-    # "I cover tonight": the form suggests tonight 20:00–08:00 in the desk's zone.
+    # "I cover tonight": the form suggests tonight 20:00 to 08:00 in the desk's zone.
     cover = sup.locator("#add-override")
     assert cover.get_by_label("Person").input_value() == "sup-a"
     cover.get_by_label("From (Asia/Bangkok)").fill("2030-01-06T20:00")
