@@ -1,6 +1,9 @@
 from django.urls import path
 
-from crisis.console import views
+from core.console.shell import register_panel
+from crisis.console import actions, views
+
+register_panel("crisis", "actions", actions.actions_panel, order=5)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -8,6 +11,10 @@ urlpatterns = [
     path("crises/<int:pk>/", views.crisis_detail, name="crisis"),
     path("crises/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge-crisis"),
     path("crises/<int:pk>/transition/", views.transition, name="transition-crisis"),
+    path("crises/<int:pk>/updates/", actions.post_update, name="crisis-update"),
+    path("crises/<int:pk>/severity/", actions.set_severity, name="crisis-severity"),
+    path("crises/<int:pk>/progress/", actions.progress, name="crisis-progress"),
+    path("crises/<int:pk>/stop/", actions.stop, name="crisis-stop"),
     path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),

@@ -188,3 +188,47 @@ def test_an_invited_desk_accepts_a_crisis_room_invitation(people, region):
     assert current_members().filter(channel=room, desk=region.desk_b).exists()
     b.goto("/")
     assert b.locator("#invitations").count() == 0
+
+
+def test_a_lead_desk_posts_an_update_changes_severity_and_stops_the_escalation(people, region):
+    from crisis.models import Crisis, EscalationState, SituationUpdate, TimelineEntry
+    from tests.crisis.factories import AFFECTED, make_crisis, make_version
+
+    version = make_version(name="Maritime protocol", levels=[AFFECTED])
+    crisis = outside_browser_loop(make_crisis, region, version)
+    assert crisis.escalation_state == EscalationState.ESCALATING
+
+    # The operator may post and change severity, not stop: the page says who can.
+    op = people.new_page(region.operator_a)
+    op.goto(f"/crises/{crisis.pk}/")
+    panel = op.locator("#panel-actions")
+    panel.get_by_label("Conditions (what is the situation now)").fill("Ferry listing, 40 aboard")
+    panel.get_by_label("Needs").fill("Two rescue boats")
+    panel.get_by_role("button", name="Post update").click()
+    op.get_by_text("Situation update posted.").wait_for()
+    update = SituationUpdate.objects.get(crisis=crisis)
+    assert (update.conditions, update.needs) == ("Ferry listing, 40 aboard", "Two rescue boats")
+    assert op.locator("#panel-actions #stop-escalation").count() == 0
+    assert "Only a supervisor or a coordinator" in op.locator("#panel-actions").inner_text()
+
+    op.locator("#panel-actions").get_by_label("Severity (1 low to 5 catastrophic)").select_option(
+        "4"
+    )
+    op.locator("#panel-actions").get_by_label("Why").fill("more aboard than reported")
+    op.locator("#panel-actions").get_by_role("button", name="Change severity").click()
+    op.get_by_text("Severity is now 4.").wait_for()
+    crisis.refresh_from_db()
+    assert crisis.severity == 4
+
+    # The supervisor stops the escalation, saying why.
+    sup = people.new_page(region.supervisor_a)
+    sup.goto(f"/crises/{crisis.pk}/")
+    stop = sup.locator("#stop-escalation")
+    stop.get_by_label("Why (required)").fill("Coast guard on scene")
+    stop.get_by_role("button", name="Stop escalation").click()
+    sup.get_by_text("Escalation stopped").wait_for()
+    crisis = Crisis.objects.get(pk=crisis.pk)
+    assert crisis.escalation_state == EscalationState.STOPPED
+    assert TimelineEntry.objects.filter(crisis=crisis, kind="escalation_stopped").exists()
+    assert sup.locator("#stop-escalation").count() == 0
+    screenshot(sup, "crisis-actions")
