@@ -93,3 +93,34 @@ def test_contact_methods_of_others_are_404(client, region):
     response = client.post(reverse("console:contact-method-remove", args=[method.pk]), follow=True)
     assert "No such contact method" in " ".join(_messages(response))
     method.refresh_from_db()
+
+
+def test_the_crisis_actions_panel_offers_only_what_the_desk_may_do(client, region):
+    from crisis.models import EscalationState, SituationUpdate
+    from tests.crisis.factories import AFFECTED, make_crisis, make_version
+
+    crisis = make_crisis(region, make_version(name="Maritime protocol", levels=[AFFECTED]))
+    assert crisis.escalation_state == EscalationState.ESCALATING
+    page_url = reverse("console:crisis", args=[crisis.pk])
+
+    client.force_login(region.operator_a)
+    page = client.get(page_url).content.decode()
+    assert 'id="post-update"' in page and 'id="change-severity"' in page
+    assert 'id="stop-escalation"' not in page and 'id="report-progress"' not in page
+    # Stopping anyway is refused by the service, shown as a message; nothing changes.
+    response = client.post(
+        reverse("console:crisis-stop", args=[crisis.pk]), {"reason": "x"}, follow=True
+    )
+    assert "supervisor" in " ".join(_messages(response))
+    crisis.refresh_from_db()
+    assert crisis.escalation_state == EscalationState.ESCALATING
+    # An empty update is refused with the reason.
+    response = client.post(reverse("console:crisis-update", args=[crisis.pk]), {}, follow=True)
+    assert "Describe the conditions" in " ".join(_messages(response))
+    assert not SituationUpdate.objects.exists()
+
+    client.force_login(region.supervisor_a)
+    assert 'id="stop-escalation"' in client.get(page_url).content.decode()
+    # A desk of a state that is no party sees no panel.
+    client.force_login(region.operator_c)
+    assert 'id="post-update"' not in client.get(page_url).content.decode()
