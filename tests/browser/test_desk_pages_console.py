@@ -226,7 +226,7 @@ def test_a_lead_desk_posts_an_update_changes_severity_and_stops_the_escalation(p
     stop = sup.locator("#stop-escalation")
     stop.get_by_label("Why (required)").fill("Coast guard on scene")
     stop.get_by_role("button", name="Stop escalation").click()
-    sup.get_by_text("Escalation stopped").wait_for()
+    sup.get_by_text("Escalation stopped: nobody is notified any more.").wait_for()
     crisis = Crisis.objects.get(pk=crisis.pk)
     assert crisis.escalation_state == EscalationState.STOPPED
     assert TimelineEntry.objects.filter(crisis=crisis, kind="escalation_stopped").exists()
