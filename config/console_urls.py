@@ -12,4 +12,6 @@ urlpatterns = [
     path("", include("records.console_urls")),
     path("", include("exercises.console.urls")),
     path("", include("review.console.urls")),
+    path("", include("rosters.console.urls")),
+    path("", include("paging.console.urls")),
 ]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from core.tlp import TLP, label
+from core.words import event_words
 
 register = template.Library()
 
@@ -145,7 +146,7 @@ def timeline_text(entry) -> str:
     """One readable line for a timeline entry: its kind and the payload's gist."""
     payload = entry.payload or {}
     words = TIMELINE_WORDS.get(entry.kind)
-    text = str(words) if words else entry.kind.replace(".", " ").replace("_", " ").capitalize()
+    text = str(words) if words else event_words(entry.kind)
     if "from" in payload and "to" in payload:
         text += f": {payload['from']} → {payload['to']}"
     elif "level" in payload:

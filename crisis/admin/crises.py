@@ -7,7 +7,8 @@ here (nor anywhere else: the model and a database trigger refuse it).
 
 from django.contrib import admin
 
-from core.admin import ReadOnlyMixin
+from core.admin import ReadOnlyMixin, words_filter
+from core.words import event_words
 from crisis.models import (
     CapAlert,
     Crisis,
@@ -72,11 +73,15 @@ class CrisisAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(TimelineEntry)
 class TimelineEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["stream", "seq", "kind", "at", "actor", "desk", "crisis"]
-    list_filter = ["kind"]
+    list_display = ["stream", "seq", "kind_words", "at", "actor", "desk", "crisis"]
+    list_filter = [words_filter("kind", "what happened")]
     search_fields = ["stream__key", "crisis__reference", "kind"]
     list_select_related = ["stream", "actor", "desk", "crisis"]
     ordering = ["stream", "-seq"]
+
+    @admin.display(description="what happened", ordering="kind")
+    def kind_words(self, obj):
+        return event_words(obj.kind)
 
     def get_actions(self, request):
         return {}  # not even the bulk "delete selected" action

@@ -1,4 +1,4 @@
-"""Forms of the protocol authoring pages: timeouts typed in minutes or seconds, levels with
+"""Forms of the protocol authoring pages: timeouts shown and typed in minutes, levels with
 checkboxes, ordered inlines whose errors say what to fix (rules from
 ``crisis.services.protocol_rules``)."""
 
@@ -14,23 +14,29 @@ from crisis.services import protocol_rules as rules
 from crisis.services.level_actions import available_actions
 from directory.models import AgencyType, Desk
 
-# --- timeouts in seconds or minutes ---------------------------------------------------------
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s?)?\s*$", re.I)
+# --- timeouts in minutes ------------------------------------------------------------------
+_DURATION = re.compile(
+    r"^\s*(?:(\d+)\s*h(?:ours?)?)?\s*(?:(\d+)\s*m(?:in(?:utes?)?)?)?\s*(?:(\d+)\s*s(?:ec)?)?\s*$",
+    re.I,
+)
 
 
 def format_timeout(seconds: int | None) -> str:
+    """A duration as people read it: "15 min" (seconds only when not whole minutes)."""
     if not seconds:
         return ""
-    if seconds % 60:
-        return f"{seconds}s"
-    return f"{seconds // 60}m"
+    minutes, rest = divmod(int(seconds), 60)
+    if not rest:
+        return f"{minutes} min"
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 class TimeoutField(forms.CharField):
-    """A duration typed as ``15m``, ``90s``, ``1h 30m`` or plain seconds (``900``)."""
+    """A duration typed in minutes: ``15`` (minutes), ``15 min``, ``1h 30m``; seconds
+    only when asked for (``90s``). Cleans to seconds, which the model keeps."""
 
     default_error_messages = {
-        "invalid": "Write the timeout as minutes or seconds, e.g. 15m, 90s or 1h 30m.",
+        "invalid": "Write the timeout in minutes, e.g. 15, 15 min or 1h 30m (or seconds: 90s).",
         "not_positive": (
             "The timeout must be positive: how long this level has to acknowledge before "
             "the next level is told (e.g. 15m or 900s)."
@@ -44,11 +50,14 @@ class TimeoutField(forms.CharField):
         text = value.strip()
         if re.fullmatch(r"-\s*\d+.*", text):
             raise ValidationError(self.error_messages["not_positive"], code="not_positive")
-        match = _DURATION.match(text)
-        if not match or not any(match.groups()):
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        hours, minutes, seconds = (int(g or 0) for g in match.groups())
-        total = hours * 3600 + minutes * 60 + seconds
+        if text.isdigit():  # a bare number is minutes
+            total = int(text) * 60
+        else:
+            match = _DURATION.match(text)
+            if not match or not any(match.groups()):
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            hours, minutes, seconds = (int(g or 0) for g in match.groups())
+            total = hours * 3600 + minutes * 60 + seconds
         if total <= 0:
             raise ValidationError(self.error_messages["not_positive"], code="not_positive")
         if total > rules.MAX_TIMEOUT_SECONDS:
@@ -69,8 +78,8 @@ class DeskCodeChoiceField(forms.ModelMultipleChoiceField):
 
 class LevelForm(forms.ModelForm):
     timeout = TimeoutField(
-        label="Timeout",
-        help_text="e.g. 15m, 90s, 1h 30m",
+        label="Timeout (min)",
+        help_text="Minutes, e.g. 15 (or 1h 30m; seconds as 90s)",
         widget=forms.TextInput(attrs={"size": 7}),
     )
     notify_scopes = _checkboxes(NotifyScope.choices)
@@ -128,6 +137,34 @@ class LevelForm(forms.ModelForm):
             }
             for problem in rules.audience_problems(level):
                 self.add_error(None, problem)
+        return data
+
+
+class VersionForm(forms.ModelForm):
+    """A version's settings, with the acknowledgement timeout shown and typed in minutes."""
+
+    ack_timeout = TimeoutField(
+        label="Acknowledgement times out after (min)",
+        required=False,
+        help_text=(
+            "After an acknowledgement, the level re-arms if the desk reports no progress "
+            "within this time. Minutes, e.g. 30. Empty: an acknowledgement never times out."
+        ),
+        widget=forms.TextInput(attrs={"size": 7}),
+    )
+
+    class Meta:
+        fields = ("notes", "repeat_last_level", "max_repeats")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["ack_timeout"] = format_timeout(self.instance.ack_timeout_seconds)
+
+    def clean(self):
+        data = super().clean()
+        if "ack_timeout" in data:
+            self.instance.ack_timeout_seconds = data["ack_timeout"]
         return data
 
 

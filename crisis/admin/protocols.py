@@ -16,15 +16,19 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError
 from crisis import protocol_io
+from crisis.admin import protocol_diff
 from crisis.admin.protocol_forms import (
     ChecklistFormSet,
     ChecklistItemForm,
     ImportForm,
     LevelForm,
     LevelFormSet,
+    VersionForm,
     format_timeout,
 )
 from crisis.models import (
@@ -125,7 +129,7 @@ class VersionInline(admin.TabularInline):
 
     model = ProtocolVersion
     extra = 0
-    fields = ["number", "status", "published_at", "retired_at", "notes"]
+    fields = ["number", "status", "published_at", "retired_at", "notes", "compare"]
     readonly_fields = fields
     show_change_link = True
     can_delete = False
@@ -139,6 +143,16 @@ class VersionInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=gettext_lazy("compare"))
+    def compare(self, version):
+        if not version.pk or version.number <= 1:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:crisis_protocolversion_diff", args=[version.pk]),
+            _("changes from the version before"),
+        )
 
 
 @admin.register(Protocol)
@@ -225,12 +239,13 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
     search_fields = ["protocol__name", "notes"]
     list_select_related = ["protocol"]
     inlines = [LevelInline, ChecklistInline]
+    form = VersionForm
     actions = ["publish_selected", "new_draft_from_selected", "export_yaml", "export_json"]
     fieldsets = [
         (None, {"fields": ["protocol", "number", "status", "notes"]}),
         (
             "Escalation",
-            {"fields": ["repeat_last_level", "max_repeats", "ack_timeout_seconds"]},
+            {"fields": ["repeat_last_level", "max_repeats", "ack_timeout"]},
         ),
         (
             "Record",
@@ -262,6 +277,11 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
     @admin.display(description="version", ordering="number")
     def version(self, version):
         return f"v{version.number}"
+
+    @admin.display(description=gettext_lazy("acknowledgement times out after"))
+    def ack_timeout(self, version):
+        """Shown on a version that cannot be changed (the form's field otherwise)."""
+        return format_timeout(version.ack_timeout_seconds) or _("never")
 
     @admin.display(description="levels", ordering="n_levels")
     def levels_count(self, version):
@@ -312,6 +332,7 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
                 name="crisis_protocolversion_new_draft",
             ),
             path("<int:pk>/export/", view(self.export_view), name="crisis_protocolversion_export"),
+            path("<int:pk>/diff/", view(self.diff_view), name="crisis_protocolversion_diff"),
             *super().get_urls(),
         ]
 
@@ -339,6 +360,7 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
         return {
             "problems": rules.content_problems(snapshot) if version.is_editable else [],
             "preview": rules.ladder_preview(ProtocolSnapshot.from_dict(snapshot)),
+            "ack_timeout_words": format_timeout(version.ack_timeout_seconds),
         }
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -397,6 +419,35 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
             )
         context = self._context(request, version, title=f"New draft from {version}?")
         return TemplateResponse(request, "admin/crisis/protocolversion/new_draft.html", context)
+
+    def diff_view(self, request, pk):
+        """This version beside another of the same protocol (``?against=<id>``; by default
+        the version it was made from, else the one numbered just before it)."""
+        version = self._version(request, pk)
+        others = list(version.protocol.versions.exclude(pk=version.pk).order_by("-number"))
+        chosen = request.GET.get("against", "")
+        other = next((v for v in others if str(v.pk) == chosen), None)
+        if other is None:
+            other = next((v for v in others if v.pk == version.created_from_id), None)
+        if other is None:
+            other = next((v for v in others if v.number < version.number), None)
+        if other is None and others:
+            other = others[0]
+        rows = protocol_diff.side_by_side(
+            protocol_diff.version_lines(other) if other else [],
+            protocol_diff.version_lines(version),
+        )
+        context = self._context(
+            request,
+            version,
+            title=_("Compare %(other)s with %(version)s")
+            % {"other": other or _("nothing"), "version": version},
+            other=other,
+            others=others,
+            rows=rows,
+            changes=sum(1 for r in rows if r.change != "same"),
+        )
+        return TemplateResponse(request, "admin/crisis/protocolversion/diff.html", context)
 
     def export_view(self, request, pk):
         version = self._version(request, pk)

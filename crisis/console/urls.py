@@ -1,11 +1,12 @@
 from django.urls import path
 
-from core.console.shell import register_attention, register_banner
-from crisis.console import banners, views
+from core.console.shell import register_attention, register_banner, register_panel
+from crisis.console import actions, banners, views
 from crisis.console.attention import levels_to_acknowledge
 
 register_banner(banners.KEY, banners.exercise_banner)
 register_attention("crisis.levels", levels_to_acknowledge)
+register_panel("crisis", "actions", actions.actions_panel, order=5)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -13,6 +14,10 @@ urlpatterns = [
     path("crises/<int:pk>/", views.crisis_detail, name="crisis"),
     path("crises/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge-crisis"),
     path("crises/<int:pk>/transition/", views.transition, name="transition-crisis"),
+    path("crises/<int:pk>/updates/", actions.post_update, name="crisis-update"),
+    path("crises/<int:pk>/severity/", actions.set_severity, name="crisis-severity"),
+    path("crises/<int:pk>/progress/", actions.progress, name="crisis-progress"),
+    path("crises/<int:pk>/stop/", actions.stop, name="crisis-stop"),
     path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),

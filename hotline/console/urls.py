@@ -2,7 +2,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from core.console.shell import register_attention, register_nav, register_panel
-from hotline.console import views
+from hotline.console import invitations, views
 from hotline.console.attention import unacknowledged_flash
 
 register_nav(_("Hotlines"), "console:lines", order=20)
@@ -10,8 +10,13 @@ register_attention("hotline.flash", unacknowledged_flash)
 register_panel(
     "dashboard", "lines", views.lines_panel, order=20, live_on="message receipt line_status"
 )
+register_panel(
+    "dashboard", "invitations", invitations.invitations_panel, order=15, live_on="hotline.channel"
+)
 
 urlpatterns = [
+    path("lines/<int:pk>/invitation/accept/", invitations.accept, name="invitation-accept"),
+    path("lines/<int:pk>/invitation/decline/", invitations.decline, name="invitation-decline"),
     path("lines/", views.lines, name="lines"),
     path("lines/<int:pk>/", views.line, name="line"),
     path(

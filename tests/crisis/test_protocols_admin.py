@@ -99,7 +99,7 @@ def test_author_pages_render(author_client, author):
 def test_draft_change_view_has_editable_inlines_and_tools(author_client, author):
     draft = make_draft(author)
     page = author_client.get(url("protocolversion_change", draft.pk)).content.decode()
-    assert 'name="levels-0-timeout"' in page and 'value="10m"' in page
+    assert 'name="levels-0-timeout"' in page and 'value="10 min"' in page
     assert 'name="checklist-0-title"' in page
     assert "Publish…" in page and "New draft from this version" in page
     assert 'id="ladder-preview"' in page and "T+25 min" in page
@@ -166,7 +166,7 @@ def test_author_can_swap_level_orders(author_client, author):
         ),
         ([level_row(1, "A", "0m")], "The timeout must be positive"),
         ([level_row(1, "A", "-5")], "The timeout must be positive"),
-        ([level_row(1, "A", "soon")], "Write the timeout as minutes or seconds"),
+        ([level_row(1, "A", "soon")], "Write the timeout in minutes"),
         ([level_row(1, "A", "1000h")], "The timeout must be at most 30 days."),
         ([level_row(1, "A", "10m", scopes=(), roles=())], "notifies nobody"),
     ],

@@ -1,0 +1,1 @@
+"""The duty roster's console pages (see docs/console.md)."""
