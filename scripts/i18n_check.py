@@ -47,8 +47,10 @@ SOURCE_DIRS = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["impo
     "root_packages"
 ]
 READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "label"}
-# Names and codes that are the same in every language (formats, standards, units).
-ALLOWED_WORDS = {"UTC", "TLP", "HXL", "CSV", "JSON", "YAML", "PDF", "TOTP", "CAP", "XML", "OK"}
+# Names and codes that are the same in every language (formats, standards, units), and
+# "EXERCISE", drill traffic's mark: the radio convention, said in English everywhere.
+ALLOWED_WORDS = {"UTC", "TLP", "HXL", "CSV", "JSON", "YAML", "PDF", "TOTP", "CAP", "XML", "OK",
+                 "HTTP", "EXERCISE"}  # fmt: skip
 WORD = re.compile(r"[^\W\d_]+")
 HOLE = "\x01"  # where a variable or a translated string was
 
