@@ -90,7 +90,9 @@ def seed_directory(volume: Volume) -> None:
     )
     volume.operator = operator_membership.user
     volume.operator_desk = operator_membership.desk
-    volume.desks = list(Desk.objects.filter(is_active=True).order_by("code"))
+    volume.desks = list(
+        Desk.objects.filter(is_active=True).select_related("state").order_by("code")
+    )
 
 
 def seed_crises(volume: Volume, total: int, open_: int) -> None:
@@ -184,53 +186,14 @@ def seed_lines(volume: Volume, lines: int, messages: int) -> None:
 def seed_aid(volume: Volume, n: int) -> None:
     """``n`` requests and ``n`` pledges spread over the open crises (the first open crisis,
     the one read, gets a tenth of them)."""
-    from django.utils import timezone
+    from bench.crises import open_requests_with_pledges
 
-    from humanitarian.models import AssistanceRequest, Pledge
-    from humanitarian.models.catalogue import ITEMS
-
-    items = list(ITEMS.values())
     desks = [d for d in volume.desks if d.kind == "national"] or volume.desks
-    now = timezone.now()
     crises = volume.open_ids
-
-    def crisis_for(i: int) -> int:
-        return crises[0] if i % 10 == 0 else crises[i % len(crises)]
-
-    requests = AssistanceRequest.objects.bulk_create(
-        [
-            AssistanceRequest(
-                crisis_id=crisis_for(i),
-                state_id=desks[i % len(desks)].state_id,
-                requesting_desk=desks[i % len(desks)],
-                sector=items[i % len(items)].sector,
-                item=items[i % len(items)].code,
-                unit=items[i % len(items)].unit,
-                quantity=100 + i % 400,
-                needed_by=now + timedelta(days=1 + i % 10),
-                status="open",
-                opened_at=now,
-            )
-            for i in range(n)
-        ],
-        batch_size=2000,
-    )
-    Pledge.objects.bulk_create(
-        [
-            Pledge(
-                crisis_id=r.crisis_id,
-                request=r,
-                pledging_desk=desks[(i + 1) % len(desks)],
-                state_id=desks[(i + 1) % len(desks)].state_id,
-                sector=r.sector,
-                item=r.item,
-                unit=r.unit,
-                quantity=10 + i % 50,
-                quantity_available=10 + i % 50,
-            )
-            for i, r in enumerate(requests)
-        ],
-        batch_size=2000,
+    open_requests_with_pledges(
+        n,
+        crisis_for=lambda i: crises[0] if i % 10 == 0 else crises[i % len(crises)],
+        desk_for=lambda i: desks[i % len(desks)],
     )
 
 

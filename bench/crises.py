@@ -97,3 +97,54 @@ def arm_level_one_expiry(due: dict[int, datetime]) -> float:
     with transaction.atomic():
         schedule_deadlines_bulk(specs)
     return time.perf_counter() - started
+
+
+def open_requests_with_pledges(n: int, *, crisis_for, desk_for) -> None:
+    """``n`` open assistance requests, each with one pledge, bulk-written (the benches
+    measure reading and exporting aid, not its workflow). ``crisis_for(i)`` names the
+    crisis id of request ``i``; ``desk_for(i)`` a desk (the request's is ``desk_for(i)``,
+    its pledge's ``desk_for(i + 1)``)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from humanitarian.models import AssistanceRequest, Pledge
+    from humanitarian.models.catalogue import ITEMS
+
+    items, now = list(ITEMS.values()), timezone.now()
+    requests = AssistanceRequest.objects.bulk_create(
+        [
+            AssistanceRequest(
+                crisis_id=crisis_for(i),
+                state_id=desk_for(i).state_id,
+                requesting_desk=desk_for(i),
+                sector=items[i % len(items)].sector,
+                item=items[i % len(items)].code,
+                unit=items[i % len(items)].unit,
+                quantity=100 + i % 400,
+                admin1_code=f"{desk_for(i).state.code[:2]}-{i % 77 + 1:02d}",
+                needed_by=now + timedelta(days=1 + i % 10),
+                status="open",
+                opened_at=now,
+            )
+            for i in range(n)
+        ],
+        batch_size=5000,
+    )
+    Pledge.objects.bulk_create(
+        [
+            Pledge(
+                crisis_id=r.crisis_id,
+                request=r,
+                pledging_desk=desk_for(i + 1),
+                state_id=desk_for(i + 1).state_id,
+                sector=r.sector,
+                item=r.item,
+                unit=r.unit,
+                quantity=10 + i % 50,
+                quantity_available=10 + i % 50,
+            )
+            for i, r in enumerate(requests)
+        ],
+        batch_size=5000,
+    )

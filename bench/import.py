@@ -32,7 +32,6 @@ import os
 import sys
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,13 +100,10 @@ class ProgressWatch(threading.Thread):
 def seed(rows: int):
     """The demo directory, a national desk's crisis, and ``rows`` assistance requests and
     pledges for it (bulk-written: the exports, not the aid workflow, are measured)."""
-    from django.utils import timezone
-
+    from bench.crises import open_requests_with_pledges
     from crisis.demo import seed as seed_directory
     from crisis.services.crises import report_crisis
     from directory.models import DeskMembership, Role
-    from humanitarian.models import AssistanceRequest, Pledge
-    from humanitarian.models.catalogue import ITEMS
 
     seed_directory()
     membership = (
@@ -121,43 +117,7 @@ def seed(rows: int):
         by=operator, desk=desk, category="flood", title="Bench floods", severity=3,
         affected_state_codes=[desk.state.code],
     )  # fmt: skip
-    items, now = list(ITEMS.values()), timezone.now()
-    requests = AssistanceRequest.objects.bulk_create(
-        [
-            AssistanceRequest(
-                crisis=crisis,
-                state=desk.state,
-                requesting_desk=desk,
-                sector=items[n % len(items)].sector,
-                item=items[n % len(items)].code,
-                unit=items[n % len(items)].unit,
-                quantity=100 + n % 400,
-                admin1_code=f"{desk.state.code[:2]}-{n % 77 + 1:02d}",
-                needed_by=now + timedelta(days=1 + n % 10),
-                status="open",
-                opened_at=now,
-            )
-            for n in range(rows)
-        ],
-        batch_size=5000,
-    )
-    Pledge.objects.bulk_create(
-        [
-            Pledge(
-                crisis=crisis,
-                request=r,
-                pledging_desk=desk,
-                state=desk.state,
-                sector=r.sector,
-                item=r.item,
-                unit=r.unit,
-                quantity=10,
-                quantity_available=10,
-            )
-            for r in requests
-        ],
-        batch_size=5000,
-    )
+    open_requests_with_pledges(rows, crisis_for=lambda i: crisis.pk, desk_for=lambda i: desk)
     return operator, desk, crisis
 
 
