@@ -9,6 +9,7 @@ from django.urls import reverse
 from crisis.models import SituationUpdate, TimelineEntry
 from crisis.services import crises as services
 from tests.crisis.factories import activate, report
+from tests.support.api import body
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +49,7 @@ def read_everything(api_client, crisis) -> str:
     for kind in ("requests", "pledges", "deliveries", "shelters", "displacement"):
         export = api_client.get(f"/api/v1/humanitarian/exports/{kind}.csv")
         assert export.status_code == 200
-        texts.append(export.content.decode())
+        texts.append(body(export).decode())
     return "\n".join(texts)
 
 
