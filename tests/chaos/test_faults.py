@@ -63,8 +63,8 @@ async def run(cluster, fault: str, inject, *, redis_outage: bool = False) -> dic
 @pytest.mark.xfail(
     strict=False,
     reason="known, issue 15 open: 0 lost, 0 duplicated, 0 deadlines missed, Redis-outage "
-    "p99 and catch-up within the goals; but since the console-pages merge some members' "
-    "live subscriptions stay silent after a reconnect or resync until the client resumes "
+    "p99 and catch-up within the goals; but intermittently some members' live "
+    "subscriptions stay silent after a reconnect or resync until the client resumes "
     "(7-8 messages; 208 after a PostgreSQL restart) - see the session note",
 )
 async def test_sigkill_a_web_process(cluster):
@@ -90,8 +90,8 @@ async def test_sigkill_a_worker(cluster):
 @pytest.mark.xfail(
     strict=False,
     reason="known, issue 15 open: 0 lost, 0 duplicated, 0 deadlines missed, Redis-outage "
-    "p99 and catch-up within the goals; but since the console-pages merge some members' "
-    "live subscriptions stay silent after a reconnect or resync until the client resumes "
+    "p99 and catch-up within the goals; but intermittently some members' live "
+    "subscriptions stay silent after a reconnect or resync until the client resumes "
     "(7-8 messages; 208 after a PostgreSQL restart) - see the session note",
 )
 async def test_restart_redis(cluster):
@@ -106,8 +106,8 @@ async def test_restart_redis(cluster):
 @pytest.mark.xfail(
     strict=False,
     reason="known, issue 15 open: 0 lost, 0 duplicated, 0 deadlines missed, Redis-outage "
-    "p99 and catch-up within the goals; but since the console-pages merge some members' "
-    "live subscriptions stay silent after a reconnect or resync until the client resumes "
+    "p99 and catch-up within the goals; but intermittently some members' live "
+    "subscriptions stay silent after a reconnect or resync until the client resumes "
     "(7-8 messages; 208 after a PostgreSQL restart) - see the session note",
 )
 async def test_partition_the_web_from_redis(cluster):
@@ -124,8 +124,8 @@ async def test_partition_the_web_from_redis(cluster):
 @pytest.mark.xfail(
     strict=False,
     reason="known, issue 15 open: 0 lost, 0 duplicated, 0 deadlines missed, Redis-outage "
-    "p99 and catch-up within the goals; but since the console-pages merge some members' "
-    "live subscriptions stay silent after a reconnect or resync until the client resumes "
+    "p99 and catch-up within the goals; but intermittently some members' live "
+    "subscriptions stay silent after a reconnect or resync until the client resumes "
     "(7-8 messages; 208 after a PostgreSQL restart) - see the session note",
 )
 async def test_restart_postgresql(cluster):
