@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from crisis.models import Crisis, CrisisTask
+from crisis.models import CrisisTask
 from crisis.services.crises import post_situation_update
 from humanitarian.services.sitreps import post_situation_report
 from tests.humanitarian.conftest import (
@@ -70,8 +70,7 @@ def test_the_sitrep_covers_the_whole_crisis(region, busy_crisis):
 
 
 def test_an_exercise_sitrep_says_so(region):
-    crisis = make_crisis(region, ref="CR-2026-0400")
-    Crisis.objects.filter(pk=crisis.pk).update(exercise=True)
+    crisis = make_crisis(region, ref="CR-2026-0400", exercise=True)  # a drill from the start
     report = post_situation_report(crisis_id=crisis.pk)
     assert report.content["exercise"] is True
     lines = report.text.splitlines()

@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 
 from audit.models import ReadRecord
-from crisis.models import Crisis, TimelineEntry
+from crisis.models import TimelineEntry
 from crisis.models.timeline import entry_hash
 from crisis.services.crises import post_situation_update
 from crisis.services.timeline import transcript_link
@@ -174,8 +174,7 @@ def test_a_state_that_reported_but_is_not_party_is_refused_with_a_reason(region,
 
 
 def test_an_exercise_record_is_marked(region, api_client, tmp_path):
-    crisis = make_crisis(region, ref="CR-2026-0300")
-    Crisis.objects.filter(pk=crisis.pk).update(exercise=True)
+    crisis = make_crisis(region, ref="CR-2026-0300", exercise=True)  # a drill from the start
     crisis.refresh_from_db()
     api_client.force_authenticate(region.operator_a)
     response = api_client.get(URL.format(crisis.pk))
