@@ -128,6 +128,27 @@ TRANSITION_LABELS = {
     "close": pgettext_lazy("crisis transition", "Close"),
 }
 
+#: What the console says to whoever may not take a step the crisis waits for, by verb.
+#: Steps that are the way back (dismiss, re-escalate) wait for nobody and say nothing.
+WAITING_WORDS = {
+    "activate": pgettext_lazy(
+        "crisis transition",
+        "Waiting for the lead desk's supervisor (or a regional coordinator) to activate.",
+    ),
+    "de_escalate": pgettext_lazy(
+        "crisis transition",
+        "Waiting for the lead desk's supervisor (or a regional coordinator) to de-escalate.",
+    ),
+    "resolve": pgettext_lazy(
+        "crisis transition",
+        "Waiting for the lead desk's supervisor (or a regional coordinator) to resolve.",
+    ),
+    "close": pgettext_lazy(
+        "crisis transition",
+        "Waiting for the lead desk's supervisor (or a regional coordinator) to close.",
+    ),
+}
+
 
 _SUPERVISOR = frozenset({Role.SUPERVISOR})
 _COORDINATOR = frozenset({Role.COORDINATOR})

@@ -136,6 +136,9 @@ TIMELINE_WORDS = {
     "progress_reported": gettext_lazy("Progress reported"),
     "situation_update": gettext_lazy("Situation update"),
     "task_done": gettext_lazy("Task done"),
+    "task_assigned": gettext_lazy("Task assigned"),
+    "task_reminder_sent": gettext_lazy("Task due: assignee reminded"),
+    "participant_removed": gettext_lazy("A desk no longer takes part"),
     "cap_received": gettext_lazy("CAP alert received"),
     "reminder_sent": gettext_lazy("Reminder sent"),
 }

@@ -17,6 +17,7 @@ from core.console.shell import (
     render_console,
     run_action,
     safe_next,
+    zone_help,
 )
 from core.errors import DomainError
 from crisis import lifecycle
@@ -32,6 +33,7 @@ from crisis.services.crises import (
     transition_crisis,
 )
 from crisis.services.notifications import mark_notification_read
+from crisis.services.tasks import assignable_people
 from crisis.snapshot import ProtocolSnapshot
 from directory.access import access_for
 from directory.selectors import states_visible_to
@@ -78,8 +80,15 @@ def crisis_detail(request, pk: int):
             desk=desk,
         )
     can_act = desk is not None and access.can_act_for(desk)
-    open_ = lifecycle.is_open(crisis)
+    parties = lifecycle.parties_of(desk, crisis) if can_act else set()
     has_acked = selectors.has_acknowledged(crisis, desk)
+    steps, waits = selectors.next_steps(access, desk, crisis)
+    tasks = list(selectors.tasks_of(crisis, desk))
+    may_tick = bool(parties) and crisis.status in lifecycle.ACTIVE_STATUSES
+    may_assign = may_tick and bool(tasks) and access.can_act_for(tasks[0].desk_id)
+    for task in tasks:
+        task.may_tick = may_tick or (bool(parties) and task.party_role == lifecycle.FOLLOW_UP_ROLE)
+        task.due_local = task.due_at.astimezone(desk.zone).strftime("%Y-%m-%dT%H:%M")
     return render_console(
         request,
         "crisis/console/crisis_detail.html",
@@ -87,12 +96,20 @@ def crisis_detail(request, pk: int):
             "crisis": crisis,
             "ladder": selectors.ladder_for(crisis),
             "checklist": ProtocolSnapshot.of(crisis).checklist,
-            "tasks": list(selectors.tasks_of(crisis, desk)),
-            "next_steps": selectors.next_steps(crisis) if can_act else [],
+            "tasks": tasks,
+            "may_assign": may_assign,
+            "assignable": list(assignable_people(tasks[0])) if may_assign else [],
+            "due_help": zone_help(desk),
+            "next_steps": steps,
+            "waits": waits,
             "timeline": selectors.timeline_of(crisis, limit=TIMELINE_LIMIT),
             "updates": _with_attachments(access, updates_of(access, crisis)[:UPDATES_SHOWN]),
             "acknowledgements": selectors.acknowledgements_of(crisis),
-            "can_acknowledge": can_act and open_ and not has_acked,
+            # The rule acknowledge_crisis checks: a party, while a level waits.
+            "can_acknowledge": bool(parties)
+            and crisis.status in lifecycle.ACTIVE_STATUSES
+            and crisis.escalation_state in lifecycle.ACKNOWLEDGEABLE
+            and not has_acked,
             "has_acked": has_acked,
             "cap_url": _cap_url(crisis),
             "panels": panels_for(
