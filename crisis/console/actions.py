@@ -90,81 +90,85 @@ def _back(crisis_id: int) -> str:
     return reverse("console:crisis", kwargs={"pk": crisis_id})
 
 
+def crisis_action(request, pk: int, act, *, success):
+    """The shape of every POST on a crisis page: the crisis the caller may see (404
+    otherwise), ``act(crisis, desk, post)`` for the session's desk (a person on no desk
+    is refused with a reason), its refusal or ``success`` as the message, back to the
+    crisis page (post/redirect/get)."""
+    access = access_for(request.user)
+    crisis = selectors.crisis_for(access, pk)
+    return run_action(
+        request,
+        lambda: act(crisis, acting_desk(request), request.POST),
+        success=success,
+        redirect_to=_back(crisis.pk),
+    )
+
+
 @require_POST
 @console_view
 def post_update(request, pk: int):
-    crisis = selectors.crisis_for(access_for(request.user), pk)
-    post = request.POST
-    return run_action(
+    return crisis_action(
         request,
-        lambda: post_situation_update(
+        pk,
+        lambda crisis, desk, post: post_situation_update(
             by=request.user,
-            desk=acting_desk(request),
+            desk=desk,
             crisis=crisis,
             conditions=post.get("conditions", ""),
             actions=post.get("actions", ""),
             needs=post.get("needs", ""),
         ),
         success=_("Situation update posted."),
-        redirect_to=_back(crisis.pk),
     )
 
 
 @require_POST
 @console_view
 def set_severity(request, pk: int):
-    crisis = selectors.crisis_for(access_for(request.user), pk)
-    return run_action(
+    return crisis_action(
         request,
-        lambda: change_severity(
+        pk,
+        lambda crisis, desk, post: change_severity(
             by=request.user,
-            desk=acting_desk(request),
+            desk=desk,
             crisis=crisis,
-            severity=request.POST.get("severity", ""),
-            reason=request.POST.get("reason", ""),
+            severity=post.get("severity", ""),
+            reason=post.get("reason", ""),
         ),
         success=lambda c: _("Severity is now %(n)s.") % {"n": c.severity},
-        redirect_to=_back(crisis.pk),
     )
 
 
 @require_POST
 @console_view
 def progress(request, pk: int):
-    crisis = selectors.crisis_for(access_for(request.user), pk)
-    return run_action(
+    return crisis_action(
         request,
-        lambda: report_progress(
-            by=request.user,
-            crisis=crisis,
-            desk=acting_desk(request),
-            note=request.POST.get("note", ""),
+        pk,
+        lambda crisis, desk, post: report_progress(
+            by=request.user, crisis=crisis, desk=desk, note=post.get("note", "")
         ),
         success=_("Progress reported."),
-        redirect_to=_back(crisis.pk),
     )
 
 
 @require_POST
 @console_view
 def stop(request, pk: int):
-    crisis = selectors.crisis_for(access_for(request.user), pk)
-    return run_action(
+    return crisis_action(
         request,
-        lambda: stop_escalation(
-            by=request.user,
-            crisis=crisis,
-            desk=acting_desk(request),
-            reason=request.POST.get("reason", ""),
+        pk,
+        lambda crisis, desk, post: stop_escalation(
+            by=request.user, crisis=crisis, desk=desk, reason=post.get("reason", "")
         ),
         success=_("Escalation stopped: nobody is notified any more."),
-        redirect_to=_back(crisis.pk),
     )
 
 
-def _desk_named(access, code: str):
+def _desk_named(request, code: str):
     """An active desk of the directory by its code; a refusal with a reason otherwise."""
-    desk = desks_visible_to(access).filter(code=(code or "").strip()).first()
+    desk = desks_visible_to(access_for(request.user)).filter(code=(code or "").strip()).first()
     if desk is None:
         raise InvalidInput(_("Choose a desk."), code="unknown_desk")
     return desk
@@ -173,45 +177,34 @@ def _desk_named(access, code: str):
 @require_POST
 @console_view
 def add_participant(request, pk: int):
-    access = access_for(request.user)
-    crisis = selectors.crisis_for(access, pk)
-
-    def act():
-        return set_participant(
+    return crisis_action(
+        request,
+        pk,
+        lambda crisis, desk, post: set_participant(
             by=request.user,
             crisis=crisis,
-            desk=_desk_named(access, request.POST.get("desk", "")),
-            role=request.POST.get("role", ""),
-            acting_desk=acting_desk(request),
-        )
-
-    return run_action(
-        request,
-        act,
+            desk=_desk_named(request, post.get("desk", "")),
+            role=post.get("role", ""),
+            acting_desk=desk,
+        ),
         success=lambda p: (
             _("%(desk)s takes part as %(role)s.")
             % {"desk": p.desk.code, "role": p.get_role_display().lower()}
         ),
-        redirect_to=_back(crisis.pk),
     )
 
 
 @require_POST
 @console_view
 def drop_participant(request, pk: int):
-    access = access_for(request.user)
-    crisis = selectors.crisis_for(access, pk)
     code = request.POST.get("desk", "")
-    return run_action(
+    return crisis_action(
         request,
-        lambda: remove_participant(
-            by=request.user,
-            crisis=crisis,
-            desk=_desk_named(access, code),
-            acting_desk=acting_desk(request),
+        pk,
+        lambda crisis, desk, post: remove_participant(
+            by=request.user, crisis=crisis, desk=_desk_named(request, code), acting_desk=desk
         ),
         success=_("%(desk)s no longer takes part.") % {"desk": code},
-        redirect_to=_back(crisis.pk),
     )
 
 

@@ -22,6 +22,7 @@ from core.console.shell import (
 from core.errors import DomainError
 from crisis import lifecycle
 from crisis.console import selectors
+from crisis.console.actions import crisis_action
 from crisis.console.banners import exercise_page_banner
 from crisis.console.desks import acting_desk
 from crisis.console.forms import ReportCrisisForm
@@ -145,31 +146,34 @@ def _cap_url(crisis) -> str | None:
 @require_POST
 @console_view
 def acknowledge(request, pk: int):
-    crisis = selectors.crisis_for(access_for(request.user), pk)
-    desk = current_desk(request)
-    return run_action(
+    return crisis_action(
         request,
-        lambda: acknowledge_crisis(by=request.user, desk=acting_desk(request), crisis=crisis),
-        success=f"{desk.code if desk else 'Your desk'} acknowledged {crisis.reference}.",
-        redirect_to=reverse("console:crisis", kwargs={"pk": crisis.pk}),
+        pk,
+        lambda crisis, desk, post: acknowledge_crisis(by=request.user, desk=desk, crisis=crisis),
+        success=lambda c: (
+            _("%(desk)s acknowledged %(reference)s.")
+            % {"desk": acting_desk(request).code, "reference": c.reference}
+        ),
     )
 
 
 @require_POST
 @console_view
 def transition(request, pk: int):
-    crisis = selectors.crisis_for(access_for(request.user), pk)
-    return run_action(
+    return crisis_action(
         request,
-        lambda: transition_crisis(
+        pk,
+        lambda crisis, desk, post: transition_crisis(
             by=request.user,
-            desk=acting_desk(request),
+            desk=desk,
             crisis=crisis,
-            to_status=request.POST.get("to_status", ""),
-            reason=request.POST.get("reason", ""),
+            to_status=post.get("to_status", ""),
+            reason=post.get("reason", ""),
         ),
-        success=lambda c: f"{c.reference} is now {c.get_status_display()}.",
-        redirect_to=reverse("console:crisis", kwargs={"pk": crisis.pk}),
+        success=lambda c: (
+            _("%(reference)s is now %(status)s.")
+            % {"reference": c.reference, "status": c.get_status_display().lower()}
+        ),
     )
 
 
