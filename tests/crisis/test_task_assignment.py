@@ -120,6 +120,11 @@ def test_done_task_is_not_reminded(region, active):
     )
     set_task_done(by=region.operator_a, task=task, done=True)
     assert _reminder(task).get().state == "cancelled"
+    # Undone before its due time: reminded again when due; done again: not.
+    set_task_done(by=region.operator_a, task=task, done=False)
+    assert _reminder(task).filter(state="pending").count() == 1
+    set_task_done(by=region.operator_a, task=task, done=True)
+    assert not _reminder(task).filter(state="pending").exists()
     fire_due_deadlines()
     assert not Notification.objects.filter(kind="task.due").exists()
     with pytest.raises(TransitionNotAllowed):
