@@ -150,7 +150,11 @@ def timeline_text(entry) -> str:
     payload = entry.payload or {}
     words = TIMELINE_WORDS.get(entry.kind)
     text = str(words) if words else event_words(entry.kind)
-    if "from" in payload and "to" in payload:
+    if entry.kind.startswith("participant_") and payload.get("desk"):
+        text += f": {payload['desk']}"
+        if payload.get("to"):
+            text += f" ({payload.get('from') or '—'} → {payload['to']})"
+    elif "from" in payload and "to" in payload:
         text += f": {payload['from']} → {payload['to']}"
     elif "level" in payload:
         text += ": " + _("level %(level)s") % {"level": payload["level"]}

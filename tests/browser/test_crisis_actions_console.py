@@ -73,6 +73,9 @@ def test_the_lead_desk_adds_and_removes_a_desk_another_state_cannot(people, regi
     assert not CrisisParticipant.objects.filter(crisis=crisis, desk=region.desk_c).exists()
     assert not CrisisTask.objects.filter(crisis=crisis, desk=region.desk_c).exists()
     assert TimelineEntry.objects.filter(crisis=crisis, kind="participant_removed").exists()
+    timeline = op.locator("#timeline").inner_text()
+    assert "A desk no longer takes part: CCC-DESK" in timeline
+    assert "Desks taking part changed: CCC-DESK (— → supporting)" in timeline
     assert op.locator("#participant-desk option[value=CCC-DESK]").count() == 1
 
 
