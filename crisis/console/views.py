@@ -35,6 +35,7 @@ from crisis.services.crises import (
 )
 from crisis.services.notifications import mark_notification_read
 from crisis.services.tasks import assignable_people
+from crisis.services.tasks import may_assign as may_assign_tasks
 from crisis.snapshot import ProtocolSnapshot
 from directory.access import access_for
 from directory.selectors import states_visible_to
@@ -86,7 +87,9 @@ def crisis_detail(request, pk: int):
     steps, waits = selectors.next_steps(access, desk, crisis)
     tasks = list(selectors.tasks_of(crisis, desk))
     may_tick = bool(parties) and crisis.status in lifecycle.ACTIVE_STATUSES
-    may_assign = may_tick and bool(tasks) and access.can_act_for(tasks[0].desk_id)
+    may_assign = bool(parties and tasks) and may_assign_tasks(
+        access, desk_id=desk.pk, crisis=crisis
+    )
     for task in tasks:
         task.may_tick = may_tick or (bool(parties) and task.party_role == lifecycle.FOLLOW_UP_ROLE)
         task.due_local = task.due_at.astimezone(desk.zone).strftime("%Y-%m-%dT%H:%M")

@@ -63,9 +63,10 @@ def assignable_people(task: CrisisTask):
     )
 
 
-def may_assign(access, task: CrisisTask) -> bool:
-    """Whether the caller may (re)assign ``task`` now (what :func:`assign_task` checks)."""
-    return access.can_act_for(task.desk_id) and task.crisis.status in ACTIVE_STATUSES
+def may_assign(access, *, desk_id: int, crisis) -> bool:
+    """Whether the caller may (re)assign the tasks of desk ``desk_id`` on ``crisis`` now
+    (what :func:`assign_task` checks, the desk being party to the crisis)."""
+    return access.can_act_for(desk_id) and crisis.status in ACTIVE_STATUSES
 
 
 def _arm_reminder(task: CrisisTask) -> None:
