@@ -72,7 +72,8 @@ def may_register_shelter(access: Access, desk: Desk | None, crisis) -> bool:
     )
 
 
-def _refused(request, form, back: str):
+def form_refused(request, form, back: str):
+    """A form the console refuses (shape, types): each error as a message, back to ``back``."""
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
@@ -93,7 +94,7 @@ def update_shelter(request, shelter_id: int):
     back = _board(shelter.crisis_id)
     form = ShelterReadingForm(request.POST)
     if not form.is_valid():
-        return _refused(request, form, back)
+        return form_refused(request, form, back)
     data = form.cleaned_data
     return run_action(
         request,
@@ -125,7 +126,7 @@ def new_shelter(request, crisis_id: int):
     back = _board(crisis.pk)
     form = NewShelterForm(request.POST)
     if not form.is_valid():
-        return _refused(request, form, back)
+        return form_refused(request, form, back)
     data = form.cleaned_data
     return run_action(
         request,
@@ -204,7 +205,7 @@ def _register_url() -> str:
 def new_asset(request):
     form = NewAssetForm(request.POST)
     if not form.is_valid():
-        return _refused(request, form, _register_url())
+        return form_refused(request, form, _register_url())
     data = form.cleaned_data
     return run_action(
         request,
@@ -230,7 +231,7 @@ def change_asset(request, asset_id: int):
     form = AssetChangeForm(request.POST)
     back = safe_next(request, _register_url())
     if not form.is_valid():
-        return _refused(request, form, back)
+        return form_refused(request, form, back)
     data = form.cleaned_data
     return run_action(
         request,

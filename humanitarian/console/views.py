@@ -182,9 +182,7 @@ def new_request(request, crisis_id: int):
     crisis = visible_crisis(access, crisis_id)
     form = RequestForm(request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
-        return redirect(_back(crisis.pk))
+        return registers.form_refused(request, form, _back(crisis.pk))
     data = form.cleaned_data
     needed_by: datetime = data["needed_by"]  # aware: read in the desk's zone
     if timezone.is_naive(needed_by):

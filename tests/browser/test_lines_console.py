@@ -73,7 +73,8 @@ def test_propose_accept_and_archive_a_bilateral_line(people, region):
     screenshot(a, "line-archived")
 
 
-def _active_crisis(region):
+def active_crisis(region):
+    """Desk A reports a flood affecting A and B; A's supervisor activates it."""
     crisis = report_crisis(
         by=region.operator_a, desk=region.desk_a, category="flood", title="River flood",
         severity=4, affected_state_codes=["AAA", "BBB"],
@@ -84,7 +85,7 @@ def _active_crisis(region):
 
 
 def test_open_a_crisis_room_from_the_crisis_page_and_join_it(people, region):
-    crisis = outside_browser_loop(_active_crisis, region)
+    crisis = outside_browser_loop(active_crisis, region)
     b = people.new_page(region.operator_b)
     b.goto(f"/crises/{crisis.pk}/")
     wait_socket_open(b)

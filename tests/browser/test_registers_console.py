@@ -5,25 +5,15 @@ standby register and changes it, and nobody else is offered that."""
 
 import pytest
 
-from crisis.services.crises import report_crisis, transition_crisis
 from humanitarian.models import Shelter, ShelterOccupancy, StandbyAsset
 from tests.browser.conftest import outside_browser_loop, screenshot, wait_socket_open
+from tests.browser.test_lines_console import active_crisis
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def _active_crisis(region):
-    crisis = report_crisis(
-        by=region.operator_a, desk=region.desk_a, category="flood", title="River flood",
-        severity=4, affected_state_codes=["AAA", "BBB"],
-    )  # fmt: skip
-    return transition_crisis(
-        by=region.supervisor_a, desk=region.desk_a, crisis=crisis, to_status="active"
-    )
-
-
 def test_register_a_shelter_and_record_its_readings(people, region):
-    crisis = outside_browser_loop(_active_crisis, region)
+    crisis = outside_browser_loop(active_crisis, region)
     a = people.new_page(region.operator_a)
     a.goto(f"/aid/{crisis.pk}/")
     a.get_by_label("Name").fill("Riverside school")
