@@ -20,9 +20,9 @@ runs the import, all or nothing, as in production. Measured:
   server: flat memory means the full export grows the server no more than the tenth did.
 
 ``--json`` prints one object with ``rows``, ``import`` (``rows``, ``seconds``,
-``run_s``, ``upload_s``, ``queued_s``, ``progress_updates``, ``peak_rss_mb`` of the worker) and ``exports`` (per
-kind ``rows``, ``seconds``, ``ttfb_s``, ``peak_rss_mb``, ``rss_growth_mb``) and
-``baseline``.
+``run_s``, ``upload_s``, ``queued_s``, ``progress_updates``, ``peak_rss_mb`` of the
+worker) and ``exports`` (per kind ``rows``, ``seconds``, ``ttfb_s``, ``peak_rss_mb``,
+``rss_growth_mb``) and ``baseline``.
 """
 
 from __future__ import annotations
