@@ -1,9 +1,17 @@
-"""A protocol level with the ``open_crisis_room`` action opens the crisis's room here."""
+"""A crisis's room: opened by a protocol level with the ``open_crisis_room`` action, or by
+a person of one of the crisis's desks (or the coordinator) from the console. A crisis has
+at most one room that is not archived."""
 
 from __future__ import annotations
 
+from django.db import transaction
+
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from crisis.lifecycle import is_open
 from crisis.models import Crisis, LevelAction
+from crisis.selectors import crises_visible_to
 from crisis.services.level_actions import register_level_action
+from directory.access import Access, access_for
 from directory.models import Desk
 from hotline.models import ChannelKind, ChannelStatus, HotlineChannel
 from hotline.services.channels import open_crisis_room
@@ -21,6 +29,72 @@ def crisis_room_desk_ids(crisis: Crisis) -> list[int]:
     return list(dict.fromkeys(desk_ids))
 
 
+def room_of(crisis: Crisis) -> HotlineChannel | None:
+    """The crisis's room that is not archived, if it has one."""
+    return (
+        HotlineChannel.objects.filter(kind=ChannelKind.CRISIS_ROOM, crisis_ref=crisis.reference)
+        .exclude(status=ChannelStatus.ARCHIVED)
+        .order_by("pk")
+        .first()
+    )
+
+
+def room_name(crisis: Crisis) -> str:
+    return (
+        f"{'EXERCISE ' if crisis.exercise else ''}{crisis.reference} crisis room — {crisis.title}"
+    )[:200]
+
+
+def open_room_refusal(
+    access: Access, crisis: Crisis, desk_ids: list[int], existing: HotlineChannel | None
+) -> DomainError | None:
+    """Why the caller may not open ``crisis``'s room now (None: they may).
+
+    The coordinator, or a writing member of one of the room's desks
+    (:func:`crisis_room_desk_ids`), opens it while the crisis is open and has no room.
+    """
+    if existing is not None:
+        return Conflict(
+            "This crisis already has a crisis room.",
+            code="room_exists",
+            details={"channel": existing.pk},
+        )
+    if not is_open(crisis):
+        return Conflict(
+            f"Crisis {crisis.reference} is {crisis.status}: it gets no new crisis room.",
+            code="crisis_not_open",
+        )
+    if not access.is_coordinator and not any(access.can_act_for(d) for d in desk_ids):
+        return PermissionDenied(
+            "Only a desk of the crisis (an operator or a supervisor) or the regional "
+            "coordinator opens its crisis room.",
+            code="not_a_party",
+        )
+    return None
+
+
+def open_crisis_room_for(*, by, crisis_id: int) -> HotlineChannel:
+    """A person opens the room of a crisis they see, with its desks (:func:`crisis_room_desk_ids`).
+
+    One transaction holding the crisis row lock, so two people clicking at once open one
+    room (the second gets ``room_exists``). As with :func:`open_crisis_room`, a national
+    desk's people put their own state's desks and the regional centre in the room and
+    invite the other states' desks; the coordinator puts every desk in at once.
+    """
+    access = access_for(by)
+    with transaction.atomic():
+        if not crises_visible_to(access).filter(pk=crisis_id).exists():
+            raise NotFound("No such crisis.", code="crisis_not_found")
+        crisis = Crisis.objects.select_for_update().get(pk=crisis_id)
+        desk_ids = crisis_room_desk_ids(crisis)
+        refusal = open_room_refusal(access, crisis, desk_ids, room_of(crisis))
+        if refusal is not None:
+            raise refusal
+        return open_crisis_room(
+            by=by, name=room_name(crisis), desk_ids=desk_ids, crisis_ref=crisis.reference
+        )
+
+
 @register_level_action(LevelAction.OPEN_CRISIS_ROOM)
 def open_room_for_crisis(*, crisis: Crisis, level: dict) -> HotlineChannel:
     """Idempotent: a crisis has at most one open room (a repeat or re-escalation reuses it).
@@ -28,19 +102,12 @@ def open_room_for_crisis(*, crisis: Crisis, level: dict) -> HotlineChannel:
     Runs in the transaction entering the level, holding the crisis row lock, so two
     levels entered at once cannot both open one.
     """
-    existing = (
-        HotlineChannel.objects.filter(kind=ChannelKind.CRISIS_ROOM, crisis_ref=crisis.reference)
-        .exclude(status=ChannelStatus.ARCHIVED)
-        .first()
-    )
+    existing = room_of(crisis)
     if existing is not None:
         return existing
     return open_crisis_room(
         by=None,
-        name=(
-            f"{'EXERCISE ' if crisis.exercise else ''}"
-            f"{crisis.reference} crisis room — {crisis.title}"
-        )[:200],
+        name=room_name(crisis),
         desk_ids=crisis_room_desk_ids(crisis),
         crisis_ref=crisis.reference,
     )
