@@ -181,7 +181,7 @@ def export(base: str, cookie: str, pid: int, kind: str, crisis_id: int) -> dict:
     return {
         "rows": lines - 2,  # the header and hashtag rows
         "bytes": size,
-        "seconds": round(seconds, 2),
+        "seconds": round(seconds, 3),  # (as many digits as ttfb_s: it never exceeds this)
         "ttfb_s": round(ttfb or seconds, 3),
         "peak_rss_mb": round(peak, 1),
         "rss_growth_mb": round(max(peak - rss_before, 0.0), 1),
