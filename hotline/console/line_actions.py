@@ -31,6 +31,7 @@ from hotline.selectors import channel_for, channels_visible_to, current_members,
 from hotline.services import channels as channel_services
 from hotline.services.crisis_rooms import (
     crisis_room_desk_ids,
+    crisis_room_desk_ids_of,
     open_crisis_room_for,
     open_room_refusal,
     room_of,
@@ -116,11 +117,11 @@ def crises_for_a_room(access: Access, *, limit: int = 30) -> list:
         .exclude(status=ChannelStatus.ARCHIVED)
         .values_list("crisis_ref", flat=True)
     )
+    desk_ids = crisis_room_desk_ids_of([c for c in crises if c.reference not in with_room])
     return [
         c
         for c in crises
-        if c.reference not in with_room
-        and open_room_refusal(access, c, crisis_room_desk_ids(c), None) is None
+        if c.pk in desk_ids and open_room_refusal(access, c, desk_ids[c.pk], None) is None
     ]
 
 

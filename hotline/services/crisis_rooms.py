@@ -4,11 +4,13 @@ at most one room that is not archived."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db import transaction
 
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from crisis.lifecycle import is_open
-from crisis.models import Crisis, LevelAction
+from crisis.models import Crisis, CrisisParticipant, LevelAction
 from crisis.selectors import crises_visible_to
 from crisis.services.level_actions import register_level_action
 from directory.access import Access, access_for
@@ -19,14 +21,28 @@ from hotline.services.channels import open_crisis_room
 
 def crisis_room_desk_ids(crisis: Crisis) -> list[int]:
     """The lead desk, every participating desk and every desk of an affected state."""
-    desk_ids = [crisis.lead_desk_id]
-    desk_ids += list(crisis.participants.values_list("desk_id", flat=True))
-    desk_ids += list(
-        Desk.objects.filter(is_active=True, state__in=crisis.affected_states.all()).values_list(
-            "pk", flat=True
-        )
-    )
-    return list(dict.fromkeys(desk_ids))
+    return crisis_room_desk_ids_of([crisis])[crisis.pk]
+
+
+def crisis_room_desk_ids_of(crises: list[Crisis]) -> dict[int, list[int]]:
+    """:func:`crisis_room_desk_ids` of each crisis (by id), in two queries for all."""
+    ids = [c.pk for c in crises]
+    participants: dict[int, list[int]] = defaultdict(list)
+    for crisis_id, desk_id in CrisisParticipant.objects.filter(crisis_id__in=ids).values_list(
+        "crisis_id", "desk_id"
+    ):
+        participants[crisis_id].append(desk_id)
+    affected: dict[int, list[int]] = defaultdict(list)  # the desks of its affected states
+    for crisis_id, desk_id in (
+        Desk.objects.filter(is_active=True, state__crises__in=ids)
+        .order_by("pk")
+        .values_list("state__crises", "pk")
+    ):
+        affected[crisis_id].append(desk_id)
+    return {
+        c.pk: list(dict.fromkeys([c.lead_desk_id, *participants[c.pk], *affected[c.pk]]))
+        for c in crises
+    }
 
 
 def room_of(crisis: Crisis) -> HotlineChannel | None:
