@@ -454,15 +454,7 @@ def set_participant(
     if acting_desk is None:
         raise PermissionDenied(_("Your role is read-only."), code="read_only")
     with transaction.atomic():
-        access, crisis, parties = begin_crisis_action(by=by, desk=acting_desk, crisis=crisis)
-        if not may(access, acting_desk, parties, MANAGERS):
-            raise PermissionDenied(
-                _("To change participants you must be %(who)s.") % {"who": describe(MANAGERS)}
-            )
-        if crisis.status == S.CLOSED:
-            raise TransitionNotAllowed(
-                _("The participants of a closed crisis are final."), code="crisis_not_open"
-            )
+        crisis = _begin_participant_change(by, crisis, acting_desk)
         if not desk.is_active:
             raise InvalidInput(
                 _("Desk %(desk)s is not active.") % {"desk": desk.code}, code="inactive_desk"
@@ -498,6 +490,21 @@ def set_participant(
     return current
 
 
+def _begin_participant_change(by, crisis: Crisis, acting_desk: Desk) -> Crisis:
+    """Lock the crisis for a change of its participants; refuse who may not make it
+    (:func:`set_participant`) and a closed crisis."""
+    access, crisis, parties = begin_crisis_action(by=by, desk=acting_desk, crisis=crisis)
+    if not may(access, acting_desk, parties, MANAGERS):
+        raise PermissionDenied(
+            _("To change participants you must be %(who)s.") % {"who": describe(MANAGERS)}
+        )
+    if crisis.status == S.CLOSED:
+        raise TransitionNotAllowed(
+            _("The participants of a closed crisis are final."), code="crisis_not_open"
+        )
+    return crisis
+
+
 def remove_participant(*, by, crisis: Crisis, desk: Desk, acting_desk: Desk) -> None:
     """Take ``desk`` out of the crisis's participants. Who: as for :func:`set_participant`
     (operators and supervisors of the lead desk, coordinators), acting for ``acting_desk``.
@@ -508,15 +515,7 @@ def remove_participant(*, by, crisis: Crisis, desk: Desk, acting_desk: Desk) -> 
     still sees the crisis through its state. Refused (409) once the crisis is closed.
     """
     with transaction.atomic():
-        access, crisis, parties = begin_crisis_action(by=by, desk=acting_desk, crisis=crisis)
-        if not may(access, acting_desk, parties, MANAGERS):
-            raise PermissionDenied(
-                _("To change participants you must be %(who)s.") % {"who": describe(MANAGERS)}
-            )
-        if crisis.status == S.CLOSED:
-            raise TransitionNotAllowed(
-                _("The participants of a closed crisis are final."), code="crisis_not_open"
-            )
+        crisis = _begin_participant_change(by, crisis, acting_desk)
         current = CrisisParticipant.objects.filter(crisis=crisis, desk=desk).first()
         if current is None:
             return
