@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from core.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from core.events import desk_group, publish_on_commit
 from crisis.models import Crisis, CrisisStatus
@@ -28,17 +30,23 @@ def desk_acting_for_state(access: Access, state_id: int | None, *, what: str) ->
         if desk.state_id == state_id:
             return desk
     if access.is_auditor and not access.can_write:
-        raise PermissionDenied("Auditors have read-only access.", code="read_only")
+        raise PermissionDenied(_("Auditors have read-only access."), code="read_only")
     owner = "the regional coordination centre" if state_id is None else "the owning member state"
     raise PermissionDenied(
-        f"Only a desk of {owner} may {what}.", code="not_owner", details={"action": what}
+        _("Only a desk of %(owner)s may %(what)s.") % {"owner": owner, "what": what},
+        code="not_owner",
+        details={"action": what},
     )
 
 
 def require_working_crisis(crisis: Crisis) -> None:
     if crisis.status not in WORKING_CRISIS_STATUSES:
         raise TransitionNotAllowed(
-            f"Crisis {crisis.reference} is {crisis.status}: it takes no new assistance records.",
+            _(
+                "Crisis %(crisis_reference)s is %(crisis_status)s: it takes no new "
+                "assistance records."
+            )
+            % {"crisis_reference": crisis.reference, "crisis_status": crisis.status},
             code="crisis_not_working",
             details={"crisis_status": crisis.status},
         )
@@ -49,13 +57,14 @@ def check_item(*, sector: str, item: str) -> str:
     found = ITEMS.get(item)
     if found is None:
         raise InvalidInput(
-            f"Unknown item {item!r}: use an item code from the catalogue.",
+            _("Unknown item %(item)s: use an item code from the catalogue.") % {"item": repr(item)},
             code="unknown_item",
             details={"fields": {"item": [f"unknown item {item!r}"]}},
         )
     if found.sector != sector:
         raise InvalidInput(
-            f"Item {item!r} belongs to sector {found.sector!r}, not {sector!r}.",
+            _("Item %(item)s belongs to sector %(found_sector)s, not %(sector)s.")
+            % {"item": repr(item), "found_sector": repr(found.sector), "sector": repr(sector)},
             code="item_not_in_sector",
             details={"fields": {"item": [f"belongs to sector {found.sector!r}"]}},
         )

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput, NotFound
 from directory.access import access_for
@@ -36,10 +37,11 @@ def offer_from_asset(
         asset = standby_assets_visible_to(access).filter(pk=asset_id).first()
         req = requests_visible_to(access).filter(pk=request_id).first()
         if asset is None or req is None:
-            raise NotFound("No such standby asset or request.")
+            raise NotFound(_("No such standby asset or request."))
         if asset.item != req.item:
             raise InvalidInput(
-                f"This asset provides {asset.item}; the request needs {req.item}.",
+                _("This asset provides %(asset_item)s; the request needs %(req_item)s.")
+                % {"asset_item": asset.item, "req_item": req.item},
                 code="asset_mismatch",
                 details={"asset_item": asset.item, "request_item": req.item},
             )
@@ -50,7 +52,8 @@ def offer_from_asset(
         )
         if qty > asset.capacity:
             raise InvalidInput(
-                f"The asset's capacity is {asset.capacity} {asset.unit}.",
+                _("The asset's capacity is %(asset_capacity)s %(asset_unit)s.")
+                % {"asset_capacity": asset.capacity, "asset_unit": asset.unit},
                 details={"fields": {"quantity": [f"at most {asset.capacity}"]}},
             )
         return make_pledge(
