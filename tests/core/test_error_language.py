@@ -24,7 +24,9 @@ def has_a_method(region):
 
 
 def _add_again(client, **headers):
-    return client.post(URL, {"kind": "email", "address": "me@example.org"}, format="json", **headers)
+    return client.post(
+        URL, {"kind": "email", "address": "me@example.org"}, format="json", **headers
+    )
 
 
 def test_a_service_refusal_on_the_console_in_thai(client, has_a_method):
