@@ -599,6 +599,9 @@ HOTLINE_PRESENCE_HEARTBEAT_SECONDS = env.float("HOTLINE_PRESENCE_HEARTBEAT_SECON
 HOTLINE_HUB_PING_SECONDS = env.float("HOTLINE_HUB_PING_SECONDS", default=5)
 HOTLINE_HUB_DEAD_SECONDS = env.float("HOTLINE_HUB_DEAD_SECONDS", default=12)
 HOTLINE_HUB_MAX_PENDING = env.int("HOTLINE_HUB_MAX_PENDING", default=10000)
+# Each web process reads the heads of the lines it follows this often; a connection still
+# short of the previous check's head lost a live event and re-reads (0: never).
+HOTLINE_HUB_HEAD_CHECK_SECONDS = env.float("HOTLINE_HUB_HEAD_CHECK_SECONDS", default=2)
 # Threads (each with its own database connection) serving websocket actions per process.
 HOTLINE_DB_THREADS = env.int("HOTLINE_DB_THREADS", default=16)
 # How long the other side has to acknowledge a line check, and how often lines are checked.

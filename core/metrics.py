@@ -105,6 +105,12 @@ HOTLINE_DELIVERED = prometheus_client.Counter(
     "crisis_hotline_messages_delivered",
     "Hotline message frames handed to websocket connections (live or replayed).",
 )
+HOTLINE_LINE_REPAIRS = prometheus_client.Counter(
+    "crisis_hotline_line_repairs",
+    "Connections that re-read a line because the database was ahead of what they had "
+    "been sent for a whole check (a live event was lost on the way: a process died "
+    "between its commit and its publish, or Redis dropped it).",
+)
 HOTLINE_FANOUT_LAG = prometheus_client.Histogram(
     "crisis_hotline_fanout_lag_seconds",
     "From a message's creation (in its transaction) to a web process's hub handing it "

@@ -658,6 +658,10 @@ class DeskConsumer(AsyncJsonWebsocketConsumer):
         if sub is not None:
             sub.resync()
 
+    def hotline_head(self, channel_id: int, head: int) -> bool:
+        sub = self.subs.get(channel_id)
+        return sub is not None and sub.behind(head)
+
     # --- access changes (directory.signals) ---------------------------------------------
     async def _access_revoked(self, event: dict | None = None) -> bool:
         """Re-check this connection's person; close with 4403 if what they had is gone."""

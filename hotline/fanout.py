@@ -13,7 +13,13 @@ load. Instead:
 Redis pub/sub is at-most-once, like the channel layer: the database is the record.
 Every ``message`` event carries its per-channel ``seq``; a connection that sees a gap, or
 a hub whose Redis connection was re-established, re-reads the missing range from the
-database (see ``hotline.consumers``). Nothing here needs another process's memory.
+database (see ``hotline.consumers``). A gap is only seen when a later message arrives,
+so the hub also reads the heads of the lines it follows (each line's ``last_seq``, one
+query per process every ``HOTLINE_HUB_HEAD_CHECK_SECONDS``): a connection still short of
+the head read one check earlier lost a live event (a process died between its commit
+and its publish, Redis dropped it) and re-reads. That bounds how late a lost event can
+be, whatever lost it, and keeps the processes talking while Redis is down. Nothing here
+needs another process's memory.
 
 Redis going away never holds up a sender: a web process publishes through its hub's
 bounded queue (:meth:`Hub.publish`, also from sync request threads), other processes
@@ -36,9 +42,10 @@ from typing import Protocol
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 
 from core import redis as core_redis
+from core.metrics import HOTLINE_LINE_REPAIRS
 from core.redis import Breaker
 from hotline.metrics import observe_fanout_lag
 
@@ -169,6 +176,21 @@ class Listener(Protocol):
 
     def hotline_resync(self, channel_id: int) -> None: ...
 
+    def hotline_head(self, channel_id: int, head: int) -> bool:
+        """The line held ``head`` a check ago: re-read if short of it (returns whether)."""
+        ...
+
+
+def line_heads(channel_ids: list[int]) -> dict[int, int]:
+    """Each line's highest seq in the database (a worker thread's own connection)."""
+    from hotline.models import HotlineChannel
+
+    close_old_connections()
+    try:
+        return dict(HotlineChannel.objects.filter(pk__in=channel_ids).values_list("pk", "last_seq"))
+    finally:
+        close_old_connections()
+
 
 class Hub:
     """One per process and event loop: a Redis subscriber dispatching to local listeners.
@@ -184,6 +206,10 @@ class Hub:
     (``HOTLINE_HUB_MAX_PENDING``; the oldest are dropped beyond it and re-read by the
     connections that notice the gap). While Redis is away, events are also handed to
     this process's own listeners at once, so people on the same process keep talking.
+
+    Every ``HOTLINE_HUB_HEAD_CHECK_SECONDS`` it reads the heads of the lines it follows
+    from the database and hands each listener the heads of the check before: one that
+    has not been sent that far lost a live event and re-reads (:meth:`Listener.hotline_head`).
     """
 
     def __init__(self, url: str | None = None):
@@ -198,6 +224,10 @@ class Hub:
         self.ping_seconds = float(getattr(settings, "HOTLINE_HUB_PING_SECONDS", 5))
         self.dead_seconds = float(getattr(settings, "HOTLINE_HUB_DEAD_SECONDS", 12))
         self.max_pending = int(getattr(settings, "HOTLINE_HUB_MAX_PENDING", 10_000))
+        self.head_check_seconds = float(getattr(settings, "HOTLINE_HUB_HEAD_CHECK_SECONDS", 2))
+        self.repairs = 0
+        self._heads: dict[int, int] = {}
+        self._heads_task: asyncio.Task | None = None
         self._redis = None
         self._pubsub = None
         self._task: asyncio.Task | None = None
@@ -215,6 +245,8 @@ class Hub:
         """Start the subscriber; wait briefly for Redis, never longer than a connect."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
+        if self._heads_task is None and self.head_check_seconds > 0:
+            self._heads_task = asyncio.get_running_loop().create_task(self._watch_heads())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(
                 self._ready.wait(),
@@ -301,9 +333,13 @@ class Hub:
                             pipe.publish(topic, text)
                         await core_redis.bounded(pipe.execute())
                 except (redis.RedisError, OSError, TimeoutError):
-                    # Kept (in order) for the next attempt: after a reconnect or a tick.
+                    # Kept (in order) for the next attempt: after a reconnect or a tick,
+                    # on fresh connections (a timed-out one may be left mid-reply).
                     self._publish_failed_at = time.monotonic()
                     logger.warning("could not publish %d hotline events; kept", len(batch))
+                    publisher, self._publisher = self._publisher, None
+                    with contextlib.suppress(Exception):
+                        await publisher.aclose()
                     return
                 for _ in range(len(batch)):
                     self._outgoing.popleft()
@@ -312,16 +348,45 @@ class Hub:
 
     async def stop(self) -> None:
         """Stop the subscriber (tests; a web process keeps its hub until it exits)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._heads_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._heads_task = None
         await self._close_quietly()
         if self._publisher is not None:
             with contextlib.suppress(Exception):
                 await self._publisher.aclose()
         _hubs.pop(asyncio.get_running_loop(), None)
+
+    async def _watch_heads(self) -> None:
+        while True:
+            await asyncio.sleep(self.head_check_seconds)
+            try:
+                await self.check_heads()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database is away: the next check, or the resume
+                logger.debug("could not read the heads of the hotline lines", exc_info=True)
+
+    async def check_heads(self) -> int:
+        """Read the heads of the followed lines; let every listener compare itself with
+        the heads read at the previous check (anything published in time has arrived by
+        now). Returns how many listeners re-read."""
+        previous = self._heads
+        lines = list(self.listeners)
+        self._heads = await asyncio.to_thread(line_heads, lines) if lines else {}
+        repaired = 0
+        for channel_id, head in previous.items():
+            for listener in list(self.listeners.get(channel_id, ())):
+                if listener.hotline_head(channel_id, head):
+                    repaired += 1
+        if repaired:
+            self.repairs += repaired
+            HOTLINE_LINE_REPAIRS.inc(repaired)
+            logger.info("%d hotline connections re-read a line: a live event was lost", repaired)
+        return repaired
 
     async def _connect(self) -> None:
         self._redis = core_redis.async_client(
@@ -351,17 +416,19 @@ class Hub:
                 await asyncio.sleep(0.5)
 
     async def _listen(self) -> None:
-        heard = pinged = time.monotonic()
+        heard = pinged = ticked = time.monotonic()
         while True:
             message = await self._pubsub.get_message(timeout=1.0)
             now = time.monotonic()
+            if now - ticked >= 1.0:  # also while events keep coming
+                ticked = now
+                self._tick(now)
             if message is None:
                 if now - heard > self.dead_seconds:
                     raise redis.ConnectionError(f"no answer from Redis for {now - heard:.0f} s")
                 if now - pinged >= self.ping_seconds:
                     pinged = now
                     await core_redis.bounded(self._pubsub.ping())
-                self._tick(now)
                 continue
             heard = now
             kind = message["type"]
@@ -392,7 +459,7 @@ class Hub:
         self._kick()
 
     def _tick(self, now: float) -> None:
-        """Once a second while idle: retry publishes kept after a failure."""
+        """Once a second: retry publishes kept after a failure."""
         if self._outgoing and now - self._publish_failed_at >= 1.0:
             self._kick()
         elif _unsent and not _breaker.is_open:

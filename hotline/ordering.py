@@ -16,7 +16,10 @@ period (``gap_grace_seconds``) and, if the missing seq has not arrived by then, 
 connection re-reads from the database. A buffer overflowing while catching up is
 dropped and replaced by the replay (the database holds everything published). The hub
 losing Redis calls :meth:`~LineOrdering.resync`: whatever was published meanwhile is
-re-read. A failing re-read is logged and tried again on the next event.
+re-read. A lost event with nothing after it leaves no gap to see: the hub's check of the
+line's head in the database (:meth:`~LineOrdering.behind`) finds the connection short of
+it and re-reads. A failing re-read is logged and tried again after
+``RETRY_SECONDS`` (and on that check).
 
 The class knows no socket: it is given how to read the database (``read_after``) and how
 to send a frame (``emit``), which is how ``tests/hotline/test_ordering.py`` drives it.
@@ -38,6 +41,8 @@ REPLAY_BATCH = 500
 MAX_BUFFERED = 5000
 #: How long a gap may wait for the missing frames before the database is asked.
 GAP_GRACE_SECONDS = 0.25
+#: How long after a failed re-read (the database away) it is tried again.
+RETRY_SECONDS = 1.0
 
 #: ``read_after(after_seq, limit)``: up to ``limit`` ``(seq, frame text)`` of the line
 #: after ``after_seq``, in seq order.
@@ -57,18 +62,21 @@ class LineOrdering:
         replay_batch: int = REPLAY_BATCH,
         max_buffered: int = MAX_BUFFERED,
         gap_grace_seconds: float = GAP_GRACE_SECONDS,
+        retry_seconds: float = RETRY_SECONDS,
     ):
         self.line_id = line_id
         self.last_seq = since_seq  # the last seq sent to the client
         self.read_after, self.emit = read_after, emit
         self.replay_batch, self.max_buffered = replay_batch, max_buffered
         self.gap_grace_seconds = gap_grace_seconds
+        self.retry_seconds = retry_seconds
         self.live = False  # caught up: frames go straight out
         self.stale = False  # the buffer cannot be trusted: re-read from the database
         self.closed = False
         self.buffer: list[tuple[int, str]] = []
         self._task: asyncio.Task | None = None
         self._gap_timer: asyncio.TimerHandle | None = None
+        self._catching = False  # a catch_up is reading (the first one, or a re-read)
 
     async def catch_up(self) -> int | None:
         """Replay from the database after the last seq sent, drain what was buffered
@@ -80,6 +88,13 @@ class LineOrdering:
         slip in between: a caller that sends a frame right after the await returns
         sends it before any live one.
         """
+        self._catching = True
+        try:
+            return await self._catch_up()
+        finally:
+            self._catching = False
+
+    async def _catch_up(self) -> int | None:
         replayed = 0
         while True:
             self.stale = False
@@ -133,6 +148,15 @@ class LineOrdering:
         self.stale = True
         self._start_catch_up()
 
+    def behind(self, head: int) -> bool:
+        """The database held seq ``head`` one head check ago, long enough for its live
+        event to have arrived: short of it and not already reading, the event was lost
+        on the way (and nothing after it showed a gap). Re-read; returns whether."""
+        if self.closed or self._catching or self.last_seq >= head:
+            return False
+        self.resync()
+        return True
+
     def close(self) -> None:
         """Unsubscribed: stop any re-read and send nothing more."""
         self.closed = True
@@ -177,8 +201,13 @@ class LineOrdering:
         except asyncio.CancelledError:
             raise
         except Exception:
-            logger.exception("hotline catch-up failed; retrying on the next event")
+            logger.exception("hotline catch-up failed; retrying in %s s", self.retry_seconds)
             self._task = None
+            asyncio.get_running_loop().call_later(self.retry_seconds, self._retry)
+
+    def _retry(self) -> None:
+        if not self.closed and not self.live and self._task is None:
+            self._start_catch_up()
 
     def _cancel_gap_timer(self) -> None:
         if self._gap_timer is not None:

@@ -77,6 +77,7 @@ class Scenario:
         self.started = time.monotonic()
         self._supervising = True
         self.restarted: list[str] = []  # what the supervisor had to start again
+        self.missing_live: dict[str, list[int]] = {}
 
     # --- database reads (the record) ----------------------------------------------------------
 
@@ -207,6 +208,13 @@ class Scenario:
             await asyncio.gather(*(m.stop_sending() for m in self.members), self.http.stop())
             await self.wait_delivered()
             undelivered_live = await self.undelivered()
+            top = await self.max_stored_seq()
+            # Which seqs each member still lacked (the first few): where to look in the logs.
+            self.missing_live = {
+                m.name: [seq for seq in range(1, top + 1) if seq not in m.arrivals][:10]
+                for m in self.members
+                if undelivered_live.get(m.name)
+            }
             for member in self.members:
                 if undelivered_live.get(member.name):
                     with contextlib.suppress(Exception):
@@ -342,6 +350,7 @@ class Scenario:
                 "lost_not_stored": lost_not_stored,
                 "lost_undelivered": lost_undelivered,
                 "undelivered_live": sum(undelivered_live.values()),
+                "undelivered_live_seqs": self.missing_live,
                 "duplicated": sum(m.duplicates() for m in self.members)
                 + sum(n - 1 for n in stored_ids.values()),
                 "sends_unanswered": sum(1 for s in ws_sends if s.acked_at is None)

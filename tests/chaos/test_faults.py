@@ -60,13 +60,6 @@ async def run(cluster, fault: str, inject, *, redis_outage: bool = False) -> dic
     return figures
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known, issue 15 open: 0 lost, 0 duplicated, 0 deadlines missed, Redis-outage "
-    "p99 and catch-up within the goals; but intermittently some members' live "
-    "subscriptions stay silent after a reconnect or resync until the client resumes "
-    "(7-8 messages; 208 after a PostgreSQL restart) - see the session note",
-)
 async def test_sigkill_a_web_process(cluster):
     async def inject(c):
         # Its clients fail over to the other process; the supervisor starts it again.
@@ -87,13 +80,6 @@ async def test_sigkill_a_worker(cluster):
     await run(cluster, "kill_worker", inject)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known, issue 15 open: 0 lost, 0 duplicated, 0 deadlines missed, Redis-outage "
-    "p99 and catch-up within the goals; but intermittently some members' live "
-    "subscriptions stay silent after a reconnect or resync until the client resumes "
-    "(7-8 messages; 208 after a PostgreSQL restart) - see the session note",
-)
 async def test_restart_redis(cluster):
     async def inject(c):
         await asyncio.to_thread(c.redis.kill)  # not persistent: it comes back empty
@@ -103,13 +89,6 @@ async def test_restart_redis(cluster):
     await run(cluster, "restart_redis", inject, redis_outage=True)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known, issue 15 open: 0 lost, 0 duplicated, 0 deadlines missed, Redis-outage "
-    "p99 and catch-up within the goals; but intermittently some members' live "
-    "subscriptions stay silent after a reconnect or resync until the client resumes "
-    "(7-8 messages; 208 after a PostgreSQL restart) - see the session note",
-)
 async def test_partition_the_web_from_redis(cluster):
     async def inject(c):
         # Open connections are dropped and new ones hang (accepted, never answered):
@@ -121,13 +100,6 @@ async def test_partition_the_web_from_redis(cluster):
     await run(cluster, "partition_web_redis", inject, redis_outage=True)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known, issue 15 open: 0 lost, 0 duplicated, 0 deadlines missed, Redis-outage "
-    "p99 and catch-up within the goals; but intermittently some members' live "
-    "subscriptions stay silent after a reconnect or resync until the client resumes "
-    "(7-8 messages; 208 after a PostgreSQL restart) - see the session note",
-)
 async def test_restart_postgresql(cluster):
     async def inject(c):
         await asyncio.to_thread(c.pg.stop, "immediate")  # a crash: recovery from the WAL

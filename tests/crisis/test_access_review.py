@@ -112,6 +112,7 @@ def _url(path: str, world) -> str:
         "number": world["version"].number,
         "kind": "requests",
         "code": "AAA",
+        "key": "andaman-tsunami",  # a shipped exercise scenario
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 

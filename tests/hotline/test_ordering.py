@@ -190,3 +190,50 @@ async def test_a_closed_subscription_sends_nothing_more():
     order.resync()
     assert line.sent == frames(1)
     assert line.reads == [0]
+
+
+async def test_a_lost_last_event_is_re_read_when_the_head_check_finds_it_missing():
+    """Nothing follows the lost event, so no gap shows: the database's head does."""
+    line = FakeLine(last_seq=2)
+    order = line.ordering()
+    await order.catch_up()
+    line.store(3)  # committed; its publish never arrives (the sender's process died)
+    assert not order.behind(2)  # not short of the head: nothing read
+    reads = len(line.reads)
+    assert order.behind(3)
+    await until(lambda: order.live and line.sent == frames(1, 2, 3))
+    assert len(line.reads) == reads + 1
+    assert not order.behind(3)  # caught up: no second read
+    order.push(3, "m3")  # the late publish, if it ever comes, is a duplicate
+    assert line.sent == frames(1, 2, 3)
+
+
+async def test_the_head_check_does_not_start_a_second_read_while_one_runs():
+    line = FakeLine(last_seq=3)
+    order = line.ordering()
+    line.during_read = lambda: calls.append(order.behind(3))
+    calls: list[bool] = []
+    await order.catch_up()
+    assert calls == [False]
+    assert line.reads == [0]
+    assert line.sent == frames(1, 2, 3)
+
+
+async def test_a_failed_re_read_is_tried_again_without_waiting_for_another_event():
+    line = FakeLine(last_seq=1)
+    order = line.ordering(retry_seconds=0.01)
+    await order.catch_up()
+    failing = {"left": 1}
+    read = line.read_after
+
+    async def flaky(after_seq, limit):
+        if failing["left"]:
+            failing["left"] -= 1
+            raise OSError("the database went away")
+        return await read(after_seq, limit)
+
+    order.read_after = flaky
+    line.store(2)
+    order.resync()  # e.g. the hub reconnected; this read fails
+    await until(lambda: order.live and line.sent == frames(1, 2))
+    assert failing["left"] == 0
