@@ -4,6 +4,8 @@ its machine code stays the same in every language (core/errors.py, docs/console.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -72,3 +74,43 @@ def test_the_persons_remembered_language_wins_over_the_browsers_on_the_api(clien
     )
     assert response.status_code == 409
     assert response.json() == {"code": "duplicate", "message": VI, "details": {}}
+
+
+async def _refusal_over_the_websocket(user, line_id: int, headers: list) -> dict:
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+    from tests.hotline.conftest import token_for
+
+    headers = [(b"authorization", f"Token {await token_for(user)}".encode()), *headers]
+    ws = WebsocketCommunicator(application, "/ws/v1/", headers=headers)
+    connected, _code = await ws.connect(timeout=5)
+    assert connected
+    assert (await ws.receive_json_from(timeout=5))["type"] == "hello"
+    await ws.send_json_to(
+        {"type": "send", "channel": line_id, "body": "x", "client_msg_id": str(uuid.uuid4()),
+         "ref": "r1"}
+    )  # fmt: skip
+    frame = await ws.receive_json_from(timeout=5)
+    await ws.disconnect()
+    return frame
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_refusal_over_the_websocket_is_said_in_the_connections_language(region):
+    from channels.db import database_sync_to_async
+
+    from hotline.services.channels import set_up_bilateral_channel
+
+    line = await database_sync_to_async(set_up_bilateral_channel)(
+        by=region.coordinator, desk_id=region.desk_a.pk, peer_desk_id=region.desk_b.pk
+    )
+    # Desk C is no member of A and B's line: refused, in the language of the handshake.
+    english = await _refusal_over_the_websocket(region.operator_c, line.pk, [])
+    thai = await _refusal_over_the_websocket(
+        region.operator_c, line.pk, [(b"accept-language", b"th-TH,th;q=0.9,en;q=0.5")]
+    )
+    assert english["type"] == thai["type"] == "error"
+    assert english["code"] == thai["code"] and english["ref"] == thai["ref"] == "r1"
+    assert english["message"] in {"No such line.", "Your desk is not a member of this line."}
+    assert thai["message"] in {"ไม่พบสายนี้", "โต๊ะของคุณไม่ได้เป็นสมาชิกของสายนี้"}, thai
