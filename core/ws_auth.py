@@ -41,6 +41,7 @@ from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -101,8 +102,10 @@ def issue_ticket(*, user_id: int, credential: tuple[str, str]) -> str:
     except (redis.RedisError, OSError):
         logger.warning("could not store a websocket ticket", exc_info=True)
         raise ServiceUnavailable(
-            "Websocket tickets are unavailable right now. Connect with your API token in "
-            "the Authorization header, or try again in a moment.",
+            _(
+                "Websocket tickets are unavailable right now. Connect with your API "
+                "token in the Authorization header, or try again in a moment."
+            ),
             code="tickets_unavailable",
         ) from None
     return ticket

@@ -22,7 +22,8 @@ Three checks, each also a test (tests/core/test_i18n.py):
    the page renders (``JS_WORDS``), and every literal key it says is among them.
 5. **Unmarked refusals**: a domain error (``core.errors.DomainError``) or a validation
    error raised in a service or selector (``<app>/services.py``, ``<app>/services/*.py``,
-   ``<app>/selectors.py``) with a bare string literal or f-string as its message, not
+   ``<app>/selectors.py``, ``<app>/api.py``, ``<app>/api/*.py``) with a bare string
+   literal or f-string as its message, not
    ``gettext``'s.
 
 ``--update`` copies the refreshed catalogues (new msgids with empty msgstr, msgmerge's
@@ -222,8 +223,10 @@ def error_modules() -> list[Path]:
     found = []
     for folder in SOURCE_DIRS:
         base = ROOT / folder
-        found += [p for p in (base / "services.py", base / "selectors.py") if p.is_file()]
-        found += sorted((base / "services").glob("*.py"))
+        found += [
+            p for p in (base / "services.py", base / "selectors.py", base / "api.py") if p.is_file()
+        ]
+        found += sorted((base / "services").glob("*.py")) + sorted((base / "api").glob("*.py"))
     return found
 
 
