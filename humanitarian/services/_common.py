@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from core.events import desk_group, publish_on_commit
@@ -21,6 +22,22 @@ WORKING_CRISIS_STATUSES = frozenset(
 )
 
 
+#: The actions a refusal names, in the reader's language (``details["action"]`` keeps
+#: the English words: clients read it).
+ACTION_WORDS = {
+    "open this request": gettext_lazy("open this request"),
+    "close this request": gettext_lazy("close this request"),
+    "cancel this request": gettext_lazy("cancel this request"),
+    "accept pledges to this request": gettext_lazy("accept pledges to this request"),
+    "decline pledges to this request": gettext_lazy("decline pledges to this request"),
+    "claim offers for this request": gettext_lazy("claim offers for this request"),
+    "withdraw this pledge": gettext_lazy("withdraw this pledge"),
+    "dispatch this pledge": gettext_lazy("dispatch this pledge"),
+    "confirm deliveries": gettext_lazy("confirm deliveries"),
+    "update this shelter": gettext_lazy("update this shelter"),
+}
+
+
 def desk_acting_for_state(access: Access, state_id: int | None, *, what: str) -> Desk:
     """The caller's writing desk for ``state_id`` (the centre's desk when it is None).
 
@@ -31,9 +48,12 @@ def desk_acting_for_state(access: Access, state_id: int | None, *, what: str) ->
             return desk
     if access.is_auditor and not access.can_write:
         raise PermissionDenied(_("Auditors have read-only access."), code="read_only")
-    owner = "the regional coordination centre" if state_id is None else "the owning member state"
+    owner = (
+        _("the regional coordination centre") if state_id is None else _("the owning member state")
+    )
     raise PermissionDenied(
-        _("Only a desk of %(owner)s may %(what)s.") % {"owner": owner, "what": what},
+        _("Only a desk of %(owner)s may %(what)s.")
+        % {"owner": owner, "what": ACTION_WORDS.get(what, what)},
         code="not_owner",
         details={"action": what},
     )
