@@ -268,7 +268,9 @@ async def read_all(base: str, cookie: str, paths: dict, clients: int, requests: 
                 response = await http.get(path)
                 latencies[name].append(time.perf_counter() - started)
                 if response.status_code != 200:
-                    raise RuntimeError(f"{name} {path} answered {response.status_code}")
+                    raise RuntimeError(
+                        f"{name} {path} answered {response.status_code}: {response.text[:300]}"
+                    )
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as h:
@@ -345,9 +347,13 @@ def main() -> int:
         endpoints = {}
         for role, cookie in cookies.items():
             say(f"reading as the {role} …")
-            latencies = asyncio.run(
-                read_all(base, cookie, paths, sizes["clients"], sizes["requests"])
-            )
+            try:
+                latencies = asyncio.run(
+                    read_all(base, cookie, paths, sizes["clients"], sizes["requests"])
+                )
+            except RuntimeError:  # a read failed: the server's log says why
+                print(Path(server.log.name).read_text()[-4000:], file=sys.stderr)
+                raise
             for name, values in latencies.items():
                 p99 = percentile(values, 0.99) * 1000
                 endpoints[f"{name}:{role}"] = {

@@ -10,7 +10,7 @@ class CrisisConfig(AppConfig):
         # Deadline handlers and the level actions crisis carries out itself register on
         # import (web processes validate protocols against them, workers run them).
         from crisis import attachment_host  # noqa: F401  (attachments on its items)
-        from crisis.services import broadcasts, escalation  # noqa: F401
+        from crisis.services import broadcasts, escalation, tasks  # noqa: F401
         from paging.services import register_ack_handler
 
         register_ack_handler(escalation.PAGE_KIND, acknowledge_from_page)

@@ -63,12 +63,24 @@ def parties_of(desk: Desk, crisis: Crisis) -> set[str]:
         parties.add(LEAD)
     if desk.kind == DeskKind.REGIONAL:
         parties.add(CENTRE)
-    participation = crisis.participants.filter(desk=desk).values_list("role", flat=True).first()
+    # A page's crisis comes with its participants and affected states prefetched
+    # (``crisis.console.selectors.crisis_for``): read those rather than ask again.
+    prefetched = getattr(crisis, "_prefetched_objects_cache", {})
+    if "participants" in prefetched:
+        participation = next(
+            (p.role for p in crisis.participants.all() if p.desk_id == desk.pk), None
+        )
+    else:
+        participation = crisis.participants.filter(desk=desk).values_list("role", flat=True).first()
     if participation is not None:
         parties.add(PARTICIPANT)
-    if participation == ParticipantRole.AFFECTED or (
-        desk.state_id and crisis.affected_states.filter(pk=desk.state_id).exists()
-    ):
+    if "affected_states" in prefetched:
+        affected = any(s.pk == desk.state_id for s in crisis.affected_states.all())
+    else:
+        affected = bool(desk.state_id) and (
+            crisis.affected_states.filter(pk=desk.state_id).exists()
+        )
+    if participation == ParticipantRole.AFFECTED or (desk.state_id and affected):
         parties.add(AFFECTED)
     return parties
 
@@ -128,6 +140,27 @@ TRANSITION_LABELS = {
     "re_escalate": pgettext_lazy("crisis transition", "Re-escalate"),
     "resolve": pgettext_lazy("crisis transition", "Resolve"),
     "close": pgettext_lazy("crisis transition", "Close"),
+}
+
+#: What the console says to whoever may not take a step the crisis waits for, by verb.
+#: Steps that are the way back (dismiss, re-escalate) wait for nobody and say nothing.
+WAITING_WORDS = {
+    "activate": pgettext_lazy(
+        "crisis transition",
+        "Waiting for the lead desk's supervisor (or a regional coordinator) to activate.",
+    ),
+    "de_escalate": pgettext_lazy(
+        "crisis transition",
+        "Waiting for the lead desk's supervisor (or a regional coordinator) to de-escalate.",
+    ),
+    "resolve": pgettext_lazy(
+        "crisis transition",
+        "Waiting for the lead desk's supervisor (or a regional coordinator) to resolve.",
+    ),
+    "close": pgettext_lazy(
+        "crisis transition",
+        "Waiting for the lead desk's supervisor (or a regional coordinator) to close.",
+    ),
 }
 
 

@@ -1,9 +1,14 @@
 """Hotline records in the admin: read-mostly (messages are a record, never edited)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
+from core.disclosure import NARROW
+from core.tlp import label
+from directory.access import access_for
 from hotline.models import ChannelEvent, ChannelMember, HotlineChannel, LineCheck, Message
+from hotline.selectors import message_visible_to
 
 
 class MemberInline(admin.TabularInline):
@@ -29,20 +34,43 @@ class HotlineChannelAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ["channel", "seq", "priority", "kind", "sender_desk", "created_at"]
-    list_filter = ["priority", "kind"]
+    """Messages as a record. TLP holds here too: the body of a message the person may not
+    read (TLP:RED, TLP:AMBER+STRICT not sent to their organisation) is withheld, and a
+    search of bodies never finds it (a hit would say what it holds)."""
+
+    list_display = ["channel", "seq", "priority", "kind", "tlp", "sender_desk", "created_at"]
+    list_filter = ["priority", "kind", "tlp"]
     search_fields = ["body"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and not message_visible_to(access_for(request.user), obj):
+            return ["withheld_body" if name == "body" else name for name in fields]
+        return fields
+
+    @admin.display(description=_("Body"))
+    def withheld_body(self, obj):
+        return _("Withheld (%(marking)s): only the desks it was sent to read it.") % {
+            "marking": label(obj.tlp)
+        }
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term:
+            access = access_for(request.user)
+            narrow = results.filter(tlp__in=NARROW).prefetch_related("recipient_desks")
+            hidden = [m.pk for m in narrow if not message_visible_to(access, m)]
+            results = results.exclude(pk__in=hidden)
+        return results, may_have_duplicates
 
 
 @admin.register(ChannelEvent)
-class ChannelEventAdmin(MessageAdmin):
+class ChannelEventAdmin(ReadOnlyAdmin):
     list_display = ["channel", "kind", "actor", "desk", "at"]
     list_filter = ["kind"]
-    search_fields = []
 
 
 @admin.register(LineCheck)
-class LineCheckAdmin(MessageAdmin):
+class LineCheckAdmin(ReadOnlyAdmin):
     list_display = ["channel", "status", "sent_at", "due_at", "finished_at"]
     list_filter = ["status"]
-    search_fields = []

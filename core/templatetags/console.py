@@ -138,6 +138,9 @@ TIMELINE_WORDS = {
     "progress_reported": gettext_lazy("Progress reported"),
     "situation_update": gettext_lazy("Situation update"),
     "task_done": gettext_lazy("Task done"),
+    "task_assigned": gettext_lazy("Task assigned"),
+    "task_reminder_sent": gettext_lazy("Task due: assignee reminded"),
+    "participant_removed": gettext_lazy("A desk no longer takes part"),
     "cap_received": gettext_lazy("CAP alert received"),
     "reminder_sent": gettext_lazy("Reminder sent"),
 }
@@ -149,7 +152,11 @@ def timeline_text(entry) -> str:
     payload = entry.payload or {}
     words = TIMELINE_WORDS.get(entry.kind)
     text = str(words) if words else event_words(entry.kind)
-    if "from" in payload and "to" in payload:
+    if entry.kind.startswith("participant_") and payload.get("desk"):
+        text += f": {payload['desk']}"
+        if payload.get("to"):
+            text += f" ({payload.get('from') or '—'} → {payload['to']})"
+    elif "from" in payload and "to" in payload:
         text += f": {payload['from']} → {payload['to']}"
     elif "level" in payload:
         text += ": " + _("level %(level)s") % {"level": payload["level"]}

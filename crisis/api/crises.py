@@ -218,6 +218,7 @@ class SituationUpdateInputSerializer(serializers.Serializer):
 class TaskSerializer(serializers.ModelSerializer):
     desk = serializers.SlugRelatedField(slug_field="code", read_only=True)
     done_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     is_done = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -230,6 +231,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "title",
             "description",
             "due_at",
+            "assignee",
             "is_done",
             "done_at",
             "done_by",
@@ -555,7 +557,9 @@ class CrisisViewSet(
     @action(detail=True, methods=["get"], pagination_class=None)
     def tasks(self, request, pk=None):
         crisis = self._crisis()
-        rows = crisis.tasks.select_related("desk", "done_by").order_by("desk__code", "item_order")
+        rows = crisis.tasks.select_related("desk", "done_by", "assignee").order_by(
+            "desk__code", "item_order"
+        )
         desk_code = request.query_params.get("desk")
         if desk_code:
             rows = rows.filter(desk__code__iexact=desk_code)
@@ -580,7 +584,7 @@ class CrisisViewSet(
         if task is None:
             raise NotFound(_("No such task in this crisis."))
         task = services.set_task_done(by=request.user, task=task, done=verb == "done")
-        task = CrisisTask.objects.select_related("desk", "done_by").get(pk=task.pk)
+        task = CrisisTask.objects.select_related("desk", "done_by", "assignee").get(pk=task.pk)
         return Response(TaskSerializer(task).data)
 
     @extend_schema(

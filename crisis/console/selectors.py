@@ -11,7 +11,13 @@ from django.utils.translation import gettext as _
 from core.errors import NotFound
 
 # OPEN_STATUSES is also read from here by the humanitarian console (its home is lifecycle).
-from crisis.lifecycle import OPEN_STATUSES, transitions_from
+from crisis.lifecycle import (
+    OPEN_STATUSES,
+    WAITING_WORDS,
+    may,
+    parties_of,
+    transitions_from,
+)
 from crisis.models import (
     Crisis,
     CrisisTask,
@@ -108,7 +114,11 @@ def tasks_of(crisis: Crisis, desk: Desk | None):
     """The checklist of ``desk`` on a crisis the caller was already allowed to see."""
     if desk is None:
         return CrisisTask.objects.none()
-    return CrisisTask.objects.filter(crisis=crisis, desk=desk).order_by("item_order")
+    return (
+        CrisisTask.objects.filter(crisis=crisis, desk=desk)
+        .select_related("assignee", "desk")
+        .order_by("item_order")
+    )
 
 
 def task_for(access: Access, pk: int) -> CrisisTask:
@@ -122,12 +132,27 @@ def task_for(access: Access, pk: int) -> CrisisTask:
     return task
 
 
-def next_steps(crisis: Crisis) -> list[dict]:
-    """The lifecycle transitions out of the crisis's status (the service decides who)."""
-    return [
-        {"verb": t.verb, "label": t.label, "target": t.target, "needs_reason": t.needs_reason}
-        for t in transitions_from(crisis.status)
-    ]
+def next_steps(access: Access, desk: Desk | None, crisis: Crisis) -> tuple[list[dict], list[str]]:
+    """The lifecycle transitions out of the crisis's status that the caller may take now
+    for ``desk`` (the rule ``transition_crisis`` checks), and, for the main steps they may
+    not take, who the crisis waits for, in words."""
+    if desk is None or not access.can_act_for(desk):
+        return [], []
+    parties = parties_of(desk, crisis)
+    steps, waits = [], []
+    for t in transitions_from(crisis.status):
+        if parties and may(access, desk, parties, t.allowed):
+            steps.append(
+                {
+                    "verb": t.verb,
+                    "label": t.label,
+                    "target": t.target,
+                    "needs_reason": t.needs_reason,
+                }
+            )
+        elif t.verb in WAITING_WORDS:
+            waits.append(str(WAITING_WORDS[t.verb]))
+    return steps, waits
 
 
 def timeline_of(crisis: Crisis, *, limit: int = 100):

@@ -18,7 +18,14 @@ urlpatterns = [
     path("crises/<int:pk>/severity/", actions.set_severity, name="crisis-severity"),
     path("crises/<int:pk>/progress/", actions.progress, name="crisis-progress"),
     path("crises/<int:pk>/stop/", actions.stop, name="crisis-stop"),
+    path("crises/<int:pk>/participants/", actions.add_participant, name="crisis-participant"),
+    path(
+        "crises/<int:pk>/participants/remove/",
+        actions.drop_participant,
+        name="crisis-participant-remove",
+    ),
     path("tasks/<int:pk>/done/", views.task_done, name="task-done"),
+    path("tasks/<int:pk>/assign/", actions.assign, name="task-assign"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
 ]

@@ -17,10 +17,12 @@ from core.console.shell import (
     render_console,
     run_action,
     safe_next,
+    zone_help,
 )
 from core.errors import DomainError
 from crisis import lifecycle
 from crisis.console import selectors
+from crisis.console.actions import crisis_action
 from crisis.console.banners import exercise_page_banner
 from crisis.console.desks import acting_desk
 from crisis.console.forms import ReportCrisisForm
@@ -32,6 +34,8 @@ from crisis.services.crises import (
     transition_crisis,
 )
 from crisis.services.notifications import mark_notification_read
+from crisis.services.tasks import assignable_people
+from crisis.services.tasks import may_assign as may_assign_tasks
 from crisis.snapshot import ProtocolSnapshot
 from directory.access import access_for
 from directory.selectors import states_visible_to
@@ -78,8 +82,17 @@ def crisis_detail(request, pk: int):
             desk=desk,
         )
     can_act = desk is not None and access.can_act_for(desk)
-    open_ = lifecycle.is_open(crisis)
+    parties = lifecycle.parties_of(desk, crisis) if can_act else set()
     has_acked = selectors.has_acknowledged(crisis, desk)
+    steps, waits = selectors.next_steps(access, desk, crisis)
+    tasks = list(selectors.tasks_of(crisis, desk))
+    may_tick = bool(parties) and crisis.status in lifecycle.ACTIVE_STATUSES
+    may_assign = bool(parties and tasks) and may_assign_tasks(
+        access, desk_id=desk.pk, crisis=crisis
+    )
+    for task in tasks:
+        task.may_tick = may_tick or (bool(parties) and task.party_role == lifecycle.FOLLOW_UP_ROLE)
+        task.due_local = task.due_at.astimezone(desk.zone).strftime("%Y-%m-%dT%H:%M")
     return render_console(
         request,
         "crisis/console/crisis_detail.html",
@@ -87,12 +100,20 @@ def crisis_detail(request, pk: int):
             "crisis": crisis,
             "ladder": selectors.ladder_for(crisis),
             "checklist": ProtocolSnapshot.of(crisis).checklist,
-            "tasks": list(selectors.tasks_of(crisis, desk)),
-            "next_steps": selectors.next_steps(crisis) if can_act else [],
+            "tasks": tasks,
+            "may_assign": may_assign,
+            "assignable": list(assignable_people(tasks[0])) if may_assign else [],
+            "due_help": zone_help(desk),
+            "next_steps": steps,
+            "waits": waits,
             "timeline": selectors.timeline_of(crisis, limit=TIMELINE_LIMIT),
             "updates": _with_attachments(access, updates_of(access, crisis)[:UPDATES_SHOWN]),
             "acknowledgements": selectors.acknowledgements_of(crisis),
-            "can_acknowledge": can_act and open_ and not has_acked,
+            # The rule acknowledge_crisis checks: a party, while a level waits.
+            "can_acknowledge": bool(parties)
+            and crisis.status in lifecycle.ACTIVE_STATUSES
+            and crisis.escalation_state in lifecycle.ACKNOWLEDGEABLE
+            and not has_acked,
             "has_acked": has_acked,
             "cap_url": _cap_url(crisis),
             "panels": panels_for(
@@ -128,31 +149,34 @@ def _cap_url(crisis) -> str | None:
 @require_POST
 @console_view
 def acknowledge(request, pk: int):
-    crisis = selectors.crisis_for(access_for(request.user), pk)
-    desk = current_desk(request)
-    return run_action(
+    return crisis_action(
         request,
-        lambda: acknowledge_crisis(by=request.user, desk=acting_desk(request), crisis=crisis),
-        success=f"{desk.code if desk else 'Your desk'} acknowledged {crisis.reference}.",
-        redirect_to=reverse("console:crisis", kwargs={"pk": crisis.pk}),
+        pk,
+        lambda crisis, desk, post: acknowledge_crisis(by=request.user, desk=desk, crisis=crisis),
+        success=lambda c: (
+            _("%(desk)s acknowledged %(reference)s.")
+            % {"desk": acting_desk(request).code, "reference": c.reference}
+        ),
     )
 
 
 @require_POST
 @console_view
 def transition(request, pk: int):
-    crisis = selectors.crisis_for(access_for(request.user), pk)
-    return run_action(
+    return crisis_action(
         request,
-        lambda: transition_crisis(
+        pk,
+        lambda crisis, desk, post: transition_crisis(
             by=request.user,
-            desk=acting_desk(request),
+            desk=desk,
             crisis=crisis,
-            to_status=request.POST.get("to_status", ""),
-            reason=request.POST.get("reason", ""),
+            to_status=post.get("to_status", ""),
+            reason=post.get("reason", ""),
         ),
-        success=lambda c: f"{c.reference} is now {c.get_status_display()}.",
-        redirect_to=reverse("console:crisis", kwargs={"pk": crisis.pk}),
+        success=lambda c: (
+            _("%(reference)s is now %(status)s.")
+            % {"reference": c.reference, "status": c.get_status_display().lower()}
+        ),
     )
 
 

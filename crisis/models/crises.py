@@ -181,6 +181,14 @@ class CrisisTask(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     due_at = models.DateTimeField()
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_crisis_tasks",
+        help_text="The person of the task's desk who sees to it; reminded when it is due.",
+    )
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

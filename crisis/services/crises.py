@@ -56,6 +56,7 @@ from crisis.services.cap_alerts import (
 )
 from crisis.services.protocols import published_version_for, snapshot_of
 from crisis.services.steps import announce, begin_crisis_action
+from crisis.services.tasks import cancel_task_reminders, sync_reminder
 from crisis.snapshot import ProtocolSnapshot
 from directory.access import access_for
 from directory.models import Desk, MemberState
@@ -508,6 +509,47 @@ def set_participant(
     return current
 
 
+def remove_participant(*, by, crisis: Crisis, desk: Desk, acting_desk: Desk) -> None:
+    """Take ``desk`` out of the crisis's participants. Who: as for :func:`set_participant`
+    (operators and supervisors of the lead desk, coordinators), acting for ``acting_desk``.
+
+    The lead desk cannot leave (make another desk lead first). The desk's checklist tasks
+    not done yet go with it (done ones stay, as the record; added again, it gets the
+    missing ones back), and their reminders are cancelled. A desk of an affected state
+    still sees the crisis through its state. Refused (409) once the crisis is closed.
+    """
+    with transaction.atomic():
+        access, crisis, parties = begin_crisis_action(by=by, desk=acting_desk, crisis=crisis)
+        if not may(access, acting_desk, parties, MANAGERS):
+            raise PermissionDenied(
+                _("To change participants you must be %(who)s.") % {"who": describe(MANAGERS)}
+            )
+        if crisis.status == S.CLOSED:
+            raise TransitionNotAllowed(
+                _("The participants of a closed crisis are final."), code="crisis_not_open"
+            )
+        current = CrisisParticipant.objects.filter(crisis=crisis, desk=desk).first()
+        if current is None:
+            return
+        if current.role == ParticipantRole.LEAD:
+            raise TransitionNotAllowed(
+                _("The lead desk keeps its role until another desk is made lead."),
+                code="lead_required",
+            )
+        open_tasks = list(CrisisTask.objects.filter(crisis=crisis, desk=desk, done_at__isnull=True))
+        cancel_task_reminders(open_tasks)
+        CrisisTask.objects.filter(pk__in=[t.pk for t in open_tasks]).delete()
+        current.delete()
+        timeline.record(
+            kind="participant_removed",
+            crisis=crisis,
+            actor=by,
+            desk=acting_desk,
+            payload={"desk": desk.code, "role": current.role, "tasks_removed": len(open_tasks)},
+        )
+        announce(crisis, "participant_removed", desk_id=desk.pk)
+
+
 def set_task_done(*, by, task: CrisisTask, done: bool) -> CrisisTask:
     """Mark a checklist task done or undone. Who: writing members of the task's desk.
 
@@ -536,6 +578,7 @@ def set_task_done(*, by, task: CrisisTask, done: bool) -> CrisisTask:
         task.done_at = timezone.now() if done else None
         task.done_by = by if done else None
         task.save(update_fields=["done_at", "done_by"])
+        sync_reminder(task)
         timeline.record(
             kind="task_done" if done else "task_undone",
             crisis=crisis,
@@ -611,6 +654,7 @@ __all__ = [
     "acknowledge_crisis",
     "change_severity",
     "post_situation_update",
+    "remove_participant",
     "report_crisis",
     "set_participant",
     "set_task_done",

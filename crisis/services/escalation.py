@@ -261,7 +261,7 @@ def _page_level(crisis, desks, level: LevelSnapshot, *, round_: int, deadline_at
 # --- the timer ---------------------------------------------------------------------------------
 
 
-def _lock_crisis_nowait(crisis_id: int) -> Crisis | None:
+def lock_crisis_nowait(crisis_id: int) -> Crisis | None:
     """Take the crisis row lock without waiting (we already hold a deadline row lock).
 
     No savepoint: if the lock is refused the whole firing rolls back anyway.
@@ -279,7 +279,7 @@ def _lock_crisis_nowait(crisis_id: int) -> Crisis | None:
 def on_escalation_deadline(deadline: Deadline) -> None:
     """A level's timeout (or an acknowledgement's) passed. Runs in the firing transaction."""
     data = deadline.payload
-    crisis = _lock_crisis_nowait(data["crisis_id"])
+    crisis = lock_crisis_nowait(data["crisis_id"])
     if crisis is None or crisis.status in FINISHED_STATUSES:
         return
     phase, order, round_ = data.get("phase"), data.get("level"), data.get("round", 0)
@@ -300,7 +300,7 @@ def on_escalation_deadline(deadline: Deadline) -> None:
 def on_reminder_deadline(deadline: Deadline) -> None:
     """Half-way through an ack timeout: remind the acknowledging desk to report progress."""
     data = deadline.payload
-    crisis = _lock_crisis_nowait(data["crisis_id"])
+    crisis = lock_crisis_nowait(data["crisis_id"])
     if (
         crisis is None
         or crisis.escalation_state != EscalationState.ACKNOWLEDGED

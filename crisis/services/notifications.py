@@ -47,6 +47,8 @@ class PageSpec:
     #: Drill traffic without a crisis to say so (an exercise line's check); a page about
     #: an exercise crisis is exercise traffic whatever this says.
     exercise: bool = False
+    #: Page these people of the desk (a task's assignee) instead of whoever is on duty.
+    people: tuple | None = None
 
 
 def notification_event(notification: Notification, type_: str = NEW_EVENT) -> dict:
@@ -120,6 +122,7 @@ def notify_desks(
                     link_path=link_path,
                     payload=page.payload,
                     exercise=page.exercise or bool(crisis is not None and crisis.exercise),
+                    people=page.people,
                 )
         for row in rows:
             publish_on_commit(desk_group(row.desk_id), notification_event(row))

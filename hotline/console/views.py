@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,7 +20,7 @@ from core.errors import InvalidInput, NotFound
 from core.tlp import TLP
 from crisis.console.banners import exercise_page_banner
 from directory.access import access_for
-from hotline.console import selectors
+from hotline.console import line_actions, selectors
 from hotline.models import (
     DEFAULT_MESSAGE_TLP,
     LineCheck,
@@ -28,7 +29,7 @@ from hotline.models import (
     Priority,
     Receipt,
 )
-from hotline.selectors import channel_for, current_members
+from hotline.selectors import channel_for, current_members, presence_of
 from hotline.services.receipts import answer_line_check as answer
 
 
@@ -36,10 +37,11 @@ from hotline.services.receipts import answer_line_check as answer
 def lines(request):
     access = access_for(request.user)
     desk = current_desk(request)
+    rows = list(selectors.lines_with_unread(access, desk))
     return render_console(
         request,
         "hotline/console/lines.html",
-        {"lines": list(selectors.lines_with_unread(access, desk)), "parts": ("lines",)},
+        {"lines": rows, "parts": ("lines",), **line_actions.lines_page_context(access, desk, rows)},
     )
 
 
@@ -48,14 +50,16 @@ def line(request, pk: int):
     access = access_for(request.user)
     desk = current_desk(request)
     line = channel_for(access, pk)  # hidden or missing: 404 page
-    record_read(
-        user=request.user,
-        what="hotline.transcript",
-        object_type="hotline_line",
-        object_id=line.pk,
-        desk=desk,
-    )
+    if not request.GET.get("part"):
+        record_read(
+            user=request.user,
+            what="hotline.transcript",
+            object_type="hotline_line",
+            object_id=line.pk,
+            desk=desk,
+        )
     members = list(current_members().filter(channel=line).select_related("desk"))
+    presence = {row["desk"]: row for row in presence_of([m.desk_id for m in members])}
     acting = _acting_desk(access, desk, {m.desk_id for m in members})
     messages, receipts, last_seq = selectors.conversation(line, access)
     can_send = acting is not None and access.can_act_for(acting) and line.is_writable
@@ -80,6 +84,7 @@ def line(request, pk: int):
         "desk": acting.pk if acting else None,
         "deskCodes": {str(m.desk_id): m.desk.code for m in members},
         "canSend": can_send,
+        "status": line.status,
         "exerciseMark": str(_("EXERCISE")),
         # As the page's badges say them (truncatewords:1): "Flash…".
         "priorities": {value: Truncator(label).words(1) for value, label in Priority.choices},
@@ -91,6 +96,15 @@ def line(request, pk: int):
         {
             "line": line,
             "members": members,
+            "presence": [
+                {
+                    "desk": m.desk,
+                    "online": presence[m.desk_id]["online"],
+                    "last_seen_at": _parsed(presence[m.desk_id]["last_seen_at"]),
+                }
+                for m in members
+            ],
+            "actions": line_actions.actions_on(access, line),
             "rows": rows,
             "acting": acting,
             "can_send": can_send,
@@ -101,6 +115,10 @@ def line(request, pk: int):
             "page_banners": exercise_page_banner(line),
         },
     )
+
+
+def _parsed(iso: str | None):
+    return parse_datetime(iso) if iso else None
 
 
 def line_strings() -> dict[str, str]:
@@ -125,6 +143,9 @@ def line_strings() -> dict[str, str]:
         "writeFirst": _("Write a message first."),
         "sending": _("Sending…"),
         "sendingWeb": _("Sending over the web…"),
+        "deskOnline": _("online"),
+        "deskOffline": _("offline"),
+        "lastSeen": _("last seen %(time)s"),
     }
 
 

@@ -13,7 +13,7 @@ from core.events import publish_on_commit as publish_to_desks
 from crisis.models import Crisis
 from directory.access import access_for
 from directory.models import Desk, DeskKind
-from hotline import fanout
+from hotline import fanout, rules
 from hotline.models import (
     ChannelEventKind,
     ChannelKind,
@@ -124,15 +124,13 @@ def accept_bilateral_channel(*, by, channel_id: int) -> HotlineChannel:
     members = member_desk_ids(channel_id) if channel else set()
     if channel is None or not (members & access.desk_ids or access.sees_all_states):
         raise NotFound(_("No such line."), code="channel_not_found")
-    if channel.kind != ChannelKind.BILATERAL or channel.status != ChannelStatus.PROPOSED:
-        raise Conflict(_("Only a proposed bilateral line can be accepted."), code="not_proposed")
-    peer_ids = sorted(members - {channel.proposed_by_desk_id})
-    if not peer_ids:
-        raise Conflict(_("The proposed-to desk is no longer on this line."), code="not_proposed")
-    access.require_act_for(peer_ids[0])
+    refusal = rules.accept_refusal(access, channel, members)
+    if refusal is not None:
+        raise refusal
+    peer_id = rules.proposed_to_desk_id(channel, members)
     channel.status = ChannelStatus.ACTIVE
     channel.save(update_fields=["status"])
-    trace(channel, ChannelEventKind.ACCEPTED, actor=by, desk=peer_ids[0])
+    trace(channel, ChannelEventKind.ACCEPTED, actor=by, desk=peer_id)
     event = {"type": "hotline.channel", "channel": channel.pk, "status": channel.status}
     publish_to_desks([desk_group(d) for d in sorted(members)], event)
     return channel
@@ -394,20 +392,13 @@ def archive_channel(*, by, channel_id: int) -> HotlineChannel:
     members = member_desk_ids(channel_id) if channel else set()
     if channel is None or not (members & access.desk_ids or access.sees_all_states):
         raise NotFound(_("No such line."), code="channel_not_found")
-    if not access.is_coordinator:
-        if channel.kind != ChannelKind.BILATERAL:
-            require_coordinator(access)
-        own = sorted(members & access.desk_ids, key=lambda d: (not access.can_act_for(d), d))
-        if not own:  # an auditor or a superuser: they read every line, write none
-            raise PermissionDenied(
-                _("Only the coordinator or a member desk may archive this line."),
-                code="read_only",
-            )
-        access.require_act_for(own[0])
-    if channel.status == ChannelStatus.ARCHIVED:
-        raise Conflict(_("Already archived."), code="channel_archived")
+    refusal = rules.archive_refusal(access, channel, members)
+    if refusal is not None:
+        raise refusal
     channel.status = ChannelStatus.ARCHIVED
     channel.archived_at = timezone.now()
     channel.save(update_fields=["status", "archived_at"])
     trace(channel, ChannelEventKind.ARCHIVED, actor=by)
+    event = {"type": "hotline.channel", "channel": channel.pk, "status": channel.status}
+    publish_to_desks([desk_group(d) for d in sorted(members)], event)
     return channel

@@ -168,7 +168,14 @@ def forward_message(
     if not message_visible_to(access, message):
         raise NotFound(_("No such message."), code="message_not_found")
     marking = forward_marking(message.tlp, _marking(tlp) if tlp else None)
-    if message.tlp == TLP.AMBER_STRICT:  # (one the forwarder narrows is theirs to address)
+    if message.tlp != TLP.AMBER_STRICT:
+        # (a message the forwarder narrows to AMBER+STRICT is theirs to address)
+        return _forward(by, message, to_channel_id, client_msg_id, marking, desk_id)
+    with transaction.atomic():
+        # The other line's row stays locked from this check to the send (joining a line
+        # locks it too): no desk can join between the check and the recipients the send
+        # records.
+        HotlineChannel.objects.select_for_update().filter(pk=to_channel_id).first()
         allowed = {organisation(d.pk, d.state_id) for d in message.recipient_desks.all()} or {
             organisation(message.sender_desk_id, _state_of(message))
         }
@@ -187,6 +194,10 @@ def forward_message(
                 code="tlp_amber_strict",
                 details={"tlp": marking, "desks": sorted(outside)},
             )
+        return _forward(by, message, to_channel_id, client_msg_id, marking, desk_id)
+
+
+def _forward(by, message: Message, to_channel_id: int, client_msg_id, marking: str, desk_id):
     origin = message.sender_desk.code if message.sender_desk_id else "system"
     header = (
         f"[{label(marking)}] Forwarded from line {message.channel_id} #{message.seq} ({origin}):\n"

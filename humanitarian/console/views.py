@@ -28,12 +28,14 @@ from crisis.console.desks import acting_desk
 from crisis.lifecycle import OPEN_STATUSES
 from crisis.selectors import crises_visible_to
 from directory.access import access_for
+from humanitarian.console import registers
 from humanitarian.console.chart import gap_chart_svg, occupancy_sparkline, rows_from_gaps
 from humanitarian.models import (
     ITEM_CHOICES,
     Priority,
     RequestStatus,
     Sector,
+    ShelterStatus,
 )
 from humanitarian.selectors import (
     aid_board,
@@ -110,13 +112,16 @@ def board_index(request):
 def board(request, crisis_id: int):
     """The humanitarian board of a crisis: needs and pledges, shelters, displacement."""
     import_job = request.GET.get("import", "")
+    access = access_for(request.user)
+    desk = current_desk(request)
     board = aid_board(
-        access_for(request.user),
-        desk=current_desk(request),
+        access,
+        desk=desk,
         crisis_id=crisis_id,
         import_job_id=int(import_job) if import_job.isdigit() else None,
     )
     chart, figures = _chart(board.crisis)
+    editable = registers.editable_shelter_ids(access, board.shelters)
     return render_console(
         request,
         "humanitarian/console/board.html",
@@ -126,8 +131,17 @@ def board(request, crisis_id: int):
             "chart": chart,
             "figures": figures,
             "page_banners": exercise_page_banner(board.crisis),
-            "shelters": [(s, occupancy_sparkline(s.occupancy.all())) for s in board.shelters],
-            "request_form": RequestForm(desk=current_desk(request)) if board.may_request else None,
+            "shelters": [
+                (s, occupancy_sparkline(s.occupancy.all()), s.pk in editable)
+                for s in board.shelters
+            ],
+            "shelter_statuses": ShelterStatus.choices,
+            "shelter_form": (
+                registers.NewShelterForm(auto_id="new-shelter-%s")
+                if registers.may_register_shelter(access, desk, board.crisis)
+                else None
+            ),
+            "request_form": RequestForm(desk=desk) if board.may_request else None,
             "exports": [
                 (kind, reverse("hum-export", kwargs={"kind": kind}) + f"?crisis={crisis_id}")
                 for kind in EXPORT_KINDS
@@ -168,9 +182,7 @@ def new_request(request, crisis_id: int):
     crisis = visible_crisis(access, crisis_id)
     form = RequestForm(request.POST)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
-        return redirect(_back(crisis.pk))
+        return registers.form_refused(request, form, _back(crisis.pk))
     data = form.cleaned_data
     needed_by: datetime = data["needed_by"]  # aware: read in the desk's zone
     if timezone.is_naive(needed_by):

@@ -90,12 +90,15 @@ class AssistanceRequest(models.Model):
             ),
         ]
 
+    #: What a request's reference starts with: ``REQ-12``.
+    REFERENCE_PREFIX = "REQ"
+
     def __str__(self):
-        return f"REQ-{self.pk} {self.quantity} {self.unit} {self.item}"
+        return f"{self.reference} {self.quantity} {self.unit} {self.item}"
 
     @property
     def reference(self) -> str:
-        return f"REQ-{self.pk}"
+        return f"{self.REFERENCE_PREFIX}-{self.pk}"
 
     @property
     def quantity_remaining(self) -> int:
@@ -194,12 +197,15 @@ class Pledge(models.Model):
             ),
         ]
 
+    #: What a pledge's reference starts with: ``PLG-34``.
+    REFERENCE_PREFIX = "PLG"
+
     def __str__(self):
-        return f"PLG-{self.pk} {self.quantity} {self.unit} {self.item} ({self.status})"
+        return f"{self.reference} {self.quantity} {self.unit} {self.item} ({self.status})"
 
     @property
     def reference(self) -> str:
-        return f"PLG-{self.pk}"
+        return f"{self.REFERENCE_PREFIX}-{self.pk}"
 
     @property
     def is_standalone(self) -> bool:

@@ -38,14 +38,21 @@ ACTION_WORDS = {
 }
 
 
+def writing_desk_for_state(access: Access, state_id: int | None) -> Desk | None:
+    """The caller's first writing desk of ``state_id`` (the centre's when it is None), if
+    any: who may act for a state's records (shelters, standby assets). The console asks
+    it to offer only the forms :func:`desk_acting_for_state` will let through."""
+    return next((d for d in access.writing_desks() if d.state_id == state_id), None)
+
+
 def desk_acting_for_state(access: Access, state_id: int | None, *, what: str) -> Desk:
     """The caller's writing desk for ``state_id`` (the centre's desk when it is None).
 
     Called once the caller is known to see the record, so a refusal is 403, not 404.
     """
-    for desk in access.writing_desks():
-        if desk.state_id == state_id:
-            return desk
+    desk = writing_desk_for_state(access, state_id)
+    if desk is not None:
+        return desk
     if access.is_auditor and not access.can_write:
         raise PermissionDenied(_("Auditors have read-only access."), code="read_only")
     owner = (

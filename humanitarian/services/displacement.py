@@ -17,7 +17,7 @@ from datetime import date
 from typing import IO
 
 from celery import current_app
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -450,6 +450,37 @@ def _not_own_state(job: ImportJob, code: str, own: set[str]) -> str:
     return f"{code!r} is not a state this desk reports figures for (only {allowed})"
 
 
+def _write_reports(job: ImportJob, rows: list[dict]) -> None:
+    """Insert the validated rows: one ``COPY … FROM STDIN`` on PostgreSQL (a streamed
+    statement, several times faster than batched INSERTs at 100,000 rows), batched
+    INSERTs elsewhere (SQLite, the one-machine demo). Call inside the job's transaction:
+    a clash with another import raises ``IntegrityError`` either way."""
+    if connection.vendor != "postgresql":
+        DisplacementReport.objects.bulk_create(
+            [
+                DisplacementReport(
+                    crisis_id=job.crisis_id, reported_by_desk_id=job.desk_id, import_job=job, **row
+                )
+                for row in rows
+            ],
+            batch_size=1000,
+        )
+        return
+    meta = DisplacementReport._meta
+    fields = [c.field for c in COLUMNS]
+    names = ["crisis", "reported_by_desk", "import_job", "created_at", *fields]
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in names)
+    fixed = (job.crisis_id, job.desk_id, job.pk, timezone.now())
+    statement = f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(statement) as copy,
+    ):
+        for row in rows:
+            copy.write_row((*fixed, *(row[f] for f in fields)))
+
+
 def _finish(job: ImportJob, errors: list[dict], valid: list[dict]) -> None:
     job.finished_at = timezone.now()
     if errors:
@@ -459,18 +490,8 @@ def _finish(job: ImportJob, errors: list[dict], valid: list[dict]) -> None:
         return
     try:
         with transaction.atomic():
-            DisplacementReport.objects.bulk_create(
-                [
-                    DisplacementReport(
-                        crisis_id=job.crisis_id,
-                        reported_by_desk_id=job.desk_id,
-                        import_job=job,
-                        **row,
-                    )
-                    for row in valid
-                ],
-                batch_size=1000,
-            )
+            _write_reports(job, valid)
+            job.finished_at = timezone.now()  # the run includes its write
             job.status = ImportStatus.SUCCEEDED
             job.created_count = len(valid)
             job.processed_rows = job.total_rows = len(valid)

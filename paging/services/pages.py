@@ -78,8 +78,10 @@ def page_desk(
     link_path: str = "",
     payload: dict | None = None,
     exercise: bool = False,
+    people=None,
 ) -> Page:
-    """Page the people on duty at ``desk`` about ``subject_key``.
+    """Page the people on duty at ``desk`` about ``subject_key`` (or, with ``people``,
+    those people of the desk only, whoever is on duty: a reminder to a task's assignee).
 
     ``exercise``: the page is drill traffic (about an exercise crisis or line): every
     message of it starts "EXERCISE EXERCISE EXERCISE" and its webhooks say
@@ -100,6 +102,7 @@ def page_desk(
         if existing is not None:
             return existing
         duty = on_duty(desk)
+        chosen = list(people) if people is not None else duty.people
         try:
             with transaction.atomic():
                 page = Page.objects.create(
@@ -115,12 +118,14 @@ def page_desk(
                         **(payload or {}),
                         "on_duty_fallback": duty.is_fallback,
                         "on_duty": [p.get_username() for p in duty.people],
+                        **({"people": [p.get_username() for p in chosen]} if people else {}),
                     },
                 )
         except IntegrityError:  # paged concurrently: theirs stands
             return Page.objects.get(desk=desk, subject_key=subject_key)
-        _page_people(page, duty.people)
-        _watch_duty(page, duty.until)
+        _page_people(page, chosen)
+        if people is None:  # a page to named people does not follow the duty
+            _watch_duty(page, duty.until)
         _post_to_webhooks(page, "page.opened")
     return page
 

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from channels.db import database_sync_to_async
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from directory.models import Role
@@ -214,3 +215,29 @@ def test_the_regional_centre_is_one_organisation(region, api_client):
     assert bodies(api_client, room.pk) == ["strict"]
     api_client.force_authenticate(region.coordinator)  # on the room: a RED recipient
     assert bodies(api_client, room.pk) == ["strict", SECRET]
+
+
+def test_the_admin_withholds_what_its_reader_may_not_read(region, line_ab, client):
+    """Staff who are not on a RED message's desks see that it exists, not what it says,
+    and a search of bodies does not find it."""
+    red, _ = send(region.operator_a, line_ab, SECRET, tlp="RED")
+    amber, _ = send(region.operator_a, line_ab, "Boarding party news for the region")
+    viewer = Permission.objects.get(codename="view_message")
+    staff = make_person(region.desk_c, Role.SUPERVISOR, username="ops-admin", is_staff=True)
+    staff.user_permissions.add(viewer)
+    client.force_login(staff)
+
+    page = client.get(f"/admin/hotline/message/{red.pk}/change/")
+    assert page.status_code == 200
+    assert SECRET.encode() not in page.content and b"Withheld (TLP:RED)" in page.content
+    page = client.get(f"/admin/hotline/message/{amber.pk}/change/")
+    assert b"Boarding party news for the region" in page.content
+    found = client.get("/admin/hotline/message/", {"q": "Boarding party"})
+    assert found.status_code == 200
+    assert f"/admin/hotline/message/{amber.pk}/change/".encode() in found.content
+    assert f"/admin/hotline/message/{red.pk}/change/".encode() not in found.content
+    # A recipient's desk reads it in the admin as anywhere else.
+    on_a = make_person(region.desk_a, Role.SUPERVISOR, username="a-admin", is_staff=True)
+    on_a.user_permissions.add(viewer)
+    client.force_login(on_a)
+    assert SECRET.encode() in client.get(f"/admin/hotline/message/{red.pk}/change/").content

@@ -172,3 +172,28 @@ def test_upload_is_sized_and_decoded_once_by_the_service(region, crisis, api_cli
     response = upload(api_client, crisis, HXL_FILE)
     assert response.status_code == 413 and response.json()["code"] == "file_too_large"
     assert ImportJob.objects.count() == 1  # only the first, good file
+
+
+def test_a_clash_at_write_time_fails_the_job_and_writes_nothing(region, crisis):
+    """Rows that passed validation but meet figures another import wrote meanwhile: the
+    write (a COPY on PostgreSQL) is refused as a whole and the job says why."""
+    assert import_displacement(region, crisis).status == ImportStatus.SUCCEEDED
+    fields = [c.field for c in displacement.COLUMNS]
+    valid = [
+        {**row, "source": "second upload"}
+        for row in DisplacementReport.objects.order_by("pk").values(*fields)
+    ]
+    job = ImportJob.objects.create(
+        crisis=crisis,
+        desk=region.desk_a,
+        created_by=region.operator_a,
+        content=HXL_FILE,
+        total_rows=len(valid),
+        status=ImportStatus.RUNNING,
+    )
+    displacement._finish(job, [], valid)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and job.created_count == 0
+    assert "same areas and rounds" in job.errors[0]["message"]
+    assert set(DisplacementReport.objects.values_list("source", flat=True)) == {"IOM DTM"}
+    assert not DisplacementReport.objects.filter(import_job=job).exists()

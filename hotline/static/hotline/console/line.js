@@ -13,6 +13,11 @@
  *   often it is retried), and the line is polled over REST until the socket is back.
  * - Each message shows its TLP label; `withheld` frames (a marking that keeps a message
  *   from us) only move the last seq on.
+ * - Presence: who is online on the line (#presence), kept current by the server's
+ *   `presence` frames; after each subscribe the page asks again (a `presence` frame), so
+ *   a reconnect never leaves a stale "online".
+ * - The line's own status changing (accepted, archived: a `hotline.channel` event for this
+ *   line) reloads the page, which then offers what the new status allows.
  */
 (function () {
   "use strict";
@@ -232,6 +237,8 @@
   Console.on("subscribed", function (f) {
     if (f.channel !== cfg.channel) return;
     list.setAttribute("data-subscribed", String(f.last_seq));
+    // Who is online now (presence changes from here on arrive as frames of their own).
+    Console.send({ type: "presence", channel: cfg.channel, ref: "presence" });
     if (cfg.desk && f.last_seq > 0) {
       Console.send({ type: "delivered", channel: cfg.channel, up_to_seq: f.last_seq, desk: cfg.desk });
     }
@@ -243,6 +250,29 @@
         Console.send({ type: "read", message: Number(li.getAttribute("data-id")), desk: cfg.desk });
       }
     });
+  });
+
+  // --- presence: who is online on this line ----------------------------------------------
+  var presence = document.getElementById("presence");
+  Console.on("presence", function (f) {
+    if (!presence || (f.channel && f.channel !== cfg.channel)) return;
+    var li = presence.querySelector('[data-presence-desk="' + f.desk + '"]');
+    if (!li) return;  // not a desk of this line
+    var online = f.online === true;
+    li.setAttribute("data-online", online ? "true" : "false");
+    var badge = li.querySelector(".badge");
+    badge.classList.toggle("ok", online);
+    li.querySelector("[data-presence-state]").textContent = say(online ? "deskOnline" : "deskOffline");
+    li.querySelector("[data-last-seen]").textContent =
+      !online && f.last_seen_at ? say("lastSeen", { time: utc(f.last_seen_at) }) : "";
+  });
+
+  // The line was accepted or archived: the page offers what its new status allows.
+  Console.on("hotline.channel", function (f) {
+    if (f.channel === cfg.channel && f.status && f.status !== cfg.status &&
+        (f.status === "active" || f.status === "archived")) {
+      window.location.reload();
+    }
   });
 
   Console.on("receipt", function (f) {
