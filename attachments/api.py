@@ -8,6 +8,7 @@ cannot run as a page of ours whatever it holds. Every download is in the read au
 from __future__ import annotations
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -95,7 +96,7 @@ class AttachmentListView(AccessMixin, APIView):
     def get(self, request):
         query = ItemSerializer(data=request.query_params)
         if not query.is_valid():
-            raise InvalidInput("Give kind and object_id.", details={"fields": query.errors})
+            raise InvalidInput(_("Give kind and object_id."), details={"fields": query.errors})
         kind, object_id = query.validated_data["kind"], query.validated_data["object_id"]
         host_item(self.access, kind, object_id)
         rows = attachments_on(self.access, kind, [object_id])
@@ -113,7 +114,7 @@ class AttachmentListView(AccessMixin, APIView):
     def post(self, request):
         # Who may, and on what, before the file is looked at: an outsider learns nothing.
         if not self.access.can_write:
-            raise PermissionDenied("Your role cannot attach files.", code="read_only")
+            raise PermissionDenied(_("Your role cannot attach files."), code="read_only")
         item = ItemSerializer(data=request.data)
         item.is_valid(raise_exception=True)
         host_item(self.access, item.validated_data["kind"], item.validated_data["object_id"])

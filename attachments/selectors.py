@@ -4,6 +4,7 @@ says whether the caller sees it), then the attachment's own TLP marking."""
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from attachments.models import Attachment
 from attachments.registry import HOSTS, Item
@@ -14,7 +15,10 @@ from core.errors import NotFound
 def host_item(access, kind: str, object_id: int) -> Item:
     host = HOSTS.get(kind)
     if host is None:
-        raise NotFound(f"Nothing of kind {kind!r} takes attachments.", code="unknown_kind")
+        raise NotFound(
+            _("Nothing of kind %(kind)s takes attachments.") % {"kind": repr(kind)},
+            code="unknown_kind",
+        )
     return host.item_for(access, object_id)
 
 

@@ -16,6 +16,7 @@ import os
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from attachments.content import (
     ALLOWED,
@@ -59,14 +60,14 @@ def attach_file(*, by, kind: str, object_id: int, upload, tlp: str | None = None
     access = access_for(by)
     if kind not in HOSTS:
         raise InvalidInput(
-            f"Attachments go on: {', '.join(sorted(HOSTS))}.",
+            _("Attachments go on: %(items)s.") % {"items": ", ".join(sorted(HOSTS))},
             code="bad_field",
             details={"field": "kind"},
         )
     item = host_item(access, kind, object_id)
     if item.author_desk_id is None or not access.can_act_for(item.author_desk_id):
         raise PermissionDenied(
-            "Only the people of the desk that wrote it attach files to it.",
+            _("Only the people of the desk that wrote it attach files to it."),
             code="not_your_item",
         )
     try:
@@ -81,20 +82,20 @@ def attach_file(*, by, kind: str, object_id: int, upload, tlp: str | None = None
     size = upload.size or 0
     if size > limit:
         raise PayloadTooLarge(
-            f"An attachment is at most {limit // (1024 * 1024)} MB; this one is "
-            f"{size / (1024 * 1024):.1f} MB.",
+            _("An attachment is at most %(limit_mb)s MB; this one is %(size_mb)s MB.")
+            % {"limit_mb": limit // (1024 * 1024), "size_mb": format(size / (1024 * 1024), ".1f")},
             details={"limit_bytes": limit, "size_bytes": size},
         )
     if size == 0:
-        raise InvalidInput("The file is empty.", code="empty_file")
+        raise InvalidInput(_("The file is empty."), code="empty_file")
     upload.seek(0)
     head = upload.read(HEAD_BYTES)
     content_type = detect(head)
     if content_type is None:
         what = "a web page or markup" if looks_like_markup(head) else "not a type we take"
         raise InvalidInput(
-            f"The file's content is {what}, whatever its name says; "
-            f"accepted: {describe_allowed()}.",
+            _("The file's content is %(what)s, whatever its name says; accepted: %(allowed)s.")
+            % {"what": what, "allowed": describe_allowed()},
             code="unsupported_type",
             details={"accepted": sorted(ALLOWED)},
         )

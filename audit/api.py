@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 
@@ -59,7 +60,8 @@ class ReadRecordList(AccessMixin, generics.ListAPIView):
         filters = _Filters(data=self.request.query_params)
         if not filters.is_valid():
             raise InvalidInput(
-                "Bad filter: " + "; ".join(f"{k}: {v[0]}" for k, v in filters.errors.items()),
+                _("Bad filter: %(problems)s")
+                % {"problems": "; ".join(f"{k}: {v[0]}" for k, v in filters.errors.items())},
                 details={"fields": filters.errors},
             )
         f = filters.validated_data

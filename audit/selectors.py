@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from audit.models import ReadRecord
 from core.errors import PermissionDenied
@@ -33,7 +34,7 @@ def reads_visible_to(
     auditors and coordinators: the audit's existence is no secret, its content is."""
     if not may_read_audit(access):
         raise PermissionDenied(
-            "Only auditors and coordinators may read the audit.", code="audit_not_allowed"
+            _("Only auditors and coordinators may read the audit."), code="audit_not_allowed"
         )
     records = ReadRecord.objects.select_related("desk")
     if user_id is not None:

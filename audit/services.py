@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from audit.models import ReadRecord
 from core.access import access_for
 from core.errors import InvalidInput
@@ -28,7 +30,8 @@ def record_read(
     for name, value in (("what", what), ("object_type", object_type), ("object_id", object_id)):
         if value is None or not str(value) or len(str(value)) > _MAX_LEN:
             raise InvalidInput(
-                f"record_read: {name} must be 1 to {_MAX_LEN} characters.",
+                _("record_read: %(name)s must be 1 to %(max_len)s characters.")
+                % {"name": name, "max_len": _MAX_LEN},
                 details={"field": name},
             )
     authenticated = bool(getattr(user, "is_authenticated", False))

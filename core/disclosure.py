@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
 
 from core.errors import PermissionDenied
 from core.tlp import ORDER, TLP, label, narrower
@@ -84,7 +85,7 @@ def forward_marking(original: str, requested: str | None = None) -> str:
     """
     if original == TLP.RED:
         raise PermissionDenied(
-            "TLP:RED items stay with their recipients: they cannot be forwarded.",
+            _("TLP:RED items stay with their recipients: they cannot be forwarded."),
             code="tlp_red",
             details={"tlp": original},
         )

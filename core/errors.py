@@ -144,7 +144,7 @@ def error_frame(exc: Exception, *, ref: str | None = None, logged: bool = False)
     else:
         if not logged:
             logger.error("unexpected error in websocket action", exc_info=exc)
-        body = error_body("server_error", "The server could not complete this action.")
+        body = error_body("server_error", str(_("The server could not complete this action.")))
     frame = {"type": "error", **body}
     if ref is not None:
         frame["ref"] = ref
@@ -229,7 +229,7 @@ def _wants_json(request) -> bool:
 
 def json_not_found_or_default(request, exception=None):
     if _wants_json(request):
-        return JsonResponse(error_body("not_found", "No such resource."), status=404)
+        return JsonResponse(error_body("not_found", str(_("No such resource."))), status=404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -242,7 +242,7 @@ def json_server_error_or_default(request):
         return database_unavailable_response(rest=False)
     if _wants_json(request):
         return JsonResponse(
-            error_body("server_error", "The server could not complete this request."),
+            error_body("server_error", str(_("The server could not complete this request."))),
             status=500,
         )
     from django.views.defaults import server_error

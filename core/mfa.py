@@ -113,17 +113,21 @@ def require_code(user, code: str | None):
     """
     if not has_mfa(user):
         raise SetUpRequired(
-            "This account must use two-step login: set it up in the console "
-            '(Account > Two-step login), then send the code as "otp".'
+            _(
+                "This account must use two-step login: set it up in the console (Account "
+                '> Two-step login), then send the code as "otp".'
+            )
         )
     if not code:
         raise CodeRequired(
-            "This account uses two-step login: send the 6-digit code from your "
-            'authenticator app (or a recovery code) as "otp".'
+            _(
+                "This account uses two-step login: send the 6-digit code from your "
+                'authenticator app (or a recovery code) as "otp".'
+            )
         )
     device = check_code(user, code)
     if device is None:
-        raise WrongCode("That code is not right (or came too soon after a wrong one).")
+        raise WrongCode(_("That code is not right (or came too soon after a wrong one)."))
     return device
 
 
@@ -131,7 +135,7 @@ def require_code(user, code: str | None):
 def start_setup(user) -> TOTPDevice:
     """The person's app device waiting for its first code (made once, kept until used)."""
     if has_mfa(user):
-        raise InvalidInput("Two-step login is already set up.", code="mfa_already_set_up")
+        raise InvalidInput(_("Two-step login is already set up."), code="mfa_already_set_up")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
@@ -148,8 +152,10 @@ def finish_setup(user, code: str) -> tuple[TOTPDevice, list[str]]:
         code = "".join((code or "").split())
         if not code.isdigit() or not device.verify_token(code):
             raise WrongCode(
-                "That code is not right. Check the app shows this account, and that the "
-                "phone's clock is correct."
+                _(
+                    "That code is not right. Check the app shows this account, and that the "
+                    "phone's clock is correct."
+                )
             )
         device.confirmed = True
         device.save(update_fields=["confirmed"])

@@ -7,6 +7,7 @@ import json
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils.translation import gettext as _
 
 from core.errors import (
     PayloadTooLarge,
@@ -193,7 +194,8 @@ class UploadSizeLimitHandler(FileUploadHandler):
         limit = settings.UPLOAD_MAX_BYTES
         if self.received > limit:
             raise PayloadTooLarge(
-                f"The file {self.file_name!r} is larger than {limit // (1024 * 1024)} MB.",
+                _("The file %(file_name)s is larger than %(limit_mb)s MB.")
+                % {"file_name": repr(self.file_name), "limit_mb": limit // (1024 * 1024)},
                 details={"file": self.field_name, "limit_bytes": limit},
             )
         return raw_data

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
 
@@ -44,7 +45,7 @@ def require_xml_safe(**fields: str | None) -> None:
     if problems:
         first = next(iter(problems))
         raise InvalidInput(
-            f"{first}: {problems[first][0]}.",
+            _("%(first)s: %(problem)s.") % {"first": first, "problem": problems[first][0]},
             code="invalid_text",
             details={"fields": problems},
         )
@@ -62,4 +63,6 @@ def validate_xml_safe(value) -> None:
     """A Django / DRF field validator: ``validators=[validate_xml_safe]``."""
     problem = problem_of(value)
     if problem:
-        raise ValidationError(f"This text {problem}.", code="invalid_text")
+        raise ValidationError(
+            _("This text %(problem)s.") % {"problem": problem}, code="invalid_text"
+        )

@@ -21,6 +21,10 @@ for a browser page of another site (``Origin`` not one of ``ALLOWED_HOSTS``).
 The connection keeps what it authenticated with in ``scope["credential"]``:
 ``("token", <digest>)`` or ``("session", <session key>)``; the hotline consumer closes it
 when that credential is revoked or expires.
+
+The connection speaks the person's language, decided once at the handshake as for a page
+(``core.i18n``): their own choice, else the language cookie, else ``Accept-Language``;
+error frames (``core.errors.error_frame``) carry messages in it.
 """
 
 from __future__ import annotations
@@ -36,10 +40,13 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from core import mfa
+from core import i18n, mfa
 from core import redis as core_redis
 from core.errors import ServiceUnavailable
 
@@ -95,8 +102,10 @@ def issue_ticket(*, user_id: int, credential: tuple[str, str]) -> str:
     except (redis.RedisError, OSError):
         logger.warning("could not store a websocket ticket", exc_info=True)
         raise ServiceUnavailable(
-            "Websocket tickets are unavailable right now. Connect with your API token in "
-            "the Authorization header, or try again in a moment.",
+            _(
+                "Websocket tickets are unavailable right now. Connect with your API "
+                "token in the Authorization header, or try again in a moment."
+            ),
             code="tickets_unavailable",
         ) from None
     return ticket
@@ -185,7 +194,30 @@ class WebsocketAuthMiddleware:
         if user is None:
             return await refusal(CLOSE_UNAUTHENTICATED, why)(scope, receive, send)
         scope = dict(scope, user=user, credential=credential)
-        return await self.app(scope, receive, send)
+        # The whole connection runs inside this call (and database_sync_to_async copies
+        # the context), so every frame's refusal is said in this language.
+        with translation.override(await _language_of(scope, user)):
+            return await self.app(scope, receive, send)
+
+
+@database_sync_to_async
+def _language_of(scope, user) -> str:
+    """The person's own language, else the cookie's, else the best of Accept-Language,
+    else the default (as ``LocaleMiddleware`` and ``core.i18n.PersonLanguageMiddleware``)."""
+    code = i18n.language_for(user)
+    if not code:
+        code = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+    if i18n.supported(code):
+        return code
+    header = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+    for accepted, _quality in parse_accept_lang_header(header):
+        if accepted == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(accepted)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
 
 
 # --- origin --------------------------------------------------------------------------------

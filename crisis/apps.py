@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext as _
 
 
 class CrisisConfig(AppConfig):
@@ -31,5 +32,5 @@ def acknowledge_from_page(*, page, by) -> None:
 
     crisis = Crisis.objects.filter(pk=page.payload.get("crisis_id")).first()
     if crisis is None:
-        raise InvalidInput("The crisis of this page no longer exists.", code="crisis_gone")
+        raise InvalidInput(_("The crisis of this page no longer exists."), code="crisis_gone")
     acknowledge_crisis(by=by, desk=page.desk, crisis=crisis)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from attachments.registry import Host, Item, register_host
 from core.disclosure import is_narrow
 from core.errors import NotFound
@@ -17,7 +19,7 @@ def update_item(access, object_id: int) -> Item:
         .first()
     )
     if update is None or not update_visible_to(access, update):
-        raise NotFound("No such situation update.", code="update_not_found")
+        raise NotFound(_("No such situation update."), code="update_not_found")
     if is_narrow(update.tlp):
         recipients = [(d.pk, d.state_id) for d in update.recipient_desks.all()]
     else:

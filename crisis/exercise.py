@@ -55,8 +55,11 @@ def exercise_scope(value: str | None, *, default: str) -> str:
     lowered = aliases.get(lowered, lowered)
     if lowered not in (REAL, EXERCISE, ALL):
         raise InvalidInput(
-            f"Unknown exercise filter {value!r}: use true (exercises only), false (real "
-            "crises only) or all.",
+            _(
+                "Unknown exercise filter %(value)s: use true (exercises only), false "
+                "(real crises only) or all."
+            )
+            % {"value": repr(value)},
             code="invalid_exercise_filter",
             details={"exercise": value},
         )

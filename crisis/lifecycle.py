@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from core.errors import PermissionDenied
@@ -93,7 +94,8 @@ def require_party(desk: Desk, crisis: Crisis) -> set[str]:
     parties = parties_of(desk, crisis)
     if not parties:
         raise PermissionDenied(
-            f"Desk {desk.code} is not a party to crisis {crisis.reference}.",
+            _("Desk %(desk_code)s is not a party to crisis %(crisis_reference)s.")
+            % {"desk_code": desk.code, "crisis_reference": crisis.reference},
             code="not_a_party",
         )
     return parties

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -101,7 +102,7 @@ class ImportSummarySerializer(serializers.Serializer):
 
 def _input(serializer_class, data):
     if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object.")
+        raise InvalidInput(_("The body must be a JSON object."))
     checked = serializer_class(data=data)
     checked.is_valid(raise_exception=True)
     return checked.validated_data

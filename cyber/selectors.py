@@ -9,6 +9,7 @@ their desk.
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from core.tlp import TLP
@@ -22,7 +23,7 @@ def visible_crisis(access: Access, crisis_id: int) -> Crisis:
     """The crisis if the caller may know it exists; 404 otherwise (hidden = missing)."""
     crisis = crises_visible_to(access).filter(pk=crisis_id).first()
     if crisis is None:
-        raise NotFound("No such crisis.", details={"crisis": crisis_id})
+        raise NotFound(_("No such crisis."), details={"crisis": crisis_id})
     return crisis
 
 

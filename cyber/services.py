@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from core.tlp import ORDER, TLP, narrower
@@ -49,26 +50,35 @@ def require_sharer(access: Access, desk: Desk, crisis: Crisis) -> None:
     if desk.is_regional:
         if access.role_on(desk) != Role.COORDINATOR:
             raise PermissionDenied(
-                "At the regional centre, coordinators share cyber items.", code="not_a_sharer"
+                _("At the regional centre, coordinators share cyber items."), code="not_a_sharer"
             )
     elif desk.agency_type != AgencyType.CERT:
         raise PermissionDenied(
-            f"{desk.code} is a {desk.get_agency_type_display().lower()} desk: indicators are "
-            "shared by national CERT desks (and the regional coordinators).",
+            _(
+                "%(desk_code)s is a %(agency)s desk: indicators are shared by national "
+                "CERT desks (and the regional coordinators)."
+            )
+            % {"desk_code": desk.code, "agency": desk.get_agency_type_display().lower()},
             code="not_a_cert_desk",
             details={"desk": desk.code, "agency_type": desk.agency_type},
         )
     lifecycle.require_party(desk, crisis)
     if crisis.category != CrisisCategory.CYBER:
         raise Conflict(
-            f"{crisis.reference} is a {crisis.get_category_display().lower()} crisis; STIX "
-            "items are shared in cyber crises.",
+            _(
+                "%(crisis_reference)s is a %(category)s crisis; STIX items are shared in "
+                "cyber crises."
+            )
+            % {
+                "crisis_reference": crisis.reference,
+                "category": crisis.get_category_display().lower(),
+            },
             code="not_cyber",
         )
     if not lifecycle.is_open(crisis):
         raise Conflict(
-            f"{crisis.reference} is {crisis.get_status_display().lower()}: nothing more is "
-            "shared in it.",
+            _("%(crisis_reference)s is %(status)s: nothing more is shared in it.")
+            % {"crisis_reference": crisis.reference, "status": crisis.get_status_display().lower()},
             code="crisis_closed",
         )
 
@@ -78,8 +88,10 @@ def _recipients(desk: Desk, tlp: str, codes: list[str]) -> list[Desk]:
     if tlp != TLP.RED:
         if codes:
             raise InvalidInput(
-                "Only TLP:RED items name their recipients; the others reach everyone who "
-                "sees the crisis.",
+                _(
+                    "Only TLP:RED items name their recipients; the others reach everyone who "
+                    "sees the crisis."
+                ),
                 details={"fields": {"recipients": ["only with tlp RED"]}},
             )
         return []
@@ -87,7 +99,7 @@ def _recipients(desk: Desk, tlp: str, codes: list[str]) -> list[Desk]:
     unknown = sorted(set(codes) - set(found))
     if unknown:
         raise InvalidInput(
-            f"Unknown desk(s): {', '.join(unknown)}.",
+            _("Unknown desk(s): %(unknown)s.") % {"unknown": ", ".join(unknown)},
             details={"fields": {"recipients": [f"unknown desk {c!r}" for c in unknown]}},
         )
     found[desk.code] = desk
@@ -100,7 +112,8 @@ def _observable(entry: dict, marking: str, index: int) -> dict:
     where = f"observables[{index}]"
     if kind not in stix.SCO_TYPES or not isinstance(value, str) or not value.strip():
         raise InvalidInput(
-            f"{where}: give a type ({', '.join(stix.SCO_TYPES)}) and a value.",
+            _("%(where)s: give a type (%(stix_sco_types)s) and a value.")
+            % {"where": where, "stix_sco_types": ", ".join(stix.SCO_TYPES)},
             details={"fields": {"observables": [f"{where}: type and value"]}},
         )
     value = value.strip()
@@ -109,7 +122,8 @@ def _observable(entry: dict, marking: str, index: int) -> dict:
             ipaddress.ip_network(value, strict=False)
         except ValueError as exc:
             raise InvalidInput(
-                f"{where}: {value[:60]!r} is not an IP address or range.",
+                _("%(where)s: %(value)s is not an IP address or range.")
+                % {"where": where, "value": repr(value[:60])},
                 details={"fields": {"observables": [f"{where}: not an IP address"]}},
             ) from exc
     data = {"type": kind, "spec_version": "2.1", "object_marking_refs": [marking]}
@@ -118,7 +132,7 @@ def _observable(entry: dict, marking: str, index: int) -> dict:
     elif kind == "autonomous-system":
         if not value.isdigit() or int(value) > 2**32 - 1:
             raise InvalidInput(
-                f"{where}: an autonomous system is a number.",
+                _("%(where)s: an autonomous system is a number.") % {"where": where},
                 details={"fields": {"observables": [f"{where}: AS number"]}},
             )
         data["number"] = int(value)
@@ -131,8 +145,8 @@ def _sighted(crisis: Crisis, access: Access, stix_id: str) -> CyberItem:
     target = items_visible_to(access, crisis).filter(stix_id=stix_id).first()
     if target is None or target.kind not in (ItemKind.INDICATOR, ItemKind.ATTACK_PATTERN):
         raise InvalidInput(
-            f"sighting_of: {str(stix_id)[:120]!r} is no indicator or attack pattern of this "
-            "crisis.",
+            _("sighting_of: %(stix_id)s is no indicator or attack pattern of this crisis.")
+            % {"stix_id": repr(str(stix_id)[:120])},
             details={"fields": {"sighting_of": ["an indicator or attack pattern's STIX id"]}},
         )
     return target
@@ -174,7 +188,8 @@ def build_object(
         entries = fields.get("observables") or []
         if not entries or len(entries) > MAX_OBSERVABLES:
             raise InvalidInput(
-                f"Observed data lists 1 to {MAX_OBSERVABLES} observables (type and value).",
+                _("Observed data lists 1 to %(max_observables)s observables (type and value).")
+                % {"max_observables": MAX_OBSERVABLES},
                 details={"fields": {"observables": ["1 to 100 observables"]}},
             )
         observables = [_observable(e, marking, i) for i, e in enumerate(entries)]
@@ -201,7 +216,7 @@ def build_object(
         data["description"] = description
     if kind != ItemKind.SIGHTING and not data.get("name", True):
         raise InvalidInput(
-            "Give the item a name (what it is, e.g. 'Phishing sender of the grid attack').",
+            _("Give the item a name (what it is, e.g. 'Phishing sender of the grid attack')."),
             details={"fields": {"name": ["required"]}},
         )
     return stix.checked(data, kind), related
@@ -240,12 +255,14 @@ def add_item(*, by, desk: Desk, crisis: Crisis, kind: str, tlp: str, recipients=
         require_sharer(access, desk, crisis)
         if kind not in ItemKind.values:
             raise InvalidInput(
-                f"Unknown kind {kind!r}; use {', '.join(ItemKind.values)}.",
+                _("Unknown kind %(kind)s; use %(itemkind_values)s.")
+                % {"kind": repr(kind), "itemkind_values": ", ".join(ItemKind.values)},
                 details={"fields": {"kind": ["unknown"]}},
             )
         if tlp not in TLP.values:
             raise InvalidInput(
-                f"Unknown TLP level {tlp!r}; use {', '.join(TLP.values)}.",
+                _("Unknown TLP level %(tlp)s; use %(tlp_values)s.")
+                % {"tlp": repr(tlp), "tlp_values": ", ".join(TLP.values)},
                 details={"fields": {"tlp": ["unknown"]}},
             )
         target = None
@@ -306,7 +323,8 @@ def import_bundle(*, by, desk: Desk, crisis: Crisis, bundle) -> ImportSummary:
         items = [o for o in objects if o["type"] in stix.ITEM_TYPES]
         if not items:
             raise stix.BadStix(
-                f"The bundle holds no {', '.join(stix.ITEM_TYPES)}: nothing to share."
+                _("The bundle holds no %(stix_item_types)s: nothing to share.")
+                % {"stix_item_types": ", ".join(stix.ITEM_TYPES)}
             )
         for obj in items:
             where = f"{obj['type']} {obj['id']}"
@@ -322,14 +340,18 @@ def import_bundle(*, by, desk: Desk, crisis: Crisis, bundle) -> ImportSummary:
                     held = crisis.cyber_items.filter(stix_id=target).first()
                     if held is None:
                         raise stix.BadStix(
-                            f"{where} sights {target}, which neither this crisis nor the "
-                            "bundle holds.",
+                            _(
+                                "%(where)s sights %(target)s, which neither this crisis nor "
+                                "the bundle holds."
+                            )
+                            % {"where": where, "target": target},
                             details={"object": where},
                         )
                     target_tlp = held.tlp
                 if target_tlp == TLP.RED and tlp != TLP.RED:
                     raise stix.BadStix(
-                        f"{where} sights a TLP:RED object, so it must be TLP:RED too.",
+                        _("%(where)s sights a TLP:RED object, so it must be TLP:RED too.")
+                        % {"where": where},
                         details={"object": where},
                     )
             related = []
@@ -339,7 +361,8 @@ def import_bundle(*, by, desk: Desk, crisis: Crisis, bundle) -> ImportSummary:
             missing = [r for r in obj.get("object_refs") or [] if r not in by_id]
             if missing:
                 raise stix.BadStix(
-                    f"{where} refers to {missing[0]}, which the bundle does not hold.",
+                    _("%(where)s refers to %(missing)s, which the bundle does not hold.")
+                    % {"where": where, "missing": missing[0]},
                     details={"object": where},
                 )
             item = CyberItem.objects.create(

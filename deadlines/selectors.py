@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput, PermissionDenied
 from deadlines.models import Deadline, DeadlineState
@@ -12,13 +13,14 @@ def deadlines_visible_to(access, *, state: str | None = None) -> QuerySet[Deadli
     """The deadline engine's rows: an operational view for coordinators and staff only."""
     if not (access.is_coordinator or getattr(access.user, "is_staff", False)):
         raise PermissionDenied(
-            "The deadline view is for regional coordinators and staff.",
+            _("The deadline view is for regional coordinators and staff."),
             details={"required": ["coordinator", "staff"]},
         )
     state = state or DeadlineState.PENDING
     if state not in DeadlineState.values:
         raise InvalidInput(
-            f"Unknown deadline state {state!r}: use one of {', '.join(DeadlineState.values)}.",
+            _("Unknown deadline state %(state)s: use one of %(deadlinestate_values)s.")
+            % {"state": repr(state), "deadlinestate_values": ", ".join(DeadlineState.values)},
             details={"state": state},
         )
     deadlines = Deadline.objects.filter(state=state)

@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
 from core.events import run_after_response
@@ -178,14 +179,14 @@ class DeadlineSpec:
 def _check_spec(kind: str, subject_key: str, due_at: datetime) -> None:
     if kind not in HANDLERS:
         raise InvalidInput(
-            f"No handler is registered for deadline kind {kind!r}.",
+            _("No handler is registered for deadline kind %(kind)s.") % {"kind": repr(kind)},
             code="unknown_deadline_kind",
             details={"kind": kind, "known": sorted(HANDLERS)},
         )
     if not subject_key:
-        raise InvalidInput("A deadline needs a subject key.", code="invalid_deadline")
+        raise InvalidInput(_("A deadline needs a subject key."), code="invalid_deadline")
     if timezone.is_naive(due_at):
-        raise InvalidInput("A deadline's due time must be timezone-aware.", code="naive_time")
+        raise InvalidInput(_("A deadline's due time must be timezone-aware."), code="naive_time")
 
 
 def schedule_deadline(

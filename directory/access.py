@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from core.errors import NotFound, PermissionDenied
 from directory.models import WRITING_ROLES, Desk, DeskMembership, Role
 
@@ -91,11 +93,12 @@ class Access:
         """
         role = self.role_on(desk)
         if role is None:
-            raise NotFound("You are not a member of that desk.")
+            raise NotFound(_("You are not a member of that desk."))
         if role not in roles:
             wanted = ", ".join(sorted(roles))
             raise PermissionDenied(
-                f"Your role on this desk is {role}; this needs one of: {wanted}.",
+                _("Your role on this desk is %(role)s; this needs one of: %(wanted)s.")
+                % {"role": role, "wanted": wanted},
                 details={"role": role, "required": sorted(roles)},
             )
 
@@ -106,11 +109,14 @@ class Access:
             for desk in self.desks():
                 if desk.code.lower() == code.strip().lower():
                     return desk
-            raise NotFound(f"You are not a member of desk {code!r}.", details={"desk": code})
+            raise NotFound(
+                _("You are not a member of desk %(code)s.") % {"code": repr(code)},
+                details={"desk": code},
+            )
         desk = self.default_desk()
         if desk is None:
             raise PermissionDenied(
-                "You act for no desk in a writing role (auditors are read-only).",
+                _("You act for no desk in a writing role (auditors are read-only)."),
                 code="read_only",
             )
         return desk

@@ -16,7 +16,9 @@ iso3_validator = RegexValidator(
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Asia/Bangkok).")
+        raise ValidationError(
+            _("%(zone)s is not an IANA time zone (e.g. Asia/Bangkok).") % {"zone": repr(value)}
+        )
 
 
 class MemberState(models.Model):
@@ -149,5 +151,5 @@ class DeskMembership(models.Model):
     def clean(self):
         if self.role == Role.COORDINATOR and self.desk_id and not self.desk.is_regional:
             raise ValidationError(
-                {"role": "Coordinators work at the regional coordination centre desk."}
+                {"role": _("Coordinators work at the regional coordination centre desk.")}
             )

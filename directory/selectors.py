@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
 from core.errors import InvalidInput
@@ -29,8 +30,11 @@ def desks_visible_to(
         code = state_code.strip().upper()
         if not MemberState.objects.filter(code=code).exists():
             raise InvalidInput(
-                f"Unknown state code {state_code!r}: use an ISO 3166-1 alpha-3 code of a "
-                "member state, e.g. THA.",
+                _(
+                    "Unknown state code %(state_code)s: use an ISO 3166-1 alpha-3 code of a "
+                    "member state, e.g. THA."
+                )
+                % {"state_code": repr(state_code)},
                 code="unknown_state",
                 details={"state": state_code},
             )
@@ -38,7 +42,11 @@ def desks_visible_to(
     if agency_type:
         if agency_type not in AgencyType.values:
             raise InvalidInput(
-                f"Unknown agency type {agency_type!r}: use one of {', '.join(AgencyType.values)}.",
+                _("Unknown agency type %(agency_type)s: use one of %(agencytype_values)s.")
+                % {
+                    "agency_type": repr(agency_type),
+                    "agencytype_values": ", ".join(AgencyType.values),
+                },
                 code="unknown_agency_type",
                 details={"agency_type": agency_type},
             )

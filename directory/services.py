@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
 from core import logins, mfa, ws_auth
@@ -37,7 +38,7 @@ def issue_token(*, username: str, password: str, otp: str = "", request) -> tupl
     if user is None or not user.is_active:
         if getattr(http_request, "axes_locked_out", False):
             raise logins.locked_out_error()
-        raise InvalidCredentials("Wrong username or password.")
+        raise InvalidCredentials(_("Wrong username or password."))
     if mfa.owes_code(user):
         try:
             mfa.require_code(user, otp)

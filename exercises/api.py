@@ -5,6 +5,7 @@ desk's local time beside them (``…_local``)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -19,12 +20,15 @@ from exercises.models import ExerciseRun, Inject
 
 def _check(serializer_class, data) -> dict:
     if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object.", code="malformed_request")
+        raise InvalidInput(_("The body must be a JSON object."), code="malformed_request")
     serializer = serializer_class(data=data)
     if not serializer.is_valid():
         errors = serializer.errors
         first = next(iter(errors))
-        raise InvalidInput(f"{first}: {errors[first][0]}", details={"fields": errors})
+        raise InvalidInput(
+            _("%(first)s: %(errors)s") % {"first": first, "errors": errors[first][0]},
+            details={"fields": errors},
+        )
     return serializer.validated_data
 
 
@@ -133,7 +137,7 @@ class ScenarioDetail(AccessMixin, APIView):
         if origin == "shipped" and not selectors.may_read_all(self.access):
             supervised = {m.desk.code for m in self.access.memberships if m.role == "supervisor"}
             if out["lead_desk"] not in supervised:
-                raise NotFound("No such scenario.", details={"scenario": key})
+                raise NotFound(_("No such scenario."), details={"scenario": key})
         return Response(ScenarioDetailOut(out).data)
 
 
@@ -305,7 +309,7 @@ class RunInjects(AccessMixin, APIView):
     )
     def post(self, request, id: int):
         if not isinstance(request.data, dict):
-            raise InvalidInput("The body must be a JSON object.", code="malformed_request")
+            raise InvalidInput(_("The body must be a JSON object."), code="malformed_request")
         row = services.add_inject(by=request.user, run_id=id, inject=dict(request.data))
         row = Inject.objects.select_related("desk", "run__lead_desk", "added_by").get(pk=row.pk)
         return Response(InjectOut(row).data, status=status.HTTP_201_CREATED)

@@ -10,6 +10,7 @@ import re
 
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -100,7 +101,7 @@ class CapFeedViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
     def list(self, request, *args, **kwargs):
         if not selectors.sees_feed_health(self.access):
             raise PermissionDenied(
-                "Feed health is for the regional centre (coordinators, auditors) and staff.",
+                _("Feed health is for the regional centre (coordinators, auditors) and staff."),
                 code="regional_only",
             )
         return super().list(request, *args, **kwargs)
@@ -108,7 +109,7 @@ class CapFeedViewSet(AccessMixin, viewsets.ReadOnlyModelViewSet):
     def get_object(self):
         feed = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
         if feed is None:
-            raise NotFound("No such CAP feed.")
+            raise NotFound(_("No such CAP feed."))
         return feed
 
 
@@ -153,7 +154,8 @@ class OwnCapFeedView(_DocumentView):
                     MemberState.objects.order_by("code").values_list("code", flat=True)
                 )
                 raise InvalidInput(
-                    f"state must be a member state's ISO 3166-1 alpha-3 code (one of: {known}).",
+                    _("state must be a member state's ISO 3166-1 alpha-3 code (one of: %(known)s).")
+                    % {"known": known},
                     code="unknown_state",
                     details={"state": request.query_params.get("state", "")[:20]},
                 )
@@ -182,7 +184,7 @@ class IssuedCapAlertView(_DocumentView):
     def get(self, request, id: int):
         alert = selectors.issued_alerts_visible_to(self.access).filter(pk=id).first()
         if alert is None:
-            raise NotFound("No such CAP alert (or not visible to you).")
+            raise NotFound(_("No such CAP alert (or not visible to you)."))
         response = HttpResponse(alert.raw_xml, content_type="application/cap+xml; charset=utf-8")
         response["Content-Disposition"] = f'inline; filename="{alert.identifier}.xml"'
         record_read(

@@ -8,6 +8,7 @@ the times, so nobody has to read a log to learn that a feed went quiet.
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
+from django.utils.translation import gettext as _
 
 from crisis.models import CapAlert, Crisis, Protocol
 from directory.models import Desk, MemberState
@@ -81,7 +82,7 @@ class CapFeed(models.Model):
 
     def clean(self):
         if self.desk_id and self.state_id and self.desk.state_id != self.state_id:
-            raise ValidationError({"desk": "The desk must belong to the feed's member state."})
+            raise ValidationError({"desk": _("The desk must belong to the feed's member state.")})
 
 
 class EntryOutcome(models.TextChoices):

@@ -42,6 +42,7 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db import close_old_connections, connection
+from django.utils import translation
 from django.utils.crypto import constant_time_compare
 
 from core.disclosure import may_see
@@ -122,6 +123,11 @@ async def _presence_heartbeat() -> None:
 __all__ = ["CLOSE_UNAUTHENTICATED", "MAX_FRAME_BYTES", "PROTOCOL_VERSION", "DeskConsumer"]
 
 
+def _in_language(language, loop, func, args, kwargs):
+    with translation.override(language):
+        return _run_in_db(loop, func, args, kwargs)
+
+
 def _run_in_db(loop, func, args, kwargs):
     """Run ``func`` on this thread's database connection; returns (result, exception,
     publishes collected). A connection that failed (the database restarted, a failover,
@@ -179,7 +185,9 @@ async def db(func, *args, **kwargs):
             max_workers=getattr(settings, "HOTLINE_DB_THREADS", 16), thread_name_prefix="hotline-db"
         )
     loop = asyncio.get_running_loop()
-    call = functools.partial(_run_in_db, loop, func, args, kwargs)
+    # In the connection's language (core.ws_auth), so a refusal is said in it: a pool
+    # thread does not see the caller's (asgiref keeps it from threads it did not start).
+    call = functools.partial(_in_language, translation.get_language(), loop, func, args, kwargs)
     result, exc, pending = await loop.run_in_executor(_executor, call)
     if pending:  # committed: publish from here, pipelined with other connections' events
         get_hub().publish(pending)

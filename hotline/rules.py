@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from django.utils.translation import gettext as _
+
 from core.errors import Conflict, DomainError, PermissionDenied
 from directory.access import Access
 from hotline.models import ChannelKind, ChannelStatus, HotlineChannel
@@ -40,10 +42,10 @@ def accept_refusal(
     it was proposed to. Assumes the caller may see the line.
     """
     if channel.kind != ChannelKind.BILATERAL or channel.status != ChannelStatus.PROPOSED:
-        return Conflict("Only a proposed bilateral line can be accepted.", code="not_proposed")
+        return Conflict(_("Only a proposed bilateral line can be accepted."), code="not_proposed")
     peer = proposed_to_desk_id(channel, member_ids)
     if peer is None:
-        return Conflict("The proposed-to desk is no longer on this line.", code="not_proposed")
+        return Conflict(_("The proposed-to desk is no longer on this line."), code="not_proposed")
     return _act_refusal(access, peer)
 
 
@@ -58,19 +60,19 @@ def archive_refusal(
     if not access.is_coordinator:
         if channel.kind != ChannelKind.BILATERAL:
             return PermissionDenied(
-                "Only a regional coordinator may do this.", code="coordinator_only"
+                _("Only a regional coordinator may do this."), code="coordinator_only"
             )
         own = sorted(
             set(member_ids) & access.desk_ids, key=lambda d: (not access.can_act_for(d), d)
         )
         if not own:  # an auditor or a superuser: they read every line, write none
             return PermissionDenied(
-                "Only the coordinator or a member desk may archive this line.",
+                _("Only the coordinator or a member desk may archive this line."),
                 code="read_only",
             )
         refusal = _act_refusal(access, own[0])
         if refusal is not None:
             return refusal
     if channel.status == ChannelStatus.ARCHIVED:
-        return Conflict("Already archived.", code="channel_archived")
+        return Conflict(_("Already archived."), code="channel_archived")
     return None

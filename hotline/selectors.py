@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.disclosure import is_narrow, may_see, visible_q
 from core.errors import NotFound
@@ -48,7 +49,7 @@ def channel_for(access: Access, channel_id: int) -> HotlineChannel:
     try:
         return channels_visible_to(access).get(pk=channel_id)
     except (HotlineChannel.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such line.", code="channel_not_found") from None
+        raise NotFound(_("No such line."), code="channel_not_found") from None
 
 
 def invitations_for(access: Access) -> QuerySet[RoomInvitation]:
@@ -103,13 +104,13 @@ def message_for(access: Access, message_id: int) -> Message:
     )
     found = message.first() if isinstance(message_id, int) else None
     if found is None:
-        raise NotFound("No such message.", code="message_not_found")
+        raise NotFound(_("No such message."), code="message_not_found")
     try:
         channel_for(access, found.channel_id)
     except NotFound:
-        raise NotFound("No such message.", code="message_not_found") from None
+        raise NotFound(_("No such message."), code="message_not_found") from None
     if not message_visible_to(access, found):
-        raise NotFound("No such message.", code="message_not_found")
+        raise NotFound(_("No such message."), code="message_not_found")
     return found
 
 

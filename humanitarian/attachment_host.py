@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from attachments.registry import Host, Item, register_host
 from core.errors import NotFound
 from core.tlp import TLP
@@ -14,7 +16,7 @@ def request_item(access, object_id: int) -> Item:
     own; its files' recipients are the requesting desk and the crisis's parties."""
     request = requests_visible_to(access).filter(pk=object_id).first()
     if request is None:
-        raise NotFound("No such request.", code="request_not_found")
+        raise NotFound(_("No such request."), code="request_not_found")
     parties = CrisisParticipant.objects.filter(crisis_id=request.crisis_id)
     recipients = set(parties.values_list("desk_id", "desk__state_id"))
     recipients.add((request.requesting_desk_id, request.requesting_desk.state_id))

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from crisis.models import Crisis
@@ -118,7 +119,7 @@ def visible_crisis(access: Access, crisis_id: int):
     """The crisis if the caller may know it exists; NotFound otherwise."""
     crisis = crises_visible_to(access).filter(pk=crisis_id).first()
     if crisis is None:
-        raise NotFound("No such crisis.", details={"crisis": crisis_id})
+        raise NotFound(_("No such crisis."), details={"crisis": crisis_id})
     return crisis
 
 

@@ -4,6 +4,7 @@ desks' webhooks (managed by supervisors and coordinators)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -282,7 +283,7 @@ class DeskWebhookListView(AccessMixin, mixins.ListModelMixin, viewsets.GenericVi
         desk_id = self.kwargs["id"]
         desk = desks_visible_to(self.access).filter(pk=desk_id).first()
         if desk is None:
-            raise NotFound("No such desk.")
+            raise NotFound(_("No such desk."))
         require_manage(self.access, desk)
         return desk
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, InvalidInput
 from paging.models import PageRecipient
@@ -61,7 +62,7 @@ def recipient_for_token(token: str, *, now: datetime) -> PageRecipient:
         raise invalid
     if now >= link_expires_at(recipient):
         raise LinkExpired(
-            "This acknowledgement link has expired.",
+            _("This acknowledgement link has expired."),
             details={"expired_at": link_expires_at(recipient).isoformat()},
         )
     return recipient

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -36,12 +37,15 @@ def _local(moment: datetime | None, zone) -> str | None:
 def _check(serializer_class, data, context=None) -> dict:
     """Validated input or one 400 naming every bad field."""
     if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object.", code="malformed_request")
+        raise InvalidInput(_("The body must be a JSON object."), code="malformed_request")
     serializer = serializer_class(data=data, context=context or {})
     if not serializer.is_valid():
         errors = serializer.errors
         first = next(iter(errors))
-        raise InvalidInput(f"{first}: {errors[first][0]}", details={"fields": errors})
+        raise InvalidInput(
+            _("%(first)s: %(errors)s") % {"first": first, "errors": errors[first][0]},
+            details={"fields": errors},
+        )
     return serializer.validated_data
 
 
@@ -55,7 +59,7 @@ def _roster(view, *, manage: bool = False) -> Roster:
 def _id(value) -> int:
     number = int(value)
     if number > MAX_ID:
-        raise NotFound("No such roster entry.")
+        raise NotFound(_("No such roster entry."))
     return number
 
 
@@ -196,7 +200,9 @@ class ICalendarParser(parsers.BaseParser):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
-            raise PayloadTooLarge(f"The calendar is larger than {limit} bytes.")
+            raise PayloadTooLarge(
+                _("The calendar is larger than %(limit)s bytes.") % {"limit": limit}
+            )
         return {"ics": body.decode("utf-8", errors="replace")}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import icalendar
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from directory.access import Access
@@ -41,9 +42,9 @@ def require_manage(access: Access, desk: Desk) -> None:
     if may_manage(access, desk):
         return
     if not may_read(access, desk):
-        raise NotFound("No such roster.")
+        raise NotFound(_("No such roster."))
     raise PermissionDenied(
-        "Only the desk's supervisors and the regional coordinators manage its roster.",
+        _("Only the desk's supervisors and the regional coordinators manage its roster."),
         code="roster_read_only",
         details={"role": access.role_on(desk)},
     )
@@ -59,8 +60,12 @@ def require_on_desk(desk: Desk, person, *, field: str = "person") -> None:
     if not is_member:
         name = getattr(person, "username", person)
         raise InvalidInput(
-            f"{field}: {name!r} is not one of desk {desk.code}'s people (operators, "
-            "supervisors, coordinators); only they can be put on its roster.",
+            _(
+                "%(field)s: %(name)s is not one of desk %(desk_code)s's people "
+                "(operators, supervisors, coordinators); only they can be put on its "
+                "roster."
+            )
+            % {"field": field, "name": repr(name), "desk_code": desk.code},
             code="not_on_desk",
             details={"fields": {field: ["not a member of this desk"]}, "desk": desk.code},
         )
@@ -102,34 +107,44 @@ def normalize_rrule(text: str) -> tuple[str, datetime | None]:
     if not text:
         return "", None
     if len(text) > 255:
-        raise _bad_rule("longer than 255 characters")
+        raise _bad_rule(_("longer than 255 characters"))
     try:
         parsed = icalendar.vRecur.from_ical(text)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise _bad_rule(f"{text!r} is not an RFC 5545 recurrence rule ({exc})") from exc
+        raise _bad_rule(
+            _("%(text)s is not an RFC 5545 recurrence rule (%(exc)s)")
+            % {"text": repr(text), "exc": exc}
+        ) from exc
     parts = {key.upper(): value for key, value in parsed.items()}
     allowed = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "WKST", *_RANGES}
     unknown = sorted(set(parts) - allowed)
     if unknown:
-        raise _bad_rule(f"{', '.join(unknown)} is not supported in a shift's rule")
+        raise _bad_rule(
+            _("%(unknown)s is not supported in a shift's rule") % {"unknown": ", ".join(unknown)}
+        )
     freq = [str(f).upper() for f in parts.get("FREQ", [])]
     if len(freq) != 1 or freq[0] not in FREQUENCIES:
-        raise _bad_rule("FREQ must be one of DAILY, WEEKLY, MONTHLY, YEARLY")
+        raise _bad_rule(_("FREQ must be one of DAILY, WEEKLY, MONTHLY, YEARLY"))
     if "COUNT" in parts and "UNTIL" in parts:
-        raise _bad_rule("COUNT and UNTIL cannot both be given")
+        raise _bad_rule(_("COUNT and UNTIL cannot both be given"))
     for key, (low, high) in {"INTERVAL": (1, 365), "COUNT": (1, 10000), **_RANGES}.items():
         for value in parts.get(key, []):
             number = _as_int(value, key)
             if not (low <= abs(number) <= high) or (key in ("INTERVAL", "COUNT") and number < 0):
-                raise _bad_rule(f"{key}={value} is out of range ({low} to {high})")
+                raise _bad_rule(
+                    _("%(key)s=%(value)s is out of range (%(low)s to %(high)s)")
+                    % {"key": key, "value": value, "low": low, "high": high}
+                )
     for value in parts.get("BYDAY", []):
         day = str(value).upper()
         ordinal, weekday = day[:-2], day[-2:]
         if weekday not in WEEKDAYS or (ordinal and not 1 <= abs(_as_int(ordinal, "BYDAY")) <= 53):
-            raise _bad_rule(f"BYDAY={value} is not a weekday such as MO or -1FR")
+            raise _bad_rule(
+                _("BYDAY=%(value)s is not a weekday such as MO or -1FR") % {"value": value}
+            )
     for value in parts.get("WKST", []):
         if str(value).upper() not in WEEKDAYS:
-            raise _bad_rule(f"WKST={value} is not a weekday")
+            raise _bad_rule(_("WKST=%(value)s is not a weekday") % {"value": value})
     until = None
     if "UNTIL" in parts:
         until = _as_utc(parts.pop("UNTIL")[0])
@@ -141,7 +156,9 @@ def _as_int(value, key: str) -> int:
     try:
         return int(str(value).lstrip("+"))
     except ValueError:
-        raise _bad_rule(f"{key}={value} is not a number") from None
+        raise _bad_rule(
+            _("%(key)s=%(value)s is not a number") % {"key": key, "value": value}
+        ) from None
 
 
 def _as_utc(value) -> datetime:
@@ -156,7 +173,8 @@ def _as_utc(value) -> datetime:
 def check_duration(minutes) -> None:
     if not isinstance(minutes, int) or not 1 <= minutes <= MAX_SHIFT_MINUTES:
         raise InvalidInput(
-            f"duration_minutes: a shift lasts 1 to {MAX_SHIFT_MINUTES} minutes (a week).",
+            _("duration_minutes: a shift lasts 1 to %(max_shift_minutes)s minutes (a week).")
+            % {"max_shift_minutes": MAX_SHIFT_MINUTES},
             details={"fields": {"duration_minutes": ["out of range"]}},
         )
 
@@ -165,11 +183,12 @@ def check_interval(starts_at: datetime, ends_at: datetime) -> None:
     """An override ends after it starts and lasts at most ``MAX_OVERRIDE_DAYS``."""
     if ends_at <= starts_at:
         raise InvalidInput(
-            "ends_at: an override must end after it starts.",
+            _("ends_at: an override must end after it starts."),
             details={"fields": {"ends_at": ["not after starts_at"]}},
         )
     if ends_at - starts_at > timedelta(days=MAX_OVERRIDE_DAYS):
         raise InvalidInput(
-            f"ends_at: an override lasts at most {MAX_OVERRIDE_DAYS} days.",
+            _("ends_at: an override lasts at most %(max_override_days)s days.")
+            % {"max_override_days": MAX_OVERRIDE_DAYS},
             details={"fields": {"ends_at": ["too long"]}},
         )

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from directory.access import Access
@@ -63,10 +64,10 @@ def roster_for(access: Access, roster_id) -> Roster:
     try:
         roster_id = int(roster_id)
     except (ValueError, TypeError):
-        raise NotFound("No such roster.") from None
+        raise NotFound(_("No such roster.")) from None
     found = rosters_visible_to(access).filter(pk=roster_id).first() if roster_id < 2**63 else None
     if found is None:
-        raise NotFound("No such roster.")
+        raise NotFound(_("No such roster."))
     return found
 
 
@@ -74,7 +75,10 @@ def desk_for(access: Access, code: str) -> Desk:
     """A desk whose roster the caller may read, by code; hidden and missing are both 404."""
     desk = Desk.objects.filter(code__iexact=str(code)[:32], is_active=True).first()
     if desk is None or not rules.may_read(access, desk):
-        raise NotFound(f"No such desk: {str(code)[:32]!r}.", details={"desk": str(code)[:32]})
+        raise NotFound(
+            _("No such desk: %(code)s.") % {"code": repr(str(code)[:32])},
+            details={"desk": str(code)[:32]},
+        )
     return desk
 
 
@@ -86,7 +90,7 @@ def shift_for(access: Access, shift_id: int) -> Shift:
         .first()
     )
     if found is None:
-        raise NotFound("No such shift.")
+        raise NotFound(_("No such shift."))
     return found
 
 
@@ -98,7 +102,7 @@ def override_for(access: Access, override_id: int) -> Override:
         .first()
     )
     if found is None:
-        raise NotFound("No such override.")
+        raise NotFound(_("No such override."))
     return found
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core.access import access_for
 from core.errors import Conflict, InvalidInput
@@ -43,7 +44,7 @@ def _save_with_uid(entry: Shift | Override, uid: str | None) -> None:
             entry.save()
     except IntegrityError:
         raise Conflict(
-            f"uid: the roster already has an entry with the UID {uid!r}.",
+            _("uid: the roster already has an entry with the UID %(uid)s.") % {"uid": repr(uid)},
             code="duplicate_uid",
             details={"uid": uid},
         ) from None
@@ -76,13 +77,13 @@ def add_shift(
     person = _person(desk, person)
     rules.check_duration(duration_minutes)
     if starts_local.tzinfo is not None:
-        raise InvalidInput("starts_local: give the desk's wall-clock time, without an offset.")
+        raise InvalidInput(_("starts_local: give the desk's wall-clock time, without an offset."))
     rrule, rule_until = rules.normalize_rrule(rrule)
     until = rule_until or until
     first = starts_local.replace(tzinfo=desk.zone)
     if until is not None and until < first:
         raise InvalidInput(
-            "until: the rule ends before the first shift starts.",
+            _("until: the rule ends before the first shift starts."),
             details={"fields": {"until": ["before the first shift"]}},
         )
     ical.check_rule_repeats(rrule, until, first)
@@ -157,7 +158,7 @@ def write_handover_note(
         rules.require_manage(access, desk)  # 404 or 403, as for any roster write
     text = (text or "").strip()
     if not text:
-        raise InvalidInput("text: write what the next officer needs to know.",
+        raise InvalidInput(_("text: write what the next officer needs to know."),
                            details={"fields": {"text": ["empty"]}})  # fmt: skip
     require_xml_safe(text=text)
     return HandoverNote.objects.create(
@@ -197,7 +198,8 @@ def import_calendar(*, by, roster: Roster, ics: str | bytes, replace: bool = Fal
                              uid=item.uid or None)  # fmt: skip
         except (InvalidInput, Conflict) as exc:
             raise InvalidInput(
-                f"ics: event {item.uid or number}: {exc.message}",
+                _("ics: event %(event)s: %(problem)s")
+                % {"event": item.uid or number, "problem": exc.message},
                 code="invalid_ics",
                 details={"uid": item.uid, **exc.details},
             ) from exc

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
 
@@ -21,8 +22,11 @@ def _parse(value, field: str) -> datetime:
             parsed = None
     if parsed is None:
         raise InvalidInput(
-            f"{field}: {str(value)[:64]!r} is not an ISO 8601 date-time such as "
-            "2026-03-02T08:00 (the desk's time) or 2026-03-02T01:00Z.",
+            _(
+                "%(field)s: %(value)s is not an ISO 8601 date-time such as "
+                "2026-03-02T08:00 (the desk's time) or 2026-03-02T01:00Z."
+            )
+            % {"field": field, "value": repr(str(value)[:64])},
             details={"fields": {field: ["not an ISO 8601 date-time"]}},
         )
     return parsed

@@ -16,6 +16,15 @@ Three checks, each also a test (tests/core/test_i18n.py):
    catalogues are compared with ``locale/``: a msgid the code has and the catalogue lacks
    is *missing*, one the catalogue has and the code no longer uses is *obsolete*.
 3. **Untranslated or fuzzy entries** in each language's ``django.po``.
+4. **English in the console's scripts**: an app's ``static/**/*.js`` writes no sentence of
+   its own (a string literal that reads like one: capitalised words, or words ending in
+   ``.``, ``…``, ``:``, ``?``, ``!``); it says its words with ``say("key")`` from the words
+   the page renders (``JS_WORDS``), and every literal key it says is among them.
+5. **Unmarked refusals**: a domain error (``core.errors.DomainError``) or a validation
+   error raised in a service or selector (``<app>/services.py``, ``<app>/services/*.py``,
+   ``<app>/selectors.py``, ``<app>/api.py``, ``<app>/api/*.py``) with a bare string
+   literal or f-string as its message, not
+   ``gettext``'s.
 
 ``--update`` copies the refreshed catalogues (new msgids with empty msgstr, msgmerge's
 guesses marked fuzzy, gone ones dropped) over ``locale/``: translate what it lists, then
@@ -25,6 +34,8 @@ run it again until it says nothing.
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib
 import os
 import re
 import shutil
@@ -145,6 +156,130 @@ def template_problems() -> dict[str, list[str]]:
     return problems
 
 
+# --- the console's scripts --------------------------------------------------------------
+
+#: Each script that says words (``say("key")``) and the function (dotted path) giving them
+#: in the reader's language; the page renders them as JSON for the script (docs/console.md).
+JS_WORDS = {
+    "core/static/console/console.js": "core.templatetags.console.console_words",
+    "hotline/static/hotline/console/line.js": "hotline.console.views.line_strings",
+}
+SAY = re.compile(r"""\bsay\(\s*["']([^"']+)["']""")
+JS_STRING = re.compile(r"\"((?:[^\"\\\n]|\\.)*)\"|'((?:[^'\\\n]|\\.)*)'")
+#: A literal people would read: two or more words, capitalised or ending as a sentence.
+SENTENCE = re.compile(r"^[A-Z][^\W\d_]+(?: [^\W\d_]+)+|[^\W\d_]{2,} [^\W\d_]{2,}.*[.…:?!]$")
+
+
+def script_files() -> list[Path]:
+    found = []
+    for folder in SOURCE_DIRS:
+        for path in sorted((ROOT / folder).glob("static/**/*.js")):
+            if "vendor" not in path.parts and path.is_file():
+                found.append(path)
+    return found
+
+
+def _without_comments(source: str) -> str:
+    source = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), source, flags=re.S)
+    return "\n".join(re.sub(r"(^|[^:\\])//.*$", r"\1", line) for line in source.split("\n"))
+
+
+def script_text_problems(source: str, words: set[str] | None) -> list[str]:
+    """Sentences ``source`` writes itself, and keys it says that ``words`` lacks (``None``:
+    the script has no words function in :data:`JS_WORDS`)."""
+    source = _without_comments(source)
+    found = []
+    for number, line in enumerate(source.split("\n"), 1):
+        for match in JS_STRING.finditer(line):
+            text = match.group(1) if match.group(1) is not None else match.group(2)
+            if SENTENCE.search(text):
+                found.append(f"line {number}: not marked for translation: {text!r}")
+    keys = sorted(set(SAY.findall(source)))
+    if keys and words is None:
+        found.append("says words (say) but has no words function in JS_WORDS")
+    found += [
+        f"say({key!r}): not among the page's words" for key in keys if key not in (words or ())
+    ]
+    return found
+
+
+def script_problems() -> dict[str, list[str]]:
+    from django.utils.module_loading import import_string
+
+    problems = {}
+    for path in script_files():
+        name = str(path.relative_to(ROOT))
+        words = set(import_string(JS_WORDS[name])()) if name in JS_WORDS else None
+        found = script_text_problems(path.read_text(encoding="utf-8"), words)
+        if found:
+            problems[name] = found
+    return problems
+
+
+# --- refusals of the services ------------------------------------------------------------
+
+
+def error_modules() -> list[Path]:
+    found = []
+    for folder in SOURCE_DIRS:
+        base = ROOT / folder
+        found += [
+            p for p in (base / "services.py", base / "selectors.py", base / "api.py") if p.is_file()
+        ]
+        found += sorted((base / "services").glob("*.py")) + sorted((base / "api").glob("*.py"))
+    return found
+
+
+def _is_literal(node) -> bool:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _is_literal(node.left) or _is_literal(node.right)
+    return isinstance(node, ast.JoinedStr) or (
+        isinstance(node, ast.Constant) and isinstance(node.value, str)
+    )
+
+
+def _resolve(module, dotted: str):
+    value = module
+    for part in dotted.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def unmarked_refusals(source: str, module) -> list[str]:
+    """The refusals ``source`` (the text of ``module``) raises with a message nobody
+    marked for translation."""
+    from django.core.exceptions import ValidationError
+    from rest_framework.exceptions import ValidationError as DRFValidationError
+
+    from core.errors import DomainError
+
+    refusals = (DomainError, ValidationError, DRFValidationError)
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        call = node.exc if isinstance(node, ast.Raise) else None
+        if not isinstance(call, ast.Call) or not call.args or not _is_literal(call.args[0]):
+            continue
+        raised = _resolve(module, ast.unparse(call.func))
+        if isinstance(raised, type) and issubclass(raised, refusals):
+            text = " ".join(ast.unparse(call.args[0]).split())[:80]
+            found.append(
+                (node.lineno, f"line {node.lineno}: refusal not marked for translation: {text}")
+            )
+    return [text for _line, text in sorted(found)]
+
+
+def unmarked_errors() -> dict[str, list[str]]:
+    """Per service or selector module: :func:`unmarked_refusals`."""
+    problems = {}
+    for path in error_modules():
+        name = str(path.relative_to(ROOT))
+        module = importlib.import_module(name.removesuffix(".py").replace("/", "."))
+        found = unmarked_refusals(path.read_text(encoding="utf-8"), module)
+        if found:
+            problems[name] = found
+    return problems
+
+
 def refreshed_catalogues(workdir: Path) -> Path:
     """Run makemessages on a copy of the source in ``workdir``; its locale folder."""
     for folder in SOURCE_DIRS:
@@ -205,6 +340,10 @@ def main() -> int:
         failed = True
         for text in found:
             print(f"{path}: not marked for translation: {text}")
+    for path, found in {**script_problems(), **unmarked_errors()}.items():
+        failed = True
+        for text in found:
+            print(f"{path}: {text}")
     with tempfile.TemporaryDirectory() as tmp:
         fresh = refreshed_catalogues(Path(tmp))
         report = catalogue_problems(fresh)

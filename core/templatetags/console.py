@@ -65,27 +65,29 @@ def format_duration(seconds) -> str:
     return ngettext("%(d)s day %(h)s h", "%(d)s days %(h)s h", days) % {"d": days, "h": hours}
 
 
+def console_words() -> dict[str, str]:
+    """The words console.js writes on the page (``say(key)``), in the reader's language."""
+    return {
+        "overdue": _("overdue"),
+        "alertsOn": _("Alerts: on"),
+        "alertsMuted": _("Alerts: muted"),
+        "aCrisis": _("A crisis"),
+        "escalationLevel": _("%(crisis)s: escalation level %(level)s"),
+        "pleaseAcknowledge": _("%(name)s — please acknowledge."),
+        "nobodyAcknowledged": _("%(crisis)s: nobody acknowledged"),
+        "topUnanswered": _("The top escalation level went unanswered."),
+        "newNotification": _("New notification"),
+        "flashOnLine": _("Flash message on a hotline"),
+        "flashNotAcked": _("Flash message not acknowledged"),
+        "desksToAck": _("%(count)s desks still to acknowledge (step %(step)s)."),
+    }
+
+
 @register.simple_tag
 def console_strings():
-    """The words console.js writes on the page, in the reader's language, as a JSON script
-    element (not executed: the CSP allows it without a nonce)."""
-    return json_script(
-        {
-            "overdue": _("overdue"),
-            "alertsOn": _("Alerts: on"),
-            "alertsMuted": _("Alerts: muted"),
-            "aCrisis": _("A crisis"),
-            "escalationLevel": _("%(crisis)s: escalation level %(level)s"),
-            "pleaseAcknowledge": _("%(name)s — please acknowledge."),
-            "nobodyAcknowledged": _("%(crisis)s: nobody acknowledged"),
-            "topUnanswered": _("The top escalation level went unanswered."),
-            "newNotification": _("New notification"),
-            "flashOnLine": _("Flash message on a hotline"),
-            "flashNotAcked": _("Flash message not acknowledged"),
-            "desksToAck": _("%(count)s desks still to acknowledge (step %(step)s)."),
-        },
-        "console-strings",
-    )
+    """:func:`console_words` as a JSON script element (not executed: the CSP allows it
+    without a nonce)."""
+    return json_script(console_words(), "console-strings")
 
 
 @register.simple_tag

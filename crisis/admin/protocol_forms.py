@@ -8,6 +8,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from crisis.models import ChecklistItem, EscalationLevel, NotifyScope
 from crisis.services import protocol_rules as rules
@@ -61,7 +62,7 @@ class TimeoutField(forms.CharField):
         if total <= 0:
             raise ValidationError(self.error_messages["not_positive"], code="not_positive")
         if total > rules.MAX_TIMEOUT_SECONDS:
-            raise ValidationError("The timeout must be at most 30 days.", code="too_long")
+            raise ValidationError(_("The timeout must be at most 30 days."), code="too_long")
         return total
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import django_filters
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -279,8 +280,11 @@ class CrisisFilter(django_filters.FilterSet):
         code = value.strip().upper()
         if not MemberState.objects.filter(code=code).exists():
             raise InvalidInput(
-                f"Unknown state code {value!r}: use an ISO 3166-1 alpha-3 code of a member "
-                "state, e.g. THA.",
+                _(
+                    "Unknown state code %(value)s: use an ISO 3166-1 alpha-3 code of a "
+                    "member state, e.g. THA."
+                )
+                % {"value": repr(value)},
                 code="unknown_state",
                 details={"state": value},
             )
@@ -367,7 +371,7 @@ class CrisisViewSet(
         """The crisis of a detail action, through the selector (hidden == missing)."""
         crisis = crises_visible_to(self.access).filter(pk=self.kwargs["pk"]).first()
         if crisis is None:
-            raise NotFound("No such crisis.")
+            raise NotFound(_("No such crisis."))
         return crisis
 
     def _detail(self, crisis: Crisis, code=status.HTTP_200_OK) -> Response:
@@ -534,7 +538,9 @@ class CrisisViewSet(
         code = data.validated_data["desk"]
         desk = Desk.objects.filter(code__iexact=code.strip(), is_active=True).first()
         if desk is None:
-            raise InvalidInput(f"Unknown desk {code!r}.", code="unknown_desk")
+            raise InvalidInput(
+                _("Unknown desk %(code)s.") % {"code": repr(code)}, code="unknown_desk"
+            )
         acting = data.validated_data.get("acting_desk")
         participant = services.set_participant(
             by=request.user,
@@ -576,7 +582,7 @@ class CrisisViewSet(
         crisis = self._crisis()
         task = crisis.tasks.select_related("desk", "crisis").filter(pk=task_id).first()
         if task is None:
-            raise NotFound("No such task in this crisis.")
+            raise NotFound(_("No such task in this crisis."))
         task = services.set_task_done(by=request.user, task=task, done=verb == "done")
         task = CrisisTask.objects.select_related("desk", "done_by", "assignee").get(pk=task.pk)
         return Response(TaskSerializer(task).data)
@@ -658,7 +664,7 @@ class CrisisViewSet(
         crisis = self._crisis()
         alert = crisis.cap_alerts.filter(direction=CapDirection.ISSUED).order_by("-id").first()
         if alert is None:
-            raise NotFound("No CAP alert has been issued for this crisis.", code="no_cap_alert")
+            raise NotFound(_("No CAP alert has been issued for this crisis."), code="no_cap_alert")
         response = HttpResponse(alert.raw_xml, content_type="application/xml; charset=utf-8")
         response["Content-Disposition"] = f'inline; filename="{alert.identifier}.xml"'
         record_read(

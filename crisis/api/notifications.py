@@ -4,6 +4,7 @@ with it and its delivery attempts) and ``POST /api/v1/notifications/{id}/read/``
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
@@ -91,7 +92,7 @@ class NotificationViewSet(AccessMixin, mixins.ListModelMixin, viewsets.GenericVi
     def get_queryset(self):
         unread = self.request.query_params.get("unread", "")
         if unread.lower() not in ("", "true", "false", "1", "0"):
-            raise InvalidInput("unread is true or false.", details={"field": "unread"})
+            raise InvalidInput(_("unread is true or false."), details={"field": "unread"})
         return notifications_for(self.access, unread=unread.lower() in ("true", "1"))
 
     def get_serializer_context(self):
@@ -119,9 +120,9 @@ class NotificationViewSet(AccessMixin, mixins.ListModelMixin, viewsets.GenericVi
         try:
             notification_id = int(pk)
         except (TypeError, ValueError):
-            raise NotFound("No such notification.") from None
+            raise NotFound(_("No such notification.")) from None
         if not 0 < notification_id < 2**63:
-            raise NotFound("No such notification.")
+            raise NotFound(_("No such notification."))
         notification = mark_notification_read(by=request.user, notification_id=notification_id)
         self._pages = pages_of_notifications(self.access, [notification])
         return Response(self.get_serializer(notification).data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -357,7 +358,8 @@ class ProtocolVersionViewSet(AccessMixin, viewsets.GenericViewSet):
         fmt = request.query_params.get("as", "yaml")
         if fmt not in protocol_io.FORMATS:
             raise InvalidInput(
-                f"Unknown export format {fmt!r}: use yaml or json.", details={"field": "as"}
+                _("Unknown export format %(fmt)s: use yaml or json.") % {"fmt": repr(fmt)},
+                details={"field": "as"},
             )
         version = self.get_object()
         record_read(

@@ -152,7 +152,8 @@ class ProtocolVersion(models.Model):
         )
         if changed or not (moves_on or stays_retired):
             raise VersionImmutable(
-                f"{self} is {stored['status']}: it cannot be changed; make a new draft from it.",
+                _("%(version)s is %(status)s: it cannot be changed; make a new draft from it.")
+                % {"version": self, "status": stored["status"]},
                 details={"version": self.pk, "fields": changed},
             )
 
@@ -298,7 +299,8 @@ def refuse_unless_draft(version_id: int | None, *, also: int | None = None) -> N
     )
     if frozen is not None:
         raise VersionImmutable(
-            f"{frozen} cannot be changed; make a new draft from it and edit that.",
+            _("%(frozen)s cannot be changed; make a new draft from it and edit that.")
+            % {"frozen": frozen},
             details={"version": frozen.pk, "status": frozen.status},
         )
 

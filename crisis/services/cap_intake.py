@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from core.errors import Conflict, InvalidInput
 from crisis import cap
@@ -166,21 +167,27 @@ def parse_for_intake(xml: bytes | str) -> tuple[cap.CapMessage, cap.CapInfo]:
     message = cap.parse_alert(xml)
     if message.msg_type in ("Ack", "Error"):
         raise InvalidInput(
-            f"A CAP {message.msg_type} does not describe an event; post an Alert, Update or "
-            "Cancel.",
+            _(
+                "A CAP %(message_msg_type)s does not describe an event; post an Alert, "
+                "Update or Cancel."
+            )
+            % {"message_msg_type": message.msg_type},
             code="invalid_cap",
             details={"element": "alert/msgType"},
         )
     if message.status not in INTAKE_STATUSES:
         raise InvalidInput(
-            f"A CAP alert with status {message.status} does not open a crisis; only Actual "
-            "alerts (and Exercise alerts, which open an exercise crisis) do.",
+            _(
+                "A CAP alert with status %(message_status)s does not open a crisis; only "
+                "Actual alerts (and Exercise alerts, which open an exercise crisis) do."
+            )
+            % {"message_status": message.status},
             code="invalid_cap",
             details={"element": "alert/status"},
         )
     if not message.infos:
         raise InvalidInput(
-            "Not a valid CAP 1.2 alert for intake: it has no <info> describing the event.",
+            _("Not a valid CAP 1.2 alert for intake: it has no <info> describing the event."),
             code="invalid_cap",
             details={"element": "alert/info"},
         )
@@ -225,7 +232,8 @@ def _received_before(message: cap.CapMessage, visible: QuerySet[Crisis]) -> CapA
     )
     if earlier is not None and not visible.filter(pk=earlier.crisis_id).exists():
         raise Conflict(
-            f"Alert {message.identifier} from {message.sender} was already received.",
+            _("Alert %(message_identifier)s from %(message_sender)s was already received.")
+            % {"message_identifier": message.identifier, "message_sender": message.sender},
             code="cap_already_received",
         )
     return earlier
@@ -259,9 +267,12 @@ def _open_from(info: cap.CapInfo, *, by, desk: Desk, category: str, exercise: bo
     members = set(MemberState.objects.filter(code__in=codes).values_list("code", flat=True))
     if not members:
         raise InvalidInput(
-            "The alert names no member state: add an <area><geocode> with valueName "
-            f"{ISO3_GEOCODE} and a member state's alpha-3 code, or post it from a "
-            "national desk.",
+            _(
+                "The alert names no member state: add an <area><geocode> with valueName "
+                "%(iso3_geocode)s and a member state's alpha-3 code, or post it from a "
+                "national desk."
+            )
+            % {"iso3_geocode": ISO3_GEOCODE},
             code="invalid_cap",
             details={"element": "alert/info/area/geocode"},
         )

@@ -86,7 +86,8 @@ def _severity(value) -> int:
         number = None
     if number is None or number not in Severity.values:
         raise InvalidInput(
-            f"Severity must be a whole number from 1 to 5 ({names}); got {value!r}.",
+            _("Severity must be a whole number from 1 to 5 (%(names)s); got %(value)s.")
+            % {"names": names, "value": repr(value)},
             code="invalid_severity",
             details={"severity": value},
         )
@@ -105,8 +106,11 @@ def member_states_named(codes) -> list[MemberState]:
     unknown = sorted(set(wanted) - {s.code for s in states})
     if unknown:
         raise InvalidInput(
-            f"Unknown state code(s) {', '.join(unknown)}: use ISO 3166-1 alpha-3 codes of "
-            "member states, e.g. THA.",
+            _(
+                "Unknown state code(s) %(unknown)s: use ISO 3166-1 alpha-3 codes of "
+                "member states, e.g. THA."
+            )
+            % {"unknown": ", ".join(unknown)},
             code="unknown_state",
             details={"unknown": unknown},
         )
@@ -123,7 +127,8 @@ def parse_coordinate(value, name: str, limit: int) -> Decimal | None:
         number = None
     if number is None or not number.is_finite() or not -limit <= number <= limit:
         raise InvalidInput(
-            f"{name} must be a number from -{limit} to {limit}; got {value!r}.",
+            _("%(name)s must be a number from -%(limit)s to %(limit)s; got %(value)s.")
+            % {"name": name, "limit": limit, "value": repr(value)},
             code="invalid_location",
             details={name: value},
         )
@@ -161,7 +166,11 @@ def _instantiate_tasks(crisis: Crisis, participants=None) -> int:
 def _validate_report(*, category, title, severity, affected_state_codes, latitude, longitude):
     if category not in CrisisCategory.values:
         raise InvalidInput(
-            f"Unknown category {category!r}; one of: {', '.join(CrisisCategory.values)}.",
+            _("Unknown category %(category)s; one of: %(crisiscategory_values)s.")
+            % {
+                "category": repr(category),
+                "crisiscategory_values": ", ".join(CrisisCategory.values),
+            },
             code="invalid_category",
             details={"category": category},
         )
@@ -294,7 +303,8 @@ def transition_crisis(
     reason = (reason or "").strip()
     if to_status not in S.values:
         raise InvalidInput(
-            f"Unknown status {to_status!r}; one of: {', '.join(S.values)}.",
+            _("Unknown status %(to_status)s; one of: %(statuses)s.")
+            % {"to_status": repr(to_status), "statuses": ", ".join(S.values)},
             code="invalid_status",
         )
     with transaction.atomic():
@@ -442,7 +452,8 @@ def set_participant(
     """
     if role not in ParticipantRole.values:
         raise InvalidInput(
-            f"Unknown participant role {role!r}; one of: {', '.join(ParticipantRole.values)}.",
+            _("Unknown participant role %(role)s; one of: %(participantrole_values)s.")
+            % {"role": repr(role), "participantrole_values": ", ".join(ParticipantRole.values)},
             code="invalid_role",
         )
     access = access_for(by)

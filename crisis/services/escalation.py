@@ -30,6 +30,7 @@ from datetime import UTC, timedelta
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from core.events import desk_group, publish_on_commit
@@ -441,7 +442,7 @@ def report_progress(*, by, crisis: Crisis | int, desk: Desk, note: str = "") -> 
         _access, crisis, _parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         if crisis.escalation_state != EscalationState.ACKNOWLEDGED:
             raise TransitionNotAllowed(
-                "Progress is reported on an acknowledged escalation.",
+                _("Progress is reported on an acknowledged escalation."),
                 details={"escalation_state": crisis.escalation_state},
             )
         acked = EscalationAck.objects.filter(
@@ -449,7 +450,8 @@ def report_progress(*, by, crisis: Crisis | int, desk: Desk, note: str = "") -> 
         ).exists()
         if not acked:
             raise PermissionDenied(
-                f"{desk.code} has not acknowledged this level.", code="not_acknowledged"
+                _("%(desk_code)s has not acknowledged this level.") % {"desk_code": desk.code},
+                code="not_acknowledged",
             )
         payload = {"level": crisis.current_level, "note": note[:2000]}
         ack_timeout = ProtocolSnapshot.of(crisis).ack_timeout_seconds
@@ -471,12 +473,12 @@ def stop_escalation(*, by, crisis: Crisis | int, desk: Desk, reason: str) -> Cri
     """
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Say why the escalation is stopped.", code="reason_required")
+        raise InvalidInput(_("Say why the escalation is stopped."), code="reason_required")
     with transaction.atomic():
         access, crisis, _parties = begin_crisis_action(by=by, desk=desk, crisis=crisis)
         if access.role_on(desk) not in STOPPING_ROLES:
             raise PermissionDenied(
-                "Only a supervisor or a coordinator can stop an escalation.",
+                _("Only a supervisor or a coordinator can stop an escalation."),
                 details={"role": access.role_on(desk), "required": sorted(STOPPING_ROLES)},
             )
         if crisis.escalation_state in (
@@ -485,7 +487,8 @@ def stop_escalation(*, by, crisis: Crisis | int, desk: Desk, reason: str) -> Cri
             EscalationState.FINISHED,
         ):
             raise TransitionNotAllowed(
-                f"The escalation cannot be stopped (it is {crisis.escalation_state}).",
+                _("The escalation cannot be stopped (it is %(crisis_escalation_state)s).")
+                % {"crisis_escalation_state": crisis.escalation_state},
                 details={"escalation_state": crisis.escalation_state},
             )
         cancel_deadlines(subject_key=deadline_subject(crisis))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.access import access_for
 from core.errors import NotFound
@@ -139,7 +140,7 @@ def mark_notification_read(*, by, notification_id: int) -> Notification:
             .first()
         )
         if notification is None:
-            raise NotFound("No such notification.")
+            raise NotFound(_("No such notification."))
         if notification.read_at is None:
             notification.read_at = timezone.now()
             notification.save(update_fields=["read_at"])

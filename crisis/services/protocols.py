@@ -18,6 +18,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.errors import Conflict, InvalidInput, PermissionDenied
 from crisis.models import (
@@ -47,8 +49,10 @@ def is_author(user) -> bool:
 def require_author(user) -> None:
     if not is_author(user):
         raise PermissionDenied(
-            "Only protocol authors (the 'Can author crisis protocols' permission) may change "
-            "protocols.",
+            _(
+                "Only protocol authors (the 'Can author crisis protocols' permission) "
+                "may change protocols."
+            ),
             code="not_protocol_author",
         )
 
@@ -137,7 +141,8 @@ def _lock_version(
     locked = locked.get(pk=version.pk)
     if locked.status != status:
         raise error(
-            f"{locked} is {locked.status}: {reason}",
+            _("%(locked)s is %(locked_status)s: %(reason)s")
+            % {"locked": locked, "locked_status": locked.status, "reason": reason},
             code=code,
             details={"version": locked.pk, "status": locked.status},
         )
@@ -149,7 +154,7 @@ def _lock_draft(version: ProtocolVersion) -> ProtocolVersion:
         version,
         status=VersionStatus.DRAFT,
         code=VersionImmutable.code,
-        reason="it cannot be changed; make a new draft from it.",
+        reason=_("it cannot be changed; make a new draft from it."),
         error=VersionImmutable,
     )
 
@@ -209,17 +214,23 @@ def create_protocol(
     require_author(by)
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("A protocol needs a name.", details={"field": "name"})
+        raise InvalidInput(_("A protocol needs a name."), details={"field": "name"})
     if category not in CrisisCategory.values:
         raise InvalidInput(
-            f"Unknown crisis category {category!r}; use one of: "
-            f"{', '.join(CrisisCategory.values)}.",
+            _("Unknown crisis category %(category)s; use one of: %(crisiscategory_values)s.")
+            % {
+                "category": repr(category),
+                "crisiscategory_values": ", ".join(CrisisCategory.values),
+            },
             code="unknown_category",
             details={"field": "category"},
         )
     with transaction.atomic():
         if Protocol.objects.filter(name=name).exists():
-            raise Conflict(f"A protocol named {name!r} exists already.", code="protocol_exists")
+            raise Conflict(
+                _("A protocol named %(name)s exists already.") % {"name": repr(name)},
+                code="protocol_exists",
+            )
         protocol = Protocol.objects.create(name=name, category=category, description=description)
         content = content or {}
         draft = ProtocolVersion.objects.create(
@@ -296,7 +307,8 @@ def check_draft_editable(*, by, version: ProtocolVersion) -> None:
     require_author(by)
     if version.status != VersionStatus.DRAFT:
         raise VersionImmutable(
-            f"{version} is {version.status}: it cannot be changed; make a new draft from it.",
+            _("%(version)s is %(version_status)s: it cannot be changed; make a new draft from it.")
+            % {"version": version, "version_status": version.status},
             details={"version": version.pk, "status": version.status},
         )
 
@@ -319,8 +331,8 @@ def update_draft(
     unknown = sorted(set(changes) - set(DRAFT_FIELDS))
     if unknown:
         raise InvalidInput(
-            f"Cannot change {', '.join(unknown)}: a draft's editable fields are "
-            f"{', '.join(DRAFT_FIELDS)}.",
+            _("Cannot change %(unknown)s: a draft's editable fields are %(draft_fields)s.")
+            % {"unknown": ", ".join(unknown), "draft_fields": ", ".join(DRAFT_FIELDS)},
             details={"fields": unknown},
         )
     with transaction.atomic():
@@ -357,13 +369,19 @@ def publish_version(*, by, version: ProtocolVersion) -> ProtocolVersion:
             version,
             status=VersionStatus.DRAFT,
             code="version_not_draft",
-            reason="only a draft can be published.",
+            reason=_("only a draft can be published."),
         )
         problems = validate_version(version)
         if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            extra = len(problems) - 1
+            more = (
+                ngettext(" (and %(count)s more)", " (and %(count)s more)", extra) % {"count": extra}
+                if extra
+                else ""
+            )
             raise InvalidInput(
-                f"v{version.number} cannot be published yet: {problems[0]}{more}",
+                _("v%(version_number)s cannot be published yet: %(problem)s%(more)s")
+                % {"version_number": version.number, "problem": problems[0], "more": more},
                 code="protocol_invalid",
                 details={"problems": problems},
             )
@@ -377,9 +395,16 @@ def publish_version(*, by, version: ProtocolVersion) -> ProtocolVersion:
         )
         if rival is not None:
             raise Conflict(
-                f"{rival.protocol.name} is already the published protocol for "
-                f"{CrisisCategory(category).label.lower()} crises: retire its v{rival.number} "
-                "first, so new crises know which protocol to follow.",
+                _(
+                    "%(rival_protocol_name)s is already the published protocol for %(label)s "
+                    "crises: retire its v%(rival_number)s first, so new crises know which "
+                    "protocol to follow."
+                )
+                % {
+                    "rival_protocol_name": rival.protocol.name,
+                    "label": CrisisCategory(category).label.lower(),
+                    "rival_number": rival.number,
+                },
                 code="category_taken",
                 details={"protocol": rival.protocol_id, "version": rival.pk},
             )
@@ -421,7 +446,7 @@ def retire_version(*, by, version: ProtocolVersion) -> ProtocolVersion:
             version,
             status=VersionStatus.PUBLISHED,
             code="version_not_published",
-            reason="only the published version can be retired.",
+            reason=_("only the published version can be retired."),
         )
         version.status = VersionStatus.RETIRED
         version.retired_at = timezone.now()

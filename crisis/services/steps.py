@@ -10,6 +10,7 @@ itself is ``crisis.lifecycle.require_party``.
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from core.events import desk_group, publish_on_commit
@@ -40,7 +41,7 @@ def begin_crisis_action(*, by, desk: Desk, crisis: Crisis | int) -> tuple[Access
     access = access_for(by)
     access.require_act_for(desk)
     if not crises_visible_to(access).filter(pk=crisis_id).exists():
-        raise NotFound("No such crisis.")
+        raise NotFound(_("No such crisis."))
     locked = lock_crisis(crisis_id)
     return access, locked, lifecycle.require_party(desk, locked)
 

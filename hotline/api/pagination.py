@@ -1,5 +1,6 @@
 """Messages page by sequence number, not by page: resume from the last seq you have."""
 
+from django.utils.translation import gettext as _
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
@@ -13,10 +14,19 @@ def int_param(request, name: str, default: int, *, minimum: int = 0, maximum=Non
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidInput(f"{name} must be an integer.", details={"param": name}) from None
+        raise InvalidInput(
+            _("%(name)s must be an integer.") % {"name": name}, details={"param": name}
+        ) from None
     if value < minimum or (maximum is not None and value > maximum):
-        limits = f">= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
-        raise InvalidInput(f"{name} must be {limits}.", details={"param": name})
+        if maximum is None:
+            why = _("%(name)s must be >= %(minimum)s.") % {"name": name, "minimum": minimum}
+        else:
+            why = _("%(name)s must be >= %(minimum)s and <= %(maximum)s.") % {
+                "name": name,
+                "minimum": minimum,
+                "maximum": maximum,
+            }
+        raise InvalidInput(why, details={"param": name})
     return value
 
 

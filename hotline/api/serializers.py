@@ -1,5 +1,6 @@
 """Shapes of the hotline REST API (validation of shape only: services decide)."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.tlp import TLP
@@ -75,13 +76,13 @@ class ChannelCreateSerializer(serializers.Serializer):
         kind = data["kind"]
         if kind == ChannelKind.BILATERAL and not ("desk" in data and "peer_desk" in data):
             raise serializers.ValidationError(
-                {"peer_desk": "A bilateral line needs desk and peer_desk."}
+                {"peer_desk": _("A bilateral line needs desk and peer_desk.")}
             )
         if kind == ChannelKind.CRISIS_ROOM:
             if not data.get("desks"):
-                raise serializers.ValidationError({"desks": "A crisis room needs its desks."})
+                raise serializers.ValidationError({"desks": _("A crisis room needs its desks.")})
             if not data.get("name"):
-                raise serializers.ValidationError({"name": "A crisis room needs a name."})
+                raise serializers.ValidationError({"name": _("A crisis room needs a name.")})
         return data
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -63,9 +64,9 @@ def _line_id(pk) -> int:
     try:
         value = int(pk)
     except (TypeError, ValueError):
-        raise NotFound("No such line.", code="channel_not_found") from None
+        raise NotFound(_("No such line."), code="channel_not_found") from None
     if not 0 < value < 2**63:
-        raise NotFound("No such line.", code="channel_not_found")
+        raise NotFound(_("No such line."), code="channel_not_found")
     return value
 
 
@@ -257,7 +258,7 @@ class ChannelViewSet(
             .first()
         )
         if message is None:
-            raise NotFound("No such message.", code="message_not_found")
+            raise NotFound(_("No such message."), code="message_not_found")
         return message
 
     @extend_schema(
@@ -323,7 +324,7 @@ class ChannelViewSet(
         channel = self._channel()
         check = line_checks_of(channel).filter(pk=_bounded_id(check_id)).first()
         if check is None:
-            raise NotFound("No such line check.", code="line_check_not_found")
+            raise NotFound(_("No such line check."), code="line_check_not_found")
         data = ReceiptActionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         receipt = receipt_services.answer_line_check(

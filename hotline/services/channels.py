@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.events import desk_group
@@ -31,7 +32,7 @@ def _active_desk(desk_id: int) -> Desk:
         return Desk.objects.select_related("state").get(pk=desk_id, is_active=True)
     except Desk.DoesNotExist:
         raise InvalidInput(
-            f"Desk {desk_id} does not exist or is not active.",
+            _("Desk %(desk_id)s does not exist or is not active.") % {"desk_id": desk_id},
             code="unknown_desk",
             details={"desk": desk_id},
         ) from None
@@ -49,13 +50,15 @@ def _open_bilateral_between(a: Desk, b: Desk) -> bool:
 
 def _check_bilateral_pair(a: Desk, b: Desk) -> None:
     if a.kind != DeskKind.NATIONAL or b.kind != DeskKind.NATIONAL:
-        raise InvalidInput("A bilateral line joins two national desks.", code="not_national")
+        raise InvalidInput(_("A bilateral line joins two national desks."), code="not_national")
     if a.state_id == b.state_id:
         raise InvalidInput(
-            "A bilateral line joins desks of two different states.", code="same_state"
+            _("A bilateral line joins desks of two different states."), code="same_state"
         )
     if _open_bilateral_between(a, b):
-        raise Conflict("These two desks already have an open bilateral line.", code="line_exists")
+        raise Conflict(
+            _("These two desks already have an open bilateral line."), code="line_exists"
+        )
 
 
 def _is_exercise_ref(crisis_ref: str) -> bool:
@@ -120,7 +123,7 @@ def accept_bilateral_channel(*, by, channel_id: int) -> HotlineChannel:
     channel = HotlineChannel.objects.select_for_update().filter(pk=channel_id).first()
     members = member_desk_ids(channel_id) if channel else set()
     if channel is None or not (members & access.desk_ids or access.sees_all_states):
-        raise NotFound("No such line.", code="channel_not_found")
+        raise NotFound(_("No such line."), code="channel_not_found")
     refusal = rules.accept_refusal(access, channel, members)
     if refusal is not None:
         raise refusal
@@ -168,7 +171,8 @@ def _check_ack_deadline(seconds) -> None:
     low, high = ack_deadline_bounds()
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not low <= seconds <= high:
         raise InvalidInput(
-            f"ack_deadline_seconds must be a whole number from {low} to {high}.",
+            _("ack_deadline_seconds must be a whole number from %(low)s to %(high)s.")
+            % {"low": low, "high": high},
             code="bad_deadline",
             details={"field": "ack_deadline_seconds", "min": low, "max": high},
         )
@@ -178,8 +182,11 @@ def _check_room_size(count: int) -> None:
     limit = room_max_members()
     if count > limit:
         raise InvalidInput(
-            f"A crisis room has at most {limit} desks (the regional centre included); "
-            f"this one would have {count}.",
+            _(
+                "A crisis room has at most %(limit)s desks (the regional centre "
+                "included); this one would have %(count)s."
+            )
+            % {"limit": limit, "count": count},
             code="too_many_desks",
             details={"limit": limit, "count": count},
         )
@@ -210,8 +217,10 @@ def open_crisis_room(
     own_desk_named = access is not None and any(access.can_act_for(d) for d in desk_ids)
     if access is not None and not access.is_coordinator and not own_desk_named:
         raise PermissionDenied(
-            "Open a crisis room with one of your own desks in it "
-            "(only the regional coordinator opens rooms for others).",
+            _(
+                "Open a crisis room with one of your own desks in it (only the regional "
+                "coordinator opens rooms for others)."
+            ),
             code="coordinator_only",
         )
     if ack_deadline_seconds is not None:
@@ -222,7 +231,7 @@ def open_crisis_room(
         _check_room_size(len(wanted))
     desks = [_active_desk(d) for d in wanted]
     if len(desks) < 2:
-        raise InvalidInput("A crisis room needs at least two desks.", code="too_few_desks")
+        raise InvalidInput(_("A crisis room needs at least two desks."), code="too_few_desks")
     invited = []
     if access is not None and not access.is_coordinator:
         own_states = {d.state_id for d in access.writing_desks()}
@@ -262,7 +271,7 @@ def _pending_invitation(access, channel_id: int, desk_id: int | None) -> RoomInv
         invitations = invitations.filter(desk_id=desk_id)
     invitation = invitations.order_by("desk_id").first()
     if invitation is None:
-        raise NotFound("Your desk has no pending invitation to this line.", code="no_invitation")
+        raise NotFound(_("Your desk has no pending invitation to this line."), code="no_invitation")
     access.require_act_for(invitation.desk_id)
     return invitation
 
@@ -274,10 +283,11 @@ def accept_room_invitation(*, by, channel_id: int, desk_id: int | None = None) -
     channel = HotlineChannel.objects.select_for_update().filter(pk=channel_id).first()
     invitation = _pending_invitation(access, channel_id, desk_id)
     if channel.status == ChannelStatus.ARCHIVED:
-        raise Conflict("This line is archived: it is read-only.", code="channel_archived")
+        raise Conflict(_("This line is archived: it is read-only."), code="channel_archived")
     if len(member_desk_ids(channel)) >= room_max_members():
         raise Conflict(
-            f"This room already has {room_max_members()} desks, the most it may have.",
+            _("This room already has %(limit)s desks, the most it may have.")
+            % {"limit": room_max_members()},
             code="room_full",
             details={"limit": room_max_members()},
         )
@@ -311,7 +321,7 @@ def open_broadcast_channel(*, by, name: str = "Regional broadcast") -> HotlineCh
     if HotlineChannel.objects.filter(kind=ChannelKind.BROADCAST).exclude(
         status=ChannelStatus.ARCHIVED
     ):
-        raise Conflict("The broadcast line is already open.", code="line_exists")
+        raise Conflict(_("The broadcast line is already open."), code="line_exists")
     return _create(
         kind=ChannelKind.BROADCAST,
         name=name,
@@ -324,9 +334,9 @@ def open_broadcast_channel(*, by, name: str = "Regional broadcast") -> HotlineCh
 def _locked_open_channel(channel_id: int) -> HotlineChannel:
     channel = HotlineChannel.objects.select_for_update().filter(pk=channel_id).first()
     if channel is None:
-        raise NotFound("No such line.", code="channel_not_found")
+        raise NotFound(_("No such line."), code="channel_not_found")
     if channel.status == ChannelStatus.ARCHIVED:
-        raise Conflict("This line is archived: it is read-only.", code="channel_archived")
+        raise Conflict(_("This line is archived: it is read-only."), code="channel_archived")
     return channel
 
 
@@ -336,14 +346,15 @@ def add_member(*, by, channel_id: int, desk_id: int) -> ChannelMember:
     require_coordinator(access_for(by))
     channel = _locked_open_channel(channel_id)
     if channel.kind == ChannelKind.BILATERAL:
-        raise Conflict("A bilateral line always has exactly two desks.", code="bilateral_fixed")
+        raise Conflict(_("A bilateral line always has exactly two desks."), code="bilateral_fixed")
     desk = _active_desk(desk_id)
     members = member_desk_ids(channel)
     if desk.pk in members:
-        raise Conflict("That desk is already a member.", code="already_member")
+        raise Conflict(_("That desk is already a member."), code="already_member")
     if channel.kind == ChannelKind.CRISIS_ROOM and len(members) >= room_max_members():
         raise Conflict(
-            f"This room already has {room_max_members()} desks, the most it may have.",
+            _("This room already has %(limit)s desks, the most it may have.")
+            % {"limit": room_max_members()},
             code="room_full",
             details={"limit": room_max_members()},
         )
@@ -361,12 +372,12 @@ def remove_member(*, by, channel_id: int, desk_id: int) -> None:
     require_coordinator(access_for(by))
     channel = _locked_open_channel(channel_id)
     if channel.kind == ChannelKind.BILATERAL:
-        raise Conflict("A bilateral line always has exactly two desks.", code="bilateral_fixed")
+        raise Conflict(_("A bilateral line always has exactly two desks."), code="bilateral_fixed")
     updated = ChannelMember.objects.filter(
         channel=channel, desk_id=desk_id, removed_at__isnull=True
     ).update(removed_at=timezone.now(), removed_by=by)
     if not updated:
-        raise NotFound("That desk is not a member.", code="not_a_member")
+        raise NotFound(_("That desk is not a member."), code="not_a_member")
     trace(channel, ChannelEventKind.MEMBER_REMOVED, actor=by, desk=desk_id)
     # Live connections of that desk stop following the channel.
     event = {"type": "member_removed", "channel": channel.pk, "desk": desk_id}
@@ -380,7 +391,7 @@ def archive_channel(*, by, channel_id: int) -> HotlineChannel:
     channel = HotlineChannel.objects.select_for_update().filter(pk=channel_id).first()
     members = member_desk_ids(channel_id) if channel else set()
     if channel is None or not (members & access.desk_ids or access.sees_all_states):
-        raise NotFound("No such line.", code="channel_not_found")
+        raise NotFound(_("No such line."), code="channel_not_found")
     refusal = rules.archive_refusal(access, channel, members)
     if refusal is not None:
         raise refusal

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from core.errors import Conflict, NotFound, PermissionDenied
 from directory.access import Access
 from directory.models import WRITING_ROLES, Desk, DeskKind
@@ -25,16 +27,16 @@ def acting_desk_id(access: Access, channel_id: int, desk_id: int | None = None) 
     if members:
         access.require_act_for(min(members))  # raises 403 naming the role
     if access.sees_all_states and HotlineChannel.objects.filter(pk=channel_id).exists():
-        raise PermissionDenied("Your desk is not a member of this line.", code="not_a_member")
-    raise NotFound("No such line.", code="channel_not_found")
+        raise PermissionDenied(_("Your desk is not a member of this line."), code="not_a_member")
+    raise NotFound(_("No such line."), code="channel_not_found")
 
 
 def require_writable(status: str) -> None:
     if status == ChannelStatus.ARCHIVED:
-        raise Conflict("This line is archived: it is read-only.", code="channel_archived")
+        raise Conflict(_("This line is archived: it is read-only."), code="channel_archived")
     if status == ChannelStatus.PROPOSED:
         raise Conflict(
-            "This line has been proposed but not accepted yet.", code="channel_not_active"
+            _("This line has been proposed but not accepted yet."), code="channel_not_active"
         )
 
 
@@ -42,7 +44,7 @@ def require_coordinator(access: Access) -> Desk:
     for membership in access.memberships:
         if membership.role == "coordinator" and membership.role in WRITING_ROLES:
             return membership.desk
-    raise PermissionDenied("Only a regional coordinator may do this.", code="coordinator_only")
+    raise PermissionDenied(_("Only a regional coordinator may do this."), code="coordinator_only")
 
 
 def trace(channel: HotlineChannel | int, kind: str, *, actor=None, desk=None, **data) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from crisis.lifecycle import is_open
@@ -100,7 +101,7 @@ def open_crisis_room_for(*, by, crisis_id: int) -> HotlineChannel:
     access = access_for(by)
     with transaction.atomic():
         if not crises_visible_to(access).filter(pk=crisis_id).exists():
-            raise NotFound("No such crisis.", code="crisis_not_found")
+            raise NotFound(_("No such crisis."), code="crisis_not_found")
         crisis = Crisis.objects.select_for_update().get(pk=crisis_id)
         desk_ids = crisis_room_desk_ids(crisis)
         refusal = open_room_refusal(access, crisis, desk_ids, room_of(crisis))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.disclosure import check_marking, forward_marking, is_narrow, organisation
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -51,24 +52,27 @@ def send_message(
     try:
         client_msg_id = uuid.UUID(str(client_msg_id))
     except ValueError:
-        raise InvalidInput("client_msg_id must be a UUID.", code="bad_field") from None
+        raise InvalidInput(_("client_msg_id must be a UUID."), code="bad_field") from None
     if not isinstance(body, str) or not body.strip():
-        raise InvalidInput("A message needs a body.", code="empty_body")
+        raise InvalidInput(_("A message needs a body."), code="empty_body")
     if "\x00" in body:  # PostgreSQL cannot store it; REST refuses it the same way
         raise InvalidInput(
-            "A message body cannot contain the NUL character (\\u0000).",
+            _("A message body cannot contain the NUL character (\\u0000)."),
             code="bad_field",
             details={"field": "body"},
         )
     if len(body) > MAX_BODY_CHARS:
         raise InvalidInput(
-            f"A message body is at most {MAX_BODY_CHARS} characters.",
+            _("A message body is at most %(max_body_chars)s characters.")
+            % {"max_body_chars": MAX_BODY_CHARS},
             code="body_too_long",
             details={"limit": MAX_BODY_CHARS, "length": len(body)},
         )
     if priority not in Priority.values:
         raise InvalidInput(
-            f"priority must be one of {', '.join(Priority.values)}.", code="bad_field"
+            _("priority must be one of %(priority_values)s.")
+            % {"priority_values": ", ".join(Priority.values)},
+            code="bad_field",
         )
     access = access_for(by)
     desk_ids = sorted(d.pk for d in access.writing_desks())
@@ -81,7 +85,7 @@ def send_message(
                 and not Message.objects.filter(pk=corrects_id, channel_id=channel_id).exists()
             ):
                 raise InvalidInput(
-                    "A correction must reference a message of the same line.",
+                    _("A correction must reference a message of the same line."),
                     code="bad_correction",
                     details={"corrects": corrects_id},
                 )
@@ -118,7 +122,7 @@ def send_message(
         original = dup.message
         if original.sender_id != by.pk:
             raise Conflict(
-                "That client_msg_id is already used on this line by someone else.",
+                _("That client_msg_id is already used on this line by someone else."),
                 code="client_msg_id_taken",
             ) from None
         return original, False
@@ -129,9 +133,9 @@ def _explain_refusal(access, channel_id: int, desk_id: int | None):
     acting_desk_id(access, channel_id, desk_id)
     status = HotlineChannel.objects.filter(pk=channel_id).values_list("status", flat=True).first()
     if status is None:
-        raise NotFound("No such line.", code="channel_not_found")
+        raise NotFound(_("No such line."), code="channel_not_found")
     require_writable(status)
-    raise Conflict("The line changed while sending; try again.", code="retry")
+    raise Conflict(_("The line changed while sending; try again."), code="retry")
 
 
 def _marking(tlp) -> str:
@@ -162,7 +166,7 @@ def forward_message(
     """
     access = access_for(by)
     if not message_visible_to(access, message):
-        raise NotFound("No such message.", code="message_not_found")
+        raise NotFound(_("No such message."), code="message_not_found")
     marking = forward_marking(message.tlp, _marking(tlp) if tlp else None)
     if message.tlp != TLP.AMBER_STRICT:
         # (a message the forwarder narrows to AMBER+STRICT is theirs to address)
@@ -182,8 +186,11 @@ def forward_message(
         ]
         if outside:
             raise PermissionDenied(
-                "TLP:AMBER+STRICT stays in its recipients' organisations: "
-                f"desks {', '.join(sorted(outside))} of that line are outside them.",
+                _(
+                    "TLP:AMBER+STRICT stays in its recipients' organisations: desks "
+                    "%(items)s of that line are outside them."
+                )
+                % {"items": ", ".join(sorted(outside))},
                 code="tlp_amber_strict",
                 details={"tlp": marking, "desks": sorted(outside)},
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput, NotFound
 from directory.access import access_for
@@ -25,7 +26,7 @@ def _receiving(access, message: Message, desk_id: int | None) -> int:
     desk = acting_desk_id(access, message.channel_id, desk_id)
     if message.sender_desk_id == desk:
         raise InvalidInput(
-            "Receipts are for receiving desks, not the sender's own desk.", code="own_message"
+            _("Receipts are for receiving desks, not the sender's own desk."), code="own_message"
         )
     require_writable(message.channel.status)
     return desk
@@ -86,7 +87,7 @@ def answer_line_check(*, by, line_check_id: int, desk_id: int | None = None) -> 
         LineCheck.objects.filter(pk=line_check_id).values_list("message_id", flat=True).first()
     )
     if message_id is None:
-        raise NotFound("No such line check.")
+        raise NotFound(_("No such line check."))
     return acknowledge_message(by=by, message_id=message_id, desk_id=desk_id)
 
 

@@ -7,6 +7,7 @@ describe it (``humanitarian.services.edxl``), wrap it (``humanitarian.edxl_rm.en
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -49,7 +50,12 @@ def _xml(request, message: edxl_rm.RMMessage, *, object_type: str, object_id: in
 def _one(queryset, pk: int, what: str):
     obj = queryset.filter(pk=pk).first()
     if obj is None:
-        raise NotFound(f"No such {what}.", details={"id": pk})
+        missing = {
+            "request": _("No such request."),
+            "pledge": _("No such pledge."),
+            "delivery": _("No such delivery."),
+        }
+        raise NotFound(missing[what], details={"id": pk})
     return obj
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from directory.models import Desk
@@ -379,7 +380,7 @@ class PledgeCreateSerializer(serializers.Serializer):
             missing = [f for f in ("crisis", "sector", "item") if not attrs.get(f)]
             if missing:
                 raise serializers.ValidationError(
-                    {f: ["required for a standalone offer (no request)"] for f in missing}
+                    {f: [_("required for a standalone offer (no request)")] for f in missing}
                 )
         return attrs
 
@@ -464,7 +465,7 @@ class ImportCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if bool(attrs.get("file")) == bool(attrs.get("content")):
-            raise serializers.ValidationError({"file": ["send a file or content, not both"]})
+            raise serializers.ValidationError({"file": [_("send a file or content, not both")]})
         return attrs
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -365,7 +366,7 @@ def _crisis_param(request) -> int:
     raw = request.query_params.get("crisis", "")
     if not raw.isdigit():
         raise InvalidInput(
-            "Say which crisis: ?crisis=<id>.", details={"fields": {"crisis": ["required"]}}
+            _("Say which crisis: ?crisis=<id>."), details={"fields": {"crisis": ["required"]}}
         )
     return int(raw)
 
@@ -436,7 +437,8 @@ class HxlExportView(HumanitarianView, APIView):
     def get(self, request, kind: str):
         if kind not in EXPORT_SOURCES:
             raise InvalidInput(
-                f"Unknown export {kind!r}; one of {', '.join(sorted(EXPORT_SOURCES))}.",
+                _("Unknown export %(kind)s; one of %(items)s.")
+                % {"kind": repr(kind), "items": ", ".join(sorted(EXPORT_SOURCES))},
                 code="unknown_export",
             )
         selector, filterset_class = EXPORT_SOURCES[kind]
@@ -447,7 +449,7 @@ class HxlExportView(HumanitarianView, APIView):
             params["exercise"] = REAL
         filterset = filterset_class(params, queryset=selector(self.access))
         if not filterset.is_valid():
-            raise InvalidInput("Bad filter.", details={"fields": filterset.errors})
+            raise InvalidInput(_("Bad filter."), details={"fields": filterset.errors})
         chunks = exports.hxl_csv_chunks(exports.EXPORTS[kind], filterset.qs)
         response = StreamingHttpResponse(stream(chunks), content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d")

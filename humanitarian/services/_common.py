@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from core.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from core.events import desk_group, publish_on_commit
 from crisis.models import Crisis, CrisisStatus
@@ -17,6 +20,22 @@ MAX_COUNT = 2_147_483_647
 WORKING_CRISIS_STATUSES = frozenset(
     {CrisisStatus.REPORTED, CrisisStatus.ACTIVE, CrisisStatus.DE_ESCALATING}
 )
+
+
+#: The actions a refusal names, in the reader's language (``details["action"]`` keeps
+#: the English words: clients read it).
+ACTION_WORDS = {
+    "open this request": gettext_lazy("open this request"),
+    "close this request": gettext_lazy("close this request"),
+    "cancel this request": gettext_lazy("cancel this request"),
+    "accept pledges to this request": gettext_lazy("accept pledges to this request"),
+    "decline pledges to this request": gettext_lazy("decline pledges to this request"),
+    "claim offers for this request": gettext_lazy("claim offers for this request"),
+    "withdraw this pledge": gettext_lazy("withdraw this pledge"),
+    "dispatch this pledge": gettext_lazy("dispatch this pledge"),
+    "confirm deliveries": gettext_lazy("confirm deliveries"),
+    "update this shelter": gettext_lazy("update this shelter"),
+}
 
 
 def writing_desk_for_state(access: Access, state_id: int | None) -> Desk | None:
@@ -35,17 +54,26 @@ def desk_acting_for_state(access: Access, state_id: int | None, *, what: str) ->
     if desk is not None:
         return desk
     if access.is_auditor and not access.can_write:
-        raise PermissionDenied("Auditors have read-only access.", code="read_only")
-    owner = "the regional coordination centre" if state_id is None else "the owning member state"
+        raise PermissionDenied(_("Auditors have read-only access."), code="read_only")
+    owner = (
+        _("the regional coordination centre") if state_id is None else _("the owning member state")
+    )
     raise PermissionDenied(
-        f"Only a desk of {owner} may {what}.", code="not_owner", details={"action": what}
+        _("Only a desk of %(owner)s may %(what)s.")
+        % {"owner": owner, "what": ACTION_WORDS.get(what, what)},
+        code="not_owner",
+        details={"action": what},
     )
 
 
 def require_working_crisis(crisis: Crisis) -> None:
     if crisis.status not in WORKING_CRISIS_STATUSES:
         raise TransitionNotAllowed(
-            f"Crisis {crisis.reference} is {crisis.status}: it takes no new assistance records.",
+            _(
+                "Crisis %(crisis_reference)s is %(crisis_status)s: it takes no new "
+                "assistance records."
+            )
+            % {"crisis_reference": crisis.reference, "crisis_status": crisis.status},
             code="crisis_not_working",
             details={"crisis_status": crisis.status},
         )
@@ -56,13 +84,14 @@ def check_item(*, sector: str, item: str) -> str:
     found = ITEMS.get(item)
     if found is None:
         raise InvalidInput(
-            f"Unknown item {item!r}: use an item code from the catalogue.",
+            _("Unknown item %(item)s: use an item code from the catalogue.") % {"item": repr(item)},
             code="unknown_item",
             details={"fields": {"item": [f"unknown item {item!r}"]}},
         )
     if found.sector != sector:
         raise InvalidInput(
-            f"Item {item!r} belongs to sector {found.sector!r}, not {sector!r}.",
+            _("Item %(item)s belongs to sector %(found_sector)s, not %(sector)s.")
+            % {"item": repr(item), "found_sector": repr(found.sector), "sector": repr(sector)},
             code="item_not_in_sector",
             details={"fields": {"item": [f"belongs to sector {found.sector!r}"]}},
         )

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import Conflict, InvalidInput, NotFound
 from crisis.models import Crisis
@@ -43,7 +44,7 @@ from humanitarian.services._common import (
 def _lock_request(access, request_id: int) -> AssistanceRequest:
     """Lock and return a request the caller may see (404 otherwise)."""
     if not requests_visible_to(access).filter(pk=request_id).exists():
-        raise NotFound("No such assistance request.", details={"request": request_id})
+        raise NotFound(_("No such assistance request."), details={"request": request_id})
     return (
         AssistanceRequest.objects.select_for_update(of=("self",))
         .select_related("crisis", "state")
@@ -54,7 +55,7 @@ def _lock_request(access, request_id: int) -> AssistanceRequest:
 def _visible_pledge(access, pledge_id: int) -> Pledge:
     pledge = pledges_visible_to(access).filter(pk=pledge_id).first()
     if pledge is None:
-        raise NotFound("No such pledge.", details={"pledge": pledge_id})
+        raise NotFound(_("No such pledge."), details={"pledge": pledge_id})
     return pledge
 
 
@@ -167,7 +168,7 @@ def _lock_for_requester(access, pledge_id: int, *, what: str) -> tuple:
     seen = _visible_pledge(access, pledge_id)
     if seen.request_id is None:
         raise Conflict(
-            "This is a standalone offer: claim it against one of your requests.",
+            _("This is a standalone offer: claim it against one of your requests."),
             code="standalone_offer",
         )
     req = _lock_request(access, seen.request_id)
@@ -196,7 +197,7 @@ def _commit_quantity(req: AssistanceRequest, quantity: int, *, accept_surplus: b
 def _require_positive(quantity: int | None, field: str = "quantity") -> None:
     if quantity is None or quantity < 1:
         raise InvalidInput(
-            f"{field.replace('_', ' ').capitalize()} must be at least 1.",
+            _("%(field)s must be at least 1.") % {"field": field.replace("_", " ").capitalize()},
             details={"fields": {field: ["min 1"]}},
         )
 
@@ -227,7 +228,7 @@ def create_request(
         access.require_act_for(desk)
         if desk.state_id is None or not crisis.affected_states.filter(pk=desk.state_id).exists():
             raise InvalidInput(
-                "Only a desk of a state affected by the crisis may request assistance.",
+                _("Only a desk of a state affected by the crisis may request assistance."),
                 code="not_affected",
                 details={"desk": desk.code, "crisis": crisis.reference},
             )
@@ -420,7 +421,8 @@ def accept_pledge(
         qty = pledge.quantity if quantity is None else quantity
         if not 1 <= qty <= pledge.quantity:
             raise InvalidInput(
-                f"Accept between 1 and the {pledge.quantity} {pledge.unit} pledged.",
+                _("Accept between 1 and the %(pledge_quantity)s %(pledge_unit)s pledged.")
+                % {"pledge_quantity": pledge.quantity, "pledge_unit": pledge.unit},
                 details={"fields": {"quantity": [f"1..{pledge.quantity}"]}},
             )
         surplus = _commit_quantity(req, qty, accept_surplus=accept_surplus)
@@ -461,25 +463,26 @@ def claim_offer(
         offer = _lock_pledge(offer_id)
         desk = desk_acting_for_state(access, req.state_id, what="claim offers for this request")
         if offer.request_id is not None:
-            raise Conflict("Only a standalone offer can be claimed.", code="not_standalone")
+            raise Conflict(_("Only a standalone offer can be claimed."), code="not_standalone")
         _require_status(offer, {PledgeStatus.OFFERED}, "claim")
         _require_status(req, set(LIVE_REQUEST_STATUSES), "claim offers for")
         if offer.crisis_id != req.crisis_id or offer.item != req.item:
             raise InvalidInput(
-                "The offer is for another crisis or item than the request.",
+                _("The offer is for another crisis or item than the request."),
                 code="offer_mismatch",
                 details={"offer_item": offer.item, "request_item": req.item},
             )
         if offer.state_id is not None and offer.state_id == req.state_id:
-            raise InvalidInput("A state does not claim its own offer.", code="own_request")
+            raise InvalidInput(_("A state does not claim its own offer."), code="own_request")
         qty = (
             min(offer.quantity_available, req.quantity_remaining) if quantity is None else quantity
         )
         if qty < 1:
-            raise InvalidInput("Claim at least 1.", details={"fields": {"quantity": ["min 1"]}})
+            raise InvalidInput(_("Claim at least 1."), details={"fields": {"quantity": ["min 1"]}})
         if qty > offer.quantity_available:
             raise Conflict(
-                f"Only {offer.quantity_available} {offer.unit} of this offer remain to claim.",
+                _("Only %(offer_quantity_available)s %(offer_unit)s of this offer remain to claim.")
+                % {"offer_quantity_available": offer.quantity_available, "offer_unit": offer.unit},
                 code="offer_exhausted",
                 details={"available": offer.quantity_available, "quantity": qty},
             )
@@ -565,7 +568,7 @@ def dispatch_pledge(*, by, pledge_id: int, eta: datetime | None = None) -> Pledg
         _require_status(pledge, {PledgeStatus.ACCEPTED}, "dispatch")
         if pledge.request_id is None:
             raise Conflict(
-                "A standalone offer is dispatched through its claims.", code="standalone"
+                _("A standalone offer is dispatched through its claims."), code="standalone"
             )
         pledge.status = PledgeStatus.DISPATCHED
         pledge.dispatched_at = timezone.now()
@@ -585,7 +588,7 @@ def confirm_delivery(*, by, pledge_id: int, quantity_received: int, notes: str =
         _require_status(pledge, {PledgeStatus.DISPATCHED}, "confirm delivery of")
         if quantity_received is None or quantity_received < 0:
             raise InvalidInput(
-                "Say how much was received (0 or more).",
+                _("Say how much was received (0 or more)."),
                 details={"fields": {"quantity_received": ["0 or more"]}},
             )
         pledge.status = PledgeStatus.DELIVERED

@@ -20,6 +20,7 @@ from celery import current_app
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput, PayloadTooLarge
 from core.events import run_after_response
@@ -114,7 +115,7 @@ def _layout(rows: list[list[str]]) -> Layout:
                         break
             return Layout(i + 1, indexes, names)
     if not rows:
-        raise InvalidInput("The file is empty.", code="empty_file")
+        raise InvalidInput(_("The file is empty."), code="empty_file")
     header = [c.strip().lower() for c in rows[0]]
     indexes, names = {}, {}
     for column in COLUMNS:
@@ -134,7 +135,8 @@ def _read_rows(content: str) -> list[list[str]]:
         return list(reader)
     except csv.Error as exc:
         raise InvalidInput(
-            f"Line {reader.line_num} of the file is not valid CSV: {exc}.",
+            _("Line %(reader_line_num)s of the file is not valid CSV: %(exc)s.")
+            % {"reader_line_num": reader.line_num, "exc": exc},
             code="invalid_csv",
             details={"field": "file", "row": reader.line_num},
         ) from exc
@@ -237,11 +239,12 @@ def upload_text(content: str | bytes | IO[bytes]) -> str:
         try:
             content = content.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InvalidInput("The file is not UTF-8 text.", code="not_utf8") from exc
+            raise InvalidInput(_("The file is not UTF-8 text."), code="not_utf8") from exc
     if "\x00" in content:
         line = content.count("\n", 0, content.index("\x00")) + 1
         raise InvalidInput(
-            f"The file contains a NUL character (line {line}); it is not a CSV text file.",
+            _("The file contains a NUL character (line %(line)s); it is not a CSV text file.")
+            % {"line": line},
             code="nul_in_file",
             details={"field": "file", "row": line},
         )

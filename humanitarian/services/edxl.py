@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import Conflict, NotFound
 from crisis.models import Crisis
@@ -140,8 +141,15 @@ def _require_committed(pledge: Pledge, what: str) -> None:
         PledgeStatus.DELIVERED,
     ):
         raise Conflict(
-            f"{pledge.reference} is {pledge.get_status_display().lower()}: there is no {what} "
-            "to send until it is accepted.",
+            _(
+                "%(pledge_reference)s is %(status)s: there is no %(what)s to send until "
+                "it is accepted."
+            )
+            % {
+                "pledge_reference": pledge.reference,
+                "status": pledge.get_status_display().lower(),
+                "what": what,
+            },
             code="not_committed",
             details={"pledge": pledge.pk, "status": pledge.status},
         )
@@ -170,8 +178,11 @@ def deployment_message(pledge: Pledge) -> RMMessage:
     """A dispatched or delivered pledge as a ReportResourceDeploymentStatus."""
     if pledge.status not in (PledgeStatus.DISPATCHED, PledgeStatus.DELIVERED):
         raise Conflict(
-            f"{pledge.reference} is {pledge.get_status_display().lower()}: it has not been "
-            "dispatched, so there is no deployment to report.",
+            _(
+                "%(pledge_reference)s is %(status)s: it has not been dispatched, so "
+                "there is no deployment to report."
+            )
+            % {"pledge_reference": pledge.reference, "status": pledge.get_status_display().lower()},
             code="not_deployed",
             details={"pledge": pledge.pk, "status": pledge.status},
         )
@@ -201,7 +212,10 @@ class ImportResult:
 
 def _require(value, element: str, what: str):
     if value in (None, ""):
-        raise edxl_rm.BadRMMessage(f"{element}: {what}", details={"element": element})
+        raise edxl_rm.BadRMMessage(
+            _("%(element)s: %(what)s") % {"element": element, "what": what},
+            details={"element": element},
+        )
     return value
 
 
@@ -214,7 +228,8 @@ def _crisis(access, message: RMMessage) -> Crisis:
     crisis = crises_visible_to(access).filter(reference=reference).first()
     if crisis is None:
         raise NotFound(
-            f"No crisis with reference {reference!r}.", details={"incident_id": reference}
+            _("No crisis with reference %(reference)s.") % {"reference": repr(reference)},
+            details={"incident_id": reference},
         )
     return crisis
 
@@ -225,14 +240,20 @@ def _item(message: RMMessage) -> tuple[str, str]:
     item = ITEMS.get(code)
     if item is None:
         raise edxl_rm.BadRMMessage(
-            f"{where}/Value: unknown item {code!r}; use an item code from the catalogue "
-            "(GET /api/v1/humanitarian/catalogue/).",
+            _(
+                "%(where)s/Value: unknown item %(code)s; use an item code from the "
+                "catalogue (GET /api/v1/humanitarian/catalogue/)."
+            )
+            % {"where": where, "code": repr(code)},
             details={"element": f"{where}/Value"},
         )
     if message.unit and message.unit != item.unit:
         raise edxl_rm.BadRMMessage(
-            f"UnitOfMeasure: {code} is counted in '{item.unit}', not {message.unit!r} "
-            "(quantities are not converted).",
+            _(
+                "UnitOfMeasure: %(code)s is counted in '%(item_unit)s', not "
+                "%(message_unit)s (quantities are not converted)."
+            )
+            % {"code": code, "item_unit": item.unit, "message_unit": repr(message.unit)},
             details={"element": "UnitOfMeasure"},
         )
     return item.sector, code
@@ -261,7 +282,8 @@ def _replied_record(message: RMMessage, kind: str):
     if not record_id:
         what = "request" if kind == "REQ" else "pledge"
         raise NotFound(
-            f"{element}: {preceding!r} names no {what} known here.",
+            _("%(element)s: %(preceding)s names no %(what)s known here.")
+            % {"element": element, "preceding": repr(preceding), "what": what},
             details={"element": element, "preceding_message_id": preceding},
         )
     return model, record_id
@@ -275,8 +297,15 @@ def _carry_out(by, desk: Desk, access, message: RMMessage) -> tuple[int | None, 
         priority = message.priority or Priority.NORMAL
         if priority not in Priority.values:
             raise edxl_rm.BadRMMessage(
-                f"Keyword {edxl_rm.PRIORITY_LIST_URN}: unknown priority {priority!r}; use "
-                f"{', '.join(Priority.values)}.",
+                _(
+                    "Keyword %(edxl_rm_priority_list_urn)s: unknown priority %(priority)s; "
+                    "use %(priority_values)s."
+                )
+                % {
+                    "edxl_rm_priority_list_urn": edxl_rm.PRIORITY_LIST_URN,
+                    "priority": repr(priority),
+                    "priority_values": ", ".join(Priority.values),
+                },
                 details={"element": "Keyword"},
             )
         needed_by = _require(
@@ -315,16 +344,22 @@ def _carry_out(by, desk: Desk, access, message: RMMessage) -> tuple[int | None, 
     if kind == edxl_rm.RESPONSE:
         if message.response_type == "Decline":
             raise edxl_rm.BadRMMessage(
-                f"{kind}/ResponseInformation/ResponseType: a Decline offers nothing, so "
-                "there is no pledge to record.",
+                _(
+                    "%(kind)s/ResponseInformation/ResponseType: a Decline offers nothing, so "
+                    "there is no pledge to record."
+                )
+                % {"kind": kind},
                 details={"element": f"{kind}/ResponseInformation/ResponseType"},
             )
-        _, request_id = _replied_record(message, "REQ")
+        _record, request_id = _replied_record(message, "REQ")
         req = AssistanceRequest.objects.filter(pk=request_id).first()
         if req is not None and message.item and message.item != req.item:
             raise edxl_rm.BadRMMessage(
-                f"{kind}/ResourceInformation/Resource/TypeStructure: the request is for "
-                f"{req.item!r}, the response offers {message.item!r}.",
+                _(
+                    "%(kind)s/ResourceInformation/Resource/TypeStructure: the request is for "
+                    "%(req_item)s, the response offers %(message_item)s."
+                )
+                % {"kind": kind, "req_item": repr(req.item), "message_item": repr(message.item)},
                 details={"element": f"{kind}/ResourceInformation/Resource/TypeStructure"},
             )
         pledge = assistance.make_pledge(
@@ -336,7 +371,7 @@ def _carry_out(by, desk: Desk, access, message: RMMessage) -> tuple[int | None, 
             conditions=message.restrictions,
         )
         return request_id, pledge.pk
-    _, pledge_id = _replied_record(message, "PLG")
+    _record, pledge_id = _replied_record(message, "PLG")
     if kind == edxl_rm.COMMIT:
         pledge = assistance.accept_pledge(by=by, pledge_id=pledge_id, quantity=message.quantity)
         return pledge.request_id, pledge.pk
@@ -351,8 +386,16 @@ def _carry_out(by, desk: Desk, access, message: RMMessage) -> tuple[int | None, 
         )
     else:
         raise edxl_rm.BadRMMessage(
-            f"{element}: give {' or '.join(edxl_rm.DEPLOYMENT_STATUSES)} "
-            f"(value list {edxl_rm.DEPLOYMENT_LIST_URN}), not {status!r}.",
+            _(
+                "%(element)s: give %(edxl_rm_deployment_statuses)s (value list "
+                "%(edxl_rm_deployment_list_urn)s), not %(status)s."
+            )
+            % {
+                "element": element,
+                "edxl_rm_deployment_statuses": " or ".join(edxl_rm.DEPLOYMENT_STATUSES),
+                "edxl_rm_deployment_list_urn": edxl_rm.DEPLOYMENT_LIST_URN,
+                "status": repr(status),
+            },
             details={"element": element},
         )
     return pledge.request_id, pledge.pk
@@ -367,8 +410,11 @@ def import_rm_message(*, by, desk: Desk, document: bytes) -> ImportResult:
     message = edxl_rm.parse(document)
     if edxl_rm.record_of(message.message_id) is not None:
         raise Conflict(
-            f"{message.message_id!r} was sent by this service; importing it would copy our "
-            "own record.",
+            _(
+                "%(message_message_id)s was sent by this service; importing it would "
+                "copy our own record."
+            )
+            % {"message_message_id": repr(message.message_id)},
             code="own_message",
             details={"message_id": message.message_id},
         )
@@ -392,7 +438,7 @@ def import_rm_message(*, by, desk: Desk, document: bytes) -> ImportResult:
             )
     except IntegrityError as exc:  # the same message id, imported at the same moment
         raise Conflict(
-            "This message is being imported by another request; look it up again.",
+            _("This message is being imported by another request; look it up again."),
             code="import_in_progress",
             details={"message_id": message.message_id},
         ) from exc

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
 from crisis.models import Crisis
@@ -152,7 +153,8 @@ def gap_analysis(*, access: Access, crisis_id: int, sector: str | None = None) -
     crisis = visible_crisis(access, crisis_id)
     if sector and sector not in Sector.values:
         raise InvalidInput(
-            f"Unknown sector {sector!r}; one of {', '.join(Sector.values)}.",
+            _("Unknown sector %(sector)s; one of %(sector_values)s.")
+            % {"sector": repr(sector), "sector_values": ", ".join(Sector.values)},
             details={"fields": {"sector": ["unknown sector"]}},
         )
     return gap_figures(crisis=crisis, sector=sector)

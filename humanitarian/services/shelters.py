@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput, NotFound
 from crisis.models import Crisis
@@ -20,7 +21,7 @@ def _check_services(services: list[str]) -> list[str]:
     unknown = [s for s in services if s not in valid]
     if unknown:
         raise InvalidInput(
-            f"Unknown shelter services: {', '.join(unknown)}.",
+            _("Unknown shelter services: %(unknown)s.") % {"unknown": ", ".join(unknown)},
             details={"fields": {"services": [f"choose from {sorted(valid)}"]}},
         )
     return sorted(set(services))
@@ -61,15 +62,16 @@ def register_shelter(
         access.require_act_for(desk)
         require_working_crisis(crisis)
         if desk.state_id is None:
-            raise InvalidInput("A shelter is managed by a member state's desk.", code="no_state")
+            raise InvalidInput(_("A shelter is managed by a member state's desk."), code="no_state")
         if capacity is None or capacity < 1 or population is None or population < 0:
             raise InvalidInput(
-                "Capacity must be at least 1 and population 0 or more.",
+                _("Capacity must be at least 1 and population 0 or more."),
                 details={"fields": {"capacity": ["min 1"], "population": ["min 0"]}},
             )
         if Shelter.objects.filter(crisis=crisis, name=name).exists():
             raise InvalidInput(
-                f"A shelter named {name!r} is already registered for this crisis.",
+                _("A shelter named %(name)s is already registered for this crisis.")
+                % {"name": repr(name)},
                 code="duplicate",
                 details={"fields": {"name": ["already used in this crisis"]}},
             )
@@ -122,7 +124,7 @@ def update_shelter(
     access = access_for(by)
     with transaction.atomic():
         if not shelters_visible_to(access).filter(pk=shelter_id).exists():
-            raise NotFound("No such shelter.", details={"shelter": shelter_id})
+            raise NotFound(_("No such shelter."), details={"shelter": shelter_id})
         shelter = (
             Shelter.objects.select_for_update(of=("self",))
             .select_related("crisis")
@@ -132,13 +134,13 @@ def update_shelter(
         if population is not None:
             if population < 0:
                 raise InvalidInput(
-                    "Population is 0 or more.", details={"fields": {"population": ["min 0"]}}
+                    _("Population is 0 or more."), details={"fields": {"population": ["min 0"]}}
                 )
             shelter.population = population
         if capacity is not None:
             if capacity < 1:
                 raise InvalidInput(
-                    "Capacity is at least 1.", details={"fields": {"capacity": ["min 1"]}}
+                    _("Capacity is at least 1."), details={"fields": {"capacity": ["min 1"]}}
                 )
             shelter.capacity = capacity
         if services is not None:
@@ -146,7 +148,7 @@ def update_shelter(
         if status is not None:
             if status not in ShelterStatus.values:
                 raise InvalidInput(
-                    f"Unknown status {status!r}.",
+                    _("Unknown status %(status)s.") % {"status": repr(status)},
                     details={"fields": {"status": [f"one of {ShelterStatus.values}"]}},
                 )
             shelter.status = status

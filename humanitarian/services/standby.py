@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput, NotFound
 from directory.access import access_for
@@ -40,10 +41,11 @@ def offer_from_asset(
         asset = standby_assets_visible_to(access).filter(pk=asset_id).first()
         req = requests_visible_to(access).filter(pk=request_id).first()
         if asset is None or req is None:
-            raise NotFound("No such standby asset or request.")
+            raise NotFound(_("No such standby asset or request."))
         if asset.item != req.item:
             raise InvalidInput(
-                f"This asset provides {asset.item}; the request needs {req.item}.",
+                _("This asset provides %(asset_item)s; the request needs %(req_item)s.")
+                % {"asset_item": asset.item, "req_item": req.item},
                 code="asset_mismatch",
                 details={"asset_item": asset.item, "request_item": req.item},
             )
@@ -54,7 +56,8 @@ def offer_from_asset(
         )
         if qty > asset.capacity:
             raise InvalidInput(
-                f"The asset's capacity is {asset.capacity} {asset.unit}.",
+                _("The asset's capacity is %(asset_capacity)s %(asset_unit)s.")
+                % {"asset_capacity": asset.capacity, "asset_unit": asset.unit},
                 details={"fields": {"quantity": [f"at most {asset.capacity}"]}},
             )
         return make_pledge(
@@ -100,8 +103,11 @@ def _check_counts(*, capacity, readiness_hours) -> None:
         problems["readiness_hours"] = [f"a whole number of hours from 0 to {MAX_READINESS_HOURS}"]
     if problems:
         raise InvalidInput(
-            "Capacity is at least 1 and readiness a whole number of hours from 0 to "
-            f"{MAX_READINESS_HOURS}.",
+            _(
+                "Capacity is at least 1 and readiness a whole number of hours from 0 to "
+                "%(max_readiness_hours)s."
+            )
+            % {"max_readiness_hours": MAX_READINESS_HOURS},
             details={"fields": problems},
         )
 
@@ -129,29 +135,33 @@ def register_standby_asset(
     with transaction.atomic():
         access.require_act_for(desk)
         if desk.state_id is None:
-            raise InvalidInput("A standby asset belongs to a member state's desk.", code="no_state")
+            raise InvalidInput(
+                _("A standby asset belongs to a member state's desk."), code="no_state"
+            )
         name = (name or "").strip()
         if not name or len(name) > 200:
             raise InvalidInput(
-                "Give the asset a name (at most 200 characters).",
+                _("Give the asset a name (at most 200 characters)."),
                 details={"fields": {"name": ["1 to 200 characters"]}},
             )
         if kind not in AssetKind.values:
             raise InvalidInput(
-                f"Unknown asset kind {kind!r}.",
+                _("Unknown asset kind %(kind)s.") % {"kind": repr(kind)},
                 details={"fields": {"kind": [f"one of {sorted(AssetKind.values)}"]}},
             )
         found = ITEMS.get(item)
         if found is None:
             raise InvalidInput(
-                f"Unknown item {item!r}: use an item code from the catalogue.",
+                _("Unknown item %(item)s: use an item code from the catalogue.")
+                % {"item": repr(item)},
                 code="unknown_item",
                 details={"fields": {"item": [f"unknown item {item!r}"]}},
             )
         _check_counts(capacity=capacity, readiness_hours=readiness_hours)
         if StandbyAsset.objects.filter(state_id=desk.state_id, name=name).exists():
             raise InvalidInput(
-                f"Your state's register already has an asset named {name!r}.",
+                _("Your state's register already has an asset named %(name)s.")
+                % {"name": repr(name)},
                 code="duplicate",
                 details={"fields": {"name": ["already used by your state"]}},
             )
@@ -191,7 +201,7 @@ def update_standby_asset(
     access = access_for(by)
     with transaction.atomic():
         if not standby_assets_visible_to(access).filter(pk=asset_id).exists():
-            raise NotFound("No such standby asset.", details={"asset": asset_id})
+            raise NotFound(_("No such standby asset."), details={"asset": asset_id})
         asset = StandbyAsset.objects.select_for_update().get(pk=asset_id)
         desk = desk_acting_for_state(access, asset.state_id, what="edit this standby asset")
         _check_counts(capacity=capacity, readiness_hours=readiness_hours)

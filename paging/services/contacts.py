@@ -44,7 +44,7 @@ def add_contact_method(*, user, kind: str, address: str, label: str = "") -> Con
     transport = transport_for(kind)
     if transport is None:
         raise InvalidInput(
-            f"{kind!r} is not a contact method we can deliver to.",
+            _("%(kind)s is not a contact method we can deliver to.") % {"kind": repr(kind)},
             code="unknown_contact_kind",
             details={"offered": offered_kinds()},
         )
@@ -60,7 +60,7 @@ def add_contact_method(*, user, kind: str, address: str, label: str = "") -> Con
                     user=user, kind=kind, address=address, label=label[:64], position=position
                 )
         except IntegrityError:
-            raise Conflict("You already have this contact method.", code="duplicate") from None
+            raise Conflict(_("You already have this contact method."), code="duplicate") from None
         _new_code(method)
     return method
 
@@ -70,7 +70,7 @@ def send_verification_code(*, user, method_id: int) -> ContactMethod:
     with transaction.atomic():
         method = _own(user, method_id, lock=True)
         if method.is_verified:
-            raise Conflict("This contact method is already verified.", code="already_verified")
+            raise Conflict(_("This contact method is already verified."), code="already_verified")
         _new_code(method)
     return method
 
@@ -121,7 +121,7 @@ def _own(user, method_id: int, *, lock: bool) -> ContactMethod:
     methods = ContactMethod.objects.filter(user=user, pk=method_id)
     method = (methods.select_for_update() if lock else methods).first()
     if method is None:
-        raise NotFound("No such contact method of yours.")
+        raise NotFound(_("No such contact method of yours."))
     return method
 
 

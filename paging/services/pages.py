@@ -25,6 +25,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.access import access_for
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -92,7 +93,7 @@ def page_desk(
     """
     if urgency not in Urgency.values:
         raise InvalidInput(
-            f"Unknown urgency {urgency!r}.",
+            _("Unknown urgency %(urgency)s.") % {"urgency": repr(urgency)},
             code="unknown_urgency",
             details={"known": list(Urgency.values)},
         )
@@ -266,7 +267,7 @@ def resolve_pages(
     deadlines, in the caller's transaction. ``desk``'s page is marked acknowledged (by
     ``by``); the others closed with ``reason``. Idempotent; returns how many ended."""
     if not subject_key and not subject_prefix:
-        raise InvalidInput("Say which pages to resolve.", code="invalid")
+        raise InvalidInput(_("Say which pages to resolve."), code="invalid")
     with transaction.atomic(savepoint=False):
         pages = Page.objects.select_for_update().filter(state=PageState.OPEN)
         if subject_key:
@@ -302,7 +303,7 @@ def check_link(recipient: PageRecipient) -> None:
     page = recipient.page
     if recipient.link_used_at is not None:
         raise Conflict(
-            "This acknowledgement link was already used.",
+            _("This acknowledgement link was already used."),
             code="link_used",
             details={"used_at": recipient.link_used_at.isoformat()},
         )
@@ -316,7 +317,8 @@ def check_link(recipient: PageRecipient) -> None:
     ).exists()
     if not on_desk:
         raise PermissionDenied(
-            f"{recipient.user.get_username()} no longer acts for {page.desk.code}.",
+            _("%(user)s no longer acts for %(page_desk_code)s.")
+            % {"user": recipient.user.get_username(), "page_desk_code": page.desk.code},
             code="not_on_desk",
         )
 
@@ -324,8 +326,8 @@ def check_link(recipient: PageRecipient) -> None:
 def _require_open(page: Page) -> None:
     if not page.is_open:
         raise Conflict(
-            "This page no longer waits for an acknowledgement "
-            f"({page.closed_reason or page.get_state_display().lower()}).",
+            _("This page no longer waits for an acknowledgement (%(reason)s).")
+            % {"reason": page.closed_reason or page.get_state_display().lower()},
             code="page_not_open",
             details={"state": page.state},
         )
@@ -353,7 +355,7 @@ def _acknowledge_as_recipient(recipient: PageRecipient) -> Page:
             link_used_at=timezone.now()
         )
         if not spent:  # a concurrent use won
-            raise Conflict("This acknowledgement link was already used.", code="link_used")
+            raise Conflict(_("This acknowledgement link was already used."), code="link_used")
         _mark_acknowledged(page, user)
     return page
 
@@ -375,7 +377,8 @@ def acknowledge_by_reply(*, from_number: str, body: str) -> Page:
     match = _REPLY_CODE.search(body or "")
     if match is None:
         raise InvalidInput(
-            f"Reply with the {REPLY_CODE_DIGITS}-digit code from the page to acknowledge it.",
+            _("Reply with the %(reply_code_digits)s-digit code from the page to acknowledge it.")
+            % {"reply_code_digits": REPLY_CODE_DIGITS},
             code="no_reply_code",
         )
     people = ContactMethod.objects.filter(
@@ -388,10 +391,12 @@ def acknowledge_by_reply(*, from_number: str, body: str) -> Page:
         .first()
     )
     if recipient is None:
-        raise NotFound(f"No page for this number has the code {match.group(1)}.")
+        raise NotFound(
+            _("No page for this number has the code %(code)s.") % {"code": match.group(1)}
+        )
     _require_open(recipient.page)
     if timezone.now() >= link_expires_at(recipient):
-        raise LinkExpired("This page can no longer be acknowledged by reply.")
+        raise LinkExpired(_("This page can no longer be acknowledged by reply."))
     return _acknowledge_as_recipient(recipient)
 
 
@@ -402,7 +407,7 @@ def acknowledge_page(*, by, page: Page | int) -> Page:
     with transaction.atomic():
         page = Page.objects.select_related("desk").filter(pk=page_id).first()
         if page is None:
-            raise NotFound("No such page.")
+            raise NotFound(_("No such page."))
         access_for(by).require_act_for(page.desk)
         _require_open(page)
         _run_ack_handler(page, by)

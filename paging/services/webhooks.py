@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.access import access_for
 from core.errors import InvalidInput, NotFound
@@ -45,7 +46,9 @@ def _clean_url(url: str) -> str:
     except ValidationError:
         need = "an https:// URL" if settings.PAGING_WEBHOOK_REQUIRE_HTTPS else "an http(s) URL"
         raise InvalidInput(
-            f"The webhook address must be {need}.", code="invalid_url", details={"url": url}
+            _("The webhook address must be %(need)s.") % {"need": need},
+            code="invalid_url",
+            details={"url": url},
         ) from None
     return url
 
@@ -55,7 +58,7 @@ def _clean_urgencies(urgencies) -> list[str]:
     unknown = sorted({str(u) for u in urgencies} - set(Urgency.values))
     if unknown:
         raise InvalidInput(
-            f"Unknown urgency: {', '.join(unknown)}.",
+            _("Unknown urgency: %(unknown)s.") % {"unknown": ", ".join(unknown)},
             code="unknown_urgency",
             details={"known": list(Urgency.values)},
         )
@@ -83,10 +86,10 @@ def add_desk_webhook(
 def _managed(by, webhook_id: int) -> DeskWebhook:
     hook = DeskWebhook.objects.select_for_update().filter(pk=webhook_id).first()
     if hook is None:
-        raise NotFound("No such webhook.")
+        raise NotFound(_("No such webhook."))
     access = access_for(by)
     if not access.is_coordinator and not access.can_act_for(hook.desk_id, roles=MANAGING_ROLES):
-        raise NotFound("No such webhook.")
+        raise NotFound(_("No such webhook."))
     return hook
 
 

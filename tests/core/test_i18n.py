@@ -46,6 +46,54 @@ def test_the_checker_finds_unmarked_text_and_attributes(tmp_path):
     ]
 
 
+def test_the_console_scripts_write_no_english_of_their_own():
+    problems = _checker().script_problems()
+    assert problems == {}, "\n".join(
+        f"{path}: {text}" for path, found in problems.items() for text in found
+    )
+
+
+def test_the_checker_finds_sentences_and_unknown_words_in_a_script():
+    source = (
+        'el.textContent = "Sending over the web…";  // "A comment is fine."\n'
+        '/* "Nor here." */ b.className = "badge ok acked"; say("sent"); say("gone");\n'
+        "status.textContent = 'Not sent: ' + reason; x = 'use strict';\n"
+    )
+    assert _checker().script_text_problems(source, {"sent"}) == [
+        "line 1: not marked for translation: 'Sending over the web…'",
+        "line 3: not marked for translation: 'Not sent: '",
+        "say('gone'): not among the page's words",
+    ]
+
+
+def test_every_refusal_of_the_services_is_marked_for_translation():
+    problems = _checker().unmarked_errors()
+    assert problems == {}, "\n".join(
+        f"{path}: {text}" for path, found in problems.items() for text in found
+    )
+
+
+def test_the_checker_finds_refusals_raised_with_bare_text():
+    import types
+
+    from core.errors import Conflict, InvalidInput
+
+    module = types.SimpleNamespace(
+        InvalidInput=InvalidInput, errors=types.SimpleNamespace(Conflict=Conflict)
+    )
+    source = (
+        "def f(x):\n"
+        "    if x: raise InvalidInput(_('Fine.'))\n"
+        "    if x > 1: raise InvalidInput(f'Bad {x}.', code='bad')\n"
+        "    if x > 2: raise errors.Conflict('Taken.')\n"
+        "    raise RuntimeError('internal, not for people')\n"
+    )
+    assert _checker().unmarked_refusals(source, module) == [
+        "line 3: refusal not marked for translation: f'Bad {x}.'",
+        "line 4: refusal not marked for translation: 'Taken.'",
+    ]
+
+
 def test_id_th_vi_are_complete_and_makemessages_would_add_nothing():
     report = _checker().catalogue_problems()
     assert set(report) == set(LANGUAGES)

@@ -229,7 +229,7 @@
     // still unconfirmed over REST now, with the same client_msg_id (stored once, even if
     // the socket's copy did arrive or the next socket sends it again).
     Object.keys(outbox).forEach(function (id) {
-      if (status) status.textContent = "Sending over the web…";
+      if (status) status.textContent = say("sendingWeb");
       sendOverRest(outbox[id]);
     });
   });
