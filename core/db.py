@@ -1,28 +1,8 @@
-"""Database pieces the apps share: migration operations, and the end of a request's
-connection under ASGI."""
+"""Database pieces the apps' migrations share."""
 
 from __future__ import annotations
 
-from django.core.handlers.asgi import ASGIHandler
-from django.db import connections, migrations
-
-
-def close_request_connections(sender, **kwargs) -> None:
-    """``request_finished`` under ASGI: close the request's database connections.
-
-    Django runs each HTTP request's synchronous code on a thread of its own (asgiref's
-    ``ThreadSensitiveContext``), so a connection kept for reuse (``CONN_MAX_AGE``) is
-    never reused: it stays open until that thread's storage is collected, and open
-    connections grow with concurrent requests (measured: 20-37 after rounds of 20
-    concurrent requests; "too many clients" under bench/api.py's 20 clients). Closed
-    here, a request costs one connection while it runs. Long-lived threads (the
-    websocket consumers' database threads, workers) keep theirs as ``CONN_MAX_AGE``
-    says. Django's test client has its own handler class: untouched.
-    """
-    if isinstance(sender, type) and issubclass(sender, ASGIHandler):
-        for connection in connections.all(initialized_only=True):
-            if not connection.in_atomic_block:
-                connection.close()
+from django.db import migrations
 
 
 def append_only(table: str, name: str, what: str) -> migrations.RunPython:
