@@ -102,6 +102,9 @@ def test_cut_socket_resumes_from_last_seq_once(people, region, line_ab, live_url
             assert b.locator("#conversation li", has_text=f"while B was cut off {n}").count() == 1
         a.locator("#conversation li", has_text="B typed this while offline").wait_for()
         b.get_by_role("status").filter(has_text="Sent as #5").wait_for()
+        # "Sent as" answers the send; the message itself reaches B's list with the line's
+        # live traffic, a moment later.
+        b.locator("#conversation li", has_text="B typed this while offline").wait_for()
         seqs = b.eval_on_selector_all(
             "#conversation li[data-seq]", "els => els.map(e => Number(e.dataset.seq))"
         )

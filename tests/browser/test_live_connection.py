@@ -84,6 +84,7 @@ def test_silent_loss_shows_the_banner_within_10_s_and_resumes_once(people, regio
     b.locator("#conversation li", has_text="during the silence 3").wait_for()
     a.locator("#conversation li", has_text="B wrote during the silence").wait_for()
     b.get_by_role("status").filter(has_text="Sent as #5").wait_for()
+    b.locator("#conversation li", has_text="B wrote during the silence").wait_for()
     assert seqs(b) == [1, 2, 3, 4, 5]
     for n in (1, 2, 3):
         assert b.locator("#conversation li", has_text=f"during the silence {n}").count() == 1
