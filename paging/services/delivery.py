@@ -44,23 +44,26 @@ import json
 import logging
 import secrets
 import time
+from contextlib import ExitStack
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import make_msgid
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Exists
 from django.template.loader import select_template
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.exercise import EXERCISE_MARK
 from core.metrics import count_paging_attempt
-from deadlines.models import Deadline
+from deadlines.models import Deadline, DeadlineState
 from deadlines.services import (
     DeadlineBusy,
+    DeadlineSpec,
     cancel_deadlines,
     register_handler,
-    schedule_deadline,
+    schedule_deadlines_bulk,
 )
 from paging.links import ack_url, desk_time, link_expires_at
 from paging.models import (
@@ -72,7 +75,7 @@ from paging.models import (
     Page,
     PageRecipient,
 )
-from paging.preferences import in_language_of
+from paging.preferences import languages_of
 from paging.transports import (
     Message,
     PermanentFailure,
@@ -113,14 +116,22 @@ def verified_methods(user) -> list[ContactMethod]:
 # --- arming ---------------------------------------------------------------------------------
 
 
-def arm(attempt: DeliveryAttempt) -> None:
-    """Arm ``attempt``'s deadline at its due time (inside the caller's transaction)."""
-    schedule_deadline(
+def _spec(attempt: DeliveryAttempt, due_at) -> DeadlineSpec:
+    return DeadlineSpec(
         kind=ATTEMPT_KIND,
         subject_key=attempt.deadline_subject,
-        due_at=attempt.due_at,
+        due_at=due_at,
         payload={"attempt_id": attempt.pk},
     )
+
+
+def arm(attempt: DeliveryAttempt) -> None:
+    """Arm ``attempt``'s deadline at its due time (inside the caller's transaction).
+
+    Armed the bulk way (replacing a pending one of the same subject): attempts due at
+    about the same time — a level paging thirty desks — share one firing task per slot
+    and reach :func:`on_attempt_deadlines` together, claimed in one batch."""
+    schedule_deadlines_bulk([_spec(attempt, attempt.due_at)])
 
 
 def queue_attempt(
@@ -192,48 +203,54 @@ def cancel_attempts(page_ids: list[int]) -> int:
 # --- 1. claim (the deadline's handler) ------------------------------------------------------
 
 
-def _lock_attempt_nowait(attempt_id: int) -> DeliveryAttempt | None:
-    attempts = DeliveryAttempt.objects.select_related("page", "recipient").filter(pk=attempt_id)
+def _lock_attempts_nowait(attempt_ids: list[int]) -> list[DeliveryAttempt]:
+    attempts = DeliveryAttempt.objects.select_related("page").filter(pk__in=attempt_ids)
     if not connection.features.has_select_for_update_nowait:
-        return attempts.first()
+        return list(attempts.order_by("pk"))
     try:
-        return attempts.select_for_update(nowait=True, of=("self",)).first()
+        return list(attempts.select_for_update(nowait=True, of=("self",)).order_by("pk"))
     except DatabaseError as exc:
-        raise DeadlineBusy(f"delivery attempt {attempt_id} is locked") from exc
+        raise DeadlineBusy(f"a delivery attempt of {attempt_ids} is locked") from exc
 
 
-@register_handler(ATTEMPT_KIND)
-def on_attempt_deadline(deadline: Deadline) -> None:
-    """An attempt is due (or its watchdog ran out): claim it and send after commit."""
-    attempt = _lock_attempt_nowait(deadline.payload["attempt_id"])
-    if attempt is None or attempt.state not in LIVE_STATES:
-        return
-    if not attempt.page.is_open and attempt.kind != WEBHOOK_KIND:
-        attempt.state = AttemptState.CANCELLED
-        attempt.cancelled_at = timezone.now()
-        attempt.save(update_fields=["state", "cancelled_at"])
-        return
-    if attempt.state == AttemptState.SENDING:
-        # The last send never reported back (worker killed, or stuck past the watchdog).
-        attempt.last_error = "the previous try did not report back; sending again"
-    if attempt.tries >= settings.PAGING_MAX_TRIES:
-        _fail(attempt, f"no answer after {attempt.tries} tries")
-        return
+@register_handler(ATTEMPT_KIND, batch=True)
+def on_attempt_deadlines(deadlines: list[Deadline]) -> None:
+    """Attempts are due (or their watchdogs ran out): claim them and send after commit.
+
+    One batch is a few statements whatever its size: the attempts locked together
+    (``NOWAIT``: if one is busy the engine fires the batch again one by one), the claims
+    written in one ``UPDATE``, the watchdogs armed in one insert. The sends then go out
+    in order, each recorded as soon as it is accepted (:func:`deliver_many`)."""
     now = timezone.now()
-    attempt.state = AttemptState.SENDING
-    attempt.tries += 1
-    attempt.sending_at = now
-    if not attempt.message_id:
-        attempt.message_id = make_msgid(domain=settings.PAGING_MESSAGE_ID_DOMAIN)
-    attempt.save(update_fields=["state", "tries", "sending_at", "message_id", "last_error"])
-    schedule_deadline(  # the watchdog
-        kind=ATTEMPT_KIND,
-        subject_key=attempt.deadline_subject,
-        due_at=now + send_timeout(),
-        payload={"attempt_id": attempt.pk},
+    claimed: list[DeliveryAttempt] = []
+    for attempt in _lock_attempts_nowait([d.payload["attempt_id"] for d in deadlines]):
+        if attempt.state not in LIVE_STATES:
+            continue
+        if not attempt.page.is_open and attempt.kind != WEBHOOK_KIND:
+            attempt.state = AttemptState.CANCELLED
+            attempt.cancelled_at = now
+            attempt.save(update_fields=["state", "cancelled_at"])
+            continue
+        if attempt.state == AttemptState.SENDING:
+            # The last send never reported back (worker killed, or stuck past the watchdog).
+            attempt.last_error = "the previous try did not report back; sending again"
+        if attempt.tries >= settings.PAGING_MAX_TRIES:
+            _fail(attempt, f"no answer after {attempt.tries} tries")
+            continue
+        attempt.state = AttemptState.SENDING
+        attempt.tries += 1
+        attempt.sending_at = now
+        if not attempt.message_id:
+            attempt.message_id = make_msgid(domain=settings.PAGING_MESSAGE_ID_DOMAIN)
+        claimed.append(attempt)
+    if not claimed:
+        return
+    DeliveryAttempt.objects.bulk_update(
+        claimed, ["state", "tries", "sending_at", "message_id", "last_error"]
     )
-    attempt_id, try_no = attempt.pk, attempt.tries
-    transaction.on_commit(lambda: deliver(attempt_id, try_no))
+    schedule_deadlines_bulk([_spec(a, now + send_timeout()) for a in claimed])  # watchdogs
+    tries = [(a.pk, a.tries) for a in claimed]
+    transaction.on_commit(lambda: deliver_many(tries))
 
 
 # --- 2. send --------------------------------------------------------------------------------
@@ -243,9 +260,10 @@ def status_callback_url() -> str:
     return settings.PAGING_BASE_URL.rstrip("/") + reverse("paging-provider-status")
 
 
-def render_message(attempt: DeliveryAttempt) -> Message:
-    """The message of ``attempt`` for its transport (raises ``PermanentFailure`` when a
-    webhook it was for is gone or turned off)."""
+def render_message(attempt: DeliveryAttempt, language: str | None = None) -> Message:
+    """The message of ``attempt`` for its transport, in ``language`` (default: its
+    recipient's, see :func:`~paging.preferences.languages_of`). Raises
+    ``PermanentFailure`` when a webhook it was for is gone or turned off."""
     page = attempt.page
     if attempt.kind == WEBHOOK_KIND:
         webhook = attempt.webhook
@@ -259,7 +277,10 @@ def render_message(attempt: DeliveryAttempt) -> Message:
             secret=webhook.secret,
         )
     recipient = attempt.recipient
+    recipient.page = page  # the same row: no second read for the link's expiry
     desk = page.desk
+    if language is None:
+        language = languages_of([recipient.user_id]).get(recipient.user_id, "")
     context = {
         "page": page,
         "desk": desk,
@@ -273,7 +294,9 @@ def render_message(attempt: DeliveryAttempt) -> Message:
         "exercise_mark": EXERCISE_MARK if page.exercise else "",
     }
     template = select_template([f"paging/{attempt.kind}/page.txt", "paging/email/page.txt"])
-    with in_language_of(recipient.user):  # the words around the page's own title and body
+    # The words around the page's own title and body, in the person's language (the one
+    # they chose; else the current one: English in a task).
+    with translation.override(language or translation.get_language()):
         subject = f"[{page.get_urgency_display().upper()}] {page.title}"
         if page.exercise:
             # Drill traffic says so before anything else, as real drill traffic does.
@@ -291,21 +314,79 @@ def render_message(attempt: DeliveryAttempt) -> Message:
 
 
 def deliver(attempt_id: int, try_no: int) -> None:
-    """Send try ``try_no`` of an attempt claimed by :func:`on_attempt_deadline`, then
-    record the outcome. Runs after the claim committed; never raises."""
-    attempt = (
-        DeliveryAttempt.objects.select_related("page", "page__desk", "recipient__user", "webhook")
-        .filter(pk=attempt_id)
-        .first()
+    """:func:`deliver_many` for one attempt."""
+    deliver_many([(attempt_id, try_no)])
+
+
+def deliver_many(tries: list[tuple[int, int]]) -> None:
+    """Send each ``(attempt id, try)`` claimed by :func:`on_attempt_deadlines`, in order,
+    and record each outcome as soon as it is known (so a worker killed mid-batch leaves
+    at most the message on the wire unrecorded: its watchdog resends it with the same
+    Message-ID). Runs after the claim committed; never raises.
+
+    The batch reads its attempts, people and languages in three queries, and a transport
+    that can (e-mail) keeps one connection open for the batch."""
+    wanted = dict(tries)
+    attempts = [
+        attempt
+        for attempt in DeliveryAttempt.objects.select_related(
+            "page", "page__desk", "recipient__user", "webhook"
+        )
+        .filter(pk__in=wanted)
+        .order_by("pk")
+        # Cancelled by an acknowledgement, or superseded by a later try: not sent.
+        if attempt.state == AttemptState.SENDING and attempt.tries == wanted[attempt.pk]
+    ]
+    languages = languages_of([a.recipient.user_id for a in attempts if a.recipient_id])
+    with ExitStack() as batches:
+        for kind in {a.kind for a in attempts}:
+            transport = transport_for(kind)
+            if transport is not None and hasattr(transport, "batch"):
+                batches.enter_context(transport.batch())
+        for attempt in attempts:
+            language = languages.get(attempt.recipient.user_id, "") if attempt.recipient_id else ""
+            try:
+                _send(attempt, language)
+            except Exception:
+                # Recording failed (the database went away): stop here. What was sent and
+                # not recorded, and what was not sent yet, is still ``sending``: each
+                # watchdog sends it again, once.
+                logger.exception("paging: recording attempt %s failed; batch stopped", attempt.pk)
+                return
+
+
+def _still_mine(attempt: DeliveryAttempt) -> bool:
+    """Just before the send, in one statement: is the attempt still ``sending`` with this
+    try (an acknowledgement cancels it; its watchdog firing re-claims it), and if so its
+    watchdog is pushed to a full ``PAGING_SEND_TIMEOUT_SECONDS`` from now, so a send late
+    in a long batch is never sent again while it is on the wire. The watchdog's row lock
+    orders this against its firing: whichever comes second sees the other."""
+    return bool(
+        Deadline.objects.filter(
+            kind=ATTEMPT_KIND, subject_key=attempt.deadline_subject, state=DeadlineState.PENDING
+        )
+        .filter(
+            Exists(
+                DeliveryAttempt.objects.filter(
+                    pk=attempt.pk, state=AttemptState.SENDING, tries=attempt.tries
+                )
+            )
+        )
+        .update(due_at=timezone.now() + send_timeout())
     )
-    if attempt is None or attempt.state != AttemptState.SENDING or attempt.tries != try_no:
-        return  # cancelled by an acknowledgement, or superseded by a later try
+
+
+def _send(attempt: DeliveryAttempt, language: str) -> None:
+    """Send one attempt and record the outcome (raises only if the record fails)."""
+    attempt_id, try_no = attempt.pk, attempt.tries
+    if not _still_mine(attempt):
+        return
     transport = transport_for(attempt.kind)
     started = time.monotonic()
     try:
         if transport is None:
             raise PermanentFailure(f"no transport delivers {attempt.kind!r} any more")
-        receipt = transport.send(render_message(attempt)) or Receipt()
+        receipt = transport.send(render_message(attempt, language)) or Receipt()
     except TransportError as exc:
         permanent = isinstance(exc, PermanentFailure)
         count_paging_attempt(
@@ -321,7 +402,7 @@ def deliver(attempt_id: int, try_no: int) -> None:
         _record_failure(attempt_id, try_no, failure, _ms_since(started))
     else:
         count_paging_attempt(attempt.kind, "sent", exercise=attempt.page.exercise)
-        _record_sent(attempt_id, try_no, receipt, _ms_since(started))
+        _record_sent(attempt, receipt, _ms_since(started))
 
 
 def _ms_since(started: float) -> int:
@@ -337,27 +418,27 @@ def _log(attempt_id: int, try_no: int, outcome: str, **fields) -> None:
     )
 
 
-def _record_sent(attempt_id: int, try_no: int, receipt: Receipt, duration_ms: int) -> None:
+def _record_sent(attempt: DeliveryAttempt, receipt: Receipt, duration_ms: int) -> None:
+    """The try is logged; the attempt becomes sent (even if an acknowledgement cancelled
+    it on the way: sent is what happened) and its watchdog is cancelled — three
+    statements in one short transaction, attempt row before deadline row as everywhere."""
+    now = timezone.now()
     with transaction.atomic():
-        attempt = DeliveryAttempt.objects.select_for_update().filter(pk=attempt_id).first()
-        if attempt is None:
-            return
         _log(
-            attempt_id,
-            try_no,
+            attempt.pk,
+            attempt.tries,
             DeliveryTry.Outcome.SENT,
             duration_ms=duration_ms,
             status_code=receipt.status_code,
             detail=(receipt.detail or receipt.provider_id)[:500],
         )
-        if attempt.state not in (AttemptState.SENDING, AttemptState.CANCELLED):
-            return
-        # Sent is what happened, even if an acknowledgement cancelled it on the way.
-        attempt.state = AttemptState.SENT
-        attempt.sent_at = timezone.now()
-        attempt.provider_id = receipt.provider_id
-        attempt.save(update_fields=["state", "sent_at", "provider_id"])
-        cancel_deadlines(kind=ATTEMPT_KIND, subject_key=attempt.deadline_subject)
+        sent = DeliveryAttempt.objects.filter(
+            pk=attempt.pk, state__in=(AttemptState.SENDING, AttemptState.CANCELLED)
+        ).update(state=AttemptState.SENT, sent_at=now, provider_id=receipt.provider_id)
+        if sent:
+            Deadline.objects.filter(
+                kind=ATTEMPT_KIND, subject_key=attempt.deadline_subject, state=DeadlineState.PENDING
+            ).update(state=DeadlineState.CANCELLED, cancelled_at=now)
 
 
 def _record_failure(attempt_id: int, try_no: int, exc: TransportError, duration_ms: int) -> None:
