@@ -186,8 +186,9 @@ def records(crisis: Crisis) -> dict:
             key=repr,
         ),
         "deadlines": sorted(
-            Deadline.objects.filter(subject_key=subject).values_list(
-                "kind", "state", "payload", "enqueued_at__isnull"
+            (
+                (d.kind, d.state, d.payload, d.enqueued_at is None)
+                for d in Deadline.objects.filter(subject_key=subject)
             ),
             key=repr,
         ),
