@@ -4,15 +4,15 @@
     DATABASE_URL=postgres://… .venv/bin/python bench/escalation.py --smoke  # seconds; make test
 
 For each N (100, 1,000, 10,000 by default) it arms N deadlines due uniformly over the same
-10-second window and waits for them, three ways, against one private Redis and one
+10-second window (``--window``) and waits for them, three ways, against one private Redis and one
 ``celery worker --beat`` (prefork, concurrency 2):
 
 - ``baseline``: N plain Celery ETA tasks, no database row (what naive timers do);
 - ``engine``: ``schedule_deadlines_bulk`` with the minimal handler (``deadline.probe``:
   one row written per firing, without a unique constraint, so duplicates show);
 - ``real_handler``: the crisis-escalation handler (bench/escalation_real.py), for N up
-  to ``--real-max`` (default 1,000: it does ~15 queries and a channel-layer push per
-  firing, so 10,000 takes minutes on a small machine).
+  to ``--real-max`` (default 10,000; slot tasks fire it in batches, see
+  docs/escalation.md, Benchmark).
 
 Each way runs on a fresh worker with an empty broker, so leftovers never compete.
 
@@ -168,22 +168,29 @@ def ratios(ours: dict, base: dict) -> dict:
 
 
 def main() -> int:
+    global WINDOW_SECONDS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, help="one size (default: 100, 1000 and 10000)")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=WINDOW_SECONDS,
+        help=f"seconds over which the N deadlines fall due (default {WINDOW_SECONDS:g})",
+    )
     parser.add_argument(
         "--smoke", action="store_true", help=f"N={SMOKE_N} over {SMOKE_WINDOW_SECONDS:g} s"
     )
     parser.add_argument(
         "--real-max",
         type=int,
-        default=1000,
-        help="run the real handler only up to this N (default 1000; it is ~100x slower)",
+        default=10000,
+        help="run the real handler only up to this N (default 10000)",
     )
     args = parser.parse_args()
     sizes = [args.n] if args.n else [100, 1000, 10000]
+    WINDOW_SECONDS = args.window
     if args.smoke:
-        global WINDOW_SECONDS
         WINDOW_SECONDS, sizes = SMOKE_WINDOW_SECONDS, [SMOKE_N]
 
     import django
@@ -228,7 +235,12 @@ def main() -> int:
                 label = f"bench-{n}-{int(time.time())}"
                 base = fresh("baseline", n, lambda n=n: run_baseline(n, client, app))
                 ours = fresh("engine", n, lambda n=n, label=label: run_engine(n, label))
-                result = {**ours, "baseline": base, "ratios": ratios(ours, base)}
+                result = {
+                    **ours,
+                    "window_s": WINDOW_SECONDS,
+                    "baseline": base,
+                    "ratios": ratios(ours, base),
+                }
                 if n <= args.real_max:
                     real = fresh(
                         "real handler",

@@ -111,7 +111,9 @@ def _lock(queryset, *, skip_locked: bool):
 # --- handlers ---------------------------------------------------------------------------
 
 
-def register_handler(kind: str, *, batch: bool = False) -> Callable[[Handler], Handler]:
+def register_handler(
+    kind: str, *, batch: bool = False, single: Handler | None = None
+) -> Callable[[Handler], Handler]:
     """Register ``handler(deadline)`` for deadlines of ``kind``.
 
     The handler runs inside the firing transaction while the deadline row is locked and
@@ -122,21 +124,31 @@ def register_handler(kind: str, *, batch: bool = False) -> Callable[[Handler], H
     through ``transaction.on_commit`` / ``core.events.publish_on_commit``.
 
     With ``batch=True`` the handler takes a *list* of deadlines of its kind, all fired in
-    one transaction (a bulk insert instead of a row at a time): for kinds that fire in
-    bulk and whose effects do not depend on each other.
+    one transaction (a bulk insert instead of a row at a time). It may return the
+    deadlines it could not act on now (what it must lock is busy): they go back to
+    pending in the same transaction, retried after ``BUSY_RETRY``, exactly as a single
+    handler raising :class:`DeadlineBusy`. ``single`` (optional) is the kind's handler of
+    one deadline, for a deadline's own task (``fire_deadline``); without it, a single
+    firing calls the batch handler with a list of one.
     """
 
     def decorator(handler):
+        one_handler = single if batch and single is not None else handler
         existing = HANDLERS.get(kind)
-        if existing is not None and getattr(existing, "__wrapped__", existing).__qualname__ != (
-            handler.__qualname__
+        if existing is not None and getattr(existing, "__wrapped__", existing).__qualname__ not in (
+            handler.__qualname__,
+            one_handler.__qualname__,
         ):
             raise RuntimeError(f"a handler for deadline kind {kind!r} is already registered")
         if batch:
             BATCH_HANDLERS[kind] = handler
+            if single is not None:
+                HANDLERS[kind] = single
+                return handler
 
             def one(deadline: Deadline) -> None:
-                handler([deadline])
+                if handler([deadline]):
+                    raise DeadlineBusy(f"deadline {deadline.pk} handed back by its handler")
 
             one.__wrapped__ = handler
             HANDLERS[kind] = one
@@ -540,6 +552,7 @@ def fire_due_deadlines(
         now = timezone.now()
         cutoff = min(until, now) if until is not None else now
         ids: list[int] = []
+        busy: list[Deadline] = []
         done = 0
         try:
             with transaction.atomic():
@@ -558,9 +571,16 @@ def fire_due_deadlines(
                         group = [d for d in bulk if d.kind == kind]
                         for deadline in group:
                             deadline.state, deadline.fired_at = DeadlineState.FIRED, now
-                        BATCH_HANDLERS[kind](group)
-                        _count_fired(group, now)
+                        handed_back = {d.pk for d in BATCH_HANDLERS[kind](group) or ()}
+                        busy += [d for d in group if d.pk in handed_back]
+                        _count_fired([d for d in group if d.pk not in handed_back], now)
                         done += len(group)
+                    if busy:  # what they must lock is held: pending again, retried soon
+                        Deadline.objects.filter(pk__in=[d.pk for d in busy]).update(
+                            state=DeadlineState.PENDING,
+                            fired_at=None,
+                            last_attempt_at=now - retry_delay() + BUSY_RETRY,
+                        )
                     for deadline in single:
                         _run(deadline, now)  # at least one per batch: always progress
                         done += 1
@@ -570,7 +590,7 @@ def fire_due_deadlines(
                         Deadline.objects.filter(
                             pk__in=[d.pk for d in single[done - len(bulk) :]]
                         ).update(state=DeadlineState.PENDING, fired_at=None)
-            fired += done
+            fired += done - len(busy)
         except Exception as exc:
             if not ids or _is_time_limit(exc):
                 raise  # the database itself failed, or the task is out of time

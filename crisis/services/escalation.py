@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
-from core.events import desk_group, publish_on_commit
+from core.events import desk_group, publish_many_on_commit, publish_on_commit
 from crisis.lifecycle import FINISHED_STATUSES
 from crisis.models import (
     Crisis,
@@ -50,13 +50,15 @@ from crisis.snapshot import LevelSnapshot, ProtocolSnapshot
 from deadlines.models import Deadline
 from deadlines.services import (
     DeadlineBusy,
+    DeadlineSpec,
     cancel_deadlines,
     register_handler,
     schedule_deadline,
+    schedule_deadlines_bulk,
 )
 from directory.models import Desk, DeskKind, Role
-from paging.models import Urgency
-from paging.services import page_desk, resolve_pages
+from paging.models import Page, PageState, Urgency
+from paging.services import page_desk, page_desks, resolve_pages
 
 DEADLINE_KIND = "crisis.escalation"
 #: While acknowledged with an ack timeout, the desk is reminded half-way through it.
@@ -230,32 +232,37 @@ def level_page_subject(crisis: Crisis, order: int, round_: int) -> str:
     return f"{page_subject_prefix(crisis)}{order}:round:{round_}"
 
 
+def _page_request(crisis, desk, level: LevelSnapshot, *, round_: int, deadline_at) -> dict:
+    """``page_desk``'s arguments for paging ``desk`` about ``level`` (both paths)."""
+    local = deadline_at.astimezone(desk.zone)
+    return {
+        "desk": desk,
+        "urgency": Urgency.ESCALATION,
+        "kind": PAGE_KIND,
+        "subject_key": level_page_subject(crisis, level.order, round_),
+        "title": f"{crisis.reference} {crisis.title}: escalation level {level.order} "
+        f"({level.name}) — please acknowledge",
+        "body": (
+            f"Crisis {crisis.reference}: {crisis.title}\n"
+            f"Severity {crisis.severity}, {crisis.get_category_display().lower()}.\n"
+            f"Escalation level {level.order} ({level.name}) notifies {desk.name} "
+            f"({desk.code}).\n"
+            f"Acknowledge before {local:%Y-%m-%d %H:%M} {desk.time_zone} "
+            f"({deadline_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC), or the next level is "
+            "notified."
+        ),
+        "link_path": f"/crises/{crisis.pk}/",
+        "payload": {"crisis_id": crisis.pk, "level": level.order, "round": round_},
+        "exercise": crisis.exercise,
+    }
+
+
 def _page_level(crisis, desks, level: LevelSnapshot, *, round_: int, deadline_at) -> None:
     """Page the on-duty officers of each desk the level notifies (earlier levels' pages
     stop: this one supersedes them)."""
     resolve_pages(subject_prefix=page_subject_prefix(crisis), reason=f"level {level.order} entered")
     for desk in desks:
-        local = deadline_at.astimezone(desk.zone)
-        page_desk(
-            desk=desk,
-            urgency=Urgency.ESCALATION,
-            kind=PAGE_KIND,
-            subject_key=level_page_subject(crisis, level.order, round_),
-            title=f"{crisis.reference} {crisis.title}: escalation level {level.order} "
-            f"({level.name}) — please acknowledge",
-            body=(
-                f"Crisis {crisis.reference}: {crisis.title}\n"
-                f"Severity {crisis.severity}, {crisis.get_category_display().lower()}.\n"
-                f"Escalation level {level.order} ({level.name}) notifies {desk.name} "
-                f"({desk.code}).\n"
-                f"Acknowledge before {local:%Y-%m-%d %H:%M} {desk.time_zone} "
-                f"({deadline_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC), or the next level is "
-                "notified."
-            ),
-            link_path=f"/crises/{crisis.pk}/",
-            payload={"crisis_id": crisis.pk, "level": level.order, "round": round_},
-            exercise=crisis.exercise,
-        )
+        page_desk(**_page_request(crisis, desk, level, round_=round_, deadline_at=deadline_at))
 
 
 # --- the timer ---------------------------------------------------------------------------------
@@ -275,11 +282,19 @@ def lock_crisis_nowait(crisis_id: int) -> Crisis | None:
     return crises.first()
 
 
-@register_handler(DEADLINE_KIND)
 def on_escalation_deadline(deadline: Deadline) -> None:
-    """A level's timeout (or an acknowledgement's) passed. Runs in the firing transaction."""
+    """A level's timeout (or an acknowledgement's) passed. Runs in the firing transaction.
+
+    The handler of one deadline (its own task, ``fire_deadline``); slot tasks and the
+    sweep fire many at once through :func:`on_escalation_deadlines`, with the same effects.
+    """
     data = deadline.payload
     crisis = lock_crisis_nowait(data["crisis_id"])
+    _act_on_deadline(crisis, data)
+
+
+def _act_on_deadline(crisis: Crisis | None, data: dict) -> None:
+    """What a fired escalation deadline does to its (locked) crisis, one at a time."""
     if crisis is None or crisis.status in FINISHED_STATUSES:
         return
     phase, order, round_ = data.get("phase"), data.get("level"), data.get("round", 0)
@@ -294,6 +309,233 @@ def on_escalation_deadline(deadline: Deadline) -> None:
             payload={"level": order, "round": round_, "desk": data.get("desk")},
         )
         _enter_level(crisis, order, round_=round_ + 1, reason="ack_timed_out")
+
+
+# --- the timer, many at once ----------------------------------------------------------------
+
+
+def _lock_crises_skipping(ids: list[int]) -> dict[int, Crisis]:
+    """Lock the crisis rows of ``ids`` that nobody else holds, in id order (never waits:
+    the deadline rows are held already). SQLite serialises writers: every row is free."""
+    crises = Crisis.objects.filter(pk__in=ids).order_by("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        crises = crises.select_for_update(skip_locked=True, of=("self",))
+    return {c.pk: c for c in crises}
+
+
+def _recipients_of(entries: list[tuple[Crisis, LevelSnapshot]]) -> dict[int, list[Desk]]:
+    """:func:`recipient_desks` for many crises, each entering its level, in a few reads
+    (the active desks, the affected states, the participants) instead of one per crisis:
+    the same desks in the same order (by code)."""
+    scopes_used = {scope for _, level in entries for scope in level.notify_scopes}
+    if not scopes_used and not any(level.notify_desk_ids for _, level in entries):
+        return {crisis.pk: [] for crisis, _ in entries}
+    ids = [crisis.pk for crisis, _ in entries]
+    desks = list(Desk.objects.filter(is_active=True).order_by("code"))
+    affected: dict[int, set[int]] = {}
+    if "affected" in scopes_used:
+        through = Crisis.affected_states.through.objects.filter(crisis_id__in=ids)
+        for crisis_id, state_id in through.values_list("crisis_id", "memberstate_id"):
+            affected.setdefault(crisis_id, set()).add(state_id)
+    parties: dict[int, set[int]] = {}
+    if "participants" in scopes_used:
+        rows = CrisisParticipant.objects.filter(crisis_id__in=ids)
+        for crisis_id, desk_id in rows.values_list("crisis_id", "desk_id"):
+            parties.setdefault(crisis_id, set()).add(desk_id)
+    out = {}
+    for crisis, level in entries:
+        scopes, named = set(level.notify_scopes), set(level.notify_desk_ids)
+        types = set(level.notify_agency_types)
+        states, party = affected.get(crisis.pk, set()), parties.get(crisis.pk, set())
+
+        def national(desk, scopes=scopes, types=types, states=states, party=party):
+            if desk.kind != DeskKind.NATIONAL:
+                return False
+            reached = (
+                ("affected" in scopes and desk.state_id in states)
+                or ("participants" in scopes and desk.pk in party)
+                or "all_states" in scopes
+            )
+            return reached and (not types or desk.agency_type in types)
+
+        def told(desk, scopes=scopes, named=named, party=party, national=national):
+            return (
+                desk.pk in named
+                or national(desk)
+                or (
+                    "participants" in scopes and desk.kind == DeskKind.REGIONAL and desk.pk in party
+                )
+                or ("regional" in scopes and desk.kind == DeskKind.REGIONAL)
+            )
+
+        out[crisis.pk] = [d for d in desks if told(d)] if scopes or named else []
+    return out
+
+
+def _open_level_pages(crises: list[Crisis]) -> set[int]:
+    """The crises among ``crises`` with a level page still open (one read)."""
+    if not crises:
+        return set()
+    prefixes = Q()
+    for crisis in crises:
+        prefixes |= Q(subject_key__startswith=page_subject_prefix(crisis))
+    keys = Page.objects.filter(prefixes, state=PageState.OPEN).values_list("subject_key", flat=True)
+    return {int(key.split(":")[1]) for key in keys}
+
+
+@register_handler(DEADLINE_KIND, batch=True, single=on_escalation_deadline)
+def on_escalation_deadlines(deadlines: list[Deadline]) -> list[Deadline]:
+    """Fire many escalation deadlines in one transaction, with the effects of
+    :func:`on_escalation_deadline` for each, in a constant number of statements for the
+    common case (a level expiring into the next one, without level actions): the crisis
+    rows locked at once, the crises updated in one statement, the desks, participants,
+    notifications, next deadlines and pages written in bulk, both timeline entries of
+    every crisis appended in one insert, and the events published after commit over one
+    Redis connection. Anything else (ack timeouts, repeats, unanswered, level actions)
+    goes through the one-at-a-time path, inside the same transaction.
+
+    Returns the deadlines whose crisis another action holds (an acknowledgement, a stop):
+    the engine puts them back to pending and fires them a moment later, as it does when
+    the single handler raises ``DeadlineBusy``.
+    """
+    ids = [d.payload["crisis_id"] for d in deadlines]
+    locked = _lock_crises_skipping(ids)
+    busy: list[Deadline] = []
+    missing = set(ids) - set(locked)
+    if missing:  # locked by someone else, or gone (a gone crisis: nothing to do)
+        exists = set(Crisis.objects.filter(pk__in=missing).values_list("pk", flat=True))
+        busy = [d for d in deadlines if d.payload["crisis_id"] in exists]
+    now = timezone.now()
+    seen: set[int] = set()
+    moving: list[tuple[Crisis, LevelSnapshot, int]] = []  # (crisis, next level, round of)
+    for deadline in deadlines:
+        data = deadline.payload
+        crisis = locked.get(data["crisis_id"])
+        if crisis is None:
+            continue
+        if crisis.pk in seen:  # two in one batch (never by design): the second waits
+            busy.append(deadline)
+            continue
+        seen.add(crisis.pk)
+        order, round_ = data.get("level"), data.get("round", 0)
+        nxt = None
+        if (
+            data.get("phase") == "level"
+            and crisis.status not in FINISHED_STATUSES
+            and crisis.escalation_state == EscalationState.ESCALATING
+            and crisis.current_level == order
+            and crisis.level_repeats == round_
+        ):
+            nxt = ProtocolSnapshot.of(crisis).level(order + 1)
+        if nxt is not None and not nxt.actions:
+            moving.append((crisis, nxt, round_))
+        else:
+            _act_on_deadline(crisis, data)
+    if moving:
+        _expire_into_next_levels(moving, now)
+    return busy
+
+
+def _expire_into_next_levels(moving: list[tuple[Crisis, LevelSnapshot, int]], now) -> None:
+    """``_expire_level`` then ``_enter_level`` (reason ``level_expired``, round 0) for
+    each crisis, in bulk. Same records, same order per crisis; one instant (``now``)."""
+    appends: list[timeline.Append] = []
+    for crisis, level, round_ in moving:
+        appends.append(
+            timeline.Append(
+                crisis, "level_expired", {"level": level.order - 1, "round": round_}, now
+            )
+        )
+        crisis.current_level = level.order
+        crisis.level_repeats = 0
+        crisis.level_entered_at = now
+        crisis.level_deadline_at = now + timedelta(seconds=level.timeout_seconds)
+        crisis.escalation_state = EscalationState.ESCALATING
+        crisis.updated_at = now
+    Crisis.objects.bulk_update(
+        [crisis for crisis, _, _ in moving],
+        [
+            "current_level",
+            "level_repeats",
+            "level_entered_at",
+            "level_deadline_at",
+            "escalation_state",
+            "updated_at",
+        ],
+    )
+    recipients = _recipients_of([(crisis, level) for crisis, level, _ in moving])
+    participants, notifications, specs, pages, events = [], [], [], [], []
+    entered: dict[int, dict] = {}
+    for crisis, level, _round in moving:
+        desks, deadline_at = recipients[crisis.pk], crisis.level_deadline_at
+        payload = {
+            "level": level.order,
+            "name": level.name,
+            "round": 0,
+            "deadline_at": deadline_at.isoformat(),
+            "actions": list(level.actions),
+        }
+        title = (
+            f"{crisis.reference}: escalation level {level.order} ({level.name}) — please "
+            "acknowledge"
+        )
+        participants += [
+            CrisisParticipant(crisis=crisis, desk=d, role=ParticipantRole.OBSERVER) for d in desks
+        ]
+        notifications += [
+            Notification(
+                desk=desk,
+                crisis=crisis,
+                kind="escalation.level",
+                title=title,
+                payload=payload,
+                roles=list(level.notify_roles),
+                link_path=f"/crises/{crisis.pk}/",
+                page_subject=level_page_subject(crisis, level.order, 0),
+            )
+            for desk in desks
+        ]
+        specs.append(
+            DeadlineSpec(
+                DEADLINE_KIND,
+                deadline_subject(crisis),
+                deadline_at,
+                {"crisis_id": crisis.pk, "phase": "level", "level": level.order, "round": 0},
+            )
+        )
+        pages += [
+            _page_request(crisis, desk, level, round_=0, deadline_at=deadline_at) for desk in desks
+        ]
+        entered[crisis.pk] = {
+            **payload,
+            "reason": "level_expired",
+            "desks": [d.code for d in desks],
+            "actions_done": [],
+        }
+        if desks:
+            events.append(
+                ([desk_group(d.pk) for d in desks], _event(crisis, "escalation.level", **payload))
+            )
+    CrisisParticipant.objects.bulk_create(participants, ignore_conflicts=True)
+    Notification.objects.bulk_create(notifications)
+    schedule_deadlines_bulk(specs)
+    # Earlier levels' pages stop first (the new level's pages share their prefix).
+    still_paging = _open_level_pages([crisis for crisis, _, _ in moving])
+    for crisis, level, _round in moving:
+        if crisis.pk in still_paging:
+            resolve_pages(
+                subject_prefix=page_subject_prefix(crisis), reason=f"level {level.order} entered"
+            )
+    page_desks(pages)
+    entered_at = timezone.now()
+    ordered: list[timeline.Append] = []
+    for expired, (crisis, _level, _round) in zip(appends, moving, strict=True):
+        ordered += [
+            expired,
+            timeline.Append(crisis, "level_entered", entered[crisis.pk], entered_at),
+        ]
+    timeline.record_many(ordered)
+    publish_many_on_commit(events)
 
 
 @register_handler(REMINDER_KIND)

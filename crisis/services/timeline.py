@@ -85,6 +85,63 @@ def record(
     return entry
 
 
+@dataclass(frozen=True)
+class Append:
+    """One entry for :func:`record_many`: a crisis's stream, a kind, a payload, and when
+    it happened (default: when appended)."""
+
+    crisis: Crisis
+    kind: str
+    payload: dict | None = None
+    at: object = None
+
+
+def record_many(appends: list[Append]) -> list[TimelineEntry]:
+    """Append many entries to their crises' chains in a few statements: lock every
+    stream head at once (creating the missing ones), one insert of all the entries, one
+    update of the heads. Entries of one stream are chained in the order given; the same
+    entries, links and hashes as :func:`record` one by one. Same rules: inside the
+    caller's transaction, holding the heads' locks until it ends (taken in key order).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("timeline.record_many() must run inside the action's transaction")
+    if not appends:
+        return []
+    crises = {a.crisis.timeline_stream: a.crisis for a in appends}
+    missing = set(crises) - set(
+        TimelineStream.objects.filter(key__in=list(crises)).values_list("key", flat=True)
+    )
+    if missing:
+        TimelineStream.objects.bulk_create(
+            [TimelineStream(key=key, crisis=crises[key]) for key in sorted(missing)],
+            ignore_conflicts=True,
+        )
+    heads = {
+        head.key: head
+        for head in TimelineStream.objects.select_for_update()
+        .filter(key__in=list(crises))
+        .order_by("key")
+    }
+    entries = []
+    for append in appends:
+        head = heads[append.crisis.timeline_stream]
+        entry = TimelineEntry(
+            stream=head,
+            seq=head.last_seq + 1,
+            crisis=append.crisis,
+            kind=append.kind,
+            at=append.at or timezone.now(),
+            payload=_json_round_trip(append.payload or {}),
+            prev_hash=head.last_hash,
+        )
+        entry.hash = entry.compute_hash(head.key)
+        head.last_seq, head.last_hash = entry.seq, entry.hash
+        entries.append(entry)
+    TimelineEntry.objects.bulk_create(entries)
+    TimelineStream.objects.bulk_update(list(heads.values()), ["last_seq", "last_hash"])
+    return entries
+
+
 def _json_round_trip(payload: dict) -> dict:
     import json
 

@@ -1,7 +1,7 @@
 """Paging's write actions (see each module's docstring):
 
-- ``pages``: :func:`page_desk`, :func:`acknowledge_by_link`, :func:`acknowledge_page`,
-  :func:`resolve_pages`,
+- ``pages``: :func:`page_desk` (:func:`page_desks` for many), :func:`acknowledge_by_link`,
+  :func:`acknowledge_page`, :func:`resolve_pages`,
   :func:`register_ack_handler`;
 - ``delivery``: delivery attempts on the deadline engine (``paging.attempt``);
 - ``contacts``: contact methods and their verification;
@@ -20,6 +20,7 @@ from paging.services.pages import (
     acknowledge_by_reply,
     acknowledge_page,
     page_desk,
+    page_desks,
     register_ack_handler,
     resolve_pages,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "add_contact_method",
     "add_desk_webhook",
     "page_desk",
+    "page_desks",
     "record_provider_status",
     "register_ack_handler",
     "remove_contact_method",

@@ -130,6 +130,79 @@ def page_desk(
     return page
 
 
+def page_desks(requests: list[dict]) -> list[Page]:
+    """:func:`page_desk` for many ``(desk, subject key)`` at once, each ``request`` its
+    keyword arguments (``people`` excepted): the same pages, recipients, attempts, duty
+    watches and webhook events, with a constant number of queries for the pages
+    themselves (one read of those that exist, the duty once per desk, one read of the
+    desks' webhooks, one insert). Paging each person on duty still costs their own reads
+    and writes. Runs in the caller's transaction; a request whose page exists is skipped.
+    The caller must hold what serialises paging of these subjects (the crisis row locks):
+    a page inserted concurrently fails the whole call rather than being taken over.
+    """
+    for request in requests:
+        if request["urgency"] not in Urgency.values:
+            raise InvalidInput(
+                _("Unknown urgency %(urgency)s.") % {"urgency": repr(request["urgency"])},
+                code="unknown_urgency",
+                details={"known": list(Urgency.values)},
+            )
+    if not requests:
+        return []
+    with transaction.atomic(savepoint=False):
+        existing = set(
+            Page.objects.filter(
+                desk_id__in={r["desk"].pk for r in requests},
+                subject_key__in={r["subject_key"] for r in requests},
+            ).values_list("desk_id", "subject_key")
+        )
+        fresh, seen = [], set()
+        for request in requests:
+            key = (request["desk"].pk, request["subject_key"])
+            if key not in existing and key not in seen:
+                seen.add(key)
+                fresh.append(request)
+        duties = {}
+        for request in fresh:
+            desk = request["desk"]
+            if desk.pk not in duties:
+                duties[desk.pk] = on_duty(desk)
+        hooks_of: dict[int, list[DeskWebhook]] = {}
+        for hook in DeskWebhook.objects.filter(desk_id__in=duties).order_by("pk"):
+            hooks_of.setdefault(hook.desk_id, []).append(hook)
+        pages = Page.objects.bulk_create(
+            [
+                Page(
+                    desk=r["desk"],
+                    urgency=r["urgency"],
+                    kind=r["kind"],
+                    subject_key=r["subject_key"],
+                    title=r["title"][:300],
+                    body=r["body"],
+                    link_path=r.get("link_path", ""),
+                    exercise=bool(r.get("exercise", False)),
+                    payload={
+                        **(r.get("payload") or {}),
+                        "on_duty_fallback": duties[r["desk"].pk].is_fallback,
+                        "on_duty": [p.get_username() for p in duties[r["desk"].pk].people],
+                    },
+                )
+                for r in fresh
+            ]
+        )
+        for page in pages:
+            duty = duties[page.desk_id]
+            if duty.people:
+                _page_people(page, list(duty.people))
+            _watch_duty(page, duty.until)
+            hooks = [h for h in hooks_of.get(page.desk_id, ()) if h.wants(page.urgency)]
+            if hooks:
+                data = _page_event_data(page)
+                for hook in hooks:
+                    queue_webhook_event(page=page, webhook=hook, event="page.opened", data=data)
+    return pages
+
+
 def _page_people(page: Page, people) -> None:
     """Each of ``people`` becomes a recipient of ``page`` with attempts per their rules."""
     desk, urgency = page.desk, page.urgency
