@@ -13,11 +13,11 @@ from directory.models import Desk
 
 
 class AssessmentType(models.TextChoices):
-    BASELINE = "baseline", "Baseline (admin-area) assessment"
-    SITE = "site", "Site assessment"
-    FLOW = "flow", "Flow monitoring"
-    REGISTRATION = "registration", "Registration"
-    OTHER = "other", "Other"
+    BASELINE = "baseline", _("Baseline (admin-area) assessment")
+    SITE = "site", _("Site assessment")
+    FLOW = "flow", _("Flow monitoring")
+    REGISTRATION = "registration", _("Registration")
+    OTHER = "other", _("Other")
 
 
 class DisplacementReport(models.Model):
