@@ -113,7 +113,7 @@ class LevelInline(DraftOnlyInline):
 
     @admin.display(description="actions on entering")
     def actions_display(self, level):
-        return ", ".join(LevelAction(a).label for a in level.actions) or "—"
+        return ", ".join(str(LevelAction(a).label) for a in level.actions) or "—"
 
 
 class ChecklistInline(DraftOnlyInline):
