@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import InvalidInput
 from core.pofiles import read_po, write_mo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,15 +95,15 @@ def test_the_checker_finds_refusals_raised_with_bare_text():
     ]
 
 
+def _bad(element: str, message: str) -> InvalidInput:
+    """A helper that builds a refusal, as the parsers have (``crisis.cap._bad``)."""
+    return InvalidInput(message, details={"element": element})
+
+
 def test_the_checker_finds_bare_text_given_to_a_helper_that_builds_a_refusal():
     import types
 
-    from core.errors import InvalidInput
-
-    def bad(element: str, message: str) -> InvalidInput:
-        return InvalidInput(message, details={"element": element})
-
-    module = types.SimpleNamespace(_bad=bad)
+    module = types.SimpleNamespace(_bad=_bad)
     source = (
         "def f(x):\n"
         "    if x: raise _bad('alert', _('the body is empty.'))\n"
