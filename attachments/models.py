@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.functional import LazyObject, empty
+from django.utils.translation import gettext_lazy as _
 
 from attachments.content import ALLOWED
 from core.tlp import TLP, label
@@ -49,9 +50,9 @@ def storage_name(instance, filename: str) -> str:
 
 
 class AttachmentKind(models.TextChoices):
-    HOTLINE_MESSAGE = "hotline.message", "Hotline message"
-    SITUATION_UPDATE = "crisis.situation_update", "Situation update"
-    ASSISTANCE_REQUEST = "humanitarian.request", "Request for assistance"
+    HOTLINE_MESSAGE = "hotline.message", _("Hotline message")
+    SITUATION_UPDATE = "crisis.situation_update", _("Situation update")
+    ASSISTANCE_REQUEST = "humanitarian.request", _("Request for assistance")
 
 
 class Attachment(models.Model):

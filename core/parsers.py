@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -40,7 +42,9 @@ def _depth_exceeds(value, limit: int) -> bool:
 
 
 def _too_deep() -> TooDeeplyNested:
-    return TooDeeplyNested(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.")
+    return TooDeeplyNested(
+        _("The JSON body is nested more than %(n)s levels deep.") % {"n": MAX_JSON_DEPTH}
+    )
 
 
 class BoundedJSONParser(parsers.JSONParser):
@@ -50,7 +54,7 @@ class BoundedJSONParser(parsers.JSONParser):
         body = stream.read(size) if stream is not None else b""
         if limit is not None and len(body) > limit:
             raise PayloadTooLarge(
-                f"The request body is larger than {limit} bytes.",
+                _("The request body is larger than %(n)s bytes.") % {"n": limit},
                 details={"limit_bytes": limit},
             )
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
@@ -59,7 +63,8 @@ class BoundedJSONParser(parsers.JSONParser):
         except RecursionError as exc:
             raise _too_deep() from exc
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            # Python's own reason stays in English: no catalogue has it.
+            raise ParseError(_("JSON parse error - %(problem)s") % {"problem": exc}) from exc
         if _depth_exceeds(data, MAX_JSON_DEPTH):
             raise _too_deep()
         return data
@@ -77,7 +82,7 @@ class RawXmlParser(parsers.BaseParser):
 
     media_type = "application/xml"
     max_bytes = 0
-    what = "XML document"
+    what = gettext_lazy("XML document")
 
     def parse(self, stream, media_type=None, parser_context=None):
         if stream is None:
@@ -85,7 +90,8 @@ class RawXmlParser(parsers.BaseParser):
         body = stream.read(self.max_bytes + 1)
         if len(body) > self.max_bytes:
             raise PayloadTooLarge(
-                f"The {self.what} is larger than {self.max_bytes // 1024} KiB.",
+                _("The %(what)s is larger than %(kib)s KiB.")
+                % {"what": self.what, "kib": self.max_bytes // 1024},
                 details={"limit_bytes": self.max_bytes},
             )
         return body

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from core.errors import InvalidInput
@@ -89,8 +90,11 @@ def _q(name: str) -> str:
 
 
 def _bad(element: str, message: str) -> InvalidInput:
+    """``message``: what is wrong, already in the reader's language (``gettext``)."""
     return InvalidInput(
-        f"Not a valid CAP 1.2 alert: {message}", code="invalid_cap", details={"element": element}
+        _("Not a valid CAP 1.2 alert: %(problem)s") % {"problem": message},
+        code="invalid_cap",
+        details={"element": element},
     )
 
 
@@ -98,13 +102,17 @@ def _text(parent, name: str, path: str, *, required: bool = True) -> str:
     found = parent.findall(_q(name))
     if not found:
         if required:
-            raise _bad(f"{path}/{name}", f"<{name}> is required in <{path.split('/')[-1]}>.")
+            raise _bad(
+                f"{path}/{name}",
+                _("<%(element)s> is required in <%(parent)s>.")
+                % {"element": name, "parent": path.split("/")[-1]},
+            )
         return ""
     if len(found) > 1:
-        raise _bad(f"{path}/{name}", f"<{name}> may appear only once.")
+        raise _bad(f"{path}/{name}", _("<%(element)s> may appear only once.") % {"element": name})
     value = (found[0].text or "").strip()
     if required and not value:
-        raise _bad(f"{path}/{name}", f"<{name}> is empty.")
+        raise _bad(f"{path}/{name}", _("<%(element)s> is empty.") % {"element": name})
     return value
 
 
@@ -113,7 +121,8 @@ def _enum(parent, name: str, path: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise _bad(
             f"{path}/{name}",
-            f"<{name}> is {value!r}; CAP 1.2 allows {', '.join(allowed)}.",
+            _("<%(element)s> is %(value)s; CAP 1.2 allows %(allowed)s.")
+            % {"element": name, "value": repr(value), "allowed": ", ".join(allowed)},
         )
     return value
 
@@ -122,14 +131,19 @@ def parse_datetime(value: str, element: str) -> datetime:
     if not DATETIME_RE.match(value):
         raise _bad(
             element,
-            f"<{element.split('/')[-1]}> is {value!r}; use YYYY-MM-DDThh:mm:ss with a numeric "
-            "time zone offset, e.g. 2026-11-24T08:30:00+07:00 (CAP 1.2 does not allow 'Z').",
+            _(
+                "<%(element)s> is %(value)s; use YYYY-MM-DDThh:mm:ss with a numeric time zone "
+                "offset, e.g. 2026-11-24T08:30:00+07:00 (CAP 1.2 does not allow 'Z')."
+            )
+            % {"element": element.split("/")[-1], "value": repr(value)},
         )
     try:
         return datetime.fromisoformat(value)
     except ValueError as exc:
         raise _bad(
-            element, f"<{element.split('/')[-1]}> is not a real date and time: {value!r}."
+            element,
+            _("<%(element)s> is not a real date and time: %(value)s.")
+            % {"element": element.split("/")[-1], "value": repr(value)},
         ) from exc
 
 
@@ -140,7 +154,8 @@ def _parse_references(value: str) -> list[tuple[str, str, str]]:
         if len(parts) != 3 or not all(parts):
             raise _bad(
                 "alert/references",
-                f"<references> entry {triple!r} is not a sender,identifier,sent triple.",
+                _("<references> entry %(entry)s is not a sender,identifier,sent triple.")
+                % {"entry": repr(triple)},
             )
         parse_datetime(parts[2], "alert/references")
         refs.append((parts[0], parts[1], parts[2]))
@@ -156,12 +171,12 @@ def _parse_area(element, path: str) -> CapArea:
         if len(points) < 4 or points[0] != points[-1] or not all(_is_point(p) for p in points):
             raise _bad(
                 f"{path}/polygon",
-                "<polygon> needs four or more 'lat,lon' pairs, the first and last the same.",
+                _("<polygon> needs four or more 'lat,lon' pairs, the first and last the same."),
             )
     for circle in area.circles:
         parts = circle.split()
         if len(parts) != 2 or not _is_point(parts[0]) or not _is_number(parts[1]):
-            raise _bad(f"{path}/circle", "<circle> is 'lat,lon radius' (radius in km).")
+            raise _bad(f"{path}/circle", _("<circle> is 'lat,lon radius' (radius in km)."))
     for geocode in element.findall(_q("geocode")):
         name = _text(geocode, "valueName", f"{path}/geocode")
         value = _text(geocode, "value", f"{path}/geocode")
@@ -202,12 +217,17 @@ def point_of(area: CapArea) -> tuple[float, float] | None:
 def _parse_info(element, path: str) -> CapInfo:
     categories = [(c.text or "").strip() for c in element.findall(_q("category"))]
     if not categories:
-        raise _bad(f"{path}/category", "<category> is required in <info>.")
+        raise _bad(f"{path}/category", _("<category> is required in <info>."))
     for category in categories:
         if category not in CATEGORIES:
             raise _bad(
                 f"{path}/category",
-                f"<category> is {category!r}; CAP 1.2 allows {', '.join(CATEGORIES)}.",
+                _("<%(element)s> is %(value)s; CAP 1.2 allows %(allowed)s.")
+                % {
+                    "element": "category",
+                    "value": repr(category),
+                    "allowed": ", ".join(CATEGORIES),
+                },
             )
     info = CapInfo(
         categories=categories,
@@ -244,21 +264,28 @@ def document_text(document: bytes | str) -> str:
     if isinstance(document, str):
         document = document.encode("utf-8", errors="surrogatepass")
     if not document.strip():
-        raise _bad("alert", "the body is empty; send the CAP XML document.")
+        raise _bad("alert", _("the body is empty; send the CAP XML document."))
     if len(document) > MAX_BYTES:
-        raise _bad("alert", f"the document is larger than {MAX_BYTES // 1024} KiB.")
+        raise _bad(
+            "alert", _("the document is larger than %(kib)s KiB.") % {"kib": MAX_BYTES // 1024}
+        )
     body = document.removeprefix(b"\xef\xbb\xbf")
     declared = _DECLARED_ENCODING.match(body)
     if document.startswith((b"\xff\xfe", b"\xfe\xff")) or (
         declared and declared.group(1).decode().upper() not in ENCODINGS
     ):
         name = declared.group(1).decode() if declared else "UTF-16"
-        raise _bad("alert", f"the document is in {name}; send CAP alerts in UTF-8.")
+        raise _bad(
+            "alert",
+            _("the document is in %(encoding)s; send CAP alerts in UTF-8.") % {"encoding": name},
+        )
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _bad(
-            "alert", f"the document is not valid UTF-8 (byte {exc.start}); send it in UTF-8."
+            "alert",
+            _("the document is not valid UTF-8 (byte %(byte)s); send it in UTF-8.")
+            % {"byte": exc.start},
         ) from exc
 
 
@@ -278,7 +305,9 @@ def parse_alert(document: bytes | str) -> CapMessage:
         root = etree.fromstring(text.encode("utf-8"), _parser())
     except etree.XMLSyntaxError as exc:
         raise InvalidInput(
-            f"The body is not well-formed XML: {exc.msg} (line {exc.lineno}).",
+            # The parser's own words (libxml2's) stay in English: no catalogue has them.
+            _("The body is not well-formed XML: %(problem)s (line %(line)s).")
+            % {"problem": exc.msg, "line": exc.lineno},
             code="invalid_cap",
             details={"element": None, "line": exc.lineno},
         ) from exc
@@ -286,24 +315,39 @@ def parse_alert(document: bytes | str) -> CapMessage:
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise _bad(
             "alert",
-            "the document has a DOCTYPE declaration; CAP alerts must not declare a DTD "
-            "or entities. Remove the <!DOCTYPE ...> line.",
+            _(
+                "the document has a DOCTYPE declaration; CAP alerts must not declare a DTD "
+                "or entities. Remove the <!DOCTYPE ...> line."
+            ),
         )
     if root.tag != _q("alert"):
         found = etree.QName(root)
         raise _bad(
             "alert",
-            f"the root element is <{found.localname}> in namespace "
-            f"{found.namespace or '(none)'!r}; expected <alert> in {NS!r}.",
+            _(
+                "the root element is <%(found)s> in namespace %(namespace)s; "
+                "expected <alert> in %(ns)s."
+            )
+            % {
+                "found": found.localname,
+                "namespace": repr(found.namespace) if found.namespace else _("(none)"),
+                "ns": repr(NS),
+            },
         )
     path = "alert"
     identifier = _text(root, "identifier", path)
     sender = _text(root, "sender", path)
     for name, value in (("identifier", identifier), ("sender", sender)):
         if not TOKEN_RE.match(value):
-            raise _bad(f"alert/{name}", f"<{name}> must not contain spaces, commas, '<' or '&'.")
+            raise _bad(
+                f"alert/{name}",
+                _("<%(element)s> must not contain spaces, commas, '<' or '&'.") % {"element": name},
+            )
         if len(value) > 255:
-            raise _bad(f"alert/{name}", f"<{name}> is longer than 255 characters.")
+            raise _bad(
+                f"alert/{name}",
+                _("<%(element)s> is longer than 255 characters.") % {"element": name},
+            )
     message = CapMessage(
         identifier=identifier,
         sender=sender,
@@ -323,7 +367,9 @@ def parse_alert(document: bytes | str) -> CapMessage:
     # schema does.
     problem = schema_problem(root)
     if problem:
-        raise _bad(*problem)
+        element, detail = problem
+        # The validator's own words (libxml2's) stay in English: no catalogue has them.
+        raise _bad(element, _("the CAP 1.2 schema refuses it: %(detail)s") % {"detail": detail})
     return message
 
 

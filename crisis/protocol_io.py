@@ -19,6 +19,7 @@ import yaml
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
 from crisis.models import ChecklistItem, CrisisCategory, Protocol, ProtocolVersion
@@ -109,7 +110,9 @@ def dumps(document: dict, fmt: str) -> str:
             default_flow_style=False,
             width=100,
         )
-    raise BadProtocolFile(f"Unknown file format {fmt!r}: use yaml or json.")
+    raise BadProtocolFile(
+        _("Unknown file format %(format)s: use yaml or json.") % {"format": repr(fmt)}
+    )
 
 
 def export_version(version: ProtocolVersion, fmt: str = "yaml") -> str:
@@ -143,35 +146,53 @@ def loads(data: bytes | str, *, fmt: str | None = None, filename: str | None = N
     """Parse file bytes into a document (not yet checked field by field)."""
     if isinstance(data, bytes):
         if len(data) > MAX_FILE_BYTES:
-            raise BadProtocolFile(f"The file is larger than {MAX_FILE_BYTES // 1000} kB.")
+            raise BadProtocolFile(
+                _("The file is larger than %(kb)s kB.") % {"kb": MAX_FILE_BYTES // 1000}
+            )
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise BadProtocolFile(
-                f"The file is not UTF-8 text (byte {exc.start} cannot be read)."
+                _("The file is not UTF-8 text (byte %(byte)s cannot be read).")
+                % {"byte": exc.start}
             ) from exc
     fmt = fmt or guess_format(filename, data)
     if fmt not in FORMATS:
-        raise BadProtocolFile(f"Unknown file format {fmt!r}: use yaml or json.")
+        raise BadProtocolFile(
+            _("Unknown file format %(format)s: use yaml or json.") % {"format": repr(fmt)}
+        )
     try:
         document = json.loads(data) if fmt == "json" else yaml.safe_load(data)
     except json.JSONDecodeError as exc:
         raise BadProtocolFile(
-            f"The file is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}.",
+            # The parser's own words stay in English: no catalogue has them.
+            _("The file is not valid JSON: line %(line)s, column %(column)s: %(problem)s.")
+            % {"line": exc.lineno, "column": exc.colno, "problem": exc.msg},
             details={"line": exc.lineno, "column": exc.colno},
         ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
+        if mark:
+            said = _(
+                "The file is not valid YAML: line %(line)s, column %(column)s: %(problem)s."
+            ) % {
+                "line": mark.line + 1,
+                "column": mark.column + 1,
+                "problem": problem,
+            }
+        else:
+            said = _("The file is not valid YAML: %(problem)s.") % {"problem": problem}
         raise BadProtocolFile(
-            f"The file is not valid YAML: {where}{problem}.",
+            said,
             details={"line": mark.line + 1 if mark else None},
         ) from exc
     if not isinstance(document, dict):
         raise BadProtocolFile(
-            "The file must hold one mapping with format, protocol and version "
-            "(see docs/protocols.md).",
+            _(
+                "The file must hold one mapping with format, protocol and version "
+                "(see docs/protocols.md)."
+            ),
             details={"field": ""},
         )
     return document
@@ -188,15 +209,18 @@ class _Checker:
 
     def mapping(self, data, path: str, *, required: tuple, optional: tuple = ()) -> dict | None:
         if not isinstance(data, dict):
-            self.fail(path, "must be a mapping (key: value pairs)")
+            self.fail(path, _("must be a mapping (key: value pairs)"))
             return None
         for key in required:
             if key not in data:
-                self.fail(f"{path}.{key}".lstrip("."), "is missing")
+                self.fail(f"{path}.{key}".lstrip("."), _("is missing"))
         unknown = sorted(set(data) - set(required) - set(optional), key=str)
         for key in unknown:
             allowed = ", ".join((*required, *optional))
-            self.fail(f"{path}.{key}".lstrip("."), f"is not a known field (known: {allowed})")
+            self.fail(
+                f"{path}.{key}".lstrip("."),
+                _("is not a known field (known: %(allowed)s)") % {"allowed": allowed},
+            )
         return data
 
     def text(self, data: dict, key: str, path: str, *, max_length: int, blank=True) -> str:
@@ -204,15 +228,17 @@ class _Checker:
         if value is None:
             value = ""
         if not isinstance(value, str):
-            self.fail(f"{path}.{key}", "must be text")
+            self.fail(f"{path}.{key}", _("must be text"))
             return ""
         if "\x00" in value:
-            self.fail(f"{path}.{key}", "must not contain a NUL character")
+            self.fail(f"{path}.{key}", _("must not contain a NUL character"))
             return ""
         if not blank and not value.strip():
-            self.fail(f"{path}.{key}", "must not be empty")
+            self.fail(f"{path}.{key}", _("must not be empty"))
         if max_length and len(value) > max_length:
-            self.fail(f"{path}.{key}", f"is longer than {max_length} characters")
+            self.fail(
+                f"{path}.{key}", _("is longer than %(limit)s characters") % {"limit": max_length}
+            )
         return value
 
     def integer(
@@ -222,18 +248,32 @@ class _Checker:
         if value is None and nullable:
             return None
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            word = "positive" if minimum == 1 else f"at least {minimum}"
-            self.fail(f"{path}.{key}", f"must be a {word} whole number, not {value!r}")
+            if minimum == 1:
+                problem = _("must be a positive whole number, not %(value)s") % {
+                    "value": repr(value)
+                }
+            else:
+                problem = _("must be a whole number of at least %(minimum)s, not %(value)s") % {
+                    "minimum": minimum,
+                    "value": repr(value),
+                }
+            self.fail(f"{path}.{key}", problem)
             return None
         if value > maximum:
-            self.fail(f"{path}.{key}", f"must be at most {maximum}, not {value}")
+            self.fail(
+                f"{path}.{key}",
+                _("must be at most %(maximum)s, not %(value)s")
+                % {"maximum": maximum, "value": value},
+            )
             return None
         return value
 
     def boolean(self, data: dict, key: str, path: str) -> bool:
         value = data.get(key, False)
         if not isinstance(value, bool):
-            self.fail(f"{path}.{key}", f"must be true or false, not {value!r}")
+            self.fail(
+                f"{path}.{key}", _("must be true or false, not %(value)s") % {"value": repr(value)}
+            )
             return False
         return value
 
@@ -242,13 +282,17 @@ class _Checker:
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(f"{path}.{key}", "must be a list of names")
+            self.fail(f"{path}.{key}", _("must be a list of names"))
             return []
         for v in value:
             if v not in allowed:
-                self.fail(f"{path}.{key}", f"unknown value {v!r} (use: {', '.join(allowed)})")
+                self.fail(
+                    f"{path}.{key}",
+                    _("unknown value %(value)s (use: %(allowed)s)")
+                    % {"value": repr(v), "allowed": ", ".join(allowed)},
+                )
         if len(set(value)) != len(value):
-            self.fail(f"{path}.{key}", "lists a value twice")
+            self.fail(f"{path}.{key}", _("lists a value twice"))
         return value
 
 
@@ -271,7 +315,7 @@ def parse_levels(check: _Checker, raw, path: str) -> list[dict]:
     from crisis.models import LevelAction, NotifyScope
 
     if not isinstance(raw, list):
-        check.fail(path, "must be a list of levels")
+        check.fail(path, _("must be a list of levels"))
         return []
     levels = []
     for i, data in enumerate(raw):
@@ -279,7 +323,7 @@ def parse_levels(check: _Checker, raw, path: str) -> list[dict]:
         if check.mapping(data, here, required=LEVEL_FIELDS, optional=LEVEL_OPTIONAL) is None:
             continue
         if ("timeout_minutes" in data) == ("timeout_seconds" in data):
-            check.fail(here, "give exactly one of timeout_minutes or timeout_seconds")
+            check.fail(here, _("give exactly one of timeout_minutes or timeout_seconds"))
             seconds = None
         elif "timeout_minutes" in data:
             minutes = check.integer(
@@ -294,7 +338,7 @@ def parse_levels(check: _Checker, raw, path: str) -> list[dict]:
         if not isinstance(desks, list) or not all(
             isinstance(d, str) and "\x00" not in d for d in desks
         ):
-            check.fail(f"{here}.notify_desks", "must be a list of desk codes")
+            check.fail(f"{here}.notify_desks", _("must be a list of desk codes"))
             desks = []
         levels.append(
             {
@@ -320,7 +364,10 @@ def parse_levels(check: _Checker, raw, path: str) -> list[dict]:
     for level in levels:
         for code in level["notify_desk_codes"]:
             if code not in known:
-                check.fail(f"{level['_path']}.notify_desks", f"unknown desk code {code!r}")
+                check.fail(
+                    f"{level['_path']}.notify_desks",
+                    _("unknown desk code %(code)s") % {"code": repr(code)},
+                )
         level["notify_desk_ids"] = sorted(
             known[c].pk for c in level["notify_desk_codes"] if c in known
         )
@@ -331,7 +378,7 @@ def parse_checklist(check: _Checker, raw, path: str) -> list[dict]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        check.fail(path, "must be a list of tasks")
+        check.fail(path, _("must be a list of tasks"))
         return []
     items = []
     roles = rules.CHECKLIST_ROLES
@@ -341,7 +388,11 @@ def parse_checklist(check: _Checker, raw, path: str) -> list[dict]:
             continue
         party = data.get("party_role", ChecklistItem.ALL_PARTIES)
         if party not in roles:
-            check.fail(f"{here}.party_role", f"unknown value {party!r} (use: {', '.join(roles)})")
+            check.fail(
+                f"{here}.party_role",
+                _("unknown value %(value)s (use: %(allowed)s)")
+                % {"value": repr(party), "allowed": ", ".join(roles)},
+            )
         due = data.get("due_after_minutes", 60)
         items.append(
             {
@@ -372,7 +423,14 @@ def _duplicates(check: _Checker, rows: list[dict], path: str, what: str) -> None
         if order in seen:
             check.fail(
                 f"{row['_path']}.order",
-                f"{order} is used twice (also at {seen[order]}): each {what} needs its own order",
+                (
+                    _("%(order)s is used twice (also at %(other)s): each level needs its own order")
+                    if what == "level"
+                    else _(
+                        "%(order)s is used twice (also at %(other)s): each item needs its own order"
+                    )
+                )
+                % {"order": order, "other": seen[order]},
             )
         seen.setdefault(order, row["_path"])
 
@@ -380,9 +438,13 @@ def _duplicates(check: _Checker, rows: list[dict], path: str, what: str) -> None
 def raise_if_failed(check: _Checker, error: type[InvalidInput] = BadProtocolFile) -> None:
     if check.errors:
         first_path, first = check.errors[0]
-        more = f" (and {len(check.errors) - 1} more)" if len(check.errors) > 1 else ""
+        words = {"field": first_path, "problem": first, "more": len(check.errors) - 1}
+        if len(check.errors) > 1:
+            said = _("%(field)s: %(problem)s (and %(more)s more)") % words
+        else:
+            said = _("%(field)s: %(problem)s") % words
         raise error(
-            f"{first_path}: {first}{more}",
+            said,
             details={
                 "field": first_path,
                 "errors": [{"field": p, "problem": m} for p, m in check.errors],
@@ -399,7 +461,11 @@ def parse_document(document: dict) -> dict:
     check = _Checker()
     check.mapping(document, "", required=("format", "protocol", "version"))
     if "format" in document and document["format"] != FORMAT:
-        check.fail("format", f"must be {FORMAT!r}, not {document['format']!r}")
+        check.fail(
+            "format",
+            _("must be %(expected)s, not %(value)s")
+            % {"expected": repr(FORMAT), "value": repr(document["format"])},
+        )
     protocol = check.mapping(
         document.get("protocol", {}),
         "protocol",
@@ -419,8 +485,11 @@ def parse_document(document: dict) -> dict:
         if "category" in protocol and protocol["category"] not in CrisisCategory.values:
             check.fail(
                 "protocol.category",
-                f"unknown category {protocol['category']!r} "
-                f"(use: {', '.join(CrisisCategory.values)})",
+                _("unknown category %(value)s (use: %(allowed)s)")
+                % {
+                    "value": repr(protocol["category"]),
+                    "allowed": ", ".join(CrisisCategory.values),
+                },
             )
     if version is not None:
         content = {
@@ -481,7 +550,7 @@ def import_version(
     with transaction.atomic():
         protocol = Protocol.objects.select_for_update().filter(name=meta["name"]).first()
         if protocol is None:
-            _, draft = protocol_services.create_protocol(
+            _protocol, draft = protocol_services.create_protocol(
                 by=by,
                 name=meta["name"],
                 category=meta["category"],
@@ -492,9 +561,16 @@ def import_version(
             return draft
         if protocol.category != meta["category"]:
             raise BadProtocolFile(
-                f"protocol.category: {protocol.name!r} is a {protocol.category!r} protocol; "
-                f"the file says {meta['category']!r}. Change the category in the admin first, "
-                "or import under another name.",
+                _(
+                    "protocol.category: %(name)s is a %(category)s protocol; the file says "
+                    "%(value)s. Change the category in the admin first, or import under another "
+                    "name."
+                )
+                % {
+                    "name": repr(protocol.name),
+                    "category": repr(protocol.category),
+                    "value": repr(meta["category"]),
+                },
                 details={"field": "protocol.category"},
             )
         if protocol.description != meta["description"]:

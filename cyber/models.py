@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.tlp import TLP
 from crisis.models import Crisis
@@ -20,10 +21,10 @@ from directory.models import Desk
 
 
 class ItemKind(models.TextChoices):
-    INDICATOR = "indicator", "Indicator"
-    OBSERVED_DATA = "observed-data", "Observed data"
-    ATTACK_PATTERN = "attack-pattern", "Attack pattern"
-    SIGHTING = "sighting", "Sighting"
+    INDICATOR = "indicator", _("Indicator")
+    OBSERVED_DATA = "observed-data", _("Observed data")
+    ATTACK_PATTERN = "attack-pattern", _("Attack pattern")
+    SIGHTING = "sighting", _("Sighting")
 
 
 class CyberItem(models.Model):

@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 import stix2
+from django.utils.translation import gettext as _
 from stix2.exceptions import STIXError
 
 from core.errors import InvalidInput
@@ -105,7 +106,11 @@ def checked(data: dict[str, Any], where: str) -> dict:
     try:
         parsed = stix2.parse(data, allow_custom=False, version="2.1")
     except (STIXError, ValueError, TypeError, KeyError) as exc:
-        raise BadStix(f"{where}: {exc}"[:1000], details={"object": where}) from exc
+        # stix2's own words stay in English: no catalogue has them.
+        raise BadStix(
+            (_("%(object)s: %(problem)s") % {"object": where, "problem": exc})[:1000],
+            details={"object": where},
+        ) from exc
     return _json(parsed)
 
 
@@ -118,18 +123,27 @@ def level_of(obj: dict, where: str) -> str:
     levels = {LEVEL_OF_MARKING.get(ref) for ref in obj.get("object_marking_refs") or []}
     if not levels:
         raise BadStix(
-            f"{where} carries no TLP marking: mark every object (object_marking_refs) with "
-            "a TLP 2.0 marking definition, e.g. TLP:AMBER.",
+            _(
+                "%(object)s carries no TLP marking: mark every object (object_marking_refs) "
+                "with a TLP 2.0 marking definition, e.g. TLP:AMBER."
+            )
+            % {"object": where},
             details={"object": where},
         )
     if None in levels:
         raise BadStix(
-            f"{where} is marked with a marking definition we do not know; use TLP 2.0 "
-            "(or STIX's TLP 1.0) marking definitions.",
+            _(
+                "%(object)s is marked with a marking definition we do not know; use TLP 2.0 "
+                "(or STIX's TLP 1.0) marking definitions."
+            )
+            % {"object": where},
             details={"object": where},
         )
     if len(levels) > 1:
-        raise BadStix(f"{where} carries two TLP markings; give it one.", details={"object": where})
+        raise BadStix(
+            _("%(object)s carries two TLP markings; give it one.") % {"object": where},
+            details={"object": where},
+        )
     return levels.pop()
 
 
@@ -138,32 +152,41 @@ def read_bundle(data) -> list[dict]:
     the first problem (so nothing of a bad bundle is kept)."""
     if not isinstance(data, dict) or data.get("type") != "bundle":
         raise BadStix(
-            'The body must be a STIX 2.1 bundle: {"type": "bundle", "id": …, "objects": […]}.'
+            _('The body must be a STIX 2.1 bundle: {"type": "bundle", "id": …, "objects": […]}.')
         )
     objects = data.get("objects")
     if not isinstance(objects, list) or not objects:
-        raise BadStix("The bundle has no objects.", details={"object": "objects"})
+        raise BadStix(_("The bundle has no objects."), details={"object": "objects"})
     if len(objects) > MAX_OBJECTS:
-        raise BadStix(f"The bundle has more than {MAX_OBJECTS} objects; send it in parts.")
+        raise BadStix(
+            _("The bundle has more than %(n)s objects; send it in parts.") % {"n": MAX_OBJECTS}
+        )
     if not str(data.get("id", "")).startswith("bundle--"):
-        raise BadStix('The bundle needs an id: "bundle--<uuid>".', details={"object": "id"})
+        raise BadStix(_('The bundle needs an id: "bundle--<uuid>".'), details={"object": "id"})
     read = []
     for index, obj in enumerate(objects):
         where = f"objects[{index}]"
         if not isinstance(obj, dict):
-            raise BadStix(f"{where} is not an object.", details={"object": where})
+            raise BadStix(
+                _("%(object)s is not an object.") % {"object": where}, details={"object": where}
+            )
         kind = obj.get("type")
         if kind not in ACCEPTED_TYPES:
             raise BadStix(
-                f"{where}: we do not take STIX objects of type {str(kind)[:60]!r}; we take "
-                f"{', '.join(ITEM_TYPES)} (with their observables, identities and TLP "
-                "markings).",
+                _(
+                    "%(object)s: we do not take STIX objects of type %(type)s; we take "
+                    "%(types)s (with their observables, identities and TLP markings)."
+                )
+                % {"object": where, "type": repr(str(kind)[:60]), "types": ", ".join(ITEM_TYPES)},
                 details={"object": where},
             )
         if kind == "marking-definition" and obj.get("id") not in LEVEL_OF_MARKING:
             raise BadStix(
-                f"{where}: marking definition {str(obj.get('id'))[:100]!r} is not a TLP "
-                "marking; we accept TLP 2.0 (and STIX's TLP 1.0) markings only.",
+                _(
+                    "%(object)s: marking definition %(id)s is not a TLP marking; we accept "
+                    "TLP 2.0 (and STIX's TLP 1.0) markings only."
+                )
+                % {"object": where, "id": repr(str(obj.get("id"))[:100])},
                 details={"object": where},
             )
         read.append(checked(obj, f"{where} ({kind} {str(obj.get('id'))[:100]})"))

@@ -8,12 +8,13 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class DeadlineState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    FIRED = "fired", "Fired"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Pending")
+    FIRED = "fired", _("Fired")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Deadline(models.Model):

@@ -39,20 +39,20 @@ class MemberState(models.Model):
 
 
 class DeskKind(models.TextChoices):
-    NATIONAL = "national", "National desk"
-    REGIONAL = "regional", "Regional coordination centre"
+    NATIONAL = "national", _("National desk")
+    REGIONAL = "regional", _("Regional coordination centre")
 
 
 class AgencyType(models.TextChoices):
     """What kind of agency runs a desk: protocols can page desks by it (a cyber protocol its
     CERT desks, a maritime one the coast guard and defence desks)."""
 
-    DISASTER_MANAGEMENT = "disaster_management", "Disaster management"
-    CERT = "cert", "CERT (computer emergency response team)"
-    COAST_GUARD = "coast_guard", "Coast guard"
-    DEFENCE = "defence", "Defence"
-    POLICE = "police", "Police"
-    FOREIGN_AFFAIRS = "foreign_affairs", "Foreign affairs"
+    DISASTER_MANAGEMENT = "disaster_management", _("Disaster management")
+    CERT = "cert", _("CERT (computer emergency response team)")
+    COAST_GUARD = "coast_guard", _("Coast guard")
+    DEFENCE = "defence", _("Defence")
+    POLICE = "police", _("Police")
+    FOREIGN_AFFAIRS = "foreign_affairs", _("Foreign affairs")
 
 
 class Desk(models.Model):

@@ -2,6 +2,8 @@
 protocol authors set the triggers that let a feed's alert open a crisis."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdmin
 from feeds import services
@@ -32,15 +34,24 @@ class CapFeedAdmin(admin.ModelAdmin):
     def health(self, feed):
         return services.health_words(feed) if feed.pk else "Not polled yet."
 
-    @admin.action(description="Poll the selected feeds now")
+    @admin.action(description=gettext_lazy("Poll the selected feeds now"))
     def poll_now(self, request, queryset):
         for feed in queryset.filter(is_active=True):
             report = services.poll_feed(feed_id=feed.pk)
             if report is None:
-                self.message_user(request, f"{feed}: being polled already.", messages.WARNING)
+                self.message_user(
+                    request,
+                    _("%(feed)s: being polled already.") % {"feed": feed},
+                    messages.WARNING,
+                )
             else:
                 level = messages.SUCCESS if report.ok else messages.ERROR
-                self.message_user(request, f"{feed.agency}: {report.summary()}", level)
+                self.message_user(
+                    request,
+                    _("%(agency)s: %(summary)s")
+                    % {"agency": feed.agency, "summary": report.summary()},
+                    level,
+                )
 
 
 @admin.register(FeedEntry)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crisis.models import CapAlert, Crisis, Protocol
 from directory.models import Desk, MemberState
@@ -18,10 +19,10 @@ SEVERITY_ORDER = ("Unknown", "Minor", "Moderate", "Severe", "Extreme")
 
 
 class FeedStatus(models.TextChoices):
-    OK = "ok", "OK"
-    FAILING = "failing", "Failing"
-    NOT_POLLED = "not_polled", "Not polled yet"
-    OFF = "off", "Switched off"
+    OK = "ok", gettext_lazy("OK")
+    FAILING = "failing", gettext_lazy("Failing")
+    NOT_POLLED = "not_polled", gettext_lazy("Not polled yet")
+    OFF = "off", gettext_lazy("Switched off")
 
 
 class CapFeed(models.Model):
@@ -86,11 +87,11 @@ class CapFeed(models.Model):
 
 
 class EntryOutcome(models.TextChoices):
-    OPENED = "opened", "Opened a crisis"
-    ATTACHED = "attached", "Attached to its crisis"
-    DUPLICATE = "duplicate", "Already received"
-    UNMATCHED = "unmatched", "No protocol trigger matched"
-    REFUSED = "refused", "Refused (not a usable CAP alert)"
+    OPENED = "opened", gettext_lazy("Opened a crisis")
+    ATTACHED = "attached", gettext_lazy("Attached to its crisis")
+    DUPLICATE = "duplicate", gettext_lazy("Already received")
+    UNMATCHED = "unmatched", gettext_lazy("No protocol trigger matched")
+    REFUSED = "refused", gettext_lazy("Refused (not a usable CAP alert)")
 
 
 class FeedEntry(models.Model):

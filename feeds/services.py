@@ -38,7 +38,8 @@ import feedparser
 from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import Case, Q, When
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
 from crisis import cap
@@ -92,7 +93,7 @@ def sync_feeds_from_settings() -> list[str]:
                 "member state; skipped."
             )
             continue
-        feed, _ = CapFeed.objects.update_or_create(
+        feed, _created = CapFeed.objects.update_or_create(
             url=item["url"].strip(),
             defaults={"agency": item["agency"].strip()[:200], "state": state,
                       "from_settings": True, "is_active": True},
@@ -128,29 +129,40 @@ class PassReport:
         self.outcomes.setdefault(outcome, []).append(what)
 
     def summary(self) -> str:
+        """The pass in words, in the active language (``_record`` stores it in the site's
+        language; the admin's "Poll now" flash says it in the reader's)."""
         if not self.ok:
-            return f"Failed: {self.error}"
+            return _("Failed: %(error)s") % {"error": self.error}
         if self.not_modified:
-            return "Not changed since the last poll (HTTP 304)."
+            return _("Not changed since the last poll (HTTP 304).")
         parts = []
         if self.count(EntryOutcome.OPENED):
             parts.append(
-                f"{self.count(EntryOutcome.OPENED)} opened a crisis "
-                f"({', '.join(self.outcomes[EntryOutcome.OPENED])})"
+                _("%(n)d opened a crisis (%(alerts)s)")
+                % {
+                    "n": self.count(EntryOutcome.OPENED),
+                    "alerts": ", ".join(self.outcomes[EntryOutcome.OPENED]),
+                }
             )
         words = {
-            EntryOutcome.ATTACHED: "attached to its crisis",
-            EntryOutcome.DUPLICATE: "already received",
-            EntryOutcome.UNMATCHED: "matched no protocol trigger",
-            EntryOutcome.REFUSED: "refused",
+            EntryOutcome.ATTACHED: _("%(n)d attached to its crisis"),
+            EntryOutcome.DUPLICATE: _("%(n)d already received"),
+            EntryOutcome.UNMATCHED: _("%(n)d matched no protocol trigger"),
+            EntryOutcome.REFUSED: _("%(n)d refused"),
         }
-        parts += [f"{self.count(o)} {w}" for o, w in words.items() if self.count(o)]
-        text = ("New alerts: " + "; ".join(parts) + ".") if parts else "No new alerts."
+        parts += [w % {"n": self.count(o)} for o, w in words.items() if self.count(o)]
+        sentences = [
+            _("New alerts: %(list)s.") % {"list": "; ".join(parts)}
+            if parts
+            else _("No new alerts.")
+        ]
         if self.problems:
-            text += f" {len(self.problems)} could not be fetched and will be tried again."
+            sentences.append(
+                _("%(n)d could not be fetched and will be tried again.") % {"n": len(self.problems)}
+            )
         if self.left_for_later:
-            text += f" {self.left_for_later} left for the next poll."
-        return text
+            sentences.append(_("%(n)d left for the next poll.") % {"n": self.left_for_later})
+        return " ".join(sentences)
 
 
 def due_feed_ids(now=None) -> list[int]:
@@ -355,7 +367,10 @@ def _backoff_seconds(failures: int) -> float:
 def _record(feed: CapFeed, report: PassReport, validators: tuple[str, str]) -> None:
     """Write the pass's outcome on the feed's row and release the lease."""
     now = timezone.now()
-    values = {"last_polled_at": now, "last_result": report.summary(), "lease_until": None}
+    # Stored in the site's language whoever polls (a feed's row is read by everyone).
+    with translation.override(settings.LANGUAGE_CODE):
+        result = report.summary()
+    values = {"last_polled_at": now, "last_result": result, "lease_until": None}
     if report.ok:
         values.update(last_success_at=now, failures=0, next_poll_at=None)
         if report.problems:

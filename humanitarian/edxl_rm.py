@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from core.errors import InvalidInput
@@ -210,7 +211,11 @@ def envelope(message: RMMessage) -> bytes:
 
 # --- reading --------------------------------------------------------------------------------
 def _bad(element: str, problem: str) -> BadRMMessage:
-    return BadRMMessage(f"{element}: {problem}", details={"element": element})
+    """``problem``: what is wrong, already in the reader's language (``gettext``)."""
+    return BadRMMessage(
+        _("%(element)s: %(problem)s") % {"element": element, "problem": problem},
+        details={"element": element},
+    )
 
 
 def _parser() -> etree.XMLParser:
@@ -220,22 +225,28 @@ def _parser() -> etree.XMLParser:
 
 def _root(document: bytes) -> etree._Element:
     if not document or not document.strip():
-        raise _bad("document", "the body is empty; send an EDXL-RM message as XML.")
+        raise _bad("document", _("the body is empty; send an EDXL-RM message as XML."))
     if len(document) > MAX_BYTES:
-        raise _bad("document", f"the document is larger than {MAX_BYTES // 1024} KiB.")
+        raise _bad(
+            "document", _("the document is larger than %(kib)s KiB.") % {"kib": MAX_BYTES // 1024}
+        )
     try:
         root = etree.fromstring(document, _parser())
     except etree.XMLSyntaxError as exc:
         raise BadRMMessage(
-            f"The body is not well-formed XML: {exc.msg} (line {exc.lineno}).",
+            # The parser's own words (libxml2's) stay in English: no catalogue has them.
+            _("The body is not well-formed XML: %(problem)s (line %(line)s).")
+            % {"problem": exc.msg, "line": exc.lineno},
             details={"element": None, "line": exc.lineno},
         ) from exc
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise _bad(
             "document",
-            "the document has a DOCTYPE declaration; EDXL messages must not declare a DTD "
-            "or entities.",
+            _(
+                "the document has a DOCTYPE declaration; EDXL messages must not declare a DTD "
+                "or entities."
+            ),
         )
     return root
 
@@ -253,7 +264,8 @@ def _unwrap(root: etree._Element) -> tuple[etree._Element, str]:
     if len(messages) != 1:
         raise _bad(
             "EDXLDistribution/contentObject",
-            f"expected exactly one EDXL-RM message in embeddedXMLContent, found {len(messages)}.",
+            _("expected exactly one EDXL-RM message in embeddedXMLContent, found %(n)s.")
+            % {"n": len(messages)},
         )
     return messages[0], sender
 
@@ -263,9 +275,13 @@ def _text(parent, path: str, where: str, *, required: bool = False, max_length: 
     value = (node.text or "").strip() if node is not None else ""
     name = path.split(":")[-1]
     if required and not value:
-        raise _bad(f"{where}/{name}", f"<{name}> is required.")
+        raise _bad(f"{where}/{name}", _("<%(element)s> is required.") % {"element": name})
     if len(value) > max_length:
-        raise _bad(f"{where}/{name}", f"<{name}> is longer than {max_length} characters.")
+        raise _bad(
+            f"{where}/{name}",
+            _("<%(element)s> is longer than %(n)s characters.")
+            % {"element": name, "n": max_length},
+        )
     return value
 
 
@@ -274,10 +290,12 @@ def _datetime(value: str, where: str) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise _bad(
-            where, f"{value!r} is not a date and time (e.g. 2026-11-24T08:30:00+07:00)."
+            where,
+            _("%(value)s is not a date and time (e.g. 2026-11-24T08:30:00+07:00).")
+            % {"value": repr(value)},
         ) from exc
     if parsed.tzinfo is None:
-        raise _bad(where, "give the time-zone offset (e.g. +07:00 or Z).")
+        raise _bad(where, _("give the time-zone offset (e.g. +07:00 or Z)."))
     return parsed
 
 
@@ -296,21 +314,28 @@ def parse(document: bytes) -> RMMessage:
     if qname.namespace != NS_MSG:
         raise _bad(
             qname.localname,
-            f"the root element is in namespace {qname.namespace or '(none)'!r}; expected an "
-            f"EDXL-RM message in {NS_MSG!r}.",
+            _(
+                "the root element is in namespace %(namespace)s; expected an EDXL-RM message "
+                "in %(ns)s."
+            )
+            % {
+                "namespace": repr(qname.namespace) if qname.namespace else _("(none)"),
+                "ns": repr(NS_MSG),
+            },
         )
     if qname.localname not in MESSAGE_TYPES:
         raise _bad(
             qname.localname,
-            f"<{qname.localname}> is not a message type we accept; use one of "
-            f"{', '.join(MESSAGE_TYPES)}.",
+            _("<%(element)s> is not a message type we accept; use one of %(types)s.")
+            % {"element": qname.localname, "types": ", ".join(MESSAGE_TYPES)},
         )
     kind = qname.localname
     content_type = _text(root, "msg:MessageContentType", kind, required=True)
     if content_type != kind:
         raise _bad(
             f"{kind}/MessageContentType",
-            f"says {content_type!r} but the message element is <{kind}>.",
+            _("says %(value)s but the message element is <%(element)s>.")
+            % {"value": repr(content_type), "element": kind},
         )
     message = RMMessage(
         message_type=kind,
@@ -327,12 +352,16 @@ def parse(document: bytes) -> RMMessage:
         contact=_text(root, "msg:ContactInformation/rm:ContactDescription", kind),
     )
     if root.find(f"{{{NS_MSG}}}ContactInformation") is None:
-        raise _bad(f"{kind}/ContactInformation", "<ContactInformation> is required.")
+        raise _bad(
+            f"{kind}/ContactInformation",
+            _("<%(element)s> is required.") % {"element": "ContactInformation"},
+        )
     infos = root.findall(f"{{{NS_MSG}}}ResourceInformation")
     if len(infos) != 1:
         raise _bad(
             f"{kind}/ResourceInformation",
-            f"expected one <ResourceInformation> (one resource per message), found {len(infos)}.",
+            _("expected one <ResourceInformation> (one resource per message), found %(n)s.")
+            % {"n": len(infos)},
         )
     _read_resource(message, infos[0], f"{kind}/ResourceInformation")
     return message
@@ -342,14 +371,15 @@ def _read_resource(message: RMMessage, info, where: str) -> None:
     ns = {"rm": NS_RM}
     resource = info.find("rm:Resource", ns)
     if resource is None:
-        raise _bad(f"{where}/Resource", "<Resource> is required.")
+        raise _bad(f"{where}/Resource", _("<%(element)s> is required.") % {"element": "Resource"})
     type_structure = resource.find("rm:TypeStructure", ns)
     if type_structure is not None:
         urn = _text(type_structure, "rm:ValueListURN", f"{where}/Resource/TypeStructure")
         if urn != ITEM_LIST_URN:
             raise _bad(
                 f"{where}/Resource/TypeStructure/ValueListURN",
-                f"unknown value list {urn!r}; resources are typed by {ITEM_LIST_URN!r}.",
+                _("unknown value list %(urn)s; resources are typed by %(expected)s.")
+                % {"urn": repr(urn), "expected": repr(ITEM_LIST_URN)},
             )
         message.item = _text(
             type_structure, "rm:Value", f"{where}/Resource/TypeStructure", required=True
@@ -371,7 +401,8 @@ def _read_resource(message: RMMessage, info, where: str) -> None:
         if message.response_type not in RESPONSE_TYPES:
             raise _bad(
                 f"{where}/ResponseInformation/ResponseType",
-                f"{message.response_type!r} is not one of {', '.join(RESPONSE_TYPES)}.",
+                _("%(value)s is not one of %(allowed)s.")
+                % {"value": repr(message.response_type), "allowed": ", ".join(RESPONSE_TYPES)},
             )
     amount = _text(
         info, "rm:AssignmentInformation/rm:Quantity/rm:MeasuredQuantity/rm:Amount", where
@@ -380,7 +411,8 @@ def _read_resource(message: RMMessage, info, where: str) -> None:
         if not _AMOUNT_RE.match(amount) or int(amount.split(".")[0]) > MAX_AMOUNT:
             raise _bad(
                 f"{where}/AssignmentInformation/Quantity/MeasuredQuantity/Amount",
-                f"{amount[:40]!r} is not a whole number from 0 to {MAX_AMOUNT}.",
+                _("%(value)s is not a whole number from 0 to %(max)s.")
+                % {"value": repr(amount[:40]), "max": MAX_AMOUNT},
             )
         message.quantity = int(amount.split(".")[0])
     message.unit = _text(

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
 
 from core.admin import ReadOnlyAdmin, ReadOnlyMixin
 from paging.models import (
@@ -97,6 +98,9 @@ class DeskWebhookAdmin(admin.ModelAdmin):
         if not change:
             messages.warning(
                 request,
-                f"Signing secret for {obj.url}: {obj.secret} — give it to the desk's "
-                "system now; it is not shown again.",
+                _(
+                    "Signing secret for %(url)s: %(secret)s — give it to the desk's system "
+                    "now; it is not shown again."
+                )
+                % {"url": obj.url, "secret": obj.secret},
             )

@@ -277,10 +277,10 @@ class DeliveryTry(models.Model):
     transports), the outcome and the reason. Written for every try, never changed."""
 
     class Outcome(models.TextChoices):
-        SENT = "sent", "Sent"
-        RETRY = "retry", "Failed, will retry"
-        FAILED = "failed", "Failed"
-        RECEIPT = "receipt", "Provider receipt"
+        SENT = "sent", _("Sent")
+        RETRY = "retry", _("Failed, will retry")
+        FAILED = "failed", _("Failed")
+        RECEIPT = "receipt", _("Provider receipt")
 
     attempt = models.ForeignKey(DeliveryAttempt, on_delete=models.CASCADE, related_name="tries_log")
     try_no = models.PositiveSmallIntegerField(default=0)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
+from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
 from rosters import rules
@@ -122,9 +123,11 @@ def check_rule_repeats(rrule: str, until: datetime | None, first: datetime) -> N
     try:
         found = recurring_ical_events.of(calendar).between(first, first + timedelta(days=731))
     except (ValueError, TypeError, recurring_ical_events.InvalidCalendar) as exc:
-        raise rules._bad_rule(f"the rule cannot be expanded ({exc})") from exc
+        raise rules._bad_rule(
+            _("the rule cannot be expanded (%(problem)s)") % {"problem": exc}
+        ) from exc
     if (len(found) < 2 and until is None) or not found:
-        raise rules._bad_rule("the rule never repeats within two years of the first shift")
+        raise rules._bad_rule(_("the rule never repeats within two years of the first shift"))
 
 
 # --- import -------------------------------------------------------------------------------
@@ -151,11 +154,23 @@ class ImportedOverride:
 
 
 def _refuse(problem: str, *, event: int | None = None, uid: str = "") -> InvalidInput:
-    where = f"event {event}" + (f" ({uid})" if uid else "") + ": " if event is not None else ""
-    details = {"fields": {"ics": [f"{where}{problem}"]}}
+    """``problem``: what is wrong, already in the reader's language (``gettext``)."""
+    if event is None:
+        said = problem
+    elif uid:
+        said = _("event %(event)s (%(uid)s): %(problem)s") % {
+            "event": event,
+            "uid": uid,
+            "problem": problem,
+        }
+    else:
+        said = _("event %(event)s: %(problem)s") % {"event": event, "problem": problem}
+    details = {"fields": {"ics": [said]}}
     if event is not None:
         details.update(event=event, uid=uid)
-    return InvalidInput(f"ics: {where}{problem}.", code="invalid_ics", details=details)
+    return InvalidInput(
+        _("ics: %(problem)s.") % {"problem": said}, code="invalid_ics", details=details
+    )
 
 
 def parse_calendar(
@@ -170,20 +185,20 @@ def parse_calendar(
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise _refuse("the file is not UTF-8 text") from None
+            raise _refuse(_("the file is not UTF-8 text")) from None
     if "\x00" in data:
-        raise _refuse("the file contains a NUL character")
+        raise _refuse(_("the file contains a NUL character"))
     if not data.lstrip().upper().startswith("BEGIN:VCALENDAR"):
-        raise _refuse("not an iCalendar file (it must start with BEGIN:VCALENDAR)")
+        raise _refuse(_("not an iCalendar file (it must start with BEGIN:VCALENDAR)"))
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise _refuse(f"not a readable iCalendar file ({exc})") from exc
+        raise _refuse(_("not a readable iCalendar file (%(problem)s)") % {"problem": exc}) from exc
     events = [e for cal in calendars for e in cal.walk("VEVENT")]
     if not events:
-        raise _refuse("the calendar has no events (VEVENT)")
+        raise _refuse(_("the calendar has no events (VEVENT)"))
     if len(events) > MAX_EVENTS:
-        raise _refuse(f"more than {MAX_EVENTS} events")
+        raise _refuse(_("more than %(n)s events") % {"n": MAX_EVENTS})
     shifts, overrides = [], []
     for number, event in enumerate(events, start=1):
         uid = str(event.get("UID", "")).strip()[:255]
@@ -192,7 +207,9 @@ def parse_calendar(
         except InvalidInput as exc:
             raise _refuse(exc.message.removeprefix("rrule: "), event=number, uid=uid) from exc
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-            raise _refuse(f"cannot be read ({exc})", event=number, uid=uid) from exc
+            raise _refuse(
+                _("cannot be read (%(problem)s)") % {"problem": exc}, event=number, uid=uid
+            ) from exc
         (overrides if isinstance(parsed, ImportedOverride) else shifts).append(parsed)
     return shifts, overrides
 
@@ -202,30 +219,34 @@ def _when(event, name: str):
     if prop is None:
         return None
     if isinstance(prop, list):
-        raise InvalidInput(f"more than one {name}")
+        raise InvalidInput(_("more than one %(property)s") % {"property": name})
     return prop.dt
 
 
 def _parse_event(event, zone: ZoneInfo, uid: str):
     if getattr(event, "errors", None):
         prop, problem = event.errors[0]
-        raise InvalidInput(f"{prop} is malformed ({problem})")
+        raise InvalidInput(
+            _("%(property)s is malformed (%(problem)s)") % {"property": prop, "problem": problem}
+        )
     for name in _UNSUPPORTED:
         if name in event:
-            raise InvalidInput(f"{name} is not supported (add an override instead)")
+            raise InvalidInput(
+                _("%(property)s is not supported (add an override instead)") % {"property": name}
+            )
     username = str(event.get("SUMMARY", "")).strip()
     if not username:
-        raise InvalidInput("SUMMARY must name the person on duty (their username)")
+        raise InvalidInput(_("SUMMARY must name the person on duty (their username)"))
     start = _when(event, "DTSTART")
     if start is None:
-        raise InvalidInput("DTSTART is missing")
+        raise InvalidInput(_("DTSTART is missing"))
     end = _when(event, "DTEND")
     if end is None and "DURATION" in event:
         end = start + event["DURATION"].dt
     if end is None:
-        raise InvalidInput("DTEND or DURATION is missing")
+        raise InvalidInput(_("DTEND or DURATION is missing"))
     if isinstance(start, datetime) != isinstance(end, datetime):
-        raise InvalidInput("DTSTART and DTEND must both be dates or both be date-times")
+        raise InvalidInput(_("DTSTART and DTEND must both be dates or both be date-times"))
     if not isinstance(start, datetime):  # all-day: midnight to midnight in the desk's zone
         start = datetime.combine(start, time(0), tzinfo=zone)
         end = datetime.combine(end, time(0), tzinfo=zone)
@@ -234,15 +255,15 @@ def _parse_event(event, zone: ZoneInfo, uid: str):
     if end.tzinfo is None:
         end = end.replace(tzinfo=start.tzinfo)
     if end <= start:
-        raise InvalidInput("it ends before it starts")
+        raise InvalidInput(_("it ends before it starts"))
     rule_prop = event.get("RRULE")
     if isinstance(rule_prop, list):
-        raise InvalidInput("more than one RRULE")
+        raise InvalidInput(_("more than one RRULE"))
     rrule, until = rules.normalize_rrule(rule_prop.to_ical().decode() if rule_prop else "")
     note = str(event.get("DESCRIPTION", "")).strip()[:200]
     if str(event.get(KIND, "SHIFT")).strip().upper() == "OVERRIDE":
         if rrule:
-            raise InvalidInput("an override does not repeat (no RRULE)")
+            raise InvalidInput(_("an override does not repeat (no RRULE)"))
         rules.check_interval(start, end)
         return ImportedOverride(uid, username, start.astimezone(UTC), end.astimezone(UTC), note)
     minutes = round((end - start).total_seconds() / 60)
@@ -250,9 +271,12 @@ def _parse_event(event, zone: ZoneInfo, uid: str):
     local = start.astimezone(zone)
     if rrule and any(p in rrule for p in _DAY_PARTS) and local.date() != start.date():
         raise InvalidInput(
-            f"it starts on {start:%Y-%m-%d %H:%M} in its own zone, which is another day in the "
-            f"desk's zone ({zone.key}), so its rule's days would mean other days; define it "
-            "in the desk's zone"
+            _(
+                "it starts on %(start)s in its own zone, which is another day in the desk's "
+                "zone (%(zone)s), so its rule's days would mean other days; define it in the "
+                "desk's zone"
+            )
+            % {"start": f"{start:%Y-%m-%d %H:%M}", "zone": zone.key}
         )
     return ImportedShift(
         uid=uid,

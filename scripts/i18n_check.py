@@ -20,11 +20,14 @@ Three checks, each also a test (tests/core/test_i18n.py):
    its own (a string literal that reads like one: capitalised words, or words ending in
    ``.``, ``…``, ``:``, ``?``, ``!``); it says its words with ``say("key")`` from the words
    the page renders (``JS_WORDS``), and every literal key it says is among them.
-5. **Unmarked refusals**: a domain error (``core.errors.DomainError``) or a validation
-   error raised in a service or selector (``<app>/services.py``, ``<app>/services/*.py``,
-   ``<app>/selectors.py``, ``<app>/api.py``, ``<app>/api/*.py``) with a bare string
-   literal or f-string as its message, not
-   ``gettext``'s.
+5. **Unmarked refusals**: a domain error (``core.errors.DomainError``), a validation
+   error or a DRF parse error raised in a service or selector (``<app>/services.py``,
+   ``<app>/services/*.py``, ``<app>/selectors.py``, ``<app>/api.py``, ``<app>/api/*.py``)
+   or in a reader of uploaded files (``PARSER_MODULES``: CAP, STIX, EDXL-RM, iCal,
+   protocol and scenario files, the API's body parsers) with a bare string literal or
+   f-string as its message, not ``gettext``'s. A helper that builds the refusal (a
+   function annotated to return one, such as ``cap._bad(element, message)``) counts too:
+   its ``message``/``problem`` argument must be marked.
 
 ``--update`` copies the refreshed catalogues (new msgids with empty msgstr, msgmerge's
 guesses marked fuzzy, gone ones dropped) over ``locale/``: translate what it lists, then
@@ -218,9 +221,24 @@ def script_problems() -> dict[str, list[str]]:
 
 # --- refusals of the services ------------------------------------------------------------
 
+#: Readers of files and bodies people upload: their refusals are read in the console and
+#: the API as much as the services' are.
+PARSER_MODULES = [
+    "core/parsers.py",
+    "crisis/cap.py",
+    "crisis/protocol_io.py",
+    "cyber/stix.py",
+    "exercises/scenario.py",
+    "humanitarian/edxl_rm.py",
+    "rosters/ical.py",
+    "rosters/rules.py",
+]
+#: The parameters of a refusal-building helper that carry the words people read.
+MESSAGE_PARAMETERS = {"message", "problem"}
+
 
 def error_modules() -> list[Path]:
-    found = []
+    found = [ROOT / name for name in PARSER_MODULES]
     for folder in SOURCE_DIRS:
         base = ROOT / folder
         found += [
@@ -249,23 +267,57 @@ def unmarked_refusals(source: str, module) -> list[str]:
     """The refusals ``source`` (the text of ``module``) raises with a message nobody
     marked for translation."""
     from django.core.exceptions import ValidationError
+    from rest_framework.exceptions import ParseError
     from rest_framework.exceptions import ValidationError as DRFValidationError
 
     from core.errors import DomainError
 
-    refusals = (DomainError, ValidationError, DRFValidationError)
+    refusals = (DomainError, ValidationError, DRFValidationError, ParseError)
     found = []
     for node in ast.walk(ast.parse(source)):
         call = node.exc if isinstance(node, ast.Raise) else None
-        if not isinstance(call, ast.Call) or not call.args or not _is_literal(call.args[0]):
+        if not isinstance(call, ast.Call):
             continue
         raised = _resolve(module, ast.unparse(call.func))
         if isinstance(raised, type) and issubclass(raised, refusals):
-            text = " ".join(ast.unparse(call.args[0]).split())[:80]
-            found.append(
-                (node.lineno, f"line {node.lineno}: refusal not marked for translation: {text}")
-            )
+            words = call.args[:1]
+        elif _builds_refusal(raised, refusals):
+            words = _message_arguments(raised, call)
+        else:
+            continue
+        for arg in words:
+            if _is_literal(arg):
+                text = " ".join(ast.unparse(arg).split())[:80]
+                found.append(
+                    (node.lineno, f"line {node.lineno}: refusal not marked for translation: {text}")
+                )
     return [text for _line, text in sorted(found)]
+
+
+def _builds_refusal(function, refusals) -> bool:
+    """Is ``function`` a helper annotated to return a refusal (``-> InvalidInput``)?"""
+    import typing
+
+    if not callable(function) or isinstance(function, type):
+        return False
+    try:
+        returned = typing.get_type_hints(function).get("return")
+    except Exception:  # an annotation that does not resolve: not a helper we can read
+        return False
+    return isinstance(returned, type) and issubclass(returned, refusals)
+
+
+def _message_arguments(function, call: ast.Call) -> list:
+    """The arguments of ``call`` that fill ``function``'s message parameters."""
+    import inspect
+
+    names = list(inspect.signature(function).parameters)
+    found = [
+        arg
+        for index, arg in enumerate(call.args)
+        if index < len(names) and names[index] in MESSAGE_PARAMETERS
+    ]
+    return found + [k.value for k in call.keywords if k.arg in MESSAGE_PARAMETERS]
 
 
 def unmarked_errors() -> dict[str, list[str]]:

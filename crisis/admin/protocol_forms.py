@@ -9,6 +9,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crisis.models import ChecklistItem, EscalationLevel, NotifyScope
 from crisis.services import protocol_rules as rules
@@ -209,5 +210,6 @@ class ChecklistItemForm(forms.ModelForm):
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="A protocol file exported from here (.yaml, .yml or .json).")
     format = forms.ChoiceField(
-        choices=[("", "From the file name"), ("yaml", "YAML"), ("json", "JSON")], required=False
+        choices=[("", gettext_lazy("From the file name")), ("yaml", "YAML"), ("json", "JSON")],
+        required=False,
     )

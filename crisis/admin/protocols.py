@@ -113,7 +113,7 @@ class LevelInline(DraftOnlyInline):
 
     @admin.display(description="actions on entering")
     def actions_display(self, level):
-        return ", ".join(LevelAction(a).label for a in level.actions) or "—"
+        return ", ".join(str(LevelAction(a).label) for a in level.actions) or "—"
 
 
 class ChecklistInline(DraftOnlyInline):
@@ -210,7 +210,9 @@ class ProtocolAdmin(AuthorPermissions, admin.ModelAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         draft = obj.versions.get(number=1)
-        messages.success(request, f"Created {obj.name}. Draft v1 is ready: add its levels.")
+        messages.success(
+            request, _("Created %(name)s. Draft v1 is ready: add its levels.") % {"name": obj.name}
+        )
         return HttpResponseRedirect(reverse("admin:crisis_protocolversion_change", args=[draft.pk]))
 
     def get_urls(self):
@@ -377,7 +379,9 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
 
     def preview_view(self, request, pk):
         version = self._version(request, pk)
-        context = self._context(request, version, title=f"Ladder preview: {version}")
+        context = self._context(
+            request, version, title=_("Ladder preview: %(version)s") % {"version": version}
+        )
         context.update(self._readiness(version))
         return TemplateResponse(request, "admin/crisis/protocolversion/preview.html", context)
 
@@ -391,13 +395,16 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
             except DomainError as exc:
                 self._report(request, exc)
                 return HttpResponseRedirect(request.path)
-            messages.success(request, f"Published {published}. It can no longer be changed.")
+            messages.success(
+                request,
+                _("Published %(version)s. It can no longer be changed.") % {"version": published},
+            )
             return HttpResponseRedirect(change_url)
         current = version.protocol.versions.filter(status=VersionStatus.PUBLISHED).first()
         context = self._context(
             request,
             version,
-            title=f"Publish {version}?",
+            title=_("Publish %(version)s?") % {"version": version},
             current=current,
             change_url=change_url,
             **self._readiness(version),
@@ -413,11 +420,17 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
             except DomainError as exc:
                 self._report(request, exc)
                 return HttpResponseRedirect(request.path)
-            messages.success(request, f"Created draft v{draft.number} from v{version.number}.")
+            messages.success(
+                request,
+                _("Created draft v%(new)s from v%(old)s.")
+                % {"new": draft.number, "old": version.number},
+            )
             return HttpResponseRedirect(
                 reverse("admin:crisis_protocolversion_change", args=[draft.pk])
             )
-        context = self._context(request, version, title=f"New draft from {version}?")
+        context = self._context(
+            request, version, title=_("New draft from %(version)s?") % {"version": version}
+        )
         return TemplateResponse(request, "admin/crisis/protocolversion/new_draft.html", context)
 
     def diff_view(self, request, pk):
@@ -471,17 +484,21 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
                 )
             except DomainError as exc:
                 errors = [
-                    f"{e['field']}: {e['problem']}" for e in exc.details.get("errors", [])
+                    _("%(field)s: %(problem)s") % e for e in exc.details.get("errors", [])
                 ] or [exc.message]
             else:
-                messages.success(request, f"Imported {upload.name} as {draft}.")
+                messages.success(
+                    request,
+                    _("Imported %(file)s as %(version)s.")
+                    % {"file": upload.name, "version": draft},
+                )
                 return HttpResponseRedirect(
                     reverse("admin:crisis_protocolversion_change", args=[draft.pk])
                 )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Import a protocol version",
+            "title": _("Import a protocol version"),
             "form": form,
             "errors": errors,
         }
@@ -498,7 +515,7 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
             messages.error(request, problem)
 
     # --- changelist actions ----------------------------------------------------------------
-    @admin.action(description="Publish the selected draft", permissions=["author"])
+    @admin.action(description=gettext_lazy("Publish the selected draft"), permissions=["author"])
     def publish_selected(self, request, queryset):
         for version in queryset.select_related("protocol"):
             try:
@@ -506,9 +523,15 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
             except DomainError as exc:
                 self._report(request, exc)
             else:
-                messages.success(request, f"Published {version.protocol.name} v{version.number}.")
+                messages.success(
+                    request,
+                    _("Published %(protocol)s v%(number)s.")
+                    % {"protocol": version.protocol.name, "number": version.number},
+                )
 
-    @admin.action(description="New draft from the selected version", permissions=["author"])
+    @admin.action(
+        description=gettext_lazy("New draft from the selected version"), permissions=["author"]
+    )
     def new_draft_from_selected(self, request, queryset):
         for version in queryset.select_related("protocol"):
             try:
@@ -519,19 +542,21 @@ class ProtocolVersionAdmin(AuthorPermissions, admin.ModelAdmin):
                 url = reverse("admin:crisis_protocolversion_change", args=[draft.pk])
                 messages.success(
                     request,
-                    format_html('Created <a href="{}">{}</a>.', url, str(draft)),
+                    format_html(
+                        _('Created <a href="{url}">{version}</a>.'), url=url, version=str(draft)
+                    ),
                 )
 
     def _export_one(self, request, queryset, fmt):
         if queryset.count() != 1:
-            messages.error(request, "Select exactly one version to export.")
+            messages.error(request, _("Select exactly one version to export."))
             return None
         return protocol_io.export_response(queryset.select_related("protocol").get(), fmt)
 
-    @admin.action(description="Export the selected version as YAML")
+    @admin.action(description=gettext_lazy("Export the selected version as YAML"))
     def export_yaml(self, request, queryset):
         return self._export_one(request, queryset, "yaml")
 
-    @admin.action(description="Export the selected version as JSON")
+    @admin.action(description=gettext_lazy("Export the selected version as JSON"))
     def export_json(self, request, queryset):
         return self._export_one(request, queryset, "json")

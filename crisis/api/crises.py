@@ -10,6 +10,7 @@ from __future__ import annotations
 import django_filters
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -298,7 +299,7 @@ class TimelinePagination(CursorPagination):
 
 #: CAP documents are read strictly by crisis.cap; the parsers only bound the body.
 CAP_PARSERS = raw_xml_parsers(
-    what="CAP document",
+    what=gettext_lazy("CAP document"),
     max_bytes=cap.MAX_BYTES,
     media_types=("application/xml", "text/xml", "application/cap+xml"),
 )

@@ -107,7 +107,7 @@ def open_tasks_for(access: Access, desk: Desk | None, *, crisis: Crisis | None =
     )
     if crisis is not None:
         tasks = tasks.filter(crisis=crisis)
-    return tasks.select_related("crisis").order_by("due_at", "item_order")
+    return tasks.select_related("crisis", "assignee").order_by("due_at", "item_order")
 
 
 def tasks_of(crisis: Crisis, desk: Desk | None):

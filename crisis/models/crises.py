@@ -252,8 +252,8 @@ class SituationUpdate(models.Model):
 
 
 class CapDirection(models.TextChoices):
-    RECEIVED = "received", "Received (intake)"
-    ISSUED = "issued", "Issued (export)"
+    RECEIVED = "received", _("Received (intake)")
+    ISSUED = "issued", _("Issued (export)")
 
 
 class CapAlert(models.Model):

@@ -169,17 +169,17 @@ class ProtocolVersion(models.Model):
 class NotifyScope(models.TextChoices):
     """Whose desks a level notifies (combined with the roles it names)."""
 
-    AFFECTED = "affected", "Desks of the affected states"
-    PARTICIPANTS = "participants", "Every participating desk"
-    ALL_STATES = "all_states", "Every member state's desks"
-    REGIONAL = "regional", "The regional coordination centre"
+    AFFECTED = "affected", _("Desks of the affected states")
+    PARTICIPANTS = "participants", _("Every participating desk")
+    ALL_STATES = "all_states", _("Every member state's desks")
+    REGIONAL = "regional", _("The regional coordination centre")
 
 
 class LevelAction(models.TextChoices):
-    OPEN_CRISIS_ROOM = "open_crisis_room", "Open a crisis room for the affected states"
-    NOTIFY_ALL_STATES = "notify_all_states", "Notify every member state"
-    ALERT_REGIONAL_CENTRE = "alert_regional_centre", "Alert the regional coordination centre"
-    REQUEST_ASSISTANCE = "request_assistance", "Invite requests for assistance"
+    OPEN_CRISIS_ROOM = "open_crisis_room", _("Open a crisis room for the affected states")
+    NOTIFY_ALL_STATES = "notify_all_states", _("Notify every member state")
+    ALERT_REGIONAL_CENTRE = "alert_regional_centre", _("Alert the regional coordination centre")
+    REQUEST_ASSISTANCE = "request_assistance", _("Invite requests for assistance")
 
 
 class PartOfVersion:
@@ -261,7 +261,7 @@ class ChecklistItem(PartOfVersion, models.Model):
     order = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     party_role = models.CharField(
         max_length=16,
-        choices=[(ALL_PARTIES, "Every party"), *ParticipantRole.choices],
+        choices=[(ALL_PARTIES, _("Every party")), *ParticipantRole.choices],
         default=ALL_PARTIES,
     )
     title = models.CharField(max_length=200)

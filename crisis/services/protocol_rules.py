@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from django.utils.translation import gettext as _
+
 from crisis.models import ChecklistItem, LevelAction, NotifyScope, ParticipantRole
 from crisis.services.level_actions import available_actions, has_handler
 from crisis.snapshot import LevelSnapshot, ProtocolSnapshot
@@ -33,7 +35,9 @@ CHECKLIST_ROLES = (ChecklistItem.ALL_PARTIES, *ParticipantRole.values)
 # --- validation: one set of rules and messages for the admin, imports and publishing -----
 def _label(level: dict) -> str:
     name = (level.get("name") or "").strip()
-    return f"Level {level.get('order')}" + (f" ({name})" if name else "")
+    if name:
+        return _("Level %(order)s (%(name)s)") % {"order": level.get("order"), "name": name}
+    return _("Level %(order)s") % {"order": level.get("order")}
 
 
 def level_problems(level: dict, *, structural_only: bool = False) -> list[str]:
@@ -45,33 +49,46 @@ def level_problems(level: dict, *, structural_only: bool = False) -> list[str]:
     problems = []
     label = _label(level)
     if not (level.get("name") or "").strip():
-        problems.append(f"{label} has no name: say who it reaches, e.g. 'Affected operators'.")
+        problems.append(
+            _("%(level)s has no name: say who it reaches, e.g. 'Affected operators'.")
+            % {"level": label}
+        )
     timeout = level.get("timeout_seconds")
     if isinstance(timeout, int) and timeout > MAX_TIMEOUT_SECONDS:
-        problems.append(f"{label}: the timeout must be at most 30 days.")
+        problems.append(_("%(level)s: the timeout must be at most 30 days.") % {"level": label})
     elif not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
         problems.append(
-            f"{label}: the timeout must be positive: how long this level has to acknowledge "
-            "before the next level is told (e.g. 15m or 900s)."
+            _(
+                "%(level)s: the timeout must be positive: how long this level has to "
+                "acknowledge before the next level is told (e.g. 15m or 900s)."
+            )
+            % {"level": label}
         )
     scopes = list(level.get("notify_scopes") or [])
     roles = list(level.get("notify_roles") or [])
     for value in scopes:
         if value not in NotifyScope.values:
             problems.append(
-                f"{label}: unknown scope {value!r}; use {', '.join(NotifyScope.values)}."
+                _("%(level)s: unknown scope %(value)s; use %(allowed)s.")
+                % {"level": label, "value": repr(value), "allowed": ", ".join(NotifyScope.values)}
             )
     for value in roles:
         if value not in NOTIFIABLE_ROLES:
-            problems.append(f"{label}: unknown role {value!r}; use {', '.join(NOTIFIABLE_ROLES)}.")
+            problems.append(
+                _("%(level)s: unknown role %(value)s; use %(allowed)s.")
+                % {"level": label, "value": repr(value), "allowed": ", ".join(NOTIFIABLE_ROLES)}
+            )
     agency_types = level.get("notify_agency_types") or []
     if not isinstance(agency_types, list | tuple):
-        problems.append(f"{label}: agency types must be a list, e.g. ['cert'].")
+        problems.append(
+            _("%(level)s: agency types must be a list, e.g. ['cert'].") % {"level": label}
+        )
         agency_types = []
     for value in agency_types:
         if value not in AgencyType.values:
             problems.append(
-                f"{label}: unknown agency type {value!r}; use {', '.join(AgencyType.values)}."
+                _("%(level)s: unknown agency type %(value)s; use %(allowed)s.")
+                % {"level": label, "value": repr(value), "allowed": ", ".join(AgencyType.values)}
             )
     problems += action_problems(level)
     if structural_only:
@@ -83,16 +100,29 @@ def action_problems(level: dict) -> list[str]:
     """Actions that are unknown, or that nothing installed carries out (never offered)."""
     problems = []
     label = _label(level)
-    available = [value for value, _label in available_actions()]
+    available = [value for value, _name in available_actions()]
     for value in level.get("actions") or []:
         if value not in LevelAction.values:
-            problems.append(f"{label}: unknown action {value!r}; use {', '.join(available)}.")
-        elif not has_handler(value):
             problems.append(
-                f"{label}: the action '{LevelAction(value).label}' ({value}) is not carried "
-                "out by anything installed on this server; remove it"
-                + (f" or use {', '.join(available)}." if available else ".")
+                _("%(level)s: unknown action %(value)s; use %(allowed)s.")
+                % {"level": label, "value": repr(value), "allowed": ", ".join(available)}
             )
+        elif not has_handler(value):
+            words = {"level": label, "action": LevelAction(value).label, "value": value}
+            if available:
+                problem = _(
+                    "%(level)s: the action '%(action)s' (%(value)s) is not carried out by "
+                    "anything installed on this server; remove it or use %(allowed)s."
+                ) % {**words, "allowed": ", ".join(available)}
+            else:
+                problem = (
+                    _(
+                        "%(level)s: the action '%(action)s' (%(value)s) is not carried out by "
+                        "anything installed on this server; remove it."
+                    )
+                    % words
+                )
+            problems.append(problem)
     return problems
 
 
@@ -106,53 +136,103 @@ def audience_problems(level: dict) -> list[str]:
     agency_types = list(level.get("notify_agency_types") or [])
     if agency_types and not set(scopes) & set(STATE_SCOPES):
         problems.append(
-            f"{label}: agency types choose among the member states' desks, but no scope "
-            "reaches them: add the affected states, the participants or every member state."
+            _(
+                "%(level)s: agency types choose among the member states' desks, but no scope "
+                "reaches them: add the affected states, the participants or every member state."
+            )
+            % {"level": label}
         )
     if not scopes and not desks:
         problems.append(
-            f"{label} notifies nobody: choose whose desks are told (e.g. the affected states, "
-            "the regional centre) or pick specific desks."
+            _(
+                "%(level)s notifies nobody: choose whose desks are told (e.g. the affected "
+                "states, the regional centre) or pick specific desks."
+            )
+            % {"level": label}
         )
     elif not desks and roles:
         only_centre = set(scopes) == {NotifyScope.REGIONAL}
         if only_centre and Role.COORDINATOR not in roles:
             problems.append(
-                f"{label} notifies nobody: the regional centre is staffed by coordinators; "
-                "add the 'coordinator' role or another scope."
+                _(
+                    "%(level)s notifies nobody: the regional centre is staffed by coordinators; "
+                    "add the 'coordinator' role or another scope."
+                )
+                % {"level": label}
             )
         elif NotifyScope.REGIONAL not in scopes and set(roles) == {Role.COORDINATOR}:
             problems.append(
-                f"{label} notifies nobody: coordinators work only at the regional centre; add "
-                "the 'regional' scope, or operators/supervisors for national desks."
+                _(
+                    "%(level)s notifies nobody: coordinators work only at the regional centre; "
+                    "add the 'regional' scope, or operators/supervisors for national desks."
+                )
+                % {"level": label}
             )
     return problems
 
 
+def _order_words(what: str) -> tuple[str, str, str]:
+    """The three things :func:`order_problems` says about ``what`` ("level", "checklist
+    item" or "row"): two rows in one place, gaps, gaps with the missing numbers."""
+    if what == "row":
+        return (
+            _("%(count)s rows have order %(order)s: give each row its own place (%(example)s)."),
+            _("Row orders must run 1, 2, 3 … without gaps: found %(found)s."),
+            _("Row orders must run 1, 2, 3 … without gaps: found %(found)s (missing %(missing)s)."),
+        )
+    if what == "level":
+        return (
+            _(
+                "%(count)s levels have order %(order)s: give each level its own place "
+                "(%(example)s)."
+            ),
+            _("Level orders must run 1, 2, 3 … without gaps: found %(found)s."),
+            _(
+                "Level orders must run 1, 2, 3 … without gaps: found %(found)s "
+                "(missing %(missing)s)."
+            ),
+        )
+    return (
+        _(
+            "%(count)s checklist items have order %(order)s: give each checklist item its own "
+            "place (%(example)s)."
+        ),
+        _("Checklist item orders must run 1, 2, 3 … without gaps: found %(found)s."),
+        _(
+            "Checklist item orders must run 1, 2, 3 … without gaps: found %(found)s "
+            "(missing %(missing)s)."
+        ),
+    )
+
+
 def order_problems(rows: list[dict], *, what: str, example: str, gaps: bool = True) -> list[str]:
+    """``what``: "level", "checklist item" or "row"."""
+    twice, with_gaps, with_missing = _order_words(what)
     orders = [row.get("order") for row in rows]
     problems = []
     for order, count in sorted(Counter(orders).items(), key=lambda kv: str(kv[0])):
         if count > 1:
-            problems.append(
-                f"{count} {what}s have order {order}: give each {what} its own place ({example})."
-            )
+            problems.append(twice % {"count": count, "order": order, "example": example})
     numbers = sorted(o for o in set(orders) if isinstance(o, int))
     if gaps and numbers and numbers != list(range(1, len(numbers) + 1)):
         missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
-        problems.append(
-            f"{what.capitalize()} orders must run 1, 2, 3 … without gaps: found "
-            f"{', '.join(map(str, numbers))}"
-            + (f" (missing {', '.join(map(str, missing))})." if missing else ".")
-        )
+        found = ", ".join(map(str, numbers))
+        if missing:
+            problems.append(
+                with_missing % {"found": found, "missing": ", ".join(map(str, missing))}
+            )
+        else:
+            problems.append(with_gaps % {"found": found})
     return problems
 
 
 def ladder_problems(levels: list[dict]) -> list[str]:
     if not levels:
         return [
-            "The ladder is empty: add at least one escalation level (e.g. level 1 = the "
-            "affected states' operators, 15 minutes)."
+            _(
+                "The ladder is empty: add at least one escalation level (e.g. level 1 = the "
+                "affected states' operators, 15 minutes)."
+            )
         ]
     problems = order_problems(levels, what="level", example="1, 2, 3 …")
     for level in sorted(levels, key=lambda lv: (str(type(lv.get("order"))), lv.get("order"))):
@@ -165,23 +245,32 @@ def content_problems(content: dict) -> list[str]:
     problems = ladder_problems(list(content.get("levels") or []))
     if content.get("repeat_last_level") and not content.get("max_repeats"):
         problems.append(
-            "The top level is set to repeat but 'max repeats' is 0: say how many times it "
-            "repeats (e.g. 3), or switch repeating off."
+            _(
+                "The top level is set to repeat but 'max repeats' is 0: say how many times it "
+                "repeats (e.g. 3), or switch repeating off."
+            )
         )
     ack = content.get("ack_timeout_seconds")
     if ack is not None and (not isinstance(ack, int) or ack <= 0):
         problems.append(
-            "The acknowledgement timeout must be positive, or empty for 'never times out'."
+            _("The acknowledgement timeout must be positive, or empty for 'never times out'.")
         )
     checklist = list(content.get("checklist") or [])
     problems += order_problems(checklist, what="checklist item", example="1, 2, 3 …")
     for item in checklist:
         if not (item.get("title") or "").strip():
-            problems.append(f"Checklist item {item.get('order')} has no title: say what to do.")
+            problems.append(
+                _("Checklist item %(order)s has no title: say what to do.")
+                % {"order": item.get("order")}
+            )
         if item.get("party_role") not in CHECKLIST_ROLES:
             problems.append(
-                f"Checklist item {item.get('order')}: unknown party {item.get('party_role')!r}; "
-                f"use {', '.join(CHECKLIST_ROLES)}."
+                _("Checklist item %(order)s: unknown party %(value)s; use %(allowed)s.")
+                % {
+                    "order": item.get("order"),
+                    "value": repr(item.get("party_role")),
+                    "allowed": ", ".join(CHECKLIST_ROLES),
+                }
             )
     return problems
 
@@ -195,8 +284,12 @@ def structural_problems(levels: list[dict], checklist: list[dict]) -> list[str]:
     for item in checklist:
         if item.get("party_role", ChecklistItem.ALL_PARTIES) not in CHECKLIST_ROLES:
             problems.append(
-                f"Checklist item {item.get('order')}: unknown party {item.get('party_role')!r}; "
-                f"use {', '.join(CHECKLIST_ROLES)}."
+                _("Checklist item %(order)s: unknown party %(value)s; use %(allowed)s.")
+                % {
+                    "order": item.get("order"),
+                    "value": repr(item.get("party_role")),
+                    "allowed": ", ".join(CHECKLIST_ROLES),
+                }
             )
     return problems
 
@@ -211,19 +304,47 @@ def _duration(seconds: int) -> str:
     return " ".join(parts) + (f" {rest} s" if rest else "")
 
 
+def _people(role: str) -> str:
+    """A role's people, plural, as the audience sentence says them."""
+    words = {
+        Role.OPERATOR: _("operators"),
+        Role.SUPERVISOR: _("supervisors"),
+        Role.COORDINATOR: _("coordinators"),
+        Role.AUDITOR: _("auditors"),
+    }
+    return words.get(role, role)
+
+
 def describe_audience(level: LevelSnapshot) -> str:
-    """Who a level tells, in words: "operators at desks of the affected states"."""
-    roles = [Role(r).label.split(" (")[0].lower() + "s" for r in level.notify_roles]
-    scopes = [NotifyScope(s).label.lower() for s in level.notify_scopes]
-    who = (", ".join(roles) if roles else "everyone on duty") + " at " if scopes else ""
-    text = who + "; ".join(scopes)
+    """Who a level tells, in words: "operators at desks of the affected states" (in the
+    active language)."""
+    roles = [_people(r) for r in level.notify_roles]
+    scopes = [str(NotifyScope(s).label).lower() for s in level.notify_scopes]
+    text = ""
+    if scopes:
+        text = _("%(who)s at %(where)s") % {
+            "who": ", ".join(roles) if roles else _("everyone on duty"),
+            "where": "; ".join(scopes),
+        }
     if level.notify_agency_types and text:
-        kinds = [AgencyType(t).label.split(" (")[0] for t in level.notify_agency_types]
-        text += " (only " + " and ".join(kinds) + " desks of the member states)"
+        kinds = [str(AgencyType(t).label).split(" (")[0] for t in level.notify_agency_types]
+        if len(kinds) > 1:
+            kinds = [
+                _("%(some)s and %(last)s") % {"some": ", ".join(kinds[:-1]), "last": kinds[-1]}
+            ]
+        text = _("%(audience)s (only %(kinds)s desks of the member states)") % {
+            "audience": text,
+            "kinds": kinds[0],
+        }
     desks = level.notify_desk_codes
-    if desks:
-        text += ("; and " if text else "") + "desks " + ", ".join(desks)
-    return text or "nobody"
+    if desks and text:
+        text = _("%(audience)s; and desks %(desks)s") % {
+            "audience": text,
+            "desks": ", ".join(desks),
+        }
+    elif desks:
+        text = _("desks %(desks)s") % {"desks": ", ".join(desks)}
+    return text or _("nobody")
 
 
 def ladder_preview(snapshot: ProtocolSnapshot) -> list[dict]:
@@ -243,7 +364,7 @@ def ladder_preview(snapshot: ProtocolSnapshot) -> list[dict]:
     top = levels[-1]
     for repeat in range(1, snapshot.top_repeats + 1):
         row = _row(at, "repeat", top)
-        row["name"] = f"{top.name} (repeat {repeat})"
+        row["name"] = _("%(name)s (repeat %(n)s)") % {"name": top.name, "n": repeat}
         rows.append(row)
         at += top.timeout_seconds
     rows.append(
@@ -252,7 +373,7 @@ def ladder_preview(snapshot: ProtocolSnapshot) -> list[dict]:
             "at": f"T+{_duration(at)}",
             "event": "unanswered",
             "level": None,
-            "name": "Nobody acknowledged: the crisis is marked unanswered",
+            "name": _("Nobody acknowledged: the crisis is marked unanswered"),
             "who": "",
             "actions": [],
             "deadline": "",
@@ -270,6 +391,6 @@ def _row(at: int, event: str, level: LevelSnapshot) -> dict:
         "level": level.order,
         "name": level.name,
         "who": describe_audience(level),
-        "actions": [LevelAction(a).label for a in level.actions],
+        "actions": [str(LevelAction(a).label) for a in level.actions],
         "deadline": f"T+{_duration(at + timeout)}" if timeout else "",
     }

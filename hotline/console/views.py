@@ -216,7 +216,9 @@ def attach_to_message(request, pk: int, message_id: int):
     return run_action(
         request,
         attach,
-        success=lambda a: f"{a.filename} attached ({a.tlp_label}).",
+        success=lambda a: (
+            _("%(file)s attached (%(tlp)s).") % {"file": a.filename, "tlp": a.tlp_label}
+        ),
         redirect_to=reverse("console:line", args=[line.pk]) + f"#msg-{_seq_of(line, message_id)}",
     )
 

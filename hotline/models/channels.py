@@ -124,9 +124,9 @@ class ChannelMember(models.Model):
 
 
 class InvitationStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for the invited desk"
-    ACCEPTED = "accepted", "Accepted (the desk is a member)"
-    DECLINED = "declined", "Declined"
+    PENDING = "pending", _("Waiting for the invited desk")
+    ACCEPTED = "accepted", _("Accepted (the desk is a member)")
+    DECLINED = "declined", _("Declined")
 
 
 class RoomInvitation(models.Model):
@@ -177,17 +177,17 @@ class RoomInvitation(models.Model):
 
 
 class ChannelEventKind(models.TextChoices):
-    CREATED = "created", "Created"
-    PROPOSED = "proposed", "Proposed"
-    ACCEPTED = "accepted", "Accepted"
-    MEMBER_ADDED = "member_added", "Member added"
-    MEMBER_REMOVED = "member_removed", "Member removed"
-    INVITATION_DECLINED = "invitation_declined", "Invitation declined"
-    ARCHIVED = "archived", "Archived"
-    ESCALATED = "escalated", "Flash acknowledgement escalated"
-    LINE_CHECK_SENT = "line_check_sent", "Line check sent"
-    LINE_CHECK_PASSED = "line_check_passed", "Line check passed"
-    LINE_CHECK_FAILED = "line_check_failed", "Line check failed: line degraded"
+    CREATED = "created", _("Created")
+    PROPOSED = "proposed", _("Proposed")
+    ACCEPTED = "accepted", _("Accepted")
+    MEMBER_ADDED = "member_added", _("Member added")
+    MEMBER_REMOVED = "member_removed", _("Member removed")
+    INVITATION_DECLINED = "invitation_declined", _("Invitation declined")
+    ARCHIVED = "archived", _("Archived")
+    ESCALATED = "escalated", _("Flash acknowledgement escalated")
+    LINE_CHECK_SENT = "line_check_sent", _("Line check sent")
+    LINE_CHECK_PASSED = "line_check_passed", _("Line check passed")
+    LINE_CHECK_FAILED = "line_check_failed", _("Line check failed: line degraded")
 
 
 class ChannelEvent(models.Model):

@@ -25,8 +25,8 @@ class Priority(models.TextChoices):
 
 
 class MessageKind(models.TextChoices):
-    TEXT = "text", "Text"
-    LINE_CHECK = "line_check", "Line check"
+    TEXT = "text", _("Text")
+    LINE_CHECK = "line_check", _("Line check")
 
 
 class Message(models.Model):

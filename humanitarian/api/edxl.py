@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -28,7 +29,7 @@ ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 
 
 #: EDXL-RM is read strictly by ``edxl_rm.parse``; the parsers only bound the body.
-RM_PARSERS = raw_xml_parsers(what="EDXL document", max_bytes=edxl_rm.MAX_BYTES)
+RM_PARSERS = raw_xml_parsers(what=gettext_lazy("EDXL document"), max_bytes=edxl_rm.MAX_BYTES)
 
 
 def _xml(request, message: edxl_rm.RMMessage, *, object_type: str, object_id: int):

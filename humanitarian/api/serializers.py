@@ -286,7 +286,8 @@ class ImportErrorSerializer(serializers.Serializer):
 class ImportJobSerializer(serializers.ModelSerializer):
     desk = serializers.CharField(source="desk.code", read_only=True)
     progress_percent = serializers.IntegerField(read_only=True)
-    errors = ImportErrorSerializer(many=True, read_only=True)
+    # In the reader's language (a job's problems keep their words: ImportJob.readable_errors).
+    errors = ImportErrorSerializer(source="readable_errors", many=True, read_only=True)
 
     class Meta:
         model = ImportJob

@@ -6,6 +6,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -342,12 +343,23 @@ class ImportJobViewSet(HumanitarianView, mixins.CreateModelMixin, viewsets.ReadO
         body = s.ImportJobSerializer(job).data
         if job.status == "failed":
             count = len({e["row"] for e in job.errors})
+            first = body["errors"][0]
             return Response(
                 error_body(
                     "import_rejected",
-                    f"{count} row(s) have errors; nothing was written. First: row "
-                    f"{job.errors[0]['row']}, column {job.errors[0]['column']}: "
-                    f"{job.errors[0]['message']}.",
+                    ngettext(
+                        "%(count)d row has errors; nothing was written. First: row %(row)s, "
+                        "column %(column)s: %(problem)s.",
+                        "%(count)d rows have errors; nothing was written. First: row %(row)s, "
+                        "column %(column)s: %(problem)s.",
+                        count,
+                    )
+                    % {
+                        "count": count,
+                        "row": first["row"],
+                        "column": first["column"],
+                        "problem": first["message"],
+                    },
                     {"job": body, "errors": body["errors"]},
                 ),
                 status=status.HTTP_400_BAD_REQUEST,

@@ -76,7 +76,13 @@ def form_refused(request, form, back: str):
     """A form the console refuses (shape, types): each error as a message, back to ``back``."""
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
-        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        problem = " ".join(errors)
+        messages.error(
+            request,
+            _("%(field)s: %(problem)s") % {"field": label, "problem": problem}
+            if label
+            else problem,
+        )
     return redirect(back)
 
 

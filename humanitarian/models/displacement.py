@@ -3,9 +3,12 @@ and the CSV import jobs that bring them in."""
 
 from __future__ import annotations
 
+import contextlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from crisis.models import Crisis
@@ -13,11 +16,11 @@ from directory.models import Desk
 
 
 class AssessmentType(models.TextChoices):
-    BASELINE = "baseline", "Baseline (admin-area) assessment"
-    SITE = "site", "Site assessment"
-    FLOW = "flow", "Flow monitoring"
-    REGISTRATION = "registration", "Registration"
-    OTHER = "other", "Other"
+    BASELINE = "baseline", _("Baseline (admin-area) assessment")
+    SITE = "site", _("Site assessment")
+    FLOW = "flow", _("Flow monitoring")
+    REGISTRATION = "registration", _("Registration")
+    OTHER = "other", _("Other")
 
 
 class DisplacementReport(models.Model):
@@ -106,6 +109,22 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"import #{self.pk} {self.filename} ({self.status})"
+
+    @property
+    def readable_errors(self) -> list[dict]:
+        """The report with each ``message`` in the active language: a problem keeps its
+        words to say (``say``, a msgid) and their ``params`` beside the English
+        ``message`` (``humanitarian.services.displacement.said``). One stored before that,
+        or whose translation lost a placeholder, reads as stored."""
+        readable = []
+        for error in self.errors or []:
+            error = dict(error)
+            words, params = error.pop("say", None), error.pop("params", None)
+            if words:
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    error["message"] = gettext(words) % (params or {})
+            readable.append(error)
+        return readable
 
     @property
     def progress_percent(self) -> int:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from crisis.models import Crisis
 from humanitarian.models.assistance import AssistanceRequest, Pledge
 
 
 class ReminderKind(models.TextChoices):
-    PLEDGE_PAST_ETA = "pledge_past_eta", "Pledge past its ETA"
-    NEED_PAST_DUE = "need_past_due", "Need past its needed-by time"
+    PLEDGE_PAST_ETA = "pledge_past_eta", _("Pledge past its ETA")
+    NEED_PAST_DUE = "need_past_due", _("Need past its needed-by time")
 
 
 class Reminder(models.Model):

@@ -18,13 +18,13 @@ class ShelterStatus(models.TextChoices):
 
 
 class ShelterService(models.TextChoices):
-    WATER = "water", "Drinking water"
-    SANITATION = "sanitation", "Sanitation"
-    FOOD = "food", "Food distribution"
-    HEALTH = "health", "Health post"
-    ELECTRICITY = "electricity", "Electricity"
-    CHILD_FRIENDLY = "child_friendly", "Child-friendly space"
-    REGISTRATION = "registration", "Registration desk"
+    WATER = "water", _("Drinking water")
+    SANITATION = "sanitation", _("Sanitation")
+    FOOD = "food", _("Food distribution")
+    HEALTH = "health", _("Health post")
+    ELECTRICITY = "electricity", _("Electricity")
+    CHILD_FRIENDLY = "child_friendly", _("Child-friendly space")
+    REGISTRATION = "registration", _("Registration desk")
 
 
 class Shelter(models.Model):

@@ -5,18 +5,19 @@ from __future__ import annotations
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from directory.models import Desk, MemberState
 from humanitarian.models.catalogue import ITEM_CHOICES, Sector, Unit
 
 
 class AssetKind(models.TextChoices):
-    SAR_TEAM = "sar_team", "Search and rescue team"
-    MEDICAL_TEAM = "medical_team", "Medical team"
-    MILITARY_ASSET = "military_asset", "Military asset"
-    CIVILIAN_ASSET = "civilian_asset", "Civilian transport asset"
-    STOCKPILE = "stockpile", "Relief-item stockpile"
-    EXPERT = "expert", "Expert"
+    SAR_TEAM = "sar_team", _("Search and rescue team")
+    MEDICAL_TEAM = "medical_team", _("Medical team")
+    MILITARY_ASSET = "military_asset", _("Military asset")
+    CIVILIAN_ASSET = "civilian_asset", _("Civilian transport asset")
+    STOCKPILE = "stockpile", _("Relief-item stockpile")
+    EXPERT = "expert", _("Expert")
 
 
 class StandbyAsset(models.Model):

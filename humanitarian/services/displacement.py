@@ -4,6 +4,12 @@ The import is all or nothing: every row is validated first (the job's progress f
 moves as it goes, committed as it goes so another request can read it), and only a file
 with no bad row is written, in one transaction. The report names each bad row (its line
 number in the file) and column (its header).
+
+A job's report is read later, perhaps by someone else, perhaps written by a worker with
+no request (and so no language) at hand: each problem is stored as its English words
+(``message``) and as the words to say (``say``, a msgid marked with ``gettext_noop``) with
+their ``params``; ``ImportJob.readable_errors`` says them in the reader's language when the
+page or the API shows them.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.errors import InvalidInput, PayloadTooLarge
 from core.events import run_after_response
@@ -50,6 +57,42 @@ PROGRESS_EVERY = 200
 MAX_REPORTED_ERRORS = 500
 MAX_FILE_BYTES = 20 * 1024 * 1024
 READ_CHUNK_BYTES = 64 * 1024
+
+
+def said(words: str, **params) -> dict:
+    """A problem for a job's report: ``words`` (a ``gettext_noop`` msgid with
+    ``%(name)s`` placeholders) in English, and what is needed to say it in any language."""
+    return {"message": words % params, "say": words, "params": params}
+
+
+# The words a job's report says, marked for the catalogues.
+EMPTY_FILE = gettext_noop("The file is empty.")
+INVALID_CSV = gettext_noop("Line %(reader_line_num)s of the file is not valid CSV: %(exc)s.")
+REQUIRED = gettext_noop("is required")
+COLUMN_MISSING = gettext_noop("column is missing from the file")
+NOT_ALPHA3 = gettext_noop("%(value)s is not an ISO 3166-1 alpha-3 code")
+IN_FUTURE = gettext_noop("is in the future")
+NOT_A_DATE = gettext_noop("%(value)s is not a date (YYYY-MM-DD)")
+NOT_WHOLE = gettext_noop("%(value)s is not a whole number of %(minimum)s or more")
+TOO_LARGE = gettext_noop("%(value)s is larger than %(maximum)s")
+NOT_ONE_OF = gettext_noop("%(value)s is not one of %(allowed)s")
+TOO_LONG = gettext_noop("is longer than %(limit)s characters")
+NOT_OWN_STATE = gettext_noop(
+    "%(value)s is not a state this desk reports figures for (only %(allowed)s)"
+)
+NOT_OWN_STATE_NONE = gettext_noop(
+    "%(value)s is not a state this desk reports figures for (it reports for no state)"
+)
+REPEATED = gettext_noop("repeats the area and round of row %(row)s")
+ALREADY_THERE = gettext_noop("this area already has a figure for this round")
+TIMED_OUT = gettext_noop(
+    "The import did not finish in %(minutes)s minutes, twice; nothing was written. Split "
+    "the file and upload the parts."
+)
+CLASHED = gettext_noop(
+    "Another import wrote figures for the same areas and rounds meanwhile; nothing was "
+    "written. Upload the file again to see which."
+)
 
 
 @dataclass(frozen=True)
@@ -115,7 +158,7 @@ def _layout(rows: list[list[str]]) -> Layout:
                         break
             return Layout(i + 1, indexes, names)
     if not rows:
-        raise InvalidInput(_("The file is empty."), code="empty_file")
+        raise InvalidInput(_(EMPTY_FILE), code="empty_file")
     header = [c.strip().lower() for c in rows[0]]
     indexes, names = {}, {}
     for column in COLUMNS:
@@ -135,10 +178,9 @@ def _read_rows(content: str) -> list[list[str]]:
         return list(reader)
     except csv.Error as exc:
         raise InvalidInput(
-            _("Line %(reader_line_num)s of the file is not valid CSV: %(exc)s.")
-            % {"reader_line_num": reader.line_num, "exc": exc},
+            _(INVALID_CSV) % {"reader_line_num": reader.line_num, "exc": exc},
             code="invalid_csv",
-            details={"field": "file", "row": reader.line_num},
+            details={"field": "file", "row": reader.line_num, "problem": str(exc)},
         ) from exc
 
 
@@ -163,37 +205,40 @@ def _validate_row(values: dict[str, str], err) -> dict | None:
     for column in COLUMNS:
         raw = values.get(column.field, "").strip()
         if column.required and not raw:
-            fail(column.field, "is required")
+            fail(column.field, said(REQUIRED))
             continue
         out[column.field] = raw
     if not ok:
         return None
     code = out["country_code"].upper()
     if not re.fullmatch(r"[A-Z]{3}", code):
-        fail("country_code", f"{out['country_code']!r} is not an ISO 3166-1 alpha-3 code")
+        fail("country_code", said(NOT_ALPHA3, value=repr(out["country_code"])))
     out["country_code"] = code
     try:
         out["reported_on"] = date.fromisoformat(out["reported_on"])
         if out["reported_on"] > timezone.now().date():
-            fail("reported_on", "is in the future")
+            fail("reported_on", said(IN_FUTURE))
     except ValueError:
-        fail("reported_on", f"{out['reported_on']!r} is not a date (YYYY-MM-DD)")
+        fail("reported_on", said(NOT_A_DATE, value=repr(out["reported_on"])))
     for field, minimum in (("round", 1), ("idps", 0), ("refugees", 0)):
         text = out[field].replace(",", "")
         if not re.fullmatch(r"[0-9]+", text) or int(text) < minimum:
-            fail(field, f"{out[field]!r} is not a whole number of {minimum} or more")
+            fail(field, said(NOT_WHOLE, value=repr(out[field]), minimum=minimum))
         elif int(text) > MAX_COUNT:
-            fail(field, f"{out[field]!r} is larger than {MAX_COUNT}")
+            fail(field, said(TOO_LARGE, value=repr(out[field]), maximum=MAX_COUNT))
         else:
             out[field] = int(text)
     kind = (out.get("assessment_type") or AssessmentType.BASELINE).lower()
     if kind not in AssessmentType.values:
-        fail("assessment_type", f"{kind!r} is not one of {', '.join(AssessmentType.values)}")
+        fail(
+            "assessment_type",
+            said(NOT_ONE_OF, value=repr(kind), allowed=", ".join(AssessmentType.values)),
+        )
     out["assessment_type"] = kind
     for field, limit in (("country_name", 100), ("admin1_name", 120), ("admin2_name", 120),
                          ("admin1_code", 20), ("admin2_code", 20), ("source", 200)):  # fmt: skip
         if len(out.get(field, "")) > limit:
-            fail(field, f"is longer than {limit} characters")
+            fail(field, said(TOO_LONG, limit=limit))
     return out if ok else None
 
 
@@ -215,7 +260,7 @@ def _read_bounded(upload: IO[bytes]) -> bytes:
 
 def _too_large() -> PayloadTooLarge:
     return PayloadTooLarge(
-        f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.",
+        _("The file is larger than %(mb)s MB.") % {"mb": MAX_FILE_BYTES // (1024 * 1024)},
         code="file_too_large",
         details={"field": "file", "limit_bytes": MAX_FILE_BYTES},
     )
@@ -328,9 +373,7 @@ def reap_import_jobs(*, now=None) -> dict[str, int]:
                     {
                         "row": 0,
                         "column": "",
-                        "message": "The import did not finish in "
-                        f"{IMPORT_TIME_LIMIT_SECONDS // 60} minutes, twice; nothing was "
-                        "written. Split the file and upload the parts.",
+                        **said(TIMED_OUT, minutes=IMPORT_TIME_LIMIT_SECONDS // 60),
                     }
                 ]
                 job.save(update_fields=["status", "finished_at", "errors"])
@@ -374,14 +417,19 @@ def run_import(*, job_id: int) -> None:
         layout = _layout(rows)
     except InvalidInput as exc:
         row = exc.details.get("row", 1)
-        return _finish(job, [{"row": row, "column": "", "message": exc.message}], [])
+        words = (
+            said(INVALID_CSV, reader_line_num=row, exc=exc.details.get("problem", ""))
+            if exc.code == "invalid_csv"
+            else said(EMPTY_FILE)
+        )
+        return _finish(job, [{"row": row, "column": "", **words}], [])
     missing = [c for c in COLUMNS if c.required and c.field not in layout.indexes]
     if missing:
         errors = [
             {
                 "row": layout.header_row,
                 "column": f"{c.header} ({c.tag})",
-                "message": "column is missing from the file",
+                **said(COLUMN_MISSING),
             }
             for c in missing
         ]
@@ -400,14 +448,14 @@ def run_import(*, job_id: int) -> None:
             continue
         values = {f: (row[i] if i < len(row) else "") for f, i in layout.indexes.items()}
 
-        def err(field, message, line=line):
+        def err(field, words: dict, line=line):
             if len(errors) < MAX_REPORTED_ERRORS:
                 errors.append(
                     {
                         "row": line,
                         "column": layout.names.get(field) or field,
                         "field": field,
-                        "message": message,
+                        **words,
                     }
                 )
 
@@ -422,9 +470,9 @@ def run_import(*, job_id: int) -> None:
                 clean["round"],
             )
             if key in seen_keys:
-                err("round", f"repeats the area and round of row {seen_keys[key]}")
+                err("round", said(REPEATED, row=seen_keys[key]))
             elif key in existing:
-                err("round", "this area already has a figure for this round")
+                err("round", said(ALREADY_THERE))
             else:
                 seen_keys[key] = line
                 valid.append(clean)
@@ -445,9 +493,10 @@ def _states_the_desk_reports_for(job: ImportJob) -> set[str]:
     return set(job.crisis.affected_states.values_list("code", flat=True))
 
 
-def _not_own_state(job: ImportJob, code: str, own: set[str]) -> str:
-    allowed = ", ".join(sorted(own)) or "no state"
-    return f"{code!r} is not a state this desk reports figures for (only {allowed})"
+def _not_own_state(job: ImportJob, code: str, own: set[str]) -> dict:
+    if not own:
+        return said(NOT_OWN_STATE_NONE, value=repr(code))
+    return said(NOT_OWN_STATE, value=repr(code), allowed=", ".join(sorted(own)))
 
 
 def _write_reports(job: ImportJob, rows: list[dict]) -> None:
@@ -521,12 +570,5 @@ def _finish(job: ImportJob, errors: list[dict], valid: list[dict]) -> None:
             announce(crisis, {"type": "displacement.imported", "import_job": job.pk}, job.desk_id)
     except IntegrityError:
         job.status = ImportStatus.FAILED
-        job.errors = [
-            {
-                "row": 0,
-                "column": "",
-                "message": "Another import wrote figures for the same areas and rounds "
-                "meanwhile; nothing was written. Upload the file again to see which.",
-            }
-        ]
+        job.errors = [{"row": 0, "column": "", **said(CLASHED)}]
         job.save(update_fields=["status", "errors", "processed_rows", "finished_at"])

@@ -223,7 +223,7 @@ def _crisis(access, message: RMMessage) -> Crisis:
     reference = _require(
         message.incident_id,
         f"{message.message_type}/IncidentInformation/IncidentID",
-        "the crisis reference (e.g. CR-2026-00012) is required.",
+        _("the crisis reference (e.g. CR-2026-00012) is required."),
     )
     crisis = crises_visible_to(access).filter(reference=reference).first()
     if crisis is None:
@@ -236,7 +236,7 @@ def _crisis(access, message: RMMessage) -> Crisis:
 
 def _item(message: RMMessage) -> tuple[str, str]:
     where = f"{message.message_type}/ResourceInformation/Resource/TypeStructure"
-    code = _require(message.item, where, "the resource type (an item code) is required.")
+    code = _require(message.item, where, _("the resource type (an item code) is required."))
     item = ITEMS.get(code)
     if item is None:
         raise edxl_rm.BadRMMessage(
@@ -263,7 +263,7 @@ def _quantity(message: RMMessage) -> int:
     return _require(
         message.quantity,
         f"{message.message_type}/ResourceInformation/AssignmentInformation/Quantity",
-        "the quantity is required.",
+        _("the quantity is required."),
     )
 
 
@@ -271,7 +271,7 @@ def _replied_record(message: RMMessage, kind: str):
     """The request (``kind`` REQ) or pledge (PLG) the message's PrecedingMessageID names."""
     element = f"{message.message_type}/PrecedingMessageID"
     preceding = _require(
-        message.preceding_message_id, element, "say which message this one answers."
+        message.preceding_message_id, element, _("say which message this one answers.")
     )
     ours = edxl_rm.record_of(preceding)
     model = AssistanceRequest if kind == "REQ" else Pledge
@@ -311,7 +311,7 @@ def _carry_out(by, desk: Desk, access, message: RMMessage) -> tuple[int | None, 
         needed_by = _require(
             message.scheduled_at,
             f"{kind}/ResourceInformation/ScheduleInformation/DateTime",
-            "say when the resource is needed (ScheduleType RequestedArrival).",
+            _("say when the resource is needed (ScheduleType RequestedArrival)."),
         )
         req = assistance.create_request(
             by=by,

@@ -10,9 +10,14 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from crisis.models import CrisisTask
 from crisis.services.crises import report_crisis, transition_crisis
-from humanitarian.models import AssistanceRequest
+from crisis.services.tasks import assign_task
+from humanitarian.models import AssessmentType, AssetKind, AssistanceRequest, ImportJob
 from paging.models import PagingPreference
+from tests.crisis.crisis_helpers import make_protocol
+from tests.crisis.factories import activate, report
+from tests.humanitarian.conftest import HXL_FILE, make_asset
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +147,99 @@ def test_durations_are_words_not_seconds():
     assert [format_duration(s) for s in (45, 600, 3600, 5400, 90000, 172800)] == [
         "45 s", "10 min", "1 h", "1 h 30 min", "1 day 1 h", "2 days",
     ]  # fmt: skip
+
+
+# --- words people read: choice labels, an upload's problems, a task's assignee -------------
+
+
+def test_the_standby_register_names_asset_kinds_in_thai(client, region):
+    make_asset(region.state_a, region.desk_a, "A USAR heavy", kind=AssetKind.SAR_TEAM)
+    make_asset(region.state_a, region.desk_a, "A field hospital", item="field_hospital",
+               sector="health", unit="piece", kind=AssetKind.MEDICAL_TEAM)  # fmt: skip
+    client.force_login(region.operator_a)
+    english = client.get(reverse("console:standby")).content.decode()
+    assert "Search and rescue team" in english and "Medical team" in english
+    _switch(client, "th")
+    page = client.get(reverse("console:standby")).content.decode()
+    # In the register's table and in the new asset form's choices alike.
+    assert page.count("ทีมค้นหาและกู้ภัย") >= 2 and "ทีมแพทย์" in page
+    assert "Search and rescue team" not in page and "Medical team" not in page
+
+
+def test_assessment_types_read_in_vietnamese():
+    from django.utils import translation
+
+    with translation.override("vi"):
+        labels = {str(label) for _value, label in AssessmentType.choices}
+    assert "Đánh giá cơ sở (theo đơn vị hành chính)" in labels
+    assert not labels & {"Baseline (admin-area) assessment", "Site assessment", "Other"}
+
+
+def _crisis_for_the_board(region):
+    crisis = report_crisis(
+        by=region.operator_a, desk=region.desk_a, category="flood", title="Flood", severity=3,
+        affected_state_codes=["AAA"],
+    )  # fmt: skip
+    transition_crisis(by=region.supervisor_a, desk=region.desk_a, crisis=crisis, to_status="active")
+    return crisis
+
+
+def test_a_bad_upload_through_the_console_reads_in_the_readers_language(client, region):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    crisis = _crisis_for_the_board(region)
+    bad = HXL_FILE.replace("2025-11-20,1,site,800", "2025-11-20,1,site,eight hundred")
+    client.force_login(region.operator_a)
+    _switch(client, "th")
+    response = client.post(
+        reverse("console:aid-import", args=[crisis.pk]),
+        {"file": SimpleUploadedFile("dtm.csv", bad.encode(), "text/csv")},
+    )
+    assert response.status_code == 302
+    board = client.get(response["Location"]).content.decode()
+    problem = re.search(r'<table id="import-errors">.*?</table>', board, re.S).group(0)
+    assert "&#x27;eight hundred&#x27; ไม่ใช่จำนวนเต็มตั้งแต่ 0 ขึ้นไป" in problem
+    assert "is not a whole number" not in problem
+    # The job keeps the problem's words, not one language's sentence: read later by
+    # someone in Vietnamese (and over the API in English), it speaks their language.
+    job = ImportJob.objects.get()
+    assert job.errors[0]["message"] == "'eight hundred' is not a whole number of 0 or more"
+    _switch(client, "vi")
+    board = client.get(response["Location"]).content.decode()
+    assert "&#x27;eight hundred&#x27; không phải số nguyên từ 0 trở lên" in board
+    # A file that is not text at all is refused at the door, in Thai.
+    _switch(client, "th")
+    latin = SimpleUploadedFile("dtm.csv", "Pa\xefs,\xe9\n".encode("latin-1"), "text/csv")
+    response = client.post(reverse("console:aid-import", args=[crisis.pk]), {"file": latin})
+    said = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "ไฟล์ไม่ใช่ข้อความ UTF-8" in said and "not UTF-8" not in said
+
+
+def test_the_dashboard_says_who_each_open_task_is_assigned_to(client, region):
+    make_protocol("maritime")
+    crisis = activate(region, report(region))
+    tasks = list(CrisisTask.objects.filter(crisis=crisis, desk=region.desk_a))
+    assert len(tasks) >= 2
+    given = tasks[0]
+    assign_task(by=region.supervisor_a, task=given, assignee_id=region.operator_a.pk)
+    client.force_login(region.operator_a)
+
+    def said_of_each_task():
+        page = client.get(reverse("console:dashboard")).content.decode()
+        listed = re.search(r'<ul id="open-tasks">(.*?)</ul>', page, re.S).group(1)
+        return {
+            title: said
+            for title, said in re.findall(
+                r"</a>.*? ([^<>—]+?) — .*?<span class=\"muted\" data-assignee>(.*?)</span>",
+                listed,
+                re.S,
+            )
+        }
+
+    said = said_of_each_task()
+    assert said[given.title] == f"assigned to {region.operator_a.get_username()}"
+    assert {said[t.title] for t in tasks[1:]} == {"assigned to nobody"}
+    _switch(client, "th")
+    said = said_of_each_task()
+    assert said[given.title] == f"มอบหมายให้ {region.operator_a.get_username()}"
+    assert {said[t.title] for t in tasks[1:]} == {"ยังไม่ได้มอบหมายให้ใคร"}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import InvalidInput
 from core.pofiles import read_po, write_mo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +93,33 @@ def test_the_checker_finds_refusals_raised_with_bare_text():
         "line 3: refusal not marked for translation: f'Bad {x}.'",
         "line 4: refusal not marked for translation: 'Taken.'",
     ]
+
+
+def _bad(element: str, message: str) -> InvalidInput:
+    """A helper that builds a refusal, as the parsers have (``crisis.cap._bad``)."""
+    return InvalidInput(message, details={"element": element})
+
+
+def test_the_checker_finds_bare_text_given_to_a_helper_that_builds_a_refusal():
+    import types
+
+    module = types.SimpleNamespace(_bad=_bad)
+    source = (
+        "def f(x):\n"
+        "    if x: raise _bad('alert', _('the body is empty.'))\n"
+        "    if x > 1: raise _bad('alert/sent', f'<sent> is {x!r}.')\n"
+        "    raise _bad(f'alert/{x}', message='Too long.')\n"
+    )
+    assert _checker().unmarked_refusals(source, module) == [
+        "line 3: refusal not marked for translation: f'<sent> is {x!r}.'",
+        "line 4: refusal not marked for translation: 'Too long.'",
+    ]
+
+
+def test_the_upload_readers_are_among_the_checked_modules():
+    checked = {str(p.relative_to(ROOT)) for p in _checker().error_modules()}
+    assert {"crisis/cap.py", "cyber/stix.py", "humanitarian/edxl_rm.py", "rosters/ical.py",
+            "crisis/protocol_io.py"} <= checked  # fmt: skip
 
 
 def test_id_th_vi_are_complete_and_makemessages_would_add_nothing():

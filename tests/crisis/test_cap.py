@@ -335,6 +335,28 @@ def test_intake_refuses_bad_documents_with_the_element_and_writes_nothing(
 
 
 @pytest.mark.django_db
+def test_a_bad_alert_is_refused_in_the_readers_language(region, api_client):
+    api_client.force_authenticate(region.operator_a)
+    missing_event = GOOD.replace("<event>Earthquake</event>", "")
+    english = post_cap(api_client, missing_event).json()["message"]
+    assert english == "Not a valid CAP 1.2 alert: <event> is required in <info>."
+    response = api_client.post(
+        "/api/v1/crises/cap/", data=missing_event.encode(), content_type="application/xml",
+        HTTP_ACCEPT_LANGUAGE="th",
+    )  # fmt: skip
+    body = response.json()
+    assert response.status_code == 400 and body["code"] == "invalid_cap"
+    assert body["message"] == "ไม่ใช่ประกาศเตือนภัย CAP 1.2 ที่ถูกต้อง: ต้องมี <event> ใน <info>"
+    assert body["details"]["element"] == "alert/info/event"  # codes never change
+    response = api_client.post(
+        "/api/v1/crises/cap/", data=b"<alert", content_type="application/xml",
+        HTTP_ACCEPT_LANGUAGE="vi",
+    )  # fmt: skip
+    assert response.json()["message"].startswith("Nội dung không phải XML đúng cú pháp: ")
+    assert written() == (0, 0, 0)
+
+
+@pytest.mark.django_db
 def test_intake_needs_xml_a_writer_and_a_state(region, api_client):
     api_client.force_authenticate(region.operator_a)
     response = api_client.post("/api/v1/crises/cap/", {"xml": GOOD}, format="json")

@@ -207,6 +207,26 @@ def test_publish_and_new_draft_through_the_admin(author_client, author):
     assert (v1.status, v2.status) == ("retired", "published")
 
 
+def test_admin_actions_flash_in_the_authors_language(author_client, author):
+    draft = make_draft(author)
+    changelist = url("protocolversion_changelist")
+    page = author_client.get(changelist, HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "Ban hành bản nháp đã chọn" in page  # the action's name in the list
+    response = author_client.post(
+        changelist, {"action": "publish_selected", "_selected_action": [draft.pk]},
+        follow=True, HTTP_ACCEPT_LANGUAGE="vi",
+    )  # fmt: skip
+    page = response.content.decode()
+    assert f"Đã ban hành {draft.protocol.name} v1." in page
+    assert f"Published {draft.protocol.name} v1." not in page
+    response = author_client.post(
+        changelist, {"action": "new_draft_from_selected", "_selected_action": [draft.pk]},
+        follow=True, HTTP_ACCEPT_LANGUAGE="vi",
+    )  # fmt: skip
+    new = ProtocolVersion.objects.get(created_from=draft)
+    assert f'Đã tạo <a href="{url("protocolversion_change", new.pk)}">' in response.content.decode()
+
+
 def test_changelist_actions(author_client, author):
     draft = make_draft(author)
     changelist = url("protocolversion_changelist")

@@ -88,7 +88,7 @@ def test_missing_column_is_named(region, crisis):
         content=text + "AAA,A,B,2025-11-01,1,1,1,x\n",
     )
     assert job.status == ImportStatus.FAILED
-    assert job.errors == [
+    assert job.readable_errors == [
         {
             "row": 1,
             "column": "Admin 1 code (#adm1+code)",

@@ -176,6 +176,27 @@ def test_calendar_export_and_import_over_http(region, roster, api_client):
     assert Shift.objects.filter(roster=roster).count() == 1
 
 
+def test_a_bad_calendar_is_refused_in_the_readers_language(region, roster, api_client):
+    api_client.force_authenticate(region.supervisor_a)
+    url = f"/api/v1/rosters/{roster.pk}/import/"
+    not_ical = api_client.post(url, {"ics": "hello"}, format="json", HTTP_ACCEPT_LANGUAGE="th")
+    body = _error(not_ical, 400)
+    assert body["code"] == "invalid_ics"
+    assert body["message"] == "ics: ไม่ใช่ไฟล์ iCalendar (ต้องขึ้นต้นด้วย BEGIN:VCALENDAR)"
+    no_summary = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x1\r\n"
+        "DTSTART:20260302T080000Z\r\nDTEND:20260302T200000Z\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n"
+    )
+    refused = api_client.post(url, {"ics": no_summary}, format="json", HTTP_ACCEPT_LANGUAGE="vi")
+    assert _error(refused, 400)["message"] == (
+        "ics: sự kiện 1 (x1): SUMMARY phải ghi người trực (tên đăng nhập của họ)."
+    )
+    assert _error(api_client.post(url, {"ics": "hello"}, format="json"), 400)["message"] == (
+        "ics: not an iCalendar file (it must start with BEGIN:VCALENDAR)."
+    )
+
+
 def test_on_duty_rejects_a_bad_time_and_unknown_desks(region, roster, api_client):
     api_client.force_authenticate(region.operator_a)
     assert "at" in _error(api_client.get("/api/v1/desks/AAA-DESK/on-duty/", {"at": "x"}),
