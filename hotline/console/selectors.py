@@ -50,9 +50,12 @@ def lines_with_unread(access: Access, desk: Desk | None) -> QuerySet[HotlineChan
     if desk is None:
         zero = Value(0, output_field=IntegerField())
         return channels.annotate(unread=zero, flash_waiting=zero).order_by("kind", "name")
+    # The line's last messages by (channel, seq) backwards, LIMIT: a bound the planner
+    # cannot misjudge (``seq > last_seq - N`` was read as a third of the line).
+    shown = Message.objects.filter(channel=OuterRef(OuterRef("pk"))).order_by("-seq")
     return channels.annotate(
         unread=_count_not_done_by(
-            desk, done="read_at", seq__gt=OuterRef("last_seq") - CONVERSATION_LENGTH
+            desk, done="read_at", pk__in=shown.values("pk")[:CONVERSATION_LENGTH]
         ),
         flash_waiting=_count_not_done_by(desk, done="acknowledged_at", priority=Priority.FLASH),
     ).order_by("kind", "name")
