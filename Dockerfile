@@ -43,4 +43,4 @@ EXPOSE 8000
 # One access line per request comes from Django (core.requests, with the request id), so
 # uvicorn's own is off. uvicorn takes the client's address from X-Forwarded-For only from
 # TRUSTED_PROXIES (the same list Django uses; empty trusts nobody), so a shell expands it.
-CMD ["sh", "-c", "export DATABASE_POOL=${DATABASE_POOL:-true}; exec uvicorn config.asgi:application --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips \"${TRUSTED_PROXIES:-}\" --ws-max-size 262144 --no-access-log"]
+CMD ["sh", "-c", "exec uvicorn config.asgi:application --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips \"${TRUSTED_PROXIES:-}\" --ws-max-size 262144 --no-access-log"]

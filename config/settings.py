@@ -158,7 +158,7 @@ else:
         # sends nothing (a pooler that refuses startup options, or JIT set server-side).
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
     if env.bool("DATABASE_POOL", default=False):
-        # Web processes (the Procfile, the image and compose set DATABASE_POOL=true) borrow
+        # Web processes (config/asgi.py sets DATABASE_POOL=true unless told) borrow
         # connections from one pool per process (psycopg_pool, through Django): under ASGI
         # every HTTP request runs on a thread of its own, so a connection kept per thread
         # (CONN_MAX_AGE) is never reused and open connections grow with concurrent
