@@ -40,18 +40,16 @@ def test_concurrent_requests_share_the_pool_and_never_pass_its_size():
         server.start().wait_ready()
         seen = []
 
-        async def rounds():
+        async def one_round():
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{server.port}", timeout=30
             ) as http:
-                for _ in range(ROUNDS):
-                    answers = await asyncio.gather(
-                        *(http.get("/readyz") for _ in range(CONCURRENT))
-                    )
-                    assert {a.status_code for a in answers} == {200}
-                    seen.append(server_connections())
+                answers = await asyncio.gather(*(http.get("/readyz") for _ in range(CONCURRENT)))
+            assert {a.status_code for a in answers} == {200}
 
-        asyncio.run(rounds())
+        for _ in range(ROUNDS):
+            asyncio.run(one_round())
+            seen.append(server_connections())
         # 60 requests, 20 at a time, answered on at most POOL_MAX connections, kept open
         # for the next requests (not opened per request, not left behind per thread).
         assert 0 < max(seen) <= POOL_MAX, seen
