@@ -282,8 +282,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (make test)")
+    parser.add_argument(
+        "--requests", type=int, help="reads per endpoint and role (the volume is unchanged)"
+    )
     args = parser.parse_args()
     sizes = dict(SMOKE if args.smoke else FULL)
+    if args.requests:
+        sizes["requests"] = args.requests
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     # The reads are measured, not the two-step login: sessions are logged in directly, as
@@ -347,6 +352,7 @@ def main() -> int:
         endpoints = {}
         for role, cookie in cookies.items():
             say(f"reading as the {role} …")
+            role_started = time.perf_counter()
             try:
                 latencies = asyncio.run(
                     read_all(base, cookie, paths, sizes["clients"], sizes["requests"])
@@ -365,6 +371,10 @@ def main() -> int:
                     "queries_small": small[role][name],
                     "ratio_p99": round(p99 / max(baseline["p99_ms"], 0.1), 1),
                 }
+            say(
+                f"  {role}: {time.perf_counter() - role_started:.0f} s: "
+                + json.dumps({k: v for k, v in endpoints.items() if k.endswith(f":{role}")})
+            )
     finally:
         if server is not None:
             server.kill()

@@ -2,9 +2,16 @@
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+if not settings.configured:
+    # A web process (uvicorn serving this module) borrows its database connections from a
+    # pool unless DATABASE_POOL says otherwise (docs/operations.md, "Sizing"). Workers,
+    # beat and commands never import this module; a process whose settings are already
+    # read (a test run importing the application) is left as it is.
+    os.environ.setdefault("DATABASE_POOL", "true")
 
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()

@@ -148,9 +148,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-    # A kept connection is tested before reuse: a restarted or failed-over PostgreSQL
-    # costs no failed request (docs/operations.md, "Sizing").
+    # A kept (or pooled) connection is tested before reuse: a restarted or failed-over
+    # PostgreSQL costs no failed request (docs/operations.md, "Sizing").
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+    if not env.bool("DATABASE_JIT", default=False):
+        # PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost:
+        # 50-500 ms spent compiling reads that run in 1-15 ms (the console's line counts,
+        # measured: docs/performance.md). Off for this app's sessions; DATABASE_JIT=true
+        # sends nothing (a pooler that refuses startup options, or JIT set server-side).
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    if env.bool("DATABASE_POOL", default=False):
+        # Web processes (config/asgi.py sets DATABASE_POOL=true unless told) borrow
+        # connections from one pool per process (psycopg_pool, through Django): under ASGI
+        # every HTTP request runs on a thread of its own, so a connection kept per thread
+        # (CONN_MAX_AGE) is never reused and open connections grow with concurrent
+        # requests. A request or a websocket action borrows one and gives it back when it
+        # ends; at most DATABASE_POOL_MAX_SIZE per process, and a caller past that waits
+        # up to DATABASE_POOL_TIMEOUT seconds (then 503 database_unavailable).
+        # Workers, beat and management commands keep a connection of their own.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them (Django requires 0)
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10),
+            "name": "web",
+        }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

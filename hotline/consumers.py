@@ -152,11 +152,23 @@ def _run_in_db(loop, func, args, kwargs):
 
 
 def _drop_connection() -> None:
-    """Forget this thread's database connection (closing it if it still can be)."""
+    """Forget this thread's database connection (closing it if it still can be).
+
+    A pooled connection (``DATABASE_POOL``) goes back to its pool, which discards a broken
+    one and opens a replacement: one that is never handed back is a slot the pool counts
+    as lent for good, so a connection ``close()`` could not return is closed here and
+    returned anyway."""
+    raw = connection.connection
     try:
         connection.close()
     except Exception:  # already dead: nothing to close politely
         logger.debug("closing a failed database connection", exc_info=True)
+    pool = getattr(raw, "_pool", None)
+    if pool is not None and connection.connection is raw:
+        with contextlib.suppress(Exception):
+            raw.close()
+        with contextlib.suppress(Exception):
+            pool.putconn(raw)  # closed: the pool drops it and opens another
     # ``close()`` keeps the object while Django thinks a transaction is open; a thread of
     # this pool starts every call outside one, so nothing of it is worth keeping.
     connection.connection = None

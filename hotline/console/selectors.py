@@ -38,13 +38,25 @@ def _count_not_done_by(desk: Desk, *, done: str, **filters) -> Subquery:
 
 def lines_with_unread(access: Access, desk: Desk | None) -> QuerySet[HotlineChannel]:
     """The caller's lines with ``unread`` (messages from other desks ``desk`` has not
-    read) and ``flash_waiting`` (flash messages it has not acknowledged)."""
+    read, among the last ``CONVERSATION_LENGTH`` of the line: the ones its page shows)
+    and ``flash_waiting`` (flash messages it has not acknowledged, however old).
+
+    Both cost a bounded read per line, whatever the line's length: ``unread`` walks at
+    most ``CONVERSATION_LENGTH`` messages by ``(channel, seq)``, ``flash_waiting`` the
+    line's flash messages only (the partial index ``message_flash_by_line``); counting
+    every unread message of 10,000-message lines took 20-30 ms per line under load
+    (docs/performance.md, "Reads at a regional volume")."""
     channels = channels_visible_to(access)
     if desk is None:
         zero = Value(0, output_field=IntegerField())
         return channels.annotate(unread=zero, flash_waiting=zero).order_by("kind", "name")
+    # The line's last messages by (channel, seq) backwards, LIMIT: a bound the planner
+    # cannot misjudge (``seq > last_seq - N`` was read as a third of the line).
+    shown = Message.objects.filter(channel=OuterRef(OuterRef("pk"))).order_by("-seq")
     return channels.annotate(
-        unread=_count_not_done_by(desk, done="read_at"),
+        unread=_count_not_done_by(
+            desk, done="read_at", pk__in=shown.values("pk")[:CONVERSATION_LENGTH]
+        ),
         flash_waiting=_count_not_done_by(desk, done="acknowledged_at", priority=Priority.FLASH),
     ).order_by("kind", "name")
 

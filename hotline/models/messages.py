@@ -70,6 +70,16 @@ class Message(models.Model):
             ),
             models.CheckConstraint(condition=Q(tlp__in=TLP.values), name="message_tlp_known"),
         ]
+        indexes = [
+            # Flash messages are few among many: the flash messages a desk has not
+            # acknowledged (on every console page, and each line's count) are read from
+            # this small index instead of every message of every line (docs/performance.md).
+            models.Index(
+                fields=["channel", "created_at"],
+                condition=Q(priority="flash"),
+                name="message_flash_by_line",
+            ),
+        ]
 
     def __str__(self):
         return f"#{self.seq} on line {self.channel_id}"

@@ -106,13 +106,15 @@ def server_env(django_db_setup, browser_redis) -> dict:
 
 @pytest.fixture(scope="package")
 def live_url(server_env) -> str:
-    """A real uvicorn (ASGI: console, API, websockets) on a free port."""
+    """A real uvicorn (ASGI: console, API, websockets) on a free port; as deployed, it
+    borrows its database connections from a pool (the worker keeps its own)."""
     port = free_port()
     log = open(OUTPUT / "server.log", "wb")  # noqa: SIM115  (closed below)
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application",
          "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--lifespan", "off"],
-        cwd=ROOT, env=server_env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**server_env, "DATABASE_POOL": "true"}, stdout=log,
+        stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
 

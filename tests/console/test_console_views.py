@@ -130,6 +130,35 @@ def test_dashboard_and_lines_stay_cheap(client, region, django_assert_max_num_qu
     assert response.context["lines"][0].flash_waiting == 1
 
 
+def test_unread_counts_the_shown_conversation_and_flash_waits_however_old(client, region):
+    """A line's unread count reads at most the conversation its page shows (the last
+    CONVERSATION_LENGTH messages), so a long line costs no more than a short one; a
+    flash message waiting for its acknowledgement counts however far back it is."""
+    from django.db.models import F
+
+    from hotline.console.selectors import CONVERSATION_LENGTH
+    from hotline.models import HotlineChannel, Message
+
+    line = set_up_bilateral_channel(
+        by=region.coordinator, desk_id=region.desk_a.pk, peer_desk_id=region.desk_b.pk
+    )
+    for priority in ("flash", "routine"):  # both scroll out of the shown conversation
+        send_message(
+            by=region.operator_a, channel_id=line.pk, body=priority, client_msg_id=uuid.uuid4(),
+            priority=priority,
+        )  # fmt: skip
+    later = CONVERSATION_LENGTH + 5
+    Message.objects.bulk_create(
+        Message(channel=line, seq=2 + n, sender_desk=region.desk_a, body=f"later {n}",
+                client_msg_id=uuid.uuid4())
+        for n in range(1, later + 1)
+    )  # fmt: skip
+    HotlineChannel.objects.filter(pk=line.pk).update(last_seq=F("last_seq") + later)
+    client.force_login(region.operator_b)
+    row = client.get(reverse("console:lines")).context["lines"][0]
+    assert (row.unread, row.flash_waiting) == (CONVERSATION_LENGTH, 1)
+
+
 def test_crisis_page_and_aid_board_stay_cheap(client, region, django_assert_max_num_queries):
     make_protocol("maritime")
     crisis = _report(region)

@@ -131,15 +131,18 @@ def test_redis_requires_its_password_everywhere(compose):
 
 
 def test_postgres_has_the_connections_the_processes_open(compose):
-    """max_connections >= web x (HOTLINE_DB_THREADS + 2) + workers x (concurrency + 1)
-    + beat + 20 (docs/operations.md, "Sizing")."""
+    """max_connections >= web x DATABASE_POOL_MAX_SIZE + workers x (concurrency + 1)
+    + beat + 20 (docs/operations.md, "Sizing"): each web process borrows from a pool of
+    its own, at least as large as its websocket threads plus a few HTTP requests."""
     services = app_services(compose)
     need = 20
     for service in services.values():
         env = service["environment"]
         if kind(service) == "web":
-            need += int(env["HOTLINE_DB_THREADS"]) + 2
-            assert int(env["CONN_MAX_AGE"]) > 0
+            assert env["DATABASE_POOL"] == "true"
+            pool = int(env["DATABASE_POOL_MAX_SIZE"])
+            assert pool >= int(env["HOTLINE_DB_THREADS"]) + 2
+            need += pool
         elif kind(service) == "worker":
             command = argv(service)
             need += int(command[command.index("--concurrency") + 1]) + 1

@@ -42,7 +42,8 @@ class AsgiServer:
             "REDIS_URL": redis_url,
             "DEBUG": "true",
             "LOG_LEVEL": "WARNING",
-            "CONN_MAX_AGE": "60",
+            # As deployed: a web process borrows connections from its pool.
+            "DATABASE_POOL": "true",
             **(env or {}),
         }
         self.proc: subprocess.Popen | None = None
