@@ -280,6 +280,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "deadlines.tasks.*": {"queue": "escalation"},
+    "paging.tasks.*": {"queue": "escalation"},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged message after this many seconds. We never hand the
@@ -765,6 +766,10 @@ PAGING_VERIFY_MAX_TRIES = env.int("PAGING_VERIFY_MAX_TRIES", default=5)
 # A send that has not reported back after this long is tried again with the same
 # Message-ID (the worker died mid-send); it must outlast the longest SMTP conversation.
 PAGING_SEND_TIMEOUT_SECONDS = env.float("PAGING_SEND_TIMEOUT_SECONDS", default=60)
+# Attempts claimed together are sent in chunks of this many: the firing worker process
+# sends the first, the others go to the escalation queue for the worker's other
+# processes (docs/paging.md, Delivery).
+PAGING_SEND_CHUNK = env.int("PAGING_SEND_CHUNK", default=25)
 # Transient failures are retried after these delays; after PAGING_MAX_TRIES the attempt
 # fails and the person's next verified method is paged.
 PAGING_RETRY_BACKOFF_SECONDS = [

@@ -5,12 +5,13 @@ Every :class:`~paging.models.DeliveryAttempt` is armed as a ``paging.attempt`` d
 every other timer (docs/escalation.md). A send over SMTP cannot be part of a database
 transaction, so an attempt goes through three committed steps:
 
-1. **Claim** (the deadline's handler, in the firing transaction): the attempt becomes
-   ``sending`` with a fixed Message-ID and a try count, and the same deadline is re-armed
-   as a *watchdog* due ``PAGING_SEND_TIMEOUT_SECONDS`` later. Commit.
-2. **Send** (right after that commit, in the same worker process): re-read the attempt;
-   send only if it is still ``sending`` with this try (an acknowledgement cancels it).
-3. **Record** (one short transaction): ``sent`` and the watchdog cancelled; or, on a
+1. **Claim** (the deadlines' batch handler, in the firing transaction): the attempts
+   become ``sending`` with a fixed Message-ID and a try count, and each subject gets a
+   *watchdog* deadline due ``PAGING_SEND_TIMEOUT_SECONDS`` later. Commit.
+2. **Send** (right after that commit, in chunks spread over the worker's processes):
+   just before each send, one statement checks it is still ``sending`` with this try
+   (an acknowledgement cancels it) and pushes its watchdog a full timeout away.
+3. **Record** (one short transaction per send): ``sent`` and the watchdog cancelled; or, on a
    transient failure, ``queued`` again with the deadline re-armed after a backoff
    (``PAGING_RETRY_BACKOFF_SECONDS``); after ``PAGING_MAX_TRIES`` or a permanent failure,
    ``failed`` with the reason, and the person's next verified method gets an attempt.
@@ -34,8 +35,9 @@ the provider could not deliver, to ``failed`` with a failover. Desk webhook atte
 (``kind="webhook"``, no recipient) go through the same steps but are not cancelled by an
 acknowledgement: the desk's system is told the page opened and, later, that it ended.
 
-Lock order: the deadline row (held by the engine) → the attempt row, taken ``NOWAIT``
-(``DeadlineBusy`` backs off) because acknowledgements lock attempts, then their deadlines.
+Lock order: the deadline row (held by the engine) → the attempt row, skipped while
+locked (its deadline handed back to the engine, tried again shortly) because
+acknowledgements lock attempts, then their deadlines.
 """
 
 from __future__ import annotations
@@ -47,9 +49,10 @@ import time
 from contextlib import ExitStack
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import make_msgid
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists
 from django.template.loader import select_template
 from django.urls import reverse
@@ -59,7 +62,6 @@ from core.exercise import EXERCISE_MARK
 from core.metrics import count_paging_attempt
 from deadlines.models import Deadline, DeadlineState
 from deadlines.services import (
-    DeadlineBusy,
     DeadlineSpec,
     cancel_deadlines,
     register_handler,
@@ -89,6 +91,8 @@ from paging.transports import (
 logger = logging.getLogger(__name__)
 
 ATTEMPT_KIND = "paging.attempt"
+#: The task that sends a chunk of claimed attempts (``paging.tasks``), sent by name.
+DELIVER_TASK = "paging.tasks.deliver_attempts"
 WEBHOOK_KIND = "webhook"
 
 #: Attempts that may still send (an acknowledgement cancels them).
@@ -203,27 +207,32 @@ def cancel_attempts(page_ids: list[int]) -> int:
 # --- 1. claim (the deadline's handler) ------------------------------------------------------
 
 
-def _lock_attempts_nowait(attempt_ids: list[int]) -> list[DeliveryAttempt]:
+def _lock_attempts(attempt_ids: list[int]) -> tuple[list[DeliveryAttempt], set[int]]:
+    """The attempts of ``attempt_ids`` this transaction could lock, and the ids of those
+    another holds right now (an acknowledgement cancelling them)."""
     attempts = DeliveryAttempt.objects.select_related("page").filter(pk__in=attempt_ids)
-    if not connection.features.has_select_for_update_nowait:
-        return list(attempts.order_by("pk"))
-    try:
-        return list(attempts.select_for_update(nowait=True, of=("self",)).order_by("pk"))
-    except DatabaseError as exc:
-        raise DeadlineBusy(f"a delivery attempt of {attempt_ids} is locked") from exc
+    if not connection.features.has_select_for_update_skip_locked:
+        return list(attempts.order_by("pk")), set()
+    locked = list(attempts.select_for_update(skip_locked=True, of=("self",)).order_by("pk"))
+    missing = set(attempt_ids) - {a.pk for a in locked}
+    busy = set(DeliveryAttempt.objects.filter(pk__in=missing).values_list("pk", flat=True))
+    return locked, busy
 
 
 @register_handler(ATTEMPT_KIND, batch=True)
-def on_attempt_deadlines(deadlines: list[Deadline]) -> None:
+def on_attempt_deadlines(deadlines: list[Deadline]) -> list[Deadline]:
     """Attempts are due (or their watchdogs ran out): claim them and send after commit.
 
     One batch is a few statements whatever its size: the attempts locked together
-    (``NOWAIT``: if one is busy the engine fires the batch again one by one), the claims
-    written in one ``UPDATE``, the watchdogs armed in one insert. The sends then go out
-    in order, each recorded as soon as it is accepted (:func:`deliver_many`)."""
+    (skipping those an acknowledgement holds: their deadlines are handed back to the
+    engine, which tries them again shortly), the claims written in one ``UPDATE``, the
+    watchdogs armed in one insert. The sends then go out in chunks, each recorded as
+    soon as it is accepted (:func:`deliver_many`)."""
     now = timezone.now()
     claimed: list[DeliveryAttempt] = []
-    for attempt in _lock_attempts_nowait([d.payload["attempt_id"] for d in deadlines]):
+    attempts, busy = _lock_attempts([d.payload["attempt_id"] for d in deadlines])
+    handed_back = [d for d in deadlines if d.payload["attempt_id"] in busy]
+    for attempt in attempts:
         if attempt.state not in LIVE_STATES:
             continue
         if not attempt.page.is_open and attempt.kind != WEBHOOK_KIND:
@@ -244,13 +253,30 @@ def on_attempt_deadlines(deadlines: list[Deadline]) -> None:
             attempt.message_id = make_msgid(domain=settings.PAGING_MESSAGE_ID_DOMAIN)
         claimed.append(attempt)
     if not claimed:
-        return
+        return handed_back
     DeliveryAttempt.objects.bulk_update(
         claimed, ["state", "tries", "sending_at", "message_id", "last_error"]
     )
     schedule_deadlines_bulk([_spec(a, now + send_timeout()) for a in claimed])  # watchdogs
     tries = [(a.pk, a.tries) for a in claimed]
-    transaction.on_commit(lambda: deliver_many(tries))
+    transaction.on_commit(lambda: _hand_out(tries))
+    return handed_back
+
+
+def _hand_out(tries: list[tuple[int, int]]) -> None:
+    """Send the first chunk here; hand the others to the worker's other processes (the
+    ``escalation`` queue), or send them here too when the broker cannot take them."""
+    size = max(1, settings.PAGING_SEND_CHUNK)
+    chunks = [tries[start : start + size] for start in range(0, len(tries), size)]
+    handed = 1
+    try:
+        for chunk in chunks[1:]:
+            current_app.send_task(DELIVER_TASK, ([list(t) for t in chunk],), retry=False)
+            handed += 1
+    except Exception:  # broker away: this process sends the rest after its own chunk
+        logger.warning("paging: could not hand out %d chunks", len(chunks) - handed, exc_info=True)
+    for chunk in [chunks[0], *chunks[handed:]]:
+        deliver_many(chunk)
 
 
 # --- 2. send --------------------------------------------------------------------------------

@@ -15,5 +15,6 @@ urlpatterns = [
         views.remove_override_view,
         name="roster-remove-override",
     ),
+    path("roster/import/", views.import_calendar_view, name="roster-import"),
     path("roster/handover/", views.handover_view, name="roster-handover"),
 ]

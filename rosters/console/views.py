@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -197,6 +198,41 @@ def remove_override_view(request, pk: int):
         success=_("Cover removed."),
         redirect_to=_back(),
     )
+
+
+#: The largest calendar file the console takes (as the API's raw calendar body).
+ICS_LIMIT_BYTES = 2_621_440
+
+
+@require_POST
+@console_view
+def import_calendar_view(request):
+    """Import an iCalendar file (a calendar tool's export) into the desk's roster, all or
+    nothing; "replace" removes the roster's shifts and cover first."""
+    desk = _desk(request)
+    upload = request.FILES.get("ics")
+    try:
+        if upload is None:
+            raise InvalidInput(_("Choose a calendar file (.ics) to import."))
+        if upload.size > ICS_LIMIT_BYTES:
+            raise InvalidInput(
+                _("The calendar is larger than %(limit)s bytes.") % {"limit": ICS_LIMIT_BYTES}
+            )
+        with transaction.atomic():  # a refused file starts no roster either
+            result = services.import_calendar(
+                by=request.user,
+                roster=_open(request, desk),
+                ics=upload.read(),
+                replace=request.POST.get("replace") == "on",
+            )
+    except DomainError as exc:
+        return _fail(request, exc)
+    messages.success(
+        request,
+        _("Calendar imported: %(shifts)s shifts and %(covers)s covers added, %(removed)s removed.")
+        % {"shifts": result.shifts, "covers": result.overrides, "removed": result.removed},
+    )
+    return redirect(_back())
 
 
 @require_POST

@@ -77,6 +77,28 @@ def test_a_supervisor_keeps_the_roster_and_an_operator_hands_over(people, region
     sup.get_by_text("Shift removed.").wait_for()
     assert not Shift.objects.exists()
 
+    # The desk's calendar tool exported next month's day shifts: imported from the page.
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:day-1\r\nSUMMARY:op-a\r\n"
+        "DTSTART;TZID=Asia/Bangkok:20300107T080000\r\n"
+        "DTEND;TZID=Asia/Bangkok:20300107T180000\r\nRRULE:FREQ=DAILY\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    upload = sup.locator("#import-calendar")
+    upload.get_by_label("Calendar file (.ics)").set_input_files(
+        files=[{"name": "desk.ics", "mimeType": "text/calendar", "buffer": ics.encode()}]
+    )
+    upload.get_by_role("button", name="Import calendar").click()
+    sup.get_by_text("Calendar imported: 1 shifts and 0 covers added, 0 removed.").wait_for()
+    imported = Shift.objects.get()
+    assert (imported.uid, str(imported.start_time), imported.rrule) == (
+        "day-1",
+        "08:00:00",
+        "FREQ=DAILY",
+    )
+    assert "every day" in sup.locator("#shifts tbody tr", has_text="op-a").inner_text()
+    sup.get_by_role("link", name="Download the roster as a calendar (.ics)").wait_for()
+
 
 def test_an_operator_adds_verifies_and_removes_a_contact_method(people, region, mailoutbox):
     from paging.models import ContactMethod

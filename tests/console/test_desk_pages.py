@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from paging.models import DeskWebhook
-from rosters.models import Override, Shift
+from rosters.models import Override, Roster, Shift
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +124,70 @@ def test_the_crisis_actions_panel_offers_only_what_the_desk_may_do(client, regio
     # A desk of a state that is no party sees no panel.
     client.force_login(region.operator_c)
     assert 'id="post-update"' not in client.get(page_url).content.decode()
+
+
+WEEKDAY_SHIFT_ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//desk tool//EN\r\nBEGIN:VEVENT\r\n"
+    "UID:day-shift-1\r\nSUMMARY:op-a\r\nDTSTART;TZID=Asia/Bangkok:20300107T080000\r\n"
+    "DTEND;TZID=Asia/Bangkok:20300107T180000\r\nRRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def _ics(text: str, name: str = "roster.ics"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, text.encode(), content_type="text/calendar")
+
+
+def test_a_calendar_file_is_imported_through_the_console_by_supervisors_only(client, region):
+    url = reverse("console:roster-import")
+    client.force_login(region.operator_a)
+    assert 'id="import-calendar"' not in client.get(reverse("console:roster")).content.decode()
+    refused = client.post(url, {"ics": _ics(WEEKDAY_SHIFT_ICS)}, follow=True)
+    assert "supervisors" in " ".join(_messages(refused))
+    assert not Shift.objects.exists()
+
+    client.force_login(region.supervisor_a)
+    page = client.get(reverse("console:roster")).content.decode()
+    assert 'id="import-calendar"' in page
+    response = client.post(url, {"ics": _ics(WEEKDAY_SHIFT_ICS)}, follow=True)
+    assert _messages(response) == ["Calendar imported: 1 shifts and 0 covers added, 0 removed."]
+    shift = Shift.objects.get()
+    assert (shift.person.username, str(shift.start_time), shift.duration_minutes) == (
+        "op-a",
+        "08:00:00",
+        600,
+    )
+    assert shift.rrule == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    # The page links the roster's own calendar, which carries the imported shift.
+    assert f'href="/api/v1/rosters/{shift.roster_id}/calendar.ics"' in response.content.decode()
+    exported = client.get(f"/api/v1/rosters/{shift.roster_id}/calendar.ics")
+    assert exported.status_code == 200 and b"RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR" in (
+        exported.content
+    )
+
+    # Replace: the roster's shifts go, the file's come in.
+    replaced = client.post(url, {"ics": _ics(WEEKDAY_SHIFT_ICS), "replace": "on"}, follow=True)
+    assert _messages(replaced) == ["Calendar imported: 1 shifts and 0 covers added, 1 removed."]
+    assert Shift.objects.count() == 1
+
+
+def test_a_bad_calendar_file_is_a_message_in_the_readers_language(client, region):
+    client.force_login(region.supervisor_a)
+    url = reverse("console:roster-import")
+    nothing = client.post(url, {}, follow=True)
+    assert _messages(nothing) == ["Choose a calendar file (.ics) to import."]
+    client.post(reverse("console:switch-language"), {"language": "th", "next": "/roster/"})
+    bad = client.post(url, {"ics": _ics("hello")}, follow=True)
+    assert bad.status_code == 200
+    assert _messages(bad) == ["ics: ไม่ใช่ไฟล์ iCalendar (ต้องขึ้นต้นด้วย BEGIN:VCALENDAR)"]
+    # All or nothing: a file whose second event names someone not on the desk adds
+    # nothing (not even the roster the import would have started).
+    second = WEEKDAY_SHIFT_ICS.split("BEGIN:VEVENT")[1].split("END:VCALENDAR")[0]
+    second = second.replace("op-a", "op-c").replace("day-shift-1", "day-shift-2")
+    two = WEEKDAY_SHIFT_ICS.replace("END:VCALENDAR", "BEGIN:VEVENT" + second + "END:VCALENDAR")
+    assert two.count("BEGIN:VEVENT") == 2
+    refused = client.post(url, {"ics": _ics(two)}, follow=True)
+    assert "day-shift-2" in " ".join(_messages(refused))
+    assert not Shift.objects.exists() and not Roster.objects.exists()

@@ -282,3 +282,73 @@ def test_api_acknowledgement_acknowledges_the_crisis_level(region, smtp, fire, a
     assert again.status_code == 409 and again.json()["code"] == "page_not_open"
     fire()
     assert smtp.inbox.count() == 0
+
+
+def test_chunks_the_broker_cannot_take_are_sent_by_the_firing_process(region, smtp, fire, settings):
+    """Claimed attempts beyond the first chunk go to the broker; with the broker away the
+    firing process sends them itself, each once."""
+    from tests.support.celery_worker import broker
+    from tests.support.redis import free_port
+
+    settings.PAGING_SEND_CHUNK = 1
+    for person in (region.operator_a, region.supervisor_a):
+        verified_email(person)
+    page_a(region)
+    with broker(f"redis://127.0.0.1:{free_port()}/0"):  # nobody listens there
+        fire()
+    assert sorted(a for m in smtp.inbox.messages for a in m.to) == [
+        "op-a@example.org",
+        "sup-a@example.org",
+    ]
+    assert set(DeliveryAttempt.objects.values_list("state", flat=True)) == {"sent"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_attempt_an_acknowledgement_holds_is_handed_back_and_sent_later(region, smtp):
+    """The firing skips an attempt another transaction has locked (an acknowledgement
+    cancelling it) instead of waiting or failing the batch: the others go out, its
+    deadline goes back to pending and is fired again shortly."""
+    import threading
+
+    from django.db import connection
+
+    verified_email(region.operator_a)
+    verified_email(region.supervisor_a)
+    page = page_a(region)
+    held = page.attempts.order_by("pk").first()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                DeliveryAttempt.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        fire_due_deadlines()
+    finally:
+        release.set()
+        holder.join()
+    assert [a for m in smtp.inbox.messages for a in m.to] == [
+        a.address for a in page.attempts.exclude(pk=held.pk)
+    ]
+    held.refresh_from_db()
+    assert held.state == "queued" and held.tries == 0
+    deadline = Deadline.objects.get(
+        kind=ATTEMPT_KIND, subject_key=held.deadline_subject, state="pending"
+    )
+    assert deadline.last_attempt_at is not None  # handed back, to be tried again shortly
+    Deadline.objects.filter(pk=deadline.pk).update(last_attempt_at=None)  # that time passed
+    fire_due_deadlines()
+    assert sorted(a for m in smtp.inbox.messages for a in m.to) == [
+        "op-a@example.org",
+        "sup-a@example.org",
+    ]
+    held.refresh_from_db()
+    assert held.state == "sent" and held.tries == 1
