@@ -54,6 +54,17 @@ async def _group_send(layer, group: str, event: dict) -> None:
     await bounded(layer.group_send(group, {"type": "push.event", "event": event}))
 
 
+async def _send_guarded(layer, group: str, event: dict) -> None:
+    """One send, skipped while the breaker is open, a failure noted (never raised)."""
+    if _breaker.is_open:
+        return  # skipped like any send while Redis is away
+    try:
+        await _group_send(layer, group, event)
+        _breaker.succeeded()
+    except Exception:  # transport down or slow: readers catch up from the database
+        _failed(group, event)
+
+
 def _failed(group: str, event: dict) -> None:
     _breaker.failed()
     logger.warning("could not publish %s to %s", event.get("type"), group, exc_info=True)
@@ -84,14 +95,7 @@ class _LoopSender:
 
     async def _drain(self) -> None:
         while self.pending:
-            layer, group, event = self.pending.popleft()
-            if _breaker.is_open:
-                continue  # skipped like any send while Redis is away
-            try:
-                await _group_send(layer, group, event)
-                _breaker.succeeded()
-            except Exception:  # transport down or slow: readers catch up from the database
-                _failed(group, event)
+            await _send_guarded(*self.pending.popleft())
 
 
 _senders: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -166,13 +170,7 @@ def publish(group: str, event: dict) -> None:
 async def _group_send_all(layer, sends: list[tuple[str, dict]]) -> None:
     """Every send on one event loop, so on one pooled Redis connection, in order."""
     for group, event in sends:
-        if _breaker.is_open:
-            continue  # skipped like any send while Redis is away
-        try:
-            await _group_send(layer, group, event)
-            _breaker.succeeded()
-        except Exception:  # transport down or slow: readers catch up from the database
-            _failed(group, event)
+        await _send_guarded(layer, group, event)
 
 
 def publish_many(sends: list[tuple[str, dict]]) -> None:

@@ -125,6 +125,37 @@ def _event(crisis: Crisis, kind: str, **extra) -> dict:
     }
 
 
+def _level_notice(crisis: Crisis, level, round_: int, deadline_at) -> tuple[str, dict]:
+    """The title and payload of a level's notifications (one place for both paths)."""
+    title = (
+        f"{crisis.reference}: escalation level {level.order} ({level.name}) — please acknowledge"
+    )
+    payload = {
+        "level": level.order,
+        "name": level.name,
+        "round": round_,
+        "deadline_at": deadline_at.isoformat(),
+        "actions": list(level.actions),
+    }
+    return title, payload
+
+
+def _level_notifications(crisis, level, round_, desks, title, payload) -> list[Notification]:
+    return [
+        Notification(
+            desk=desk,
+            crisis=crisis,
+            kind="escalation.level",
+            title=title,
+            payload=payload,
+            roles=list(level.notify_roles),
+            link_path=f"/crises/{crisis.pk}/",
+            page_subject=level_page_subject(crisis, level.order, round_),
+        )
+        for desk in desks
+    ]
+
+
 def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: str) -> None:
     """Enter level ``order`` (attempt ``round_``): notify, arm, record. Holds the crisis lock."""
     level = ProtocolSnapshot.of(crisis).level(order)
@@ -148,14 +179,7 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
     if reason == "ack_timed_out":  # the only way in while a reminder may be armed
         cancel_deadlines(kind=REMINDER_KIND, subject_key=deadline_subject(crisis))
     desks = recipient_desks(crisis, level)
-    title = f"{crisis.reference}: escalation level {order} ({level.name}) — please acknowledge"
-    payload = {
-        "level": order,
-        "name": level.name,
-        "round": round_,
-        "deadline_at": deadline_at.isoformat(),
-        "actions": list(level.actions),
-    }
+    title, payload = _level_notice(crisis, level, round_, deadline_at)
     # A desk that is told takes part (as an observer unless it already has a role), so
     # it sees the crisis and can acknowledge it.
     CrisisParticipant.objects.bulk_create(
@@ -163,19 +187,7 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
         ignore_conflicts=True,
     )
     Notification.objects.bulk_create(
-        [
-            Notification(
-                desk=desk,
-                crisis=crisis,
-                kind="escalation.level",
-                title=title,
-                payload=payload,
-                roles=list(level.notify_roles),
-                link_path=f"/crises/{crisis.pk}/",
-                page_subject=level_page_subject(crisis, order, round_),
-            )
-            for desk in desks
-        ]
+        _level_notifications(crisis, level, round_, desks, title, payload)
     )
     schedule_deadline(
         kind=DEADLINE_KIND,
@@ -468,33 +480,11 @@ def _expire_into_next_levels(moving: list[tuple[Crisis, LevelSnapshot, int]], no
     entered: dict[int, dict] = {}
     for crisis, level, _round in moving:
         desks, deadline_at = recipients[crisis.pk], crisis.level_deadline_at
-        payload = {
-            "level": level.order,
-            "name": level.name,
-            "round": 0,
-            "deadline_at": deadline_at.isoformat(),
-            "actions": list(level.actions),
-        }
-        title = (
-            f"{crisis.reference}: escalation level {level.order} ({level.name}) — please "
-            "acknowledge"
-        )
+        title, payload = _level_notice(crisis, level, 0, deadline_at)
         participants += [
             CrisisParticipant(crisis=crisis, desk=d, role=ParticipantRole.OBSERVER) for d in desks
         ]
-        notifications += [
-            Notification(
-                desk=desk,
-                crisis=crisis,
-                kind="escalation.level",
-                title=title,
-                payload=payload,
-                roles=list(level.notify_roles),
-                link_path=f"/crises/{crisis.pk}/",
-                page_subject=level_page_subject(crisis, level.order, 0),
-            )
-            for desk in desks
-        ]
+        notifications += _level_notifications(crisis, level, 0, desks, title, payload)
         specs.append(
             DeadlineSpec(
                 DEADLINE_KIND,
