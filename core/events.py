@@ -246,14 +246,20 @@ def run_after_response(call, *, what: str) -> None:
     _calls.submit(run)
 
 
+def _checked(event: dict) -> dict:
+    """``event`` as a consumer will read it: it must be JSON (cheap to check here rather
+    than fail in a consumer); with ``EVENTS_CHECK_JSON`` the round-tripped copy."""
+    if getattr(settings, "EVENTS_CHECK_JSON", False):
+        return json.loads(json.dumps(event))
+    json.dumps(event)
+    return event
+
+
 def publish_on_commit(groups: list[str] | str, event: dict) -> None:
     """Queue ``event`` for ``groups`` once the surrounding transaction commits."""
     if isinstance(groups, str):
         groups = [groups]
-    if getattr(settings, "EVENTS_CHECK_JSON", False):
-        event = json.loads(json.dumps(event))
-    else:
-        json.dumps(event)  # cheap: fail here rather than in a consumer
+    event = _checked(event)
 
     def send():
         for group in groups:
@@ -269,10 +275,7 @@ def publish_many_on_commit(items: list[tuple[list[str] | str, dict]]) -> None:
     for groups, event in items:
         if isinstance(groups, str):
             groups = [groups]
-        if getattr(settings, "EVENTS_CHECK_JSON", False):
-            event = json.loads(json.dumps(event))
-        else:
-            json.dumps(event)  # cheap: fail here rather than in a consumer
+        event = _checked(event)
         sends.extend((group, event) for group in groups)
     if sends:
         transaction.on_commit(lambda: publish_many(sends), robust=True)

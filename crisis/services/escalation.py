@@ -125,6 +125,17 @@ def _event(crisis: Crisis, kind: str, **extra) -> dict:
     }
 
 
+#: What entering a level changes on the crisis row (the single and the batch path).
+LEVEL_FIELDS = [
+    "current_level",
+    "level_repeats",
+    "level_entered_at",
+    "level_deadline_at",
+    "escalation_state",
+    "updated_at",
+]
+
+
 def _level_notice(crisis: Crisis, level, round_: int, deadline_at) -> tuple[str, dict]:
     """The title and payload of a level's notifications (one place for both paths)."""
     title = (
@@ -166,16 +177,7 @@ def _enter_level(crisis: Crisis, order: int, *, round_: int, by=None, reason: st
     crisis.level_entered_at = now
     crisis.level_deadline_at = deadline_at
     crisis.escalation_state = EscalationState.ESCALATING
-    crisis.save(
-        update_fields=[
-            "current_level",
-            "level_repeats",
-            "level_entered_at",
-            "level_deadline_at",
-            "escalation_state",
-            "updated_at",
-        ]
-    )
+    crisis.save(update_fields=LEVEL_FIELDS)
     if reason == "ack_timed_out":  # the only way in while a reminder may be armed
         cancel_deadlines(kind=REMINDER_KIND, subject_key=deadline_subject(crisis))
     desks = recipient_desks(crisis, level)
@@ -464,17 +466,7 @@ def _expire_into_next_levels(moving: list[tuple[Crisis, LevelSnapshot, int]], no
         crisis.level_deadline_at = now + timedelta(seconds=level.timeout_seconds)
         crisis.escalation_state = EscalationState.ESCALATING
         crisis.updated_at = now
-    Crisis.objects.bulk_update(
-        [crisis for crisis, _, _ in moving],
-        [
-            "current_level",
-            "level_repeats",
-            "level_entered_at",
-            "level_deadline_at",
-            "escalation_state",
-            "updated_at",
-        ],
-    )
+    Crisis.objects.bulk_update([crisis for crisis, _, _ in moving], LEVEL_FIELDS)
     recipients = _recipients_of([(crisis, level) for crisis, level, _ in moving])
     participants, notifications, specs, pages, events = [], [], [], [], []
     entered: dict[int, dict] = {}
